@@ -1,0 +1,65 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load.js';
+import { GymError } from '../errors.js';
+import { configCommand } from './commands/config.js';
+import { migrateCommand } from './commands/migrate.js';
+
+/**
+ * The `gym` command line and the composition root: configuration is read here, once, and each
+ * command receives what it needs.
+ */
+export function buildProgram(): Command {
+  const program = new Command('gym')
+    .description(
+      'Digital Gym: a 12-week practical learning programme that runs inside people’s inboxes.\n' +
+        'With no configuration it uses an embedded database and Maildir folders under .gym/.',
+    )
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run gym --help for the commands)')
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .exitOverride();
+
+  program.addCommand(migrateCommand(() => loadConfig()));
+  program.addCommand(configCommand(() => loadConfig()));
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and exits: 0 ok, 1 a user error (one line), 2 an internal error. */
+export async function run(argv: readonly string[]): Promise<void> {
+  process.exitCode = await runCli(argv);
+}
+
+async function runCli(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the help, the version or the usage error already.
+      return error.exitCode === 0 ? 0 : 1;
+    }
+    if (error instanceof GymError && error.isUserError) {
+      process.stderr.write(`gym: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `gym: internal error, please report it with the lines below: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return 2;
+  }
+}
+
+function version(): string {
+  // Two levels up from both src/cli/ and dist/cli/.
+  const packageJson = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(packageJson) as { version: string }).version;
+}
+
+// Run when executed directly (tsx src/cli/main.ts), not when imported by the bin or a test.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await run(process.argv);
+}

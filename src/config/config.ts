@@ -1,0 +1,230 @@
+/**
+ * The configuration, read once at start-up from the environment (and `.env`), validated and
+ * frozen. With nothing set, Digital Gym runs on its embedded defaults: PGlite under `.gym/`, a
+ * Maildir outbox and a Maildir inbox.
+ */
+export interface Config {
+  /** PostgreSQL server; absent means the embedded PGlite database under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** Where the embedded database, outbox and inbox live. */
+  readonly dataDir: string;
+  /** SMTP relay; absent means the Maildir outbox under `dataDir`. */
+  readonly smtpUrl: string | undefined;
+  /** A cap on messages per second across all workers together. */
+  readonly smtpMaxPerSecond: number | undefined;
+  /** IMAP mailbox read for replies; absent means the Maildir inbox under `dataDir`. */
+  readonly imapUrl: string | undefined;
+  readonly from: string;
+  /** The mailbox replies go to; each email's Reply-To is its plus-address with a signed token. */
+  readonly replyAddress: string;
+  /** Signs reply and unsubscribe tokens. */
+  readonly secret: string;
+  /** True when `secret` is the built-in one, which is only acceptable for the embedded default. */
+  readonly secretIsBuiltIn: boolean;
+  readonly publicUrl: string | undefined;
+  readonly dkim: DkimConfig | undefined;
+  readonly httpPort: number;
+  readonly logLevel: LogLevel;
+}
+
+export interface DkimConfig {
+  readonly domainName: string;
+  readonly keySelector: string;
+  readonly privateKey: string;
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+// Only for the embedded default, where nothing leaves the machine; any server setting makes
+// GYM_SECRET mandatory.
+const builtInSecret = 'digital-gym-embedded-default-secret-not-for-production';
+
+/** The variables we read, in the order we report them. */
+export const configVariables = [
+  'DATABASE_URL',
+  'GYM_DATA_DIR',
+  'SMTP_URL',
+  'SMTP_MAX_PER_SECOND',
+  'IMAP_URL',
+  'GYM_FROM',
+  'GYM_REPLY_ADDRESS',
+  'GYM_SECRET',
+  'GYM_PUBLIC_URL',
+  'DKIM_DOMAIN',
+  'DKIM_SELECTOR',
+  'DKIM_PRIVATE_KEY',
+  'GYM_HTTP_PORT',
+  'LOG_LEVEL',
+] as const;
+export type ConfigVariable = (typeof configVariables)[number];
+export type Environment = Readonly<Partial<Record<string, string | undefined>>>;
+
+/** A configuration problem: the variable, what we expected, and the offending value if shown. */
+export interface ConfigProblem {
+  readonly variable: ConfigVariable;
+  readonly expected: string;
+  readonly got?: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+const emailAddress = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
+const mailbox = /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>()",;:]+@[^\s@<>()",;:]+)$/;
+
+function urlWithScheme(schemes: readonly string[]) {
+  return (value: string): boolean => {
+    try {
+      const url = new URL(value);
+      return schemes.includes(url.protocol.slice(0, -1)) && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** Each variable's rule: how to check it and how to say what we expected. */
+const rules = {
+  DATABASE_URL: {
+    check: urlWithScheme(['postgres', 'postgresql']),
+    expected: 'a PostgreSQL URL such as postgres://user:password@host:5432/database',
+  },
+  SMTP_URL: {
+    check: urlWithScheme(['smtp', 'smtps']),
+    expected: 'an SMTP URL such as smtp://user:password@relay.example.org:587',
+  },
+  SMTP_MAX_PER_SECOND: {
+    check: (v: string) => Number.isFinite(Number(v)) && Number(v) > 0,
+    expected: 'a positive number of messages per second, such as 10',
+  },
+  IMAP_URL: {
+    check: urlWithScheme(['imap', 'imaps']),
+    expected: 'an IMAP URL such as imaps://user:password@imap.example.org:993/INBOX',
+  },
+  GYM_FROM: {
+    check: (v: string) => mailbox.test(v),
+    expected: 'a sender such as "Digital Gym <gym@example.org>" or gym@example.org',
+  },
+  GYM_REPLY_ADDRESS: {
+    check: (v: string) => emailAddress.test(v) && !v.split('@')[0]!.includes('+'),
+    expected: 'a bare address without "+", such as progress@example.org (tokens are added as +token)',
+  },
+  GYM_SECRET: {
+    check: (v: string) => v.length >= 32,
+    expected: 'at least 32 characters of random text (for example: openssl rand -hex 32)',
+  },
+  GYM_PUBLIC_URL: {
+    check: urlWithScheme(['https', 'http']),
+    expected: 'the public base URL of `gym run`, such as https://gym.example.org',
+  },
+  GYM_HTTP_PORT: {
+    check: (v: string) => /^\d+$/.test(v) && Number(v) <= 65535,
+    expected: 'a TCP port number from 0 to 65535',
+  },
+  LOG_LEVEL: {
+    check: (v: string) => (logLevels as readonly string[]).includes(v),
+    expected: `one of ${logLevels.join(', ')}`,
+  },
+} satisfies Partial<Record<ConfigVariable, { check: (v: string) => boolean; expected: string }>>;
+
+const secretVariables: ReadonlySet<ConfigVariable> = new Set(['GYM_SECRET', 'DKIM_PRIVATE_KEY']);
+
+/** Hides secrets and URL passwords before a value is echoed in an error. */
+function shown(variable: ConfigVariable, value: string): string | undefined {
+  if (secretVariables.has(variable)) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      url.password = '***';
+      return url.toString();
+    }
+  } catch {
+    // not a URL: shown as it is
+  }
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/**
+ * Validates an environment into a frozen Config, collecting every problem. Pure: the caller
+ * reads `process.env` and `.env`.
+ *
+ * @example parseConfig({ DATABASE_URL: 'nonsense' })
+ *   // { ok: false, problems: [{ variable: 'DATABASE_URL', expected: 'a PostgreSQL URL ...', got: 'nonsense' }] }
+ */
+export function parseConfig(env: Environment): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const read = (variable: ConfigVariable): string | undefined => {
+    const raw = env[variable]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    const rule = (rules as Partial<Record<ConfigVariable, { check: (v: string) => boolean; expected: string }>>)[
+      variable
+    ];
+    if (rule && !rule.check(raw)) {
+      const got = shown(variable, raw);
+      problems.push(got === undefined ? { variable, expected: rule.expected } : { variable, expected: rule.expected, got });
+    }
+    return raw;
+  };
+
+  const databaseUrl = read('DATABASE_URL');
+  const smtpUrl = read('SMTP_URL');
+  const imapUrl = read('IMAP_URL');
+  const secret = read('GYM_SECRET');
+  const usesServers = databaseUrl !== undefined || smtpUrl !== undefined || imapUrl !== undefined;
+  if (secret === undefined && usesServers) {
+    problems.push({
+      variable: 'GYM_SECRET',
+      expected: `required when DATABASE_URL, SMTP_URL or IMAP_URL is set: ${rules.GYM_SECRET.expected}`,
+    });
+  }
+
+  const dkimParts = {
+    DKIM_DOMAIN: read('DKIM_DOMAIN'),
+    DKIM_SELECTOR: read('DKIM_SELECTOR'),
+    DKIM_PRIVATE_KEY: read('DKIM_PRIVATE_KEY'),
+  };
+  const dkimSet = Object.entries(dkimParts).filter(([, v]) => v !== undefined);
+  if (dkimSet.length > 0 && dkimSet.length < 3) {
+    const missing = Object.entries(dkimParts).find(([, v]) => v === undefined)![0] as ConfigVariable;
+    problems.push({
+      variable: missing,
+      expected: 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY (a PEM key) to be set together',
+    });
+  }
+
+  const smtpMaxPerSecond = read('SMTP_MAX_PER_SECOND');
+  const httpPort = read('GYM_HTTP_PORT');
+  const config: Config = {
+    databaseUrl,
+    dataDir: read('GYM_DATA_DIR') ?? '.gym',
+    smtpUrl,
+    smtpMaxPerSecond: smtpMaxPerSecond === undefined ? undefined : Number(smtpMaxPerSecond),
+    imapUrl,
+    from: read('GYM_FROM') ?? 'Digital Gym <gym@localhost>',
+    replyAddress: read('GYM_REPLY_ADDRESS') ?? 'progress@localhost',
+    secret: secret ?? builtInSecret,
+    secretIsBuiltIn: secret === undefined,
+    publicUrl: read('GYM_PUBLIC_URL')?.replace(/\/+$/, ''),
+    dkim:
+      dkimSet.length === 3
+        ? {
+            domainName: dkimParts.DKIM_DOMAIN!,
+            keySelector: dkimParts.DKIM_SELECTOR!,
+            privateKey: dkimParts.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n'),
+          }
+        : undefined,
+    httpPort: httpPort === undefined ? 8080 : Number(httpPort),
+    logLevel: (read('LOG_LEVEL') ?? 'info') as LogLevel,
+  };
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: Object.freeze(config) };
+}
+
+/** One line per problem: `DATABASE_URL: expected a PostgreSQL URL ... (got "nonsense")`. */
+export function describeConfigProblem(problem: ConfigProblem): string {
+  const got = problem.got === undefined ? '' : ` (got ${JSON.stringify(problem.got)})`;
+  const expected = problem.expected.startsWith('required') ? problem.expected : `expected ${problem.expected}`;
+  return `${problem.variable}: ${expected}${got}`;
+}

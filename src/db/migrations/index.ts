@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './0001-initial.js';
+
+/**
+ * Every migration, by name, in order. Listed statically rather than read from the folder so the
+ * same list works from TypeScript sources (tsx) and the compiled `dist/`. Add new ones at the end
+ * with the next number; never edit one that has shipped.
+ */
+const migrations: Readonly<Record<string, Migration>> = {
+  '0001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ ...migrations }),
+};

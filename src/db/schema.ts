@@ -1,0 +1,224 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The typed shape of the database, kept in step with `migrations/`. Invariants (unique keys,
+ * foreign keys, the allowed values of every status column) live in the schema itself; the
+ * unions below mirror its check constraints.
+ */
+export interface Database {
+  organisations: OrganisationsTable;
+  managers: ManagersTable;
+  learners: LearnersTable;
+  sequences: SequencesTable;
+  sequence_versions: SequenceVersionsTable;
+  enrolments: EnrolmentsTable;
+  deliveries: DeliveriesTable;
+  progress_events: ProgressEventsTable;
+  inbound_messages: InboundMessagesTable;
+  mailbox_cursors: MailboxCursorsTable;
+  manager_digests: ManagerDigestsTable;
+}
+
+/** `timestamptz`: read as a Date, written as a Date (or SQL such as `now()`). */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** `date`: a calendar day as `YYYY-MM-DD`, never shifted by the server's time zone. */
+type CalendarDate = string;
+/** `jsonb`. */
+type Json<T> = ColumnType<T, T | string, T | string>;
+type JsonWithDefault<T> = ColumnType<T, T | string | undefined, T | string>;
+
+export const contactStatuses = ['active', 'bounced', 'unsubscribed'] as const;
+export type ContactStatus = (typeof contactStatuses)[number];
+
+export const enrolmentStatuses = ['active', 'paused', 'completed', 'stopped'] as const;
+export type EnrolmentStatus = (typeof enrolmentStatuses)[number];
+
+export const deliveryKinds = ['email', 'invite'] as const;
+export type DeliveryKind = (typeof deliveryKinds)[number];
+
+/**
+ * pending: waiting for its time; claimed: a worker holds it until `lease_until`; then one of the
+ * outcomes of sending. `cancelled` is a row the learner's stop or skip took out of the plan.
+ */
+export const deliveryStatuses = [
+  'pending',
+  'claimed',
+  'sent',
+  'skipped',
+  'missed',
+  'failed',
+  'cancelled',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export const progressEventKinds = [
+  'done',
+  'too_hard',
+  'pause',
+  'resume',
+  'skip',
+  'stop',
+  'help',
+  'rating',
+  'reflection',
+  'empty',
+  'rsvp',
+] as const;
+export type ProgressEventKind = (typeof progressEventKinds)[number];
+
+export const inboundClassifications = ['reply', 'auto_reply', 'bounce', 'rsvp', 'unknown'] as const;
+export type InboundClassification = (typeof inboundClassifications)[number];
+
+/** received: stored, not yet acted on; parked: unmatched or unreadable, kept for `gym inbox`. */
+export const inboundStatuses = ['received', 'processed', 'parked', 'quarantined'] as const;
+export type InboundStatus = (typeof inboundStatuses)[number];
+
+export const digestStatuses = ['pending', 'claimed', 'sent', 'skipped', 'failed'] as const;
+export type DigestStatus = (typeof digestStatuses)[number];
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  /** Days off (`YYYY-MM-DD`) on which nothing is scheduled. */
+  holidays: JsonWithDefault<CalendarDate[]>;
+  created_at: CreatedAt;
+}
+
+export interface ManagersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  time_zone: string;
+  status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface LearnersTable {
+  id: Generated<number>;
+  email: string;
+  first_name: string;
+  last_name: string;
+  time_zone: string;
+  role: string | null;
+  organisation_id: string | null;
+  manager_id: number | null;
+  /** Free profile fields from the intake: confidence, barriers, goals, share_with_manager... */
+  profile: JsonWithDefault<Record<string, unknown>>;
+  status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SequencesTable {
+  id: string;
+  title: string;
+  created_at: CreatedAt;
+}
+
+export interface SequenceVersionsTable {
+  id: Generated<number>;
+  sequence_id: string;
+  /** Hash of the programme's content; an enrolment keeps the version it started on. */
+  content_hash: string;
+  definition: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+export interface EnrolmentsTable {
+  id: Generated<number>;
+  learner_id: number;
+  sequence_version_id: number;
+  cohort: string | null;
+  starts_on: CalendarDate;
+  status: ColumnType<EnrolmentStatus, EnrolmentStatus | undefined, EnrolmentStatus>;
+  /** Why the matcher chose this programme, in words a trainer can read. */
+  match_reason: ColumnType<string, string | undefined, string>;
+  paused_at: Timestamp | null;
+  paused_until: Timestamp | null;
+  ended_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  enrolment_id: number;
+  step_key: string;
+  kind: DeliveryKind;
+  /** When the plan says it goes out (shifted by pause/resume). */
+  due_at: Timestamp;
+  /** When a retry may run, after a temporary failure; null means `due_at`. */
+  retry_at: Timestamp | null;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  claimed_by: string | null;
+  lease_until: Timestamp | null;
+  /** The Message-ID we sent it with, on our domain; unique. */
+  message_id: string | null;
+  /** The calendar UID of an invite, stable for (enrolment, step). */
+  invite_uid: string | null;
+  invite_sequence: ColumnType<number, number | undefined, number>;
+  /** Why a row was skipped, missed, failed or cancelled, or the last temporary error. */
+  reason: string | null;
+  sent_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ProgressEventsTable {
+  id: Generated<number>;
+  enrolment_id: number;
+  delivery_id: number | null;
+  inbound_message_id: number | null;
+  kind: ProgressEventKind;
+  data: JsonWithDefault<Record<string, unknown>>;
+  occurred_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface InboundMessagesTable {
+  id: Generated<number>;
+  message_id: string;
+  mailbox: string;
+  uid: number | null;
+  received_at: Timestamp;
+  from_address: string | null;
+  subject: string | null;
+  classification: InboundClassification;
+  status: ColumnType<InboundStatus, InboundStatus | undefined, InboundStatus>;
+  learner_id: number | null;
+  delivery_id: number | null;
+  reason: string | null;
+  /** The raw message, kept while it is parked or quarantined so that nothing is lost. */
+  raw: Buffer | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MailboxCursorsTable {
+  mailbox: string;
+  /** IMAP UIDVALIDITY as text: it is an unsigned 32-bit number, beyond `integer`. */
+  uid_validity: string;
+  last_uid: number;
+  updated_at: UpdatedAt;
+}
+
+export interface ManagerDigestsTable {
+  id: Generated<number>;
+  manager_id: number;
+  /** First day of the fortnight the digest covers; one digest per manager and fortnight. */
+  period_starts_on: CalendarDate;
+  status: ColumnType<DigestStatus, DigestStatus | undefined, DigestStatus>;
+  message_id: string | null;
+  sent_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export type Learner = Selectable<LearnersTable>;
+export type NewLearner = Insertable<LearnersTable>;
+export type Delivery = Selectable<DeliveriesTable>;
+export type NewDelivery = Insertable<DeliveriesTable>;
+export type DeliveryUpdate = Updateable<DeliveriesTable>;
