@@ -9,6 +9,7 @@ export const errorCodes = {
   DATABASE_LOCKED: { user: true },
   MIGRATION_FAILED: { user: false },
   USAGE: { user: true },
+  SEQUENCE_INVALID: { user: true },
 } as const satisfies Record<string, { user: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import { GymError } from '../errors.js';
+import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
 import { migrateCommand } from './commands/migrate.js';
 
@@ -37,20 +37,29 @@ async function runCli(argv: readonly string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has printed the help, the version or the usage error already.
-      return error.exitCode === 0 ? 0 : 1;
-    }
-    if (error instanceof GymError && error.isUserError) {
-      process.stderr.write(`gym: ${error.message}\n`);
-      return 1;
-    }
-    process.stderr.write(
-      `gym: internal error, please report it with the lines below: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return 2;
+    const { exitCode, report } = failureReport(error);
+    if (report) process.stderr.write(report);
+    return exitCode;
   }
+}
+
+/**
+ * What the user sees when a command fails: one line and exit 1 for what they can fix; the
+ * stack and exit 2 for our bugs.
+ */
+export function failureReport(error: unknown): { exitCode: 0 | 1 | 2; report: string } {
+  if (error instanceof CommanderError) {
+    // Commander has printed the help, the version or the usage error already.
+    return { exitCode: error.exitCode === 0 ? 0 : 1, report: '' };
+  }
+  if (error instanceof GymError && error.isUserError) {
+    return { exitCode: 1, report: `gym: ${error.message}\n` };
+  }
+  const stack = error instanceof Error && error.stack ? `${error.stack}\n` : '';
+  return {
+    exitCode: 2,
+    report: `gym: internal error (please report it, with the lines below): ${messageOf(error)}\n${stack}`,
+  };
 }
 
 function version(): string {

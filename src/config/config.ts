@@ -109,7 +109,8 @@ const rules = {
   },
   GYM_REPLY_ADDRESS: {
     check: (v: string) => emailAddress.test(v) && !v.split('@')[0]!.includes('+'),
-    expected: 'a bare address without "+", such as progress@example.org (tokens are added as +token)',
+    expected:
+      'a bare address without "+", such as progress@example.org (tokens are added as +token)',
   },
   GYM_SECRET: {
     check: (v: string) => v.length >= 32,
@@ -158,12 +159,16 @@ export function parseConfig(env: Environment): ConfigResult {
   const read = (variable: ConfigVariable): string | undefined => {
     const raw = env[variable]?.trim();
     if (raw === undefined || raw === '') return undefined;
-    const rule = (rules as Partial<Record<ConfigVariable, { check: (v: string) => boolean; expected: string }>>)[
-      variable
-    ];
+    const rule = (
+      rules as Partial<Record<ConfigVariable, { check: (v: string) => boolean; expected: string }>>
+    )[variable];
     if (rule && !rule.check(raw)) {
       const got = shown(variable, raw);
-      problems.push(got === undefined ? { variable, expected: rule.expected } : { variable, expected: rule.expected, got });
+      problems.push(
+        got === undefined
+          ? { variable, expected: rule.expected }
+          : { variable, expected: rule.expected, got },
+      );
     }
     return raw;
   };
@@ -187,7 +192,9 @@ export function parseConfig(env: Environment): ConfigResult {
   };
   const dkimSet = Object.entries(dkimParts).filter(([, v]) => v !== undefined);
   if (dkimSet.length > 0 && dkimSet.length < 3) {
-    const missing = Object.entries(dkimParts).find(([, v]) => v === undefined)![0] as ConfigVariable;
+    const missing = Object.entries(dkimParts).find(
+      ([, v]) => v === undefined,
+    )![0] as ConfigVariable;
     problems.push({
       variable: missing,
       expected: 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY (a PEM key) to be set together',
@@ -225,6 +232,8 @@ export function parseConfig(env: Environment): ConfigResult {
 /** One line per problem: `DATABASE_URL: expected a PostgreSQL URL ... (got "nonsense")`. */
 export function describeConfigProblem(problem: ConfigProblem): string {
   const got = problem.got === undefined ? '' : ` (got ${JSON.stringify(problem.got)})`;
-  const expected = problem.expected.startsWith('required') ? problem.expected : `expected ${problem.expected}`;
+  const expected = problem.expected.startsWith('required')
+    ? problem.expected
+    : `expected ${problem.expected}`;
   return `${problem.variable}: ${expected}${got}`;
 }

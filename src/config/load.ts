@@ -13,7 +13,8 @@ export function loadConfig(env: Environment = process.env, envFile = '.env'): Co
   const result = parseConfig({ ...fromFile, ...env });
   if (result.ok) return result.config;
   const [first, ...rest] = result.problems;
-  const more = rest.length > 0 ? ` (and ${rest.length} more: ${rest.map((p) => p.variable).join(', ')})` : '';
+  const more =
+    rest.length > 0 ? ` (and ${rest.length} more: ${rest.map((p) => p.variable).join(', ')})` : '';
   throw new GymError('CONFIG_INVALID', `${describeConfigProblem(first!)}${more}`, {
     problems: result.problems,
   });
@@ -23,6 +24,11 @@ function parseEnvFile(path: string): Record<string, string> {
   try {
     return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
   } catch (cause) {
-    throw new GymError('CONFIG_INVALID', `${path}: cannot be read as KEY=value lines`, { path }, { cause });
+    throw new GymError(
+      'CONFIG_INVALID',
+      `${path}: cannot be read as KEY=value lines`,
+      { path },
+      { cause },
+    );
   }
 }

@@ -30,7 +30,10 @@ export interface GymDatabase {
 }
 
 /** The embedded default: `<dataDir>/db`, unless DATABASE_URL names a server. */
-export function databaseConfigFor(config: { databaseUrl: string | undefined; dataDir: string }): DatabaseConfig {
+export function databaseConfigFor(config: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+}): DatabaseConfig {
   return config.databaseUrl === undefined
     ? { kind: 'pglite', dataDir: join(config.dataDir, 'db') }
     : { kind: 'postgres', url: config.databaseUrl };
@@ -65,14 +68,17 @@ export async function createDatabase(config: DatabaseConfig): Promise<GymDatabas
   return config.kind === 'postgres' ? openPostgres(config) : openPGlite(config.dataDir);
 }
 
-async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<GymDatabase> {
+async function openPostgres(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+): Promise<GymDatabase> {
   const location = redactedUrl(config.url);
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize ?? 10,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        parsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        parsers[oid] ??
+        (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client that loses its server (a restart) must not crash the process; the pool

@@ -18,8 +18,14 @@ export interface ClaimOptions {
  * LOCKED` lets any number of workers claim at once without waiting for each other and without
  * ever getting the same row.
  */
-export async function claimDueDeliveries(db: Kysely<Database>, options: ClaimOptions): Promise<Delivery[]> {
-  const now = options.now === undefined ? sql<Date>`now()` : sql<Date>`${options.now.toISOString()}::timestamptz`;
+export async function claimDueDeliveries(
+  db: Kysely<Database>,
+  options: ClaimOptions,
+): Promise<Delivery[]> {
+  const now =
+    options.now === undefined
+      ? sql<Date>`now()`
+      : sql<Date>`${options.now.toISOString()}::timestamptz`;
   const runnableAt = sql<Date>`coalesce(retry_at, due_at)`;
   const claimed = await db
     .updateTable('deliveries')

@@ -60,7 +60,10 @@ class PGliteDriver implements Driver {
     return this.#connection;
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  async beginTransaction(
+    connection: DatabaseConnection,
+    settings: TransactionSettings,
+  ): Promise<void> {
     const modes = [
       settings.isolationLevel ? `isolation level ${settings.isolationLevel}` : undefined,
       settings.accessMode,
@@ -81,7 +84,9 @@ class PGliteDriver implements Driver {
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string) {
-    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteIdentifier(name)}`));
+    await connection.executeQuery(
+      CompiledQuery.raw(`rollback to savepoint ${quoteIdentifier(name)}`),
+    );
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string) {

@@ -33,13 +33,23 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
       expect(row.lease_until).toEqual(minutes(3));
     }
     // Claimed rows are not claimed again while their lease holds.
-    const again = await claimDueDeliveries(database.db, { workerId: 'w2', limit: 10, leaseSeconds: 60, now: minutes(2) });
+    const again = await claimDueDeliveries(database.db, {
+      workerId: 'w2',
+      limit: 10,
+      leaseSeconds: 60,
+      now: minutes(2),
+    });
     expect(again).toEqual([]);
   });
 
   it('reclaims a row whose lease expired (its worker died)', async () => {
     await pendingDeliveries(database.db, enrolmentId, 1, monday9);
-    await claimDueDeliveries(database.db, { workerId: 'dead', limit: 1, leaseSeconds: 60, now: monday9 });
+    await claimDueDeliveries(database.db, {
+      workerId: 'dead',
+      limit: 1,
+      leaseSeconds: 60,
+      now: monday9,
+    });
     const reclaimed = await claimDueDeliveries(database.db, {
       workerId: 'alive',
       limit: 1,
@@ -52,7 +62,11 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
 
   it('waits for a retry time after a temporary failure', async () => {
     const [id] = await pendingDeliveries(database.db, enrolmentId, 1, monday9);
-    await database.db.updateTable('deliveries').set({ retry_at: minutes(5) }).where('id', '=', id!).execute();
+    await database.db
+      .updateTable('deliveries')
+      .set({ retry_at: minutes(5) })
+      .where('id', '=', id!)
+      .execute();
     const opts = { workerId: 'w', limit: 1, leaseSeconds: 60 };
     expect(await claimDueDeliveries(database.db, { ...opts, now: minutes(4) })).toEqual([]);
     expect(await claimDueDeliveries(database.db, { ...opts, now: minutes(5) })).toHaveLength(1);
@@ -92,11 +106,28 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
         const now = minutes(60);
         await database.db.transaction().execute(async (trx) => {
           // Worker A claims 4 rows and keeps its transaction (and its row locks) open...
-          const a = await claimDueDeliveries(trx, { workerId: 'a', limit: 4, leaseSeconds: 60, now });
+          const a = await claimDueDeliveries(trx, {
+            workerId: 'a',
+            limit: 4,
+            leaseSeconds: 60,
+            now,
+          });
           expect(a.map((d) => d.step_key)).toEqual(['step-0', 'step-1', 'step-2', 'step-3']);
           // ...while worker B, on its own connection, gets the next rows at once.
-          const b = await claimDueDeliveries(other.db, { workerId: 'b', limit: 100, leaseSeconds: 60, now });
-          expect(b.map((d) => d.step_key)).toEqual(['step-4', 'step-5', 'step-6', 'step-7', 'step-8', 'step-9']);
+          const b = await claimDueDeliveries(other.db, {
+            workerId: 'b',
+            limit: 100,
+            leaseSeconds: 60,
+            now,
+          });
+          expect(b.map((d) => d.step_key)).toEqual([
+            'step-4',
+            'step-5',
+            'step-6',
+            'step-7',
+            'step-8',
+            'step-9',
+          ]);
         });
       } finally {
         await other.close();

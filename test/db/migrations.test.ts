@@ -40,7 +40,12 @@ describe.each(testBackends())('schema on $name', (backend) => {
       await violation(
         database.db
           .insertInto('deliveries')
-          .values({ enrolment_id: enrolmentId, step_key: 'step-0', kind: 'email', due_at: new Date() })
+          .values({
+            enrolment_id: enrolmentId,
+            step_key: 'step-0',
+            kind: 'email',
+            due_at: new Date(),
+          })
           .execute(),
       ),
     ).toBe('23505 deliveries_one_per_step');
@@ -54,9 +59,9 @@ describe.each(testBackends())('schema on $name', (backend) => {
       classification: 'reply' as const,
     };
     await database.db.insertInto('inbound_messages').values(message).execute();
-    expect(await violation(database.db.insertInto('inbound_messages').values(message).execute())).toBe(
-      '23505 inbound_messages_message_id_key',
-    );
+    expect(
+      await violation(database.db.insertInto('inbound_messages').values(message).execute()),
+    ).toBe('23505 inbound_messages_message_id_key');
   });
 
   it('rejects status values outside the allowed set', async () => {
@@ -73,10 +78,22 @@ describe.each(testBackends())('schema on $name', (backend) => {
     ).toBe('23514 deliveries_status');
     // A sent row must say with which Message-ID; a failed one must say why.
     expect(
-      await violation(database.db.updateTable('deliveries').set({ status: 'sent' }).where('id', '=', id!).execute()),
+      await violation(
+        database.db
+          .updateTable('deliveries')
+          .set({ status: 'sent' })
+          .where('id', '=', id!)
+          .execute(),
+      ),
     ).toBe('23514 deliveries_sent_has_message');
     expect(
-      await violation(database.db.updateTable('deliveries').set({ status: 'failed' }).where('id', '=', id!).execute()),
+      await violation(
+        database.db
+          .updateTable('deliveries')
+          .set({ status: 'failed' })
+          .where('id', '=', id!)
+          .execute(),
+      ),
     ).toBe('23514 deliveries_outcome_has_reason');
   });
 
@@ -93,7 +110,11 @@ describe.each(testBackends())('schema on $name', (backend) => {
 
   it('allows one open enrolment per learner, and history after it ends', async () => {
     const { learnerId, versionId, enrolmentId } = await enrolledLearner(database.db);
-    const second = { learner_id: learnerId, sequence_version_id: versionId, starts_on: '2027-04-05' };
+    const second = {
+      learner_id: learnerId,
+      sequence_version_id: versionId,
+      starts_on: '2027-04-05',
+    };
     expect(await violation(database.db.insertInto('enrolments').values(second).execute())).toBe(
       '23505 enrolments_one_open_per_learner',
     );
@@ -110,7 +131,12 @@ describe.each(testBackends())('schema on $name', (backend) => {
       await violation(
         database.db
           .insertInto('learners')
-          .values({ email: 'Sam.Jones@Example.gov.uk', first_name: 'Sam', last_name: 'Jones', time_zone: 'Europe/London' })
+          .values({
+            email: 'Sam.Jones@Example.gov.uk',
+            first_name: 'Sam',
+            last_name: 'Jones',
+            time_zone: 'Europe/London',
+          })
           .execute(),
       ),
     ).toBe('23514 learners_email_is_lower_case');
@@ -125,13 +151,18 @@ describe.each(testBackends())('schema on $name', (backend) => {
       .executeTakeFirstOrThrow();
     expect(enrolment.starts_on).toBe('2027-01-04');
     expect(enrolment.created_at).toBeInstanceOf(Date);
-    const { rows } = await sql<{ n: number }>`select count(*) as n from learners`.execute(database.db);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from learners`.execute(
+      database.db,
+    );
     expect(typeof rows[0]!.n).toBe('number');
     await database.db
       .insertInto('mailbox_cursors')
       .values({ mailbox: 'INBOX', uid_validity: '4294967295', last_uid: 4_294_967_295 })
       .execute();
-    const cursor = await database.db.selectFrom('mailbox_cursors').selectAll().executeTakeFirstOrThrow();
+    const cursor = await database.db
+      .selectFrom('mailbox_cursors')
+      .selectAll()
+      .executeTakeFirstOrThrow();
     expect(cursor).toMatchObject({ uid_validity: '4294967295', last_uid: 4_294_967_295 });
   });
 
@@ -139,7 +170,10 @@ describe.each(testBackends())('schema on $name', (backend) => {
     const before = await database.db.selectFrom('sequences').select('id').execute();
     await expect(
       database.db.transaction().execute(async (trx) => {
-        await trx.insertInto('sequences').values({ id: 'rolled-back', title: 'Never kept' }).execute();
+        await trx
+          .insertInto('sequences')
+          .values({ id: 'rolled-back', title: 'Never kept' })
+          .execute();
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');

@@ -24,7 +24,7 @@ export interface TestDatabase extends GymDatabase {
   connectAgain(): Promise<GymDatabase>;
 }
 
-export function requireRealServers(): boolean {
+function requireRealServers(): boolean {
   return process.env.GYM_REQUIRE_REAL_SERVERS === '1';
 }
 
@@ -34,12 +34,17 @@ const pglite: TestBackend = {
   async open() {
     const config: DatabaseConfig = { kind: 'pglite', dataDir: 'memory://' };
     const database = await createDatabase(config);
-    return { ...database, config, url: undefined, connectAgain: () => Promise.resolve({ ...database, close: async () => {} }) };
+    return {
+      ...database,
+      config,
+      url: undefined,
+      connectAgain: () => Promise.resolve({ ...database, close: async () => {} }),
+    };
   },
 };
 
 /** `url` with its connections' search_path set to `schema`. */
-export function urlWithSchema(url: string, schema: string): string {
+function urlWithSchema(url: string, schema: string): string {
   const parsed = new URL(url);
   parsed.searchParams.set('options', `-c search_path=${schema}`);
   return parsed.toString();
@@ -70,7 +75,8 @@ function postgres(adminUrl: string | undefined): TestBackend {
         async close() {
           await database.close();
           // Kept for inspection when KEEP_TEST_SCHEMAS is set.
-          if (!process.env.KEEP_TEST_SCHEMAS) await sql`drop schema ${sql.id(schema)} cascade`.execute(admin.db);
+          if (!process.env.KEEP_TEST_SCHEMAS)
+            await sql`drop schema ${sql.id(schema)} cascade`.execute(admin.db);
           await admin.close();
         },
       };
@@ -90,4 +96,3 @@ export async function openMigrated(backend: TestBackend): Promise<TestDatabase> 
   await migrateToLatest(database.db);
   return database;
 }
-

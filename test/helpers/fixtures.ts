@@ -7,7 +7,12 @@ let counter = 0;
 export async function enrolledLearner(db: Kysely<Database>, name = `learner${++counter}`) {
   const learner = await db
     .insertInto('learners')
-    .values({ email: `${name}@example.gov.uk`, first_name: name, last_name: 'Test', time_zone: 'Europe/London' })
+    .values({
+      email: `${name}@example.gov.uk`,
+      first_name: name,
+      last_name: 'Test',
+      time_zone: 'Europe/London',
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   await db
@@ -17,8 +22,14 @@ export async function enrolledLearner(db: Kysely<Database>, name = `learner${++c
     .execute();
   const version = await db
     .insertInto('sequence_versions')
-    .values({ sequence_id: 'digital-foundations', content_hash: 'sha256-test', definition: JSON.stringify({ weeks: [] }) })
-    .onConflict((oc) => oc.columns(['sequence_id', 'content_hash']).doUpdateSet({ content_hash: 'sha256-test' }))
+    .values({
+      sequence_id: 'digital-foundations',
+      content_hash: 'sha256-test',
+      definition: JSON.stringify({ weeks: [] }),
+    })
+    .onConflict((oc) =>
+      oc.columns(['sequence_id', 'content_hash']).doUpdateSet({ content_hash: 'sha256-test' }),
+    )
     .returning('id')
     .executeTakeFirstOrThrow();
   const enrolment = await db

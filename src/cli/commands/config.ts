@@ -5,25 +5,56 @@ import { databaseConfigFor } from '../../db/database.js';
 /** Shows the configuration in effect, so an operator can see what a worker will use. */
 export function configCommand(getConfig: () => Config): Command {
   return new Command('config')
-    .description('check the configuration (environment and .env) and show what is in effect, secrets hidden')
+    .description(
+      'check the configuration (environment and .env) and show what is in effect, secrets hidden',
+    )
     .action(() => {
       const config = getConfig();
       const database = databaseConfigFor(config);
       const lines = [
-        ['database', database.kind === 'postgres' ? hidePassword(database.url) : `embedded PGlite in ${database.dataDir}`],
-        ['sending', config.smtpUrl ? hidePassword(config.smtpUrl) : `Maildir outbox in ${config.dataDir}/outbox`],
-        ['send rate cap', config.smtpMaxPerSecond ? `${config.smtpMaxPerSecond} per second, all workers together` : 'none'],
-        ['replies', config.imapUrl ? hidePassword(config.imapUrl) : `Maildir inbox in ${config.dataDir}/inbox`],
+        [
+          'database',
+          database.kind === 'postgres'
+            ? hidePassword(database.url)
+            : `embedded PGlite in ${database.dataDir}`,
+        ],
+        [
+          'sending',
+          config.smtpUrl
+            ? hidePassword(config.smtpUrl)
+            : `Maildir outbox in ${config.dataDir}/outbox`,
+        ],
+        [
+          'send rate cap',
+          config.smtpMaxPerSecond
+            ? `${config.smtpMaxPerSecond} per second, all workers together`
+            : 'none',
+        ],
+        [
+          'replies',
+          config.imapUrl
+            ? hidePassword(config.imapUrl)
+            : `Maildir inbox in ${config.dataDir}/inbox`,
+        ],
         ['from', config.from],
         ['reply address', config.replyAddress],
-        ['secret', config.secretIsBuiltIn ? 'built-in (embedded default only; set GYM_SECRET for real use)' : 'set'],
+        [
+          'secret',
+          config.secretIsBuiltIn
+            ? 'built-in (embedded default only; set GYM_SECRET for real use)'
+            : 'set',
+        ],
         ['public URL', config.publicUrl ?? 'none (unsubscribe by mail only)'],
-        ['DKIM', config.dkim ? `${config.dkim.keySelector}._domainkey.${config.dkim.domainName}` : 'off'],
+        [
+          'DKIM',
+          config.dkim ? `${config.dkim.keySelector}._domainkey.${config.dkim.domainName}` : 'off',
+        ],
         ['HTTP port', String(config.httpPort)],
         ['log level', config.logLevel],
       ] as const;
       const width = Math.max(...lines.map(([label]) => label.length));
-      for (const [label, value] of lines) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+      for (const [label, value] of lines)
+        process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
     });
 }
 

@@ -21,12 +21,16 @@ export function migrateCommand(getConfig: () => Config): Command {
         if (options.status) {
           const migrations = await migrationStatus(database.db);
           if (options.json) {
-            process.stdout.write(`${JSON.stringify({ database: database.location, migrations })}\n`);
+            process.stdout.write(
+              `${JSON.stringify({ database: database.location, migrations })}\n`,
+            );
             return;
           }
           print(`database: ${database.location}`);
           for (const m of migrations) {
-            print(`${m.appliedAt ? `applied ${m.appliedAt.toISOString()}` : 'pending             '}  ${m.name}`);
+            print(
+              `${m.appliedAt ? `applied ${m.appliedAt.toISOString()}` : 'pending             '}  ${m.name}`,
+            );
           }
           return;
         }

@@ -40,7 +40,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_name', 'text', (c) => c.notNull())
     .addColumn('time_zone', 'text', (c) => c.notNull())
     .addColumn('role', 'text')
-    .addColumn('organisation_id', 'text', (c) => c.references('organisations.id').onDelete('set null'))
+    .addColumn('organisation_id', 'text', (c) =>
+      c.references('organisations.id').onDelete('set null'),
+    )
     .addColumn('manager_id', 'integer', (c) => c.references('managers.id').onDelete('set null'))
     .addColumn('profile', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
@@ -73,8 +75,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('enrolments')
     .addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
-    .addColumn('learner_id', 'integer', (c) => c.notNull().references('learners.id').onDelete('cascade'))
-    .addColumn('sequence_version_id', 'integer', (c) => c.notNull().references('sequence_versions.id'))
+    .addColumn('learner_id', 'integer', (c) =>
+      c.notNull().references('learners.id').onDelete('cascade'),
+    )
+    .addColumn('sequence_version_id', 'integer', (c) =>
+      c.notNull().references('sequence_versions.id'),
+    )
     .addColumn('cohort', 'text')
     .addColumn('starts_on', 'date', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
@@ -84,8 +90,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('ended_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addCheckConstraint('enrolments_status', oneOf('status', ['active', 'paused', 'completed', 'stopped']))
-    .addCheckConstraint('enrolments_paused_has_time', sql`status <> 'paused' or paused_at is not null`)
+    .addCheckConstraint(
+      'enrolments_status',
+      oneOf('status', ['active', 'paused', 'completed', 'stopped']),
+    )
+    .addCheckConstraint(
+      'enrolments_paused_has_time',
+      sql`status <> 'paused' or paused_at is not null`,
+    )
     .addCheckConstraint(
       'enrolments_ended_has_time',
       sql`status not in ('completed', 'stopped') or ended_at is not null`,
@@ -103,7 +115,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('deliveries')
     .addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
-    .addColumn('enrolment_id', 'integer', (c) => c.notNull().references('enrolments.id').onDelete('cascade'))
+    .addColumn('enrolment_id', 'integer', (c) =>
+      c.notNull().references('enrolments.id').onDelete('cascade'),
+    )
     .addColumn('step_key', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
@@ -194,7 +208,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('progress_events')
     .addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
-    .addColumn('enrolment_id', 'integer', (c) => c.notNull().references('enrolments.id').onDelete('cascade'))
+    .addColumn('enrolment_id', 'integer', (c) =>
+      c.notNull().references('enrolments.id').onDelete('cascade'),
+    )
     .addColumn('delivery_id', 'integer', (c) => c.references('deliveries.id').onDelete('set null'))
     .addColumn('inbound_message_id', 'integer', (c) => c.references('inbound_messages.id'))
     .addColumn('kind', 'text', (c) => c.notNull())
@@ -240,7 +256,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('manager_digests')
     .addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
-    .addColumn('manager_id', 'integer', (c) => c.notNull().references('managers.id').onDelete('cascade'))
+    .addColumn('manager_id', 'integer', (c) =>
+      c.notNull().references('managers.id').onDelete('cascade'),
+    )
     .addColumn('period_starts_on', 'date', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
     .addColumn('message_id', 'text', (c) => c.unique())

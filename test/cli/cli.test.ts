@@ -1,0 +1,122 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildProgram, failureReport } from '../../src/cli/main.js';
+import { migrationStatus } from '../../src/db/migrate.js';
+import { GymError } from '../../src/errors.js';
+import { testBackends } from '../helpers/backends.js';
+import { runGym } from '../helpers/cli.js';
+
+const freshDataDir = () => mkdtempSync(join(tmpdir(), 'gym-cli-'));
+
+describe('the gym command line', () => {
+  it('has --help for every command', async () => {
+    const top = await runGym(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('Usage: gym');
+    for (const command of buildProgram().commands) {
+      const result = await runGym([command.name(), '--help']);
+      expect(result.code, command.name()).toBe(0);
+      expect(result.stdout).toContain(`Usage: gym ${command.name()}`);
+      expect(command.description(), command.name()).not.toBe('');
+    }
+  });
+
+  it('stops on bad configuration with one line naming the variable, exit 1', async () => {
+    const result = await runGym(['migrate'], {
+      DATABASE_URL: 'nonsense',
+      GYM_SECRET: 'x'.repeat(32),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'gym: DATABASE_URL: expected a PostgreSQL URL such as postgres://user:password@host:5432/database (got "nonsense")\n',
+    );
+  });
+
+  it('says which server it cannot reach, in one line, exit 1', async () => {
+    const result = await runGym(['migrate'], {
+      DATABASE_URL: 'postgres://gym:secret@127.0.0.1:1/gym',
+      GYM_SECRET: 'x'.repeat(32),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^gym: cannot connect to PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/gym: .*ECONNREFUSED.*check that the server is running and that DATABASE_URL is right\n$/,
+    );
+    expect(result.stderr).not.toContain('secret');
+  });
+
+  it('answers an unknown command with exit 1 and a pointer to --help', async () => {
+    const result = await runGym(['migrat']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("unknown command 'migrat'");
+  });
+
+  it('tells our bugs (exit 2, with the stack) from the user’s mistakes (exit 1, one line)', () => {
+    expect(failureReport(new GymError('CONFIG_INVALID', 'LOG_LEVEL: expected one of ...'))).toEqual(
+      {
+        exitCode: 1,
+        report: 'gym: LOG_LEVEL: expected one of ...\n',
+      },
+    );
+    const bug = failureReport(new TypeError("Cannot read properties of undefined (reading 'id')"));
+    expect(bug.exitCode).toBe(2);
+    expect(bug.report).toMatch(
+      /^gym: internal error \(please report it, with the lines below\): Cannot read/,
+    );
+    expect(bug.report).toContain('at ');
+  });
+
+  it('migrates the embedded database, and a second run is a no-op', async () => {
+    const env = { GYM_DATA_DIR: freshDataDir() };
+    const first = await runGym(['migrate'], env);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toBe(
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\n1 migration applied\n`,
+    );
+    const second = await runGym(['migrate'], env);
+    expect(second.stdout).toBe(
+      `database: ${env.GYM_DATA_DIR}/db\nup to date: no migration to apply\n`,
+    );
+    const status = await runGym(['migrate', '--status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ migrations: [{ name: '0001-initial' }] });
+  });
+
+  it('survives two processes migrating the embedded database at once', async () => {
+    const env = { GYM_DATA_DIR: freshDataDir() };
+    const results = await Promise.all([
+      runGym(['migrate', '--json'], env),
+      runGym(['migrate', '--json'], env),
+    ]);
+    expect(results.map((r) => r.code)).toEqual([0, 0]);
+    const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
+    expect(applied.flat()).toEqual(['0001-initial']);
+  });
+});
+
+// PGlite is covered above; here the same race against a real server, when there is one.
+describe.each(testBackends().filter((b) => b.name === 'postgres'))(
+  'gym migrate on $name',
+  (backend) => {
+    it('survives two processes migrating a fresh database at once', async () => {
+      const database = await backend.open();
+      try {
+        const env = { DATABASE_URL: database.url!, GYM_SECRET: 'x'.repeat(32) };
+        const results = await Promise.all([
+          runGym(['migrate', '--json'], env),
+          runGym(['migrate', '--json'], env),
+        ]);
+        expect(results.map((r) => [r.code, r.stderr])).toEqual([
+          [0, ''],
+          [0, ''],
+        ]);
+        const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
+        expect(applied.flat()).toEqual(['0001-initial']);
+        expect(await migrationStatus(database.db)).toMatchObject([{ name: '0001-initial' }]);
+      } finally {
+        await database.close();
+      }
+    });
+  },
+);
