@@ -10,6 +10,10 @@ export const errorCodes = {
   MIGRATION_FAILED: { user: false },
   USAGE: { user: true },
   SEQUENCE_INVALID: { user: true },
+  /** A template, Markdown field or MJML layout that does not compile (the trainer's or operator's to fix). */
+  TEMPLATE_INVALID: { user: true },
+  /** Filling a compiled email for one recipient failed: a value the engine should have supplied is missing. */
+  RENDER_FAILED: { user: false },
 } as const satisfies Record<string, { user: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
 import { migrateCommand } from './commands/migrate.js';
+import { validateCommand } from './commands/validate.js';
 
 /**
  * The `gym` command line and the composition root: configuration is read here, once, and each
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
 
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
+  program.addCommand(validateCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,220 @@
+import {
+  LineCounter,
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+  type YAMLError,
+} from 'yaml';
+import type { Path } from './problems.js';
+
+/** A YAML file parsed with positions kept, so that any path in its data can be found again. */
+export interface YamlSource {
+  text: string;
+  document: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+/** Syntax problems as offsets in the text; the loader turns them into lines and columns. */
+export interface SyntaxProblem {
+  offset: number;
+  message: string;
+}
+
+/** Parses one YAML document, keeping every syntax error with its position. Never throws. */
+export function parseYaml(text: string): { source: YamlSource; syntaxProblems: SyntaxProblem[] } {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: we add the position ourselves and want the bare message.
+  // logLevel 'error': the library would otherwise print warnings to the console; we report them.
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
+  const syntaxProblems: SyntaxProblem[] = [];
+  const lines = new Set<number>();
+  for (const error of [...document.errors, ...document.warnings]) {
+    // After one error the parser often reports a second, confused one on the same line (a tab
+    // then looks like a bad key); the first says what to fix.
+    const line = lineCounter.linePos(error.pos[0]).line;
+    if (lines.has(line)) continue;
+    lines.add(line);
+    syntaxProblems.push({ offset: error.pos[0], message: describeYamlError(error, text) });
+  }
+  return { source: { text, document, lineCounter }, syntaxProblems };
+}
+
+/**
+ * The data in the document, or a problem if it cannot be built (an alias to an anchor that does
+ * not exist, or aliases nested so deeply that they would blow up memory).
+ */
+export function dataOf(source: YamlSource): { data: unknown } | { problem: SyntaxProblem } {
+  let complexKey: number | undefined;
+  visit(source.document, {
+    Pair(_, pair) {
+      if (!isCollection(pair.key)) return undefined;
+      complexKey = pair.key.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  if (complexKey !== undefined) {
+    return {
+      problem: {
+        offset: complexKey,
+        message: 'YAML: a key must be a word or a text, not a list or a mapping',
+      },
+    };
+  }
+  try {
+    return { data: source.document.toJS() as unknown };
+  } catch (error) {
+    let offset = 0;
+    visit(source.document, {
+      Alias(_, alias) {
+        if (alias.resolve(source.document) === undefined) {
+          offset = alias.range?.[0] ?? 0;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const reason = error instanceof Error ? error.message : String(error);
+    const alias = /^Unresolved alias.*: (.*)$/.exec(reason);
+    const message = alias
+      ? `YAML: "*${alias[1]!}" repeats an anchor "&${alias[1]!}" that is not set above it`
+      : `YAML: ${reason}`;
+    return { problem: { offset, message } };
+  }
+}
+
+/** 1-based line and column of an offset. */
+export function positionAt(source: YamlSource, offset: number): { line: number; column: number } {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/**
+ * The offset a path points at: its value (or, for `'key'`, its key). A path that goes further
+ * than the document (a missing key) stops at the deepest node that exists, which is what a
+ * trainer should look at.
+ */
+export function offsetOf(
+  source: YamlSource,
+  path: Path,
+  pointAt: 'key' | 'value' = 'value',
+): number {
+  const found = nodesAt(source, path);
+  if (pointAt === 'key' && found.complete && found.keyStart !== undefined) return found.keyStart;
+  return found.start;
+}
+
+/**
+ * Finds a part of a text value in the source: the `occurrence`th `text` of the value is assumed
+ * to be the `occurrence`th in the node's source too. That holds for every scalar style (plain,
+ * quoted, literal `|`, folded `>`) unless an escape sequence spells the searched text, in which
+ * case we fall back to the value's start.
+ */
+export function offsetWithin(
+  source: YamlSource,
+  path: Path,
+  value: string,
+  offset: number,
+  text: string,
+): number {
+  const found = nodesAt(source, path);
+  const needle = text.split('\n')[0] ?? '';
+  if (!found.complete || found.end === undefined || needle === '') return found.start;
+  let occurrence = 0;
+  for (let at = value.indexOf(needle); at !== -1 && at < offset; at = value.indexOf(needle, at + 1))
+    occurrence++;
+  let at = source.text.indexOf(needle, found.start);
+  for (let n = 0; n < occurrence && at !== -1; n++) at = source.text.indexOf(needle, at + 1);
+  return at !== -1 && at < found.end ? at : found.start;
+}
+
+interface NodesAt {
+  /** Whether the whole path exists in the document. */
+  complete: boolean;
+  /** Where the deepest existing node starts (its key's start when the value is empty). */
+  start: number;
+  end?: number;
+  keyStart?: number;
+}
+
+function nodesAt(source: YamlSource, path: Path): NodesAt {
+  let node: unknown = source.document.contents;
+  let keyStart: number | undefined;
+  let found: NodesAt = { complete: true, start: startOf(node) ?? 0, end: endOf(node) };
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
+      if (!pair) return { ...found, complete: false };
+      keyStart = startOf(pair.key);
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
+      keyStart = undefined;
+      node = node.items[segment];
+    } else {
+      return { ...found, complete: false };
+    }
+    // `email:` with nothing after it has an empty value with no width: point at the key.
+    const start = isEmptyScalar(node) ? keyStart : (startOf(node) ?? keyStart);
+    found = { complete: true, start: start ?? found.start, end: endOf(node), keyStart };
+  }
+  return found;
+}
+
+function startOf(node: unknown): number | undefined {
+  return isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)
+    ? node.range?.[0]
+    : undefined;
+}
+
+function endOf(node: unknown): number | undefined {
+  return isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)
+    ? node.range?.[1]
+    : undefined;
+}
+
+function isEmptyScalar(node: unknown): boolean {
+  return isScalar(node) && node.value === null && !!node.range && node.range[0] === node.range[1];
+}
+
+/**
+ * The YAML library's messages are written for programmers; the mistakes trainers make most get a
+ * message that says what to do.
+ */
+function describeYamlError(error: YAMLError, text: string): string {
+  switch (error.code) {
+    case 'TAB_AS_INDENT':
+      return 'YAML: a tab is used for indentation; indent with spaces only';
+    case 'DUPLICATE_KEY': {
+      const key = /^[^:\n]*/.exec(text.slice(error.pos[0]))?.[0].trim() ?? '';
+      return `YAML: the key "${key}" appears twice in the same place; keep one`;
+    }
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      // Most often `subject: Week 1: listen`; sometimes a line indented too far.
+      return 'YAML: a value contains ": " or is indented too far; put text containing ": " in quotes, such as subject: "Week 1: listen"';
+    case 'MULTILINE_IMPLICIT_KEY':
+      return 'YAML: a key must be on a single line; check the indentation, or put a text containing ": " in quotes';
+    case 'MULTIPLE_DOCS':
+      return 'YAML: a sequence file holds one programme; remove the "---" line that starts a second document';
+    case 'TAG_RESOLVE_FAILED':
+      return `YAML: unknown tag (${error.message.replace(/^Unresolved tag: /, '')}); remove the "!" part`;
+    default: {
+      const unclosed = /^Flow (sequence|map) in block collection/.exec(error.message);
+      if (unclosed) {
+        const [open, close] = unclosed[1] === 'sequence' ? ['[', ']'] : ['{', '}'];
+        return `YAML: a "${open}" is not closed with "${close}" before this line, or this line is not indented enough`;
+      }
+      // Some messages quote the rest of the text; the position already shows where it is.
+      return `YAML: ${lowerFirst(error.message).replace(/: "(.{30})[^]+"$/, ': "$1..."')}`;
+    }
+  }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  sequenceJsonSchema,
+  sequenceJsonSchemaText,
+  sequenceSchemaFile,
+} from '../../src/sequence/json-schema.js';
+
+describe('the JSON Schema for editors', () => {
+  it('is committed exactly as the code generates it (run `npm run schema` after changing schema.ts)', () => {
+    const committed = readFileSync(new URL(`../../${sequenceSchemaFile}`, import.meta.url), 'utf8');
+    expect(committed).toBe(sequenceJsonSchemaText());
+  });
+
+  it('describes what trainers write: unknown keys refused, keys with defaults optional', () => {
+    const schema = sequenceJsonSchema() as {
+      $id: string;
+      title: string;
+      required: string[];
+      additionalProperties: boolean;
+      properties: Record<string, unknown>;
+    };
+    expect(schema.$id).toBe('urn:digital-gym:schemas:sequence');
+    expect(schema.title).toBe('Digital Gym sequence file');
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(['id', 'title', 'audience', 'weeks']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'id',
+      'title',
+      'summary',
+      'audience',
+      'schedule',
+      'weeks',
+    ]);
+  });
+});
