@@ -29,8 +29,14 @@ describe('the programmes shipped in sequences/', () => {
       for (const week of result.sequence.weeks) {
         const where = `${result.sequence.id} week ${week.week}`;
         const emails = week.steps.flatMap((s) => (s.email ? [s.email] : []));
-        expect(emails.some((e) => e.tip && e.example && e.assignment), where).toBe(true);
-        expect(week.steps.some((s) => s.invite), where).toBe(true);
+        expect(
+          emails.some((e) => e.tip && e.example && e.assignment),
+          where,
+        ).toBe(true);
+        expect(
+          week.steps.some((s) => s.invite),
+          where,
+        ).toBe(true);
         expect(week.manager_tip.length, where).toBeGreaterThan(20);
       }
     }

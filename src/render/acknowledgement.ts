@@ -1,0 +1,57 @@
+import {
+  actionReplies,
+  mailtoLink,
+  progressLine,
+  unsubscribeLink,
+  type Progress,
+  type RecipientLinks,
+} from './chrome.js';
+import { fillEmail, type RenderedEmail } from './email.js';
+import type { CompiledLayouts } from './layouts.js';
+
+/** The short threaded reply that confirms what we understood from a learner's reply. */
+export interface Acknowledgement {
+  /** The subject of the learner's message; ours is "Re: " and that subject, in the same thread. */
+  replyToSubject: string;
+  /** '' when we do not know it: "Thanks." instead of "Thanks, Sam." */
+  firstName: string;
+  /** What we logged, one line: "Logged: done for week 3." */
+  message: string;
+  /** Optional second line: "Your next email arrives on Monday." */
+  detail?: string | undefined;
+  /** Shown in the header beside "Digital Gym"; "Your reply" when absent. */
+  programmeTitle?: string | undefined;
+  /** The learner's progress after this reply, for the header line. */
+  progress?: Progress | undefined;
+}
+
+/** "Re: Week 3: listen", never "Re: RE: Re: Week 3: listen". */
+function replySubject(subject: string): string {
+  const bare = subject.replace(/^\s*((re|aw|sv|antw|vs|fw|fwd)\s*:\s*)+/i, '').trim();
+  return `Re: ${bare === '' ? 'your reply' : bare}`;
+}
+
+/**
+ * Fills the acknowledgement for one reply: "Thanks, Sam. Logged: done for week 3."
+ * The mail composer threads it (In-Reply-To, References) and marks it Auto-Submitted.
+ */
+export function renderAcknowledgement(
+  layouts: CompiledLayouts,
+  ack: Acknowledgement,
+  links: RecipientLinks,
+): RenderedEmail {
+  return fillEmail(layouts.acknowledgement, {
+    ack: {
+      subject: replySubject(ack.replyToSubject),
+      first_name: ack.firstName,
+      message: ack.message,
+      detail: ack.detail ?? '',
+      kicker: ack.programmeTitle ?? 'Your reply',
+    },
+    chrome: {
+      progress: ack.progress ? progressLine(ack.progress) : '',
+      unsubscribe: unsubscribeLink(links),
+      actions: { stop: mailtoLink(links.replyAddress, 'Stop the programme', actionReplies.stop) },
+    },
+  });
+}

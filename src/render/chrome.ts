@@ -1,0 +1,120 @@
+import { GymError } from '../errors.js';
+
+/**
+ * The per-recipient parts of a layout that are not the trainer's to use: the progress header,
+ * the one-tap reply links and the unsubscribe link. The engine computes them for each recipient;
+ * the layouts reach them as `{{ chrome.* }}`, a name the template model does not offer trainers.
+ */
+
+/**
+ * The words our emails print just above their content. When a learner replies, everything from
+ * this line down is quoted history: the reply reader cuts there.
+ */
+export const replyMarker = 'Reply above this line';
+
+/** Where one recipient's replies and unsubscribe requests go. */
+export interface RecipientLinks {
+  /** The personal reply address that carries the signed token, e.g. `progress+t0k3n@gym.example.gov.uk`. */
+  replyAddress: string;
+  /**
+   * The one-click unsubscribe page (https), when a public URL is configured. Without it the
+   * footer's unsubscribe link is a `mailto:` to `replyAddress` with the body "stop".
+   */
+  unsubscribeUrl?: string | undefined;
+}
+
+/** A learner's email also shows how far they have come. */
+export interface LearnerChrome extends RecipientLinks {
+  /** Assignments the learner has said are done so far, for "Week 3 of 12 · 2 assignments done". */
+  assignmentsDone: number;
+}
+
+/** Where a learner is, for emails that have no week context of their own (acknowledgements). */
+export interface Progress {
+  week: number;
+  totalWeeks: number;
+  assignmentsDone: number;
+}
+
+/**
+ * The progress header. Zero is left out rather than printed: "0 assignments done" in week 1 reads
+ * as a reproach before anything was due.
+ *
+ * @example progressLine({ week: 3, totalWeeks: 12, assignmentsDone: 2 }) // 'Week 3 of 12 · 2 assignments done'
+ */
+export function progressLine({ week, totalWeeks, assignmentsDone }: Progress): string {
+  const head = `Week ${week} of ${totalWeeks}`;
+  if (assignmentsDone <= 0) return head;
+  return `${head} · ${assignmentsDone} ${assignmentsDone === 1 ? 'assignment' : 'assignments'} done`;
+}
+
+// An address we put into a link: no spaces, quotes, angle brackets or control characters, so it
+// cannot break out of the URL or the attribute even before escaping.
+const plainAddress = /^[^\s@<>"'(),;:\\[\]]+@[^\s@<>"'(),;:\\[\]]+$/;
+
+/**
+ * A `mailto:` link that opens a prefilled reply (RFC 6068): subject and body percent-encoded
+ * (spaces as %20, never "+", which some clients would print), the address kept readable.
+ *
+ * @example mailtoLink('progress+abc@gym.example', 'Done: week 3', 'done')
+ *   // 'mailto:progress+abc@gym.example?subject=Done%3A%20week%203&body=done'
+ */
+export function mailtoLink(address: string, subject: string, body: string): string {
+  if (!plainAddress.test(address)) {
+    throw new GymError(
+      'RENDER_FAILED',
+      `reply address ${JSON.stringify(address)} is not a plain email address`,
+      {
+        address,
+      },
+    );
+  }
+  const to = encodeURIComponent(address).replace(/%40/g, '@').replace(/%2B/g, '+');
+  return `mailto:${to}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}`;
+}
+
+/** The replies behind the one-tap buttons: exactly what the reply reader understands. */
+export const actionReplies = {
+  done: 'done',
+  pause: 'pause for 1 week',
+  tooHard: 'too hard',
+  stop: 'stop',
+} as const;
+
+/** The unsubscribe link: the https page when there is one, else a mailto that says "stop". */
+export function unsubscribeLink(links: RecipientLinks): string {
+  const url = links.unsubscribeUrl;
+  if (url === undefined || url === '')
+    return mailtoLink(links.replyAddress, 'Unsubscribe', actionReplies.stop);
+  if (!/^https:\/\/[^\s"'<>]+$/.test(url)) {
+    throw new GymError(
+      'RENDER_FAILED',
+      `unsubscribe URL ${JSON.stringify(url)} must be an https:// URL`,
+      { url },
+    );
+  }
+  return url;
+}
+
+/** The `chrome` object a learner's layout reads. */
+export interface LearnerChromeScope {
+  progress: string;
+  unsubscribe: string;
+  actions: { done: string; pause: string; too_hard: string; stop: string };
+}
+
+/** The per-recipient layout values of a learner's email (week N is the email's week). */
+export function learnerChromeScope(progress: Progress, links: RecipientLinks): LearnerChromeScope {
+  const week = `week ${progress.week}`;
+  const to = links.replyAddress;
+  return {
+    progress: progressLine(progress),
+    unsubscribe: unsubscribeLink(links),
+    actions: {
+      done: mailtoLink(to, `Done: ${week}`, actionReplies.done),
+      pause: mailtoLink(to, 'Pause for a week', actionReplies.pause),
+      too_hard: mailtoLink(to, `Too hard: ${week}`, actionReplies.tooHard),
+      stop: mailtoLink(to, 'Stop the programme', actionReplies.stop),
+    },
+  };
+}
