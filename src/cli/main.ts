@@ -5,6 +5,8 @@ import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
 import { migrateCommand } from './commands/migrate.js';
+import { previewCommand } from './commands/preview.js';
+import { renderCommand } from './commands/render.js';
 import { validateCommand } from './commands/validate.js';
 
 /**
@@ -22,9 +24,11 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .exitOverride();
 
+  program.addCommand(validateCommand());
+  program.addCommand(previewCommand(() => loadConfig()));
+  program.addCommand(renderCommand(() => loadConfig()));
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
-  program.addCommand(validateCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

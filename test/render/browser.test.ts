@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compileLayouts,
@@ -11,37 +10,25 @@ import {
   type RenderedEmail,
 } from '../../src/render/index.js';
 import { sampleChrome, sampleContext, sampleSequence } from '../fixtures/sample-sequence.js';
+import { browserAvailable, launchChromium } from '../helpers/browser.js';
 import { team } from './digest-fixtures.js';
 
 /**
  * The rendered emails in a real browser engine (Debian's Chromium): what a webmail client or
  * Apple Mail shows. Skipped where Chromium is missing, except in CI (GYM_REQUIRE_REAL_SERVERS=1).
  */
-const executablePath = '/usr/bin/chromium';
-const available = existsSync(executablePath) || process.env.GYM_REQUIRE_REAL_SERVERS === '1';
 
 let browser: Browser;
 const emails: Record<string, RenderedEmail> = {};
 
 beforeAll(async () => {
-  if (!available) return;
+  if (!browserAvailable) return;
   const programme = await compileProgramme(sampleSequence());
   const layouts = await compileLayouts();
   emails.step = renderStep(programme, 3, 'kickoff', sampleContext(3), sampleChrome);
   emails.welcome = renderWelcome(programme, sampleContext(1), sampleChrome);
   emails.digest = renderManagerDigest(layouts, team(60), sampleChrome);
-  // Playwright gives the browser a fresh, throwaway profile of its own.
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -91,7 +78,7 @@ const layoutInPage = `({
   images: document.images.length,
 })`;
 
-describe.skipIf(!available)('in a browser', () => {
+describe.skipIf(!browserAvailable)('in a browser', () => {
   it.each([
     ['step', 375],
     ['step', 800],

@@ -1,0 +1,172 @@
+import type { DateTime } from 'luxon';
+import { buildInvite } from '../calendar/invite.js';
+import { durationMinutes, stepStart } from '../planner/step-time.js';
+import { templateContext } from '../render/context.js';
+import {
+  renderInvite,
+  renderManagerTips,
+  renderProgrammeEnd,
+  renderStep,
+  renderWelcome,
+  type CompiledProgramme,
+  type RenderedEmail,
+} from '../render/index.js';
+import type { Sequence, Step } from '../sequence/schema.js';
+import type { SampleLearner } from './sample-learner.js';
+
+interface PreviewItemBase {
+  readonly week: number;
+  readonly stepId: string;
+  /** The learner's local date and time, e.g. "Wed 13 Jan 2027, 14:00 (Europe/London)". */
+  readonly when: string;
+  /** Why the step might not be sent, in words: "only if kickoff is not done by then". */
+  readonly condition: string | undefined;
+  /** The file name `gym render` gives it, e.g. `w03-kickoff.eml`. */
+  readonly fileName: string;
+}
+
+export interface PreviewEmail extends PreviewItemBase {
+  readonly kind: 'email';
+  readonly email: RenderedEmail;
+}
+
+export interface PreviewInvite extends PreviewItemBase {
+  readonly kind: 'invite';
+  readonly title: string;
+  readonly description: string;
+  readonly location: string | undefined;
+  readonly durationMinutes: number;
+  readonly start: Date;
+  /** The iCalendar text a learner's calendar receives. */
+  readonly ics: string;
+}
+
+export type PreviewItem = PreviewEmail | PreviewInvite;
+
+export interface PreviewWeek {
+  readonly number: number;
+  readonly theme: string;
+  readonly managerTip: string;
+  readonly items: readonly PreviewItem[];
+}
+
+/** Everything a learner (and their manager) gets from one programme, for one sample learner. */
+export interface ProgrammePreview {
+  readonly id: string;
+  readonly title: string;
+  readonly hash: string;
+  readonly sample: SampleLearner;
+  readonly startsOn: string;
+  readonly welcome: RenderedEmail;
+  readonly weeks: readonly PreviewWeek[];
+  readonly end: RenderedEmail;
+}
+
+export interface PreviewInput {
+  readonly sequence: Sequence;
+  readonly hash: string;
+  readonly compiled: CompiledProgramme;
+  readonly sample: SampleLearner;
+  readonly startsOn: string;
+  /** The reply mailbox; previews use a `+preview` token in place of a signed one. */
+  readonly replyAddress: string;
+  readonly stamp: Date;
+}
+
+const fileName = (week: number, stepId: string) =>
+  `w${String(week).padStart(2, '0')}-${stepId}.eml`;
+
+function localLabel(time: DateTime): string {
+  return `${time.toFormat('ccc d LLL yyyy, HH:mm')} (${time.zoneName})`;
+}
+
+function conditionLabel(step: Step): string | undefined {
+  if (step.when?.not_done !== undefined)
+    return `only if “${step.when.not_done}” is not done by then`;
+  if (step.when?.done !== undefined) return `only if “${step.when.done}” is done by then`;
+  return undefined;
+}
+
+/**
+ * Renders every email and invite of a programme for one sample learner, at the times the
+ * programme gives (before holidays and pauses, which belong to a real enrolment). Pure: the
+ * programme is compiled already, and every output is what `gym render` writes.
+ */
+export function previewProgramme(input: PreviewInput): ProgrammePreview {
+  const { sequence, compiled, sample } = input;
+  const zone = sample.learner.time_zone;
+  const [user, domain] = input.replyAddress.split('@') as [string, string];
+  const chrome = { replyAddress: `${user}+preview@${domain}`, assignmentsDone: 0 };
+  let assignmentsDone = 0;
+
+  const weeks = sequence.weeks.map((week): PreviewWeek => {
+    const context = templateContext(sequence, week.week, sample.learner, sample.manager);
+    const items = week.steps.map((step): PreviewItem => {
+      const start = stepStart(
+        input.startsOn,
+        week.week,
+        step.day,
+        step.at ?? sequence.schedule.send_at,
+        zone,
+      );
+      const base = {
+        week: week.week,
+        stepId: step.id,
+        when: localLabel(start),
+        condition: conditionLabel(step),
+        fileName: fileName(week.week, step.id),
+      };
+      if (step.email) {
+        // Shows the header as it would read for a learner who did every assignment so far.
+        const email = renderStep(compiled, week.week, step.id, context, {
+          ...chrome,
+          assignmentsDone,
+        });
+        return { kind: 'email', ...base, email };
+      }
+      const invite = renderInvite(compiled, week.week, step.id, context);
+      const minutes = durationMinutes(step.invite!.duration);
+      const ics = buildInvite({
+        uid: `preview-${sequence.id}-w${week.week}-${step.id}@${domain}`,
+        sequence: 0,
+        start: start.toJSDate(),
+        durationMinutes: minutes,
+        title: invite.title,
+        description: invite.description,
+        location: invite.location,
+        organizer: { name: 'Digital Gym', email: input.replyAddress },
+        attendee: {
+          name: `${sample.learner.first_name} ${sample.learner.last_name}`,
+          email: sample.learner.email,
+        },
+        stamp: input.stamp,
+      });
+      return {
+        kind: 'invite',
+        ...base,
+        title: invite.title,
+        description: invite.description,
+        location: invite.location,
+        durationMinutes: minutes,
+        start: start.toJSDate(),
+        ics,
+      };
+    });
+    if (week.steps.some((s) => s.email?.assignment)) assignmentsDone += 1;
+    const [managerTip = ''] = renderManagerTips(compiled, context, 1);
+    return { number: week.week, theme: week.theme, managerTip, items };
+  });
+
+  const first = templateContext(sequence, 1, sample.learner, sample.manager);
+  const last = templateContext(sequence, sequence.weeks.length, sample.learner, sample.manager);
+  return {
+    id: sequence.id,
+    title: sequence.title,
+    hash: input.hash,
+    sample,
+    startsOn: input.startsOn,
+    welcome: renderWelcome(compiled, first, chrome),
+    weeks,
+    end: renderProgrammeEnd(compiled, last, { ...chrome, assignmentsDone }),
+  };
+}
