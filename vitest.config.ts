@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous: a safety net against a hang, not a timing assertion (CLI tests start PGlite in
+    // child processes, which is slow on a busy two-core machine).
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Each file opens its own databases; two cores, so two files at a time.
     maxWorkers: 2,
   },
