@@ -10,6 +10,7 @@ export const errorCodes = {
   MIGRATION_FAILED: { user: false },
   USAGE: { user: true },
   SEQUENCE_INVALID: { user: true },
+  COHORT_INVALID: { user: true },
   /** A template, Markdown field or MJML layout that does not compile (the trainer's or operator's to fix). */
   TEMPLATE_INVALID: { user: true },
   /** Filling a compiled email for one recipient failed: a value the engine should have supplied is missing. */
