@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { enrolCommand } from './commands/enrol.js';
 import { migrateCommand } from './commands/migrate.js';
 import { previewCommand } from './commands/preview.js';
 import { renderCommand } from './commands/render.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(validateCommand());
   program.addCommand(previewCommand(() => loadConfig()));
   program.addCommand(renderCommand(() => loadConfig()));
+  program.addCommand(enrolCommand(() => loadConfig()));
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
   for (const command of program.commands) command.exitOverride();

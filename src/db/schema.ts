@@ -148,8 +148,11 @@ export interface DeliveriesTable {
   enrolment_id: number;
   step_key: string;
   kind: DeliveryKind;
+  week: number;
   /** When the plan says it goes out (shifted by pause/resume). */
   due_at: Timestamp;
+  /** The programme's own slot on the learner's clock, before holidays moved it. */
+  planned_local: string;
   /** When a retry may run, after a temporary failure; null means `due_at`. */
   retry_at: Timestamp | null;
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;

@@ -44,7 +44,9 @@ describe.each(testBackends())('schema on $name', (backend) => {
             enrolment_id: enrolmentId,
             step_key: 'step-0',
             kind: 'email',
+            week: 1,
             due_at: new Date(),
+            planned_local: '2027-01-04T09:00',
           })
           .execute(),
       ),
@@ -102,7 +104,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       await violation(
         database.db
           .insertInto('deliveries')
-          .values({ enrolment_id: 999_999, step_key: 'kickoff', kind: 'email', due_at: new Date() })
+          .values({ enrolment_id: 999_999, step_key: 'kickoff', kind: 'email', week: 1, due_at: new Date(), planned_local: '2027-01-04T09:00' })
           .execute(),
       ),
     ).toBe('23503 deliveries_enrolment_id_fkey');

@@ -51,7 +51,9 @@ export async function pendingDeliveries(
     enrolment_id: enrolmentId,
     step_key: `step-${i}`,
     kind: 'email' as const,
+    week: 1,
     due_at: new Date(firstDue.getTime() + i * 60_000),
+    planned_local: '2027-01-04T09:00',
   }));
   const inserted = await db.insertInto('deliveries').values(rows).returning('id').execute();
   return inserted.map((r) => r.id);

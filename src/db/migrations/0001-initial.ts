@@ -120,7 +120,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .addColumn('step_key', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('week', 'integer', (c) => c.notNull())
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
+    // The programme's own slot on the learner's clock ("2027-05-04T09:00"), before holidays and
+    // working days moved it: a pause shifts this and settles it again.
+    .addColumn('planned_local', 'text', (c) => c.notNull())
     .addColumn('retry_at', 'timestamptz')
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
@@ -140,6 +144,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       oneOf('status', ['pending', 'claimed', 'sent', 'skipped', 'missed', 'failed', 'cancelled']),
     )
     .addCheckConstraint('deliveries_attempts_not_negative', sql`attempts >= 0`)
+    .addCheckConstraint('deliveries_week', sql`week between 1 and 52`)
     .addCheckConstraint('deliveries_invite_sequence_not_negative', sql`invite_sequence >= 0`)
     .addCheckConstraint(
       'deliveries_claimed_has_lease',

@@ -1,0 +1,150 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import type { Config } from '../../config/config.js';
+import { createDatabase, databaseConfigFor } from '../../db/database.js';
+import { enrolmentStore } from '../../db/enrolment-store.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import { formatCohortProblem, readCohortCsv } from '../../enrol/cohort-csv.js';
+import {
+  enrolCohort,
+  NoProgrammeMatches,
+  type EnrolResult,
+  type ProgrammeVersion,
+} from '../../engine/enrol.js';
+import { GymError } from '../../errors.js';
+import { holidaysFromIcs, holidaysFromList } from '../../planner/index.js';
+import { loadSequenceFiles } from '../../sequence/load-files.js';
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new GymError(
+      'USAGE',
+      `cannot read ${what} ${file}: ${(cause as Error).message}`,
+      { file },
+      { cause },
+    );
+  }
+}
+
+function readHolidays(file: string | undefined): ReadonlySet<string> {
+  if (file === undefined) return new Set();
+  const text = readText(file, 'the holidays file');
+  const calendar = /\.ics$/i.test(file);
+  const { holidays, problems } = calendar ? holidaysFromIcs(text) : holidaysFromList(text);
+  const lines = problems.map(
+    (p) => `${file}${p.line === undefined ? '' : `:${p.line}`} ${p.message}`,
+  );
+  // A calendar may hold timed meetings and other events that are not days off: those are left
+  // out with a warning. In a plain list every line is meant as a day off, so a bad one is an error.
+  if (calendar || lines.length === 0) {
+    for (const line of lines) process.stderr.write(`warning: ${line}\n`);
+    return holidays;
+  }
+  throw new GymError(
+    'USAGE',
+    `${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''}`,
+  );
+}
+
+function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
+  const results = loadSequenceFiles([dir]);
+  const broken = results.filter((r) => !r.ok);
+  if (broken.length > 0) {
+    throw new GymError(
+      'SEQUENCE_INVALID',
+      `${broken.map((r) => r.path).join(', ')} ha${broken.length === 1 ? 's' : 've'} problems; run gym validate ${dir}`,
+    );
+  }
+  return results.flatMap((r) => (r.ok ? [{ sequence: r.sequence, hash: r.hash }] : []));
+}
+
+function printTable(results: readonly EnrolResult[]): void {
+  for (const r of results) {
+    const when = r.firstStep ? `  first step ${r.firstStep.replace('T', ' ')}` : '';
+    process.stdout.write(
+      `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
+    );
+    process.stdout.write(`       ${r.notice ?? r.reason}\n`);
+  }
+  const count = (action: string) => results.filter((r) => r.action === action).length;
+  const enrolled = count('enrolled') + count('would-enrol');
+  const kept = count('kept') + count('would-keep');
+  const dry = results.some((r) => r.action.startsWith('would'))
+    ? ' (dry run: nothing was written)'
+    : '';
+  process.stdout.write(
+    `${results.length} learners: ${enrolled} ${dry ? 'would be ' : ''}enrolled, ${kept} already on a programme${dry}\n`,
+  );
+}
+
+export function enrolCommand(getConfig: () => Config): Command {
+  return new Command('enrol')
+    .description(
+      'enrol a cohort from a CSV file: each learner gets the programme that fits, with the reason,\n' +
+        'and its twelve weeks planned in their zone. Re-importing updates instead of duplicating;\n' +
+        'a file with any bad row imports nothing',
+    )
+    .argument(
+      '<cohort.csv>',
+      'columns: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, and optionally cohort, confidence, barriers, goals, share_with_manager, ...',
+    )
+    .option('--dry-run', 'show who would get which programme and why, and write nothing')
+    .option('--json', 'print one JSON object')
+    .option('--dir <path>', 'the programmes', 'sequences')
+    .option(
+      '--holidays <file>',
+      "the organisation's days off: one YYYY-MM-DD a line, or an .ics calendar",
+    )
+    .action(
+      async (
+        file: string,
+        options: { dryRun?: boolean; json?: boolean; dir: string; holidays?: string },
+      ) => {
+        const config = getConfig();
+        const cohort = readCohortCsv(readText(file, 'the cohort file'), file, { now: new Date() });
+        if (cohort.problems.length > 0) {
+          for (const problem of cohort.problems)
+            process.stdout.write(`${formatCohortProblem(problem)}\n`);
+          throw new GymError(
+            'COHORT_INVALID',
+            `${cohort.problems.length} problem${cohort.problems.length === 1 ? '' : 's'} in ${file}; nothing was imported`,
+          );
+        }
+        const programmes = loadProgrammeVersions(options.dir);
+        const holidays = readHolidays(options.holidays);
+        const database = await createDatabase(databaseConfigFor(config));
+        try {
+          await migrateToLatest(database.db);
+          const showProgress = !options.json && cohort.rows.length >= 200 && process.stderr.isTTY;
+          const results = await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
+            dryRun: options.dryRun === true,
+            holidays,
+            onProgress: showProgress
+              ? (done, total) => {
+                  if (done % 100 === 0 || done === total)
+                    process.stderr.write(`\renrolling ${done}/${total}`);
+                  if (done === total) process.stderr.write('\n');
+                }
+              : undefined,
+          });
+          if (options.json)
+            process.stdout.write(
+              `${JSON.stringify({ file, dryRun: options.dryRun === true, learners: results })}\n`,
+            );
+          else printTable(results);
+        } catch (error) {
+          if (error instanceof NoProgrammeMatches) {
+            throw new GymError(
+              'COHORT_INVALID',
+              `${file}:${error.line} ${error.email}: ${error.reason}; nothing was imported`,
+            );
+          }
+          throw error;
+        } finally {
+          await database.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,146 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { EnrolmentStore } from '../engine/enrol.js';
+import type { Database } from './schema.js';
+
+/** Organisation ids are slugs of their names: "Department for Business and Trade" -> "department-for-business-and-trade". */
+function organisationId(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/&/g, ' and ')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'organisation'
+  );
+}
+
+/** The enrolment use case's storage, over Kysely (PostgreSQL or PGlite). */
+export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): EnrolmentStore {
+  return {
+    transaction: (work) =>
+      db.isTransaction
+        ? work(enrolmentStore(db))
+        : db.transaction().execute((trx) => work(enrolmentStore(trx))),
+
+    async saveManager({ email, name, timeZone }) {
+      const row = await db
+        .insertInto('managers')
+        .values({ email, name, time_zone: timeZone })
+        .onConflict((oc) => oc.column('email').doUpdateSet({ name, updated_at: sql`now()` }))
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    },
+
+    async saveLearner(profile, managerId) {
+      let organisation: string | null = null;
+      if (profile.organisation) {
+        organisation = organisationId(profile.organisation);
+        await db
+          .insertInto('organisations')
+          .values({ id: organisation, name: profile.organisation })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+      }
+      const fields = {
+        first_name: profile.first_name,
+        last_name: profile.last_name,
+        time_zone: profile.time_zone,
+        role: profile.role,
+        organisation_id: organisation,
+        manager_id: managerId,
+        profile: JSON.stringify({
+          confidence: profile.confidence,
+          barriers: profile.barriers,
+          goals: profile.goals,
+          share_with_manager: profile.share_with_manager,
+          cohort: profile.cohort,
+          ...profile.fields,
+        }),
+      };
+      // xmax = 0 only for a row this statement inserted: tells a new learner from an update.
+      const row = await db
+        .insertInto('learners')
+        .values({ email: profile.email, ...fields })
+        .onConflict((oc) => oc.column('email').doUpdateSet({ ...fields, updated_at: sql`now()` }))
+        .returning(['id', sql<boolean>`xmax = 0`.as('created')])
+        .executeTakeFirstOrThrow();
+      return { id: row.id, created: row.created };
+    },
+
+    async findLearnerId(email) {
+      const row = await db
+        .selectFrom('learners')
+        .select('id')
+        .where('email', '=', email)
+        .executeTakeFirst();
+      return row?.id;
+    },
+
+    async openEnrolment(learnerId) {
+      const row = await db
+        .selectFrom('enrolments')
+        .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+        .select(['sequence_versions.sequence_id', 'enrolments.starts_on'])
+        .where('enrolments.learner_id', '=', learnerId)
+        .where('enrolments.status', 'in', ['active', 'paused'])
+        .executeTakeFirst();
+      return row === undefined
+        ? undefined
+        : { programmeId: row.sequence_id, startsOn: row.starts_on };
+    },
+
+    async saveProgrammeVersion({ sequence, hash }) {
+      await db
+        .insertInto('sequences')
+        .values({ id: sequence.id, title: sequence.title })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ title: sequence.title }))
+        .execute();
+      const row = await db
+        .insertInto('sequence_versions')
+        .values({
+          sequence_id: sequence.id,
+          content_hash: hash,
+          definition: JSON.stringify(sequence),
+        })
+        // A no-op update so that RETURNING gives the existing row's id too.
+        .onConflict((oc) =>
+          oc.columns(['sequence_id', 'content_hash']).doUpdateSet({ content_hash: hash }),
+        )
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    },
+
+    async createEnrolment({ learnerId, versionId, cohort, startsOn, matchReason, deliveries }) {
+      const enrolment = await db
+        .insertInto('enrolments')
+        .values({
+          learner_id: learnerId,
+          sequence_version_id: versionId,
+          cohort: cohort ?? null,
+          starts_on: startsOn,
+          match_reason: matchReason,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (deliveries.length > 0) {
+        await db
+          .insertInto('deliveries')
+          .values(
+            deliveries.map((d) => ({
+              enrolment_id: enrolment.id,
+              step_key: d.stepKey,
+              kind: d.kind,
+              week: d.week,
+              due_at: d.dueAt,
+              planned_local: d.planned,
+            })),
+          )
+          .execute();
+      }
+      return enrolment.id;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import type { CohortRow } from '../enrol/cohort-csv.js';
+import { matchProgramme } from '../matcher/match.js';
+import { planEnrolment, type PlannedDelivery } from '../planner/index.js';
+import type { Sequence } from '../sequence/schema.js';
+
+/** A programme as loaded and versioned: the definition and the hash of its content. */
+export interface ProgrammeVersion {
+  readonly sequence: Sequence;
+  readonly hash: string;
+}
+
+/** What enrolling needs from storage; `src/db/enrolment-store.ts` implements it over Kysely. */
+export interface EnrolmentStore {
+  /** Runs `work` in one transaction: a cohort is imported whole or not at all. */
+  transaction<T>(work: (store: EnrolmentStore) => Promise<T>): Promise<T>;
+  /** Inserts or updates by e-mail address; returns the manager's id. */
+  saveManager(manager: { email: string; name: string; timeZone: string }): Promise<number>;
+  /** Inserts or updates by e-mail address; returns the learner's id and whether it was new. */
+  saveLearner(profile: CohortRow, managerId: number): Promise<{ id: number; created: boolean }>;
+  findLearnerId(email: string): Promise<number | undefined>;
+  /** The programme a learner is following now (active or paused), if any. */
+  openEnrolment(learnerId: number): Promise<{ programmeId: string; startsOn: string } | undefined>;
+  /** Stores the version if it is new; returns its id. */
+  saveProgrammeVersion(programme: ProgrammeVersion): Promise<number>;
+  createEnrolment(enrolment: {
+    learnerId: number;
+    versionId: number;
+    cohort: string | undefined;
+    startsOn: string;
+    matchReason: string;
+    deliveries: readonly PlannedDelivery[];
+  }): Promise<number>;
+}
+
+export type EnrolAction =
+  /** A new enrolment, with its plan. */
+  | 'enrolled'
+  /** Already following a programme: the profile is updated, the programme and plan are kept. */
+  | 'kept'
+  /** Dry run: what would happen. */
+  | 'would-enrol'
+  | 'would-keep';
+
+export interface EnrolResult {
+  readonly line: number;
+  readonly email: string;
+  readonly action: EnrolAction;
+  readonly programmeId: string;
+  /** Why the matcher chose it (for `kept`: why it would choose it today). */
+  readonly reason: string;
+  /** Set when the learner stays on a programme other than the one that matches today. */
+  readonly notice: string | undefined;
+  /** The first step, on the learner's clock, for a new enrolment. */
+  readonly firstStep: string | undefined;
+  readonly deliveries: number;
+}
+
+export interface EnrolOptions {
+  readonly dryRun: boolean;
+  /** The organisation's holidays (YYYY-MM-DD) for everyone in this cohort. */
+  readonly holidays: ReadonlySet<string>;
+  /** Called after each row, for a progress display on large files. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** A row that no programme matches (and no programme is the default). */
+export class NoProgrammeMatches extends Error {
+  constructor(
+    readonly line: number,
+    readonly email: string,
+    readonly reason: string,
+  ) {
+    super(`line ${line}: ${email}: ${reason}`);
+  }
+}
+
+/**
+ * Enrols a checked cohort (see `readCohortCsv`: only a file without problems comes here): each
+ * learner gets the programme that fits, with the reason, and the plan of that programme in their
+ * zone as pending deliveries. Re-importing the same file updates profiles and managers and adds
+ * no second enrolment: a learner already on a programme keeps it (and its plan), and is told
+ * when a different one would match now. All rows in one transaction: all or nothing.
+ */
+export async function enrolCohort(
+  store: EnrolmentStore,
+  rows: readonly CohortRow[],
+  programmes: readonly ProgrammeVersion[],
+  options: EnrolOptions,
+): Promise<EnrolResult[]> {
+  const sequences = programmes.map((p) => p.sequence);
+  const planned = rows.map((row) => {
+    const match = matchProgramme(row, sequences);
+    if (match.programmeId === undefined)
+      throw new NoProgrammeMatches(row.line, row.email, match.reason);
+    const programme = programmes.find((p) => p.sequence.id === match.programmeId)!;
+    const deliveries = planEnrolment({
+      sequence: programme.sequence,
+      startsOn: row.start_date,
+      zone: row.time_zone,
+      holidays: options.holidays,
+    });
+    return { row, match, programme, deliveries };
+  });
+
+  return store.transaction(async (tx) => {
+    const results: EnrolResult[] = [];
+    const versionIds = new Map<string, number>();
+    for (const { row, match, programme, deliveries } of planned) {
+      // A dry run reads what is there and writes nothing.
+      const learnerId = options.dryRun
+        ? await tx.findLearnerId(row.email)
+        : (
+            await tx.saveLearner(
+              row,
+              await tx.saveManager({
+                email: row.manager_email,
+                name: row.manager_name,
+                timeZone: row.time_zone,
+              }),
+            )
+          ).id;
+      const open = learnerId === undefined ? undefined : await tx.openEnrolment(learnerId);
+      const base = { line: row.line, email: row.email, reason: match.reason };
+      if (open !== undefined) {
+        const notice =
+          open.programmeId === match.programmeId
+            ? undefined
+            : `stays on ${open.programmeId} (started ${open.startsOn}); ${match.programmeId} would match now`;
+        results.push({
+          ...base,
+          action: options.dryRun ? 'would-keep' : 'kept',
+          programmeId: open.programmeId,
+          notice,
+          firstStep: undefined,
+          deliveries: 0,
+        });
+      } else if (options.dryRun) {
+        results.push({
+          ...base,
+          action: 'would-enrol',
+          programmeId: programme.sequence.id,
+          notice: undefined,
+          firstStep: deliveries[0]?.local,
+          deliveries: deliveries.length,
+        });
+      } else {
+        let versionId = versionIds.get(programme.hash);
+        if (versionId === undefined) {
+          versionId = await tx.saveProgrammeVersion(programme);
+          versionIds.set(programme.hash, versionId);
+        }
+        await tx.createEnrolment({
+          learnerId: learnerId!,
+          versionId,
+          cohort: row.cohort,
+          startsOn: row.start_date,
+          matchReason: match.reason,
+          deliveries,
+        });
+        results.push({
+          ...base,
+          action: 'enrolled',
+          programmeId: programme.sequence.id,
+          notice: undefined,
+          firstStep: deliveries[0]?.local,
+          deliveries: deliveries.length,
+        });
+      }
+      options.onProgress?.(results.length, planned.length);
+    }
+    return results;
+  });
+}
