@@ -15,6 +15,7 @@ export const errorCodes = {
   TEMPLATE_INVALID: { user: true },
   /** Filling a compiled email for one recipient failed: a value the engine should have supplied is missing. */
   RENDER_FAILED: { user: false },
+  MAIL_INVALID: { user: false }, // a message, token or transport call we built wrongly: a bug
 } as const satisfies Record<string, { user: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -8,6 +8,7 @@ import { enrolCommand } from './commands/enrol.js';
 import { migrateCommand } from './commands/migrate.js';
 import { previewCommand } from './commands/preview.js';
 import { renderCommand } from './commands/render.js';
+import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
 /**
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(previewCommand(() => loadConfig()));
   program.addCommand(renderCommand(() => loadConfig()));
   program.addCommand(enrolCommand(() => loadConfig()));
+  program.addCommand(runCommand(() => loadConfig()));
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
   for (const command of program.commands) command.exitOverride();

@@ -23,8 +23,13 @@ export interface OutgoingMessage {
 }
 
 // Names and subjects come from learners' profiles and trainers' files: a CR or LF in them must
-// never start a new header line.
-const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ').trim();
+// never start a new header line. Other control characters and the Unicode line separators go too:
+// some mail clients and parsers break lines on them.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const lineBreaking = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+const oneLine = (value: string) => value.replace(lineBreaking, ' ').trim();
+// A lone CR is no line end in a message; make it one, so the CRLF output below has only CRLFs.
+const lineEnds = (value: string) => value.replace(/\r\n?/g, '\n');
 
 /**
  * The message as RFC 5322 bytes (what an `.eml` file holds and what SMTP sends). Automatic mail
@@ -33,12 +38,15 @@ const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ').trim();
  */
 export async function composeMessage(message: OutgoingMessage): Promise<Buffer> {
   const composer = new MailComposer({
+    // CRLF everywhere, as RFC 5322 wants: the bytes of an .eml file, of a DKIM signature and of
+    // an SMTP DATA are then the same (nodemailer otherwise keeps a text's bare LFs as they are).
+    newline: 'windows',
     from: message.from,
-    to: { name: oneLine(message.to.name), address: message.to.email },
+    to: { name: oneLine(message.to.name), address: oneLine(message.to.email) },
     replyTo: message.replyTo,
     subject: oneLine(message.subject),
-    text: message.text,
-    ...(message.html === undefined ? {} : { html: message.html }),
+    text: lineEnds(message.text),
+    ...(message.html === undefined ? {} : { html: lineEnds(message.html) }),
     messageId: message.messageId,
     date: message.date,
     ...(message.calendar === undefined

@@ -104,7 +104,14 @@ describe.each(testBackends())('schema on $name', (backend) => {
       await violation(
         database.db
           .insertInto('deliveries')
-          .values({ enrolment_id: 999_999, step_key: 'kickoff', kind: 'email', week: 1, due_at: new Date(), planned_local: '2027-01-04T09:00' })
+          .values({
+            enrolment_id: 999_999,
+            step_key: 'kickoff',
+            kind: 'email',
+            week: 1,
+            due_at: new Date(),
+            planned_local: '2027-01-04T09:00',
+          })
           .execute(),
       ),
     ).toBe('23503 deliveries_enrolment_id_fkey');

@@ -1,0 +1,96 @@
+import { Command } from 'commander';
+import { hostname } from 'node:os';
+import type { Config } from '../../config/config.js';
+import { createDatabase, databaseConfigFor } from '../../db/database.js';
+import { dispatchStore } from '../../db/dispatch-store.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import type { DispatchDependencies } from '../../engine/dispatch.js';
+import { drainDue, startDispatcher } from '../../engine/dispatcher-loop.js';
+import { GymError } from '../../errors.js';
+import { backoff } from '../../mail/backoff.js';
+import { createMailTransport } from '../../mail/create-transport.js';
+import { compileProgramme, type CompiledProgramme } from '../../render/index.js';
+import type { Sequence } from '../../sequence/schema.js';
+import { createLogger } from '../logger.js';
+
+/** A clock that starts at `start` and runs at real speed: for trials and demos on future dates. */
+function clockFrom(start: string | undefined): () => Date {
+  if (start === undefined) return () => new Date();
+  const at = Date.parse(start);
+  if (Number.isNaN(at))
+    throw new GymError(
+      'USAGE',
+      `--clock ${start}: expected an ISO date and time, such as 2027-01-04T09:00:00Z`,
+    );
+  const offset = at - Date.now();
+  return () => new Date(Date.now() + offset);
+}
+
+export function runCommand(getConfig: () => Config): Command {
+  return new Command('run')
+    .description(
+      'run the dispatcher: every few seconds, send the emails and invites that are due, exactly once,\n' +
+        'with any number of workers sharing one PostgreSQL. SIGTERM finishes the messages in flight, then exits',
+    )
+    .option('--once', 'send what is due now, then exit (for a system cron or a CI job)')
+    .option('--clock <iso>', 'start the clock at this instant (trials and demos on future dates)')
+    .option(
+      '--worker <name>',
+      'this worker’s name in leases and logs',
+      `${hostname()}:${process.pid}`,
+    )
+    .action(async (options: { once?: boolean; clock?: string; worker: string }) => {
+      const config = getConfig();
+      const now = clockFrom(options.clock);
+      // Listen from the start: a SIGTERM while starting up still ends in a clean stop.
+      const stopRequested = new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      const log = createLogger(config.logLevel, 'gym-run');
+      const database = await createDatabase(databaseConfigFor(config));
+      const transport = createMailTransport(config);
+      const compiled = new Map<number, Promise<CompiledProgramme>>();
+      const deps: DispatchDependencies = {
+        store: dispatchStore(database.db),
+        transport,
+        mail: {
+          secret: config.secret,
+          from: config.from,
+          replyAddress: config.replyAddress,
+          publicUrl: config.publicUrl,
+        },
+        workerId: options.worker,
+        retryDelay: (attempt) => backoff(attempt, { random: Math.random }),
+        compiled: (versionId: number, sequence: Sequence) => {
+          let programme = compiled.get(versionId);
+          if (programme === undefined)
+            compiled.set(
+              versionId,
+              (programme = compileProgramme(sequence, { validation: 'soft' })),
+            );
+          return programme;
+        },
+      };
+      try {
+        await migrateToLatest(database.db);
+        if (options.once) {
+          const counts = await drainDue(deps, now);
+          log.info({ ...counts, transport: transport.name }, 'sent what was due');
+          return;
+        }
+        const loop = startDispatcher(deps, { now, log });
+        log.info(
+          { worker: options.worker, database: database.location, transport: transport.name },
+          'dispatcher started',
+        );
+        await stopRequested;
+        log.info({}, 'stopping: finishing the messages in flight');
+        await loop.stop();
+        log.info({}, 'stopped');
+      } finally {
+        await transport.close();
+        await database.close();
+      }
+    });
+}

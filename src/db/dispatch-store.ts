@@ -1,0 +1,133 @@
+import { sql, type Kysely } from 'kysely';
+import type { DispatchStore } from '../engine/dispatch.js';
+import type { Sequence } from '../sequence/schema.js';
+import { claimDueDeliveries } from './deliveries.js';
+import type { Database } from './schema.js';
+
+/** The dispatcher's storage, over Kysely (PostgreSQL or PGlite). */
+export function dispatchStore(db: Kysely<Database>): DispatchStore {
+  // Versions never change once stored: read each once per process.
+  const programmes = new Map<number, Promise<Sequence>>();
+
+  return {
+    async claim({ workerId, limit, leaseSeconds, now }) {
+      const claimed = await claimDueDeliveries(db, { workerId, limit, leaseSeconds, now });
+      if (claimed.length === 0) return [];
+      const rows = await db
+        .selectFrom('deliveries')
+        .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+        .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+        .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
+        .leftJoin('managers', 'managers.id', 'learners.manager_id')
+        .select([
+          'deliveries.id',
+          'enrolments.status as enrolment_status',
+          'enrolments.sequence_version_id',
+          'learners.id as learner_id',
+          'learners.email',
+          'learners.first_name',
+          'learners.last_name',
+          'learners.time_zone',
+          'learners.role',
+          'learners.status as learner_status',
+          'organisations.name as organisation',
+          'managers.name as manager_name',
+          'managers.email as manager_email',
+        ])
+        .where(
+          'deliveries.id',
+          'in',
+          claimed.map((d) => d.id),
+        )
+        .execute();
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return claimed.map((d) => {
+        const r = byId.get(d.id)!;
+        return {
+          id: d.id,
+          enrolmentId: d.enrolment_id,
+          versionId: r.sequence_version_id,
+          stepKey: d.step_key,
+          week: d.week,
+          kind: d.kind,
+          dueAt: d.due_at,
+          attempts: d.attempts,
+          inviteSequence: d.invite_sequence,
+          enrolmentStatus: r.enrolment_status,
+          learner: {
+            id: r.learner_id,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            time_zone: r.time_zone,
+            role: r.role,
+            organisation: r.organisation,
+            status: r.learner_status,
+          },
+          manager:
+            r.manager_name === null || r.manager_email === null
+              ? undefined
+              : { name: r.manager_name, email: r.manager_email },
+        };
+      });
+    },
+
+    programme(versionId) {
+      let programme = programmes.get(versionId);
+      if (programme === undefined) {
+        programme = db
+          .selectFrom('sequence_versions')
+          .select('definition')
+          .where('id', '=', versionId)
+          .executeTakeFirstOrThrow()
+          .then((row) => row.definition as Sequence);
+        programmes.set(versionId, programme);
+      }
+      return programme;
+    },
+
+    async doneSteps(enrolmentId) {
+      const rows = await db
+        .selectFrom('progress_events')
+        .innerJoin('deliveries', 'deliveries.id', 'progress_events.delivery_id')
+        .select('deliveries.step_key')
+        .where('progress_events.enrolment_id', '=', enrolmentId)
+        .where('progress_events.kind', '=', 'done')
+        .execute();
+      return new Set(rows.map((r) => r.step_key));
+    },
+
+    async settle(id, workerId, settlement, now) {
+      const base = { claimed_by: null, lease_until: null, updated_at: now };
+      const values =
+        settlement.status === 'sent'
+          ? {
+              ...base,
+              status: 'sent' as const,
+              message_id: settlement.messageId,
+              invite_uid: settlement.inviteUid ?? null,
+              sent_at: now,
+              reason: null,
+              retry_at: null,
+            }
+          : settlement.status === 'pending'
+            ? {
+                ...base,
+                status: 'pending' as const,
+                retry_at: settlement.retryAt,
+                reason: settlement.reason,
+                ...(settlement.failedAttempt ? {} : { attempts: sql<number>`attempts - 1` }),
+              }
+            : { ...base, status: settlement.status, reason: settlement.reason };
+      // Only while this worker still holds the claim: after a lost lease, the new holder decides.
+      const result = await db
+        .updateTable('deliveries')
+        .set(values)
+        .where('id', '=', id)
+        .where('status', '=', 'claimed')
+        .where('claimed_by', '=', workerId)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+  };
+}

@@ -1,0 +1,261 @@
+import { buildInvite } from '../calendar/invite.js';
+import { composeMessage, type OutgoingMessage } from '../mail/compose.js';
+import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
+import type { MailTransport, SendOutcome } from '../mail/transport.js';
+import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
+import { templateContext } from '../render/context.js';
+import { renderInvite, renderStep, type CompiledProgramme } from '../render/index.js';
+import type { Sequence } from '../sequence/schema.js';
+
+/** A claimed delivery with what it takes to send it. */
+export interface DueDelivery {
+  readonly id: number;
+  readonly enrolmentId: number;
+  readonly versionId: number;
+  readonly stepKey: string;
+  readonly week: number;
+  readonly kind: 'email' | 'invite';
+  readonly dueAt: Date;
+  /** This claim included. */
+  readonly attempts: number;
+  readonly inviteSequence: number;
+  readonly enrolmentStatus: string;
+  readonly learner: {
+    readonly id: number;
+    readonly email: string;
+    readonly first_name: string;
+    readonly last_name: string;
+    readonly time_zone: string;
+    readonly role: string | null;
+    readonly organisation: string | null;
+    readonly status: string;
+  };
+  readonly manager: { readonly name: string; readonly email: string } | undefined;
+}
+
+/** How a claimed delivery ends this attempt; written only while this worker still holds it. */
+export type Settlement =
+  | {
+      readonly status: 'sent';
+      readonly messageId: string;
+      readonly inviteUid: string | undefined;
+    }
+  | {
+      readonly status: 'pending';
+      readonly retryAt: Date;
+      readonly reason: string;
+      /** False when the row only waits for its sending window: no attempt was spent. */
+      readonly failedAttempt: boolean;
+    }
+  | { readonly status: 'failed' | 'skipped' | 'missed' | 'cancelled'; readonly reason: string };
+
+/** What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. */
+export interface DispatchStore {
+  claim(options: {
+    workerId: string;
+    limit: number;
+    leaseSeconds: number;
+    now: Date;
+  }): Promise<DueDelivery[]>;
+  /** The programme version an enrolment follows. */
+  programme(versionId: number): Promise<Sequence>;
+  /** Step keys (`w01-kickoff`) the learner has said are done. */
+  doneSteps(enrolmentId: number): Promise<ReadonlySet<string>>;
+  /** False when the lease was lost (another worker reclaimed the row): nothing is written. */
+  settle(id: number, workerId: string, settlement: Settlement, now: Date): Promise<boolean>;
+}
+
+export interface DispatchDependencies {
+  readonly store: DispatchStore;
+  readonly transport: MailTransport;
+  readonly mail: {
+    readonly secret: string;
+    readonly from: string;
+    readonly replyAddress: string;
+    readonly publicUrl: string | undefined;
+  };
+  readonly workerId: string;
+  readonly batchSize?: number;
+  readonly leaseSeconds?: number;
+  /** Temporary failures allowed before a row fails for good. */
+  readonly maxAttempts?: number;
+  /** Milliseconds to wait after the n-th temporary failure (see `backoff`). */
+  readonly retryDelay: (attempt: number) => number;
+  /** Compiles a programme version once per process. */
+  readonly compiled: (versionId: number, sequence: Sequence) => Promise<CompiledProgramme>;
+}
+
+export type TickCounts = Record<Settlement['status'] | 'lost', number>;
+
+const stepIdOf = (stepKey: string) => stepKey.replace(/^w\d+-/, '');
+const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
+
+/**
+ * One tick of the dispatcher: claim a batch of due deliveries, decide for each (missed after
+ * downtime, outside the window, a `when` that no longer holds, a learner who stopped), render
+ * it from the precompiled programme, compose it, send it, and record the outcome. Outcomes are
+ * data; a bad row is settled with its reason and the batch goes on.
+ */
+export async function dispatchTick(deps: DispatchDependencies, now: Date): Promise<TickCounts> {
+  const counts: TickCounts = {
+    sent: 0,
+    pending: 0,
+    failed: 0,
+    skipped: 0,
+    missed: 0,
+    cancelled: 0,
+    lost: 0,
+  };
+  const batch = await deps.store.claim({
+    workerId: deps.workerId,
+    limit: deps.batchSize ?? 100,
+    leaseSeconds: deps.leaseSeconds ?? 300,
+    now,
+  });
+  for (const delivery of batch) {
+    const settlement = await settleOne(deps, delivery, now);
+    const kept = await deps.store.settle(delivery.id, deps.workerId, settlement, now);
+    counts[kept ? settlement.status : 'lost'] += 1;
+  }
+  return counts;
+}
+
+async function settleOne(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  now: Date,
+): Promise<Settlement> {
+  if (delivery.learner.status !== 'active') {
+    return { status: 'cancelled', reason: `the learner's address is ${delivery.learner.status}` };
+  }
+  if (delivery.enrolmentStatus !== 'active') {
+    return { status: 'cancelled', reason: `the enrolment is ${delivery.enrolmentStatus}` };
+  }
+  const sequence = await deps.store.programme(delivery.versionId);
+  const zone = delivery.learner.time_zone;
+  const decision = dueDecision({
+    dueAt: delivery.dueAt,
+    now,
+    lateGrace: sequence.schedule.late_grace,
+    zone,
+    window: sequence.schedule.window,
+    workingDays: sequence.schedule.working_days,
+  });
+  if (decision.action === 'missed') return { status: 'missed', reason: decision.reason };
+  if (decision.action === 'wait') {
+    return {
+      status: 'pending',
+      retryAt: decision.until,
+      reason: decision.reason,
+      failedAttempt: false,
+    };
+  }
+
+  const week = sequence.weeks.find((w) => w.week === delivery.week);
+  const step = week?.steps.find((s) => s.id === stepIdOf(delivery.stepKey));
+  if (week === undefined || step === undefined) {
+    return {
+      status: 'failed',
+      reason: `step ${delivery.stepKey} is not in the programme version this enrolment follows`,
+    };
+  }
+  const done = await deps.store.doneSteps(delivery.enrolmentId);
+  if (step.when !== undefined) {
+    const prefix = weekKey(week.week);
+    const doneThisWeek = new Set([...done].filter((k) => k.startsWith(prefix)).map(stepIdOf));
+    const condition = evaluateCondition(step.when, doneThisWeek);
+    if (!condition.send) return { status: 'skipped', reason: condition.reason };
+  }
+
+  const compiled = await deps.compiled(delivery.versionId, sequence);
+  const context = templateContext(sequence, week.week, delivery.learner, delivery.manager);
+  const { messageId, replyTo, headers } = learnerEmailHeaders({
+    ...deps.mail,
+    deliveryId: delivery.id,
+    learnerId: delivery.learner.id,
+  });
+  const to = {
+    name: `${delivery.learner.first_name} ${delivery.learner.last_name}`,
+    email: delivery.learner.email,
+  };
+  let message: OutgoingMessage;
+  let inviteUid: string | undefined;
+  if (step.email) {
+    const email = renderStep(compiled, week.week, step.id, context, {
+      replyAddress: replyTo,
+      unsubscribeUrl: headers['List-Unsubscribe']?.match(/<(https:[^>]+)>/)?.[1],
+      assignmentsDone: new Set([...done].map((k) => k.slice(0, 3))).size,
+    });
+    message = {
+      from: deps.mail.from,
+      to,
+      replyTo,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      messageId,
+      date: now,
+      headers,
+    };
+  } else {
+    const invite = renderInvite(compiled, week.week, step.id, context);
+    inviteUid = `gym-${delivery.enrolmentId}-${delivery.stepKey}@${domainOf(deps.mail.replyAddress)}`;
+    const minutes = durationMinutes(step.invite!.duration);
+    const ics = buildInvite({
+      uid: inviteUid,
+      sequence: delivery.inviteSequence,
+      start: delivery.dueAt,
+      durationMinutes: minutes,
+      title: invite.title,
+      description: invite.description,
+      location: invite.location,
+      organizer: { name: 'Digital Gym', email: deps.mail.replyAddress },
+      attendee: to,
+      stamp: now,
+    });
+    message = {
+      from: deps.mail.from,
+      to,
+      replyTo,
+      subject: `Invitation: ${invite.title}`,
+      text: `${invite.title}\n${minutes} minutes${invite.location ? `, ${invite.location}` : ''}\n\n${invite.description}\n`,
+      messageId,
+      date: now,
+      headers,
+      calendar: { method: 'REQUEST', content: ics },
+    };
+  }
+  const outcome = await deps.transport.send({
+    // The envelope sender is the mailbox we read, so that bounces come back to be counted.
+    from: deps.mail.replyAddress,
+    to: delivery.learner.email,
+    raw: await composeMessage(message),
+    messageId,
+  });
+  return settlementOf(outcome, delivery, deps, now, messageId, inviteUid);
+}
+
+function settlementOf(
+  outcome: SendOutcome,
+  delivery: DueDelivery,
+  deps: DispatchDependencies,
+  now: Date,
+  messageId: string,
+  inviteUid: string | undefined,
+): Settlement {
+  if (outcome.status === 'sent') return { status: 'sent', messageId, inviteUid };
+  if (outcome.status === 'failed') return { status: 'failed', reason: outcome.reason };
+  const maxAttempts = deps.maxAttempts ?? 8;
+  if (delivery.attempts >= maxAttempts) {
+    return {
+      status: 'failed',
+      reason: `gave up after ${delivery.attempts} attempts: ${outcome.reason}`,
+    };
+  }
+  return {
+    status: 'pending',
+    retryAt: new Date(now.getTime() + deps.retryDelay(delivery.attempts)),
+    reason: outcome.reason,
+    failedAttempt: true,
+  };
+}

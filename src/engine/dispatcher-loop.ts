@@ -1,0 +1,75 @@
+import cron from 'node-cron';
+import { messageOf } from '../errors.js';
+import { dispatchTick, type DispatchDependencies, type TickCounts } from './dispatch.js';
+
+export interface DispatcherLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface DispatcherLoop {
+  /** Stops claiming, waits for the messages in flight, and resolves when nothing is left running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Sends everything due now: ticks until a claim comes back short of a full batch. Used by each
+ * scheduled tick and by `gym run --once`.
+ */
+export async function drainDue(deps: DispatchDependencies, now: () => Date): Promise<TickCounts> {
+  const total: TickCounts = {
+    sent: 0,
+    pending: 0,
+    failed: 0,
+    skipped: 0,
+    missed: 0,
+    cancelled: 0,
+    lost: 0,
+  };
+  const batch = deps.batchSize ?? 100;
+  for (;;) {
+    const counts = await dispatchTick(deps, now());
+    let claimed = 0;
+    for (const key of Object.keys(total) as (keyof TickCounts)[]) {
+      total[key] += counts[key];
+      claimed += counts[key];
+    }
+    if (claimed < batch) return total;
+  }
+}
+
+/**
+ * The dispatcher of `gym run`: a node-cron tick (every 5 seconds by default) that drains what is
+ * due. Ticks never overlap in one process; other processes claim other rows (SKIP LOCKED). A
+ * failing tick (the database restarting, say) is logged and the next one tries again.
+ */
+export function startDispatcher(
+  deps: DispatchDependencies,
+  options: { now: () => Date; log: DispatcherLog; every?: string },
+): DispatcherLoop {
+  let running: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const tick = () => {
+    if (stopping) return running;
+    running = drainDue(deps, options.now)
+      .then((counts) => {
+        if (Object.values(counts).some((n) => n > 0)) options.log.info({ ...counts }, 'dispatched');
+      })
+      .catch((error: unknown) =>
+        options.log.error(
+          { err: messageOf(error) },
+          'dispatch tick failed; retrying at the next tick',
+        ),
+      );
+    return running;
+  };
+  const task = cron.schedule(options.every ?? '*/5 * * * * *', tick, { noOverlap: true });
+  void tick();
+  return {
+    async stop() {
+      stopping = true;
+      await task.stop();
+      await running;
+    },
+  };
+}

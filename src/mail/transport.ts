@@ -1,0 +1,48 @@
+/**
+ * The port the dispatcher sends through. Composition happens before (`composeMessage`), so a
+ * transport only moves finished bytes: the SMTP adapter to a relay, the Maildir adapter to
+ * `.gym/outbox`. What happened is returned as data; a transport only throws on a bug (sending
+ * after `close`).
+ */
+export interface MailTransport {
+  /** For logs: `smtp relay.example.org:587 (pooled)` or `maildir /srv/gym/.gym/outbox`; no secrets. */
+  readonly name: string;
+  send(message: OutboundMessage): Promise<SendOutcome>;
+  /** Waits for the sends in flight, then releases connections. */
+  close(): Promise<void>;
+}
+
+export interface OutboundMessage {
+  /** Envelope sender (SMTP `MAIL FROM`), a bare address: where bounces go. */
+  readonly from: string;
+  /** Envelope recipient (SMTP `RCPT TO`), a bare address. */
+  readonly to: string;
+  /** The composed RFC 5322 message, sent byte for byte (DKIM, when on, adds its header on top). */
+  readonly raw: Buffer;
+  /** The message's Message-ID, `<...>`: for logs and outcomes, it is already inside `raw`. */
+  readonly messageId: string;
+}
+
+/**
+ * - `sent`: the server (or the outbox) took the message; `response` is its reply, to keep.
+ * - `retry`: a temporary problem (4xx, network, timeout, the outbox disk): try again later, see
+ *   `backoff`.
+ * - `failed`: the server refused this message for good (5xx): do not send it again.
+ */
+export type SendOutcome =
+  | { readonly status: 'sent'; readonly response: string }
+  | ({ readonly status: 'retry' } & SendProblem)
+  | ({ readonly status: 'failed' } & SendProblem);
+
+export interface SendProblem {
+  /** One line for the row and the log: `RCPT TO: 550 5.1.1 no such user`. */
+  readonly reason: string;
+  /** The library's or the system's error code: `EENVELOPE`, `ECONNECTION`, `ENOSPC`... */
+  readonly code?: string | undefined;
+  /** The SMTP reply code, when the server answered. */
+  readonly responseCode?: number | undefined;
+  /** The server's reply as it sent it, when it answered. */
+  readonly response?: string | undefined;
+  /** The SMTP command the reply answered (`RCPT TO`, `DATA`...), when known. */
+  readonly command?: string | undefined;
+}

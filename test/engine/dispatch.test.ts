@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dispatchStore } from '../../src/db/dispatch-store.js';
+import { enrolmentStore } from '../../src/db/enrolment-store.js';
+import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
+import { dispatchTick, type DispatchDependencies } from '../../src/engine/dispatch.js';
+import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
+import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
+import { compileProgramme, type CompiledProgramme } from '../../src/render/index.js';
+import { loadSequenceFiles } from '../../src/sequence/load-files.js';
+import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
+import {
+  headerValues,
+  parseHeaders,
+  startSmtpServer,
+  type TestSmtpServer,
+} from '../mail/helpers.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const programmes: ProgrammeVersion[] = loadSequenceFiles(['sequences'], root).flatMap((r) =>
+  r.ok ? [{ sequence: r.sequence, hash: r.hash }] : [],
+);
+const cohortFile = 'test/fixtures/cohorts/example.csv';
+const cohort = readCohortCsv(readFileSync(`${root}/${cohortFile}`, 'utf8'), cohortFile, {
+  now: new Date('2026-12-01T12:00:00Z'),
+});
+const mail = {
+  secret: 'a-test-secret-of-at-least-32-characters!',
+  from: 'Digital Gym <gym@gym.example.gov.uk>',
+  replyAddress: 'progress@gym.example.gov.uk',
+  publicUrl: 'https://gym.example.gov.uk',
+};
+
+describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (backend) => {
+  let database: TestDatabase;
+  let smtp: TestSmtpServer;
+  let rejected: Set<string>;
+  let deps: DispatchDependencies;
+  const compiledCache = new Map<number, Promise<CompiledProgramme>>();
+
+  beforeAll(async () => {
+    database = await openMigrated(backend);
+    rejected = new Set();
+    smtp = await startSmtpServer({
+      onRcptTo(address, _session, callback) {
+        if (rejected.has(address.address)) {
+          const error = Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 });
+          return callback(error);
+        }
+        callback();
+      },
+    });
+    deps = {
+      store: dispatchStore(database.db),
+      transport: createSmtpTransport({ url: smtp.url }),
+      mail,
+      workerId: 'test-worker',
+      retryDelay: () => 60_000,
+      compiled: (versionId, sequence) => {
+        let compiled = compiledCache.get(versionId);
+        if (compiled === undefined)
+          compiledCache.set(versionId, (compiled = compileProgramme(sequence)));
+        return compiled;
+      },
+    };
+  });
+  afterAll(async () => {
+    await deps?.transport.close();
+    await smtp?.close();
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await database.db.deleteFrom('enrolments').execute();
+    smtp.received.length = 0;
+    rejected.clear();
+    await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
+      dryRun: false,
+      holidays: new Set(),
+    });
+  });
+
+  const statuses = async () =>
+    Object.fromEntries(
+      (
+        await database.db
+          .selectFrom('deliveries')
+          .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy('status')
+          .execute()
+      ).map((r) => [r.status, Number(r.n)]),
+    );
+
+  it('sends each due email once, at the learner’s local time, with its reply token and headers', async () => {
+    // Monday 4 January 2027, 12:00 UTC: 09:00 has come in Kolkata, London and Dublin, not yet in
+    // New York (14:00 UTC); the learners in Sydney and Fiona in London start a week later.
+    const counts = await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    expect(counts).toMatchObject({ sent: 5, failed: 0, lost: 0 });
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual([
+      'aisha.khan@businessandtrade.gov.uk',
+      'daniel.evans@businessandtrade.gov.uk',
+      'gareth.jones@cardiff.gov.uk',
+      'priya.sharma@fcdo.gov.uk',
+      'siobhan.obrien@fcdo.gov.uk',
+    ]);
+    const priya = smtp.received.find((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk')!;
+    const headers = parseHeaders(priya.data);
+    expect(headerValues(headers, 'Subject')).toEqual(['Week 1: clear the way, then listen']);
+    expect(headerValues(headers, 'Reply-To')[0]).toMatch(
+      /^progress\+[a-z0-9]+@gym\.example\.gov\.uk$/,
+    );
+    expect(headerValues(headers, 'List-Unsubscribe-Post')).toEqual(['List-Unsubscribe=One-Click']);
+    expect(headerValues(headers, 'Auto-Submitted')).toEqual(['auto-generated']);
+    const row = await database.db
+      .selectFrom('deliveries')
+      .select(['message_id', 'status'])
+      .where('message_id', '=', headerValues(headers, 'Message-ID')[0]!)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('sent');
+
+    // Nothing is sent twice, whoever ticks next.
+    expect(
+      await dispatchTick({ ...deps, workerId: 'other' }, new Date('2027-01-04T12:00:05Z')),
+    ).toMatchObject({ sent: 0 });
+    expect(smtp.received).toHaveLength(5);
+  });
+
+  it('sends the practice slot as an iMIP invite', async () => {
+    await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    smtp.received.length = 0;
+    // Wednesday 6 January, 15:00 UTC: the London learners' Wednesday slots (e.g. 14:00) are due.
+    await dispatchTick(deps, new Date('2027-01-06T15:00:00Z'));
+    const invites = smtp.received.filter((m) => m.data.toString().includes('method=REQUEST'));
+    expect(invites.length).toBeGreaterThan(0);
+    const ics = invites[0]!.data.toString();
+    expect(ics).toContain('METHOD:REQUEST');
+    expect(ics).toMatch(/UID:gym-\d+-w01-practice@gym\.example\.gov\.uk/);
+    expect(ics).toContain('SEQUENCE:0');
+  });
+
+  it('skips a nudge when the assignment is done, and marks a step missed after an outage', async () => {
+    await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    const stepOf = (email: string, stepKey: string) =>
+      database.db
+        .selectFrom('deliveries')
+        .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+        .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+        .select([
+          'deliveries.id',
+          'deliveries.enrolment_id',
+          'deliveries.status',
+          'deliveries.reason',
+        ])
+        .where('learners.email', '=', email)
+        .where('deliveries.step_key', '=', stepKey)
+        .executeTakeFirstOrThrow();
+    const kickoff = await stepOf('priya.sharma@fcdo.gov.uk', 'w01-kickoff');
+    await database.db
+      .insertInto('progress_events')
+      .values({
+        enrolment_id: kickoff.enrolment_id,
+        delivery_id: kickoff.id,
+        kind: 'done',
+        occurred_at: new Date('2027-01-05T10:00:00Z'),
+      })
+      .execute();
+    // Down from Monday noon until Thursday 10:00 UTC.
+    await dispatchTick({ ...deps, batchSize: 1000 }, new Date('2027-01-07T10:00:00Z'));
+    // Priya said "done": her Thursday nudge is skipped, Siobhán's goes.
+    expect(await stepOf('priya.sharma@fcdo.gov.uk', 'w01-nudge')).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('kickoff') as unknown,
+    });
+    expect(await stepOf('siobhan.obrien@fcdo.gov.uk', 'w01-nudge')).toMatchObject({
+      status: 'sent',
+    });
+    // Tom's Monday email (09:00 in New York) is more than its two days' grace late: not sent
+    // now, when it would land out of step with the rest of his week.
+    expect(await stepOf('tom.fletcher@fcdo.gov.uk', 'w01-kickoff')).toMatchObject({
+      status: 'missed',
+    });
+    expect(
+      smtp.received.some(
+        (m) => m.to[0] === 'tom.fletcher@fcdo.gov.uk' && m.data.includes('Week 1:'),
+      ),
+    ).toBe(false);
+  });
+
+  it('fails a refused address with the server’s words, and keeps the others going', async () => {
+    rejected.add('priya.sharma@fcdo.gov.uk');
+    const counts = await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    expect(counts).toMatchObject({ sent: 4, failed: 1 });
+    const failed = await database.db
+      .selectFrom('deliveries')
+      .select('reason')
+      .where('status', '=', 'failed')
+      .executeTakeFirstOrThrow();
+    expect(failed.reason).toMatch(/550.*no such user/);
+    expect(await statuses()).toMatchObject({ sent: 4, failed: 1 });
+  });
+});
