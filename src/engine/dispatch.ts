@@ -85,7 +85,12 @@ export interface DispatchDependencies {
   readonly compiled: (versionId: number, sequence: Sequence) => Promise<CompiledProgramme>;
 }
 
+/** How the claimed rows ended; `lost`: another worker had reclaimed the row (its lease ran out). */
 export type TickCounts = Record<Settlement['status'] | 'lost', number>;
+
+export function noCounts(): TickCounts {
+  return { sent: 0, pending: 0, failed: 0, skipped: 0, missed: 0, cancelled: 0, lost: 0 };
+}
 
 const stepIdOf = (stepKey: string) => stepKey.replace(/^w\d+-/, '');
 const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
@@ -97,15 +102,7 @@ const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
  * data; a bad row is settled with its reason and the batch goes on.
  */
 export async function dispatchTick(deps: DispatchDependencies, now: Date): Promise<TickCounts> {
-  const counts: TickCounts = {
-    sent: 0,
-    pending: 0,
-    failed: 0,
-    skipped: 0,
-    missed: 0,
-    cancelled: 0,
-    lost: 0,
-  };
+  const counts = noCounts();
   const batch = await deps.store.claim({
     workerId: deps.workerId,
     limit: deps.batchSize ?? 100,

@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { messageOf } from '../errors.js';
-import { dispatchTick, type DispatchDependencies, type TickCounts } from './dispatch.js';
+import { dispatchTick, noCounts, type DispatchDependencies, type TickCounts } from './dispatch.js';
 
 export interface DispatcherLog {
   info(fields: object, message: string): void;
@@ -17,15 +17,7 @@ export interface DispatcherLoop {
  * scheduled tick and by `gym run --once`.
  */
 export async function drainDue(deps: DispatchDependencies, now: () => Date): Promise<TickCounts> {
-  const total: TickCounts = {
-    sent: 0,
-    pending: 0,
-    failed: 0,
-    skipped: 0,
-    missed: 0,
-    cancelled: 0,
-    lost: 0,
-  };
+  const total = noCounts();
   const batch = deps.batchSize ?? 100;
   for (;;) {
     const counts = await dispatchTick(deps, now());

@@ -13,27 +13,32 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `gym ARGS` as a real child process (through tsx), in the repository root. */
+/** `gym ARGS` as a real child process (through tsx), in the repository root, collecting its output. */
+function spawnGym(args: readonly string[], env: Record<string, string>) {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !gymVariables.test(key)),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    cwd: root,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, ...output }));
+  });
+  return { child, output, exited };
+}
+
+/** Runs `gym ARGS` to the end. */
 export function runGym(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !gymVariables.test(key)),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-      cwd: root,
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnGym(args, env).exited;
 }
 
 export interface RunningGym {
@@ -45,24 +50,12 @@ export interface RunningGym {
 
 /** Starts a long-running `gym` command (such as `gym run`) as a child process. */
 export function startGym(args: readonly string[], env: Record<string, string> = {}): RunningGym {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !gymVariables.test(key)),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-    cwd: root,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { child, output, exited } = spawnGym(args, env);
   return {
     waitForLog: (pattern) =>
       new Promise((resolve, reject) => {
         const check = () => {
-          const line = stderr.split('\n').find((l) => pattern.test(l));
+          const line = output.stderr.split('\n').find((l) => pattern.test(l));
           if (line !== undefined) {
             child.stderr.off('data', check);
             resolve(line);
@@ -70,14 +63,13 @@ export function startGym(args: readonly string[], env: Record<string, string> = 
         };
         child.stderr.on('data', check);
         void exited.then(() =>
-          reject(new Error(`gym exited before logging ${pattern}:\n${stderr}`)),
+          reject(new Error(`gym exited before logging ${pattern}:\n${output.stderr}`)),
         );
         check();
       }),
-    async stop(signal) {
+    stop(signal) {
       child.kill(signal);
-      const code = await exited;
-      return { code, stdout, stderr };
+      return exited;
     },
   };
 }
