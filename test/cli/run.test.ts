@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runGym, startGym } from '../helpers/cli.js';
 
 describe('gym run on the embedded defaults', () => {
-  const env = { GYM_DATA_DIR: mkdtempSync(join(tmpdir(), 'gym-run-')) };
+  const env = { GYM_DATA_DIR: mkdtempSync(join(tmpdir(), 'gym-run-')), GYM_HTTP_PORT: '0' };
   const outbox = () => readdirSync(join(env.GYM_DATA_DIR, 'outbox', 'new'));
 
   beforeAll(async () => {

@@ -4,9 +4,11 @@ import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { dispatchStore } from '../../db/dispatch-store.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
 import { drainDue, startDispatcher } from '../../engine/dispatcher-loop.js';
 import { GymError } from '../../errors.js';
+import { startGymServer } from '../../http/gym-server.js';
 import { backoff } from '../../mail/backoff.js';
 import { createMailTransport } from '../../mail/create-transport.js';
 import { compileProgramme, type CompiledProgramme } from '../../render/index.js';
@@ -30,7 +32,8 @@ export function runCommand(getConfig: () => Config): Command {
   return new Command('run')
     .description(
       'run the dispatcher: every few seconds, send the emails and invites that are due, exactly once,\n' +
-        'with any number of workers sharing one PostgreSQL. SIGTERM finishes the messages in flight, then exits',
+        'with any number of workers sharing one PostgreSQL; and serve one-click unsubscribe and /healthz\n' +
+        'on GYM_HTTP_PORT. SIGTERM finishes the messages in flight, then exits',
     )
     .option('--once', 'send what is due now, then exit (for a system cron or a CI job)')
     .option('--clock <iso>', 'start the clock at this instant (trials and demos on future dates)')
@@ -79,14 +82,26 @@ export function runCommand(getConfig: () => Config): Command {
           log.info({ ...counts, transport: transport.name }, 'sent what was due');
           return;
         }
+        const http = await startGymServer({
+          store: gymServerStore(database.db),
+          secret: config.secret,
+          port: config.httpPort,
+          now,
+          log,
+        });
         const loop = startDispatcher(deps, { now, log });
         log.info(
-          { worker: options.worker, database: database.location, transport: transport.name },
+          {
+            worker: options.worker,
+            database: database.location,
+            transport: transport.name,
+            http: http.url,
+          },
           'dispatcher started',
         );
         await stopRequested;
         log.info({}, 'stopping: finishing the messages in flight');
-        await loop.stop();
+        await Promise.all([loop.stop(), http.close()]);
         log.info({}, 'stopped');
       } finally {
         await transport.close();

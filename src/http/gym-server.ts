@@ -1,0 +1,158 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GymError, messageOf } from '../errors.js';
+import { verifyUnsubscribeToken } from '../mail/tokens.js';
+
+/** What the endpoints need from storage; `src/db/unsubscribe-store.ts` implements it. */
+export interface GymServerStore {
+  /**
+   * Stops all mail to the learner: marks the address unsubscribed, stops open enrolments and
+   * cancels what was still to be sent. Idempotent. Undefined when there is no such learner.
+   */
+  unsubscribe(learnerId: number, now: Date): Promise<{ cancelled: number } | undefined>;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+}
+
+export interface GymServerLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface GymServerOptions {
+  readonly store: GymServerStore;
+  readonly secret: string;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly now: () => Date;
+  readonly log: GymServerLog;
+}
+
+export interface GymServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const page = (title: string, body: string) => `<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Digital Gym</title>
+<style>body{font:18px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#0b0c0c}
+button{font:inherit;padding:.5em 1.2em;background:#1d3557;color:#fff;border:0;border-radius:4px;cursor:pointer}</style>
+</head><body><h1>${title}</h1>${body}</body></html>`;
+
+const invalidLink = page(
+  'This link does not work',
+  '<p>The unsubscribe link is not complete or has been changed. Nothing was changed.</p>' +
+    '<p>To stop the programme, reply <strong>stop</strong> to any of its emails.</p>',
+);
+
+/**
+ * The HTTP side of `gym run`: RFC 8058 one-click unsubscribe and a health check.
+ *
+ * - `POST /unsubscribe/<token>` (what a mail client's "Unsubscribe" button sends, with the body
+ *   `List-Unsubscribe=One-Click`) unsubscribes at once: no cookies, no redirect, no login.
+ * - `GET /unsubscribe/<token>` only shows a page with a button that POSTs: link scanners and
+ *   previews fetch GET links, and must never unsubscribe anyone.
+ * - A forged or altered token changes nothing (the token is signed with GYM_SECRET).
+ * - `GET /healthz` answers 200 when the database answers, 503 when it does not.
+ */
+export async function startGymServer(options: GymServerOptions): Promise<GymServer> {
+  const server = createServer((request, response) => {
+    handle(options, request, response).catch((error: unknown) => {
+      options.log.error({ err: messageOf(error), url: request.url }, 'http request failed');
+      if (!response.headersSent)
+        send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
+    });
+  });
+  await new Promise<void>((ready, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE'
+          ? new GymError(
+              'USAGE',
+              `port ${options.port} is in use by another program; set GYM_HTTP_PORT to a free one`,
+            )
+          : error,
+      ),
+    );
+    server.listen(options.port, options.host ?? '0.0.0.0', ready);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  response.end(body);
+}
+
+async function handle(
+  options: GymServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://gym');
+  const html = 'text/html; charset=utf-8';
+  if (url.pathname === '/healthz' && request.method === 'GET') {
+    try {
+      await options.store.ping();
+      return send(response, 200, 'text/plain; charset=utf-8', 'ok\n');
+    } catch (error) {
+      return send(
+        response,
+        503,
+        'text/plain; charset=utf-8',
+        `database not answering: ${messageOf(error)}\n`,
+      );
+    }
+  }
+  const match = /^\/unsubscribe\/([a-z0-9]+)$/i.exec(url.pathname);
+  if (match === null) return send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+  const token = verifyUnsubscribeToken(options.secret, match[1]!);
+  if (!token.ok) {
+    options.log.info(
+      { reason: token.reason },
+      'unsubscribe with an invalid token: nothing changed',
+    );
+    return send(response, 400, html, invalidLink);
+  }
+  if (request.method === 'GET') {
+    return send(
+      response,
+      200,
+      html,
+      page(
+        'Unsubscribe from Digital Gym?',
+        '<p>You will get no more emails or calendar invites from your programme.</p>' +
+          '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">' +
+          '<button type="submit">Unsubscribe</button></form>',
+      ),
+    );
+  }
+  if (request.method !== 'POST')
+    return send(response, 405, 'text/plain; charset=utf-8', 'use GET or POST\n');
+  request.resume(); // The body (List-Unsubscribe=One-Click) carries nothing we need beyond the token.
+  const result = await options.store.unsubscribe(token.learnerId, options.now());
+  if (result === undefined) return send(response, 400, html, invalidLink);
+  options.log.info(
+    { learnerId: token.learnerId, cancelled: result.cancelled },
+    'learner unsubscribed',
+  );
+  return send(
+    response,
+    200,
+    html,
+    page(
+      'You are unsubscribed',
+      '<p>You will get no more emails or invites from Digital Gym. Thank you for taking part.</p>',
+    ),
+  );
+}
