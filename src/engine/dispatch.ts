@@ -76,6 +76,8 @@ export interface DispatchDependencies {
   };
   readonly workerId: string;
   readonly batchSize?: number;
+  /** Messages of a batch in flight at once (the SMTP pool has 5 connections). */
+  readonly concurrency?: number;
   readonly leaseSeconds?: number;
   /** Temporary failures allowed before a row fails for good. */
   readonly maxAttempts?: number;
@@ -109,11 +111,17 @@ export async function dispatchTick(deps: DispatchDependencies, now: Date): Promi
     leaseSeconds: deps.leaseSeconds ?? 300,
     now,
   });
-  for (const delivery of batch) {
-    const settlement = await settleOne(deps, delivery, now);
-    const kept = await deps.store.settle(delivery.id, deps.workerId, settlement, now);
-    counts[kept ? settlement.status : 'lost'] += 1;
-  }
+  // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
+  let next = 0;
+  const lane = async () => {
+    while (next < batch.length) {
+      const delivery = batch[next++]!;
+      const settlement = await settleOne(deps, delivery, now);
+      const kept = await deps.store.settle(delivery.id, deps.workerId, settlement, now);
+      counts[kept ? settlement.status : 'lost'] += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 5, batch.length) }, lane));
   return counts;
 }
 
