@@ -1,4 +1,5 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod } from 'ical-generator';
+import { DateTime } from 'luxon';
 
 export interface InviteRequest {
   /** Stable per (enrolment, step): a later update or cancel of the same slot reuses it. */
@@ -51,4 +52,42 @@ export function buildInvite(request: InviteRequest): string {
     ],
   });
   return calendar.toString();
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+/**
+ * The plain-text and HTML bodies that go beside the calendar part of an invite: clients that do
+ * not read the calendar part (or show it as an attachment) still tell the learner what and when.
+ */
+export function inviteBodies(invite: {
+  readonly title: string;
+  /** "Wed 13 Jan 2027, 14:00 (Europe/London)" */
+  readonly when: string;
+  readonly durationMinutes: number;
+  readonly location?: string | undefined;
+  readonly description: string;
+}): { text: string; html: string } {
+  const where = invite.location ? `, ${invite.location}` : '';
+  const when = `${invite.when}, ${invite.durationMinutes} minutes${where}`;
+  return {
+    text: `${invite.title}\n${when}\n\n${invite.description}\n`,
+    html:
+      `<!doctype html><html lang="en-GB"><body style="font-family:sans-serif">` +
+      `<h1 style="font-size:20px">${escapeHtml(invite.title)}</h1><p><strong>${escapeHtml(when)}</strong></p>` +
+      invite.description
+        .split(/\n{2,}/)
+        .map((paragraph) => `<p>${escapeHtml(paragraph).replace(/\n/g, '<br>')}</p>`)
+        .join('') +
+      `</body></html>`,
+  };
+}
+
+/** A moment as the learner reads it: "Wed 13 Jan 2027, 14:00 (Europe/London)". */
+export function whenLabel(instant: Date, zone: string): string {
+  return `${DateTime.fromJSDate(instant, { zone }).toFormat('ccc d LLL yyyy, HH:mm')} (${zone})`;
 }

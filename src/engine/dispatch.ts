@@ -1,4 +1,4 @@
-import { buildInvite } from '../calendar/invite.js';
+import { buildInvite, inviteBodies, whenLabel } from '../calendar/invite.js';
 import { composeMessage, type OutgoingMessage } from '../mail/compose.js';
 import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
@@ -223,7 +223,13 @@ async function settleOne(
       to,
       replyTo,
       subject: `Invitation: ${invite.title}`,
-      text: `${invite.title}\n${minutes} minutes${invite.location ? `, ${invite.location}` : ''}\n\n${invite.description}\n`,
+      ...inviteBodies({
+        title: invite.title,
+        when: whenLabel(delivery.dueAt, zone),
+        durationMinutes: minutes,
+        location: invite.location,
+        description: invite.description,
+      }),
       messageId,
       date: now,
       headers,

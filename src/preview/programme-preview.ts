@@ -1,5 +1,4 @@
-import type { DateTime } from 'luxon';
-import { buildInvite } from '../calendar/invite.js';
+import { buildInvite, whenLabel } from '../calendar/invite.js';
 import { durationMinutes, stepStart } from '../planner/step-time.js';
 import { templateContext } from '../render/context.js';
 import {
@@ -76,10 +75,6 @@ export interface PreviewInput {
 const fileName = (week: number, stepId: string) =>
   `w${String(week).padStart(2, '0')}-${stepId}.eml`;
 
-function localLabel(time: DateTime): string {
-  return `${time.toFormat('ccc d LLL yyyy, HH:mm')} (${time.zoneName})`;
-}
-
 function conditionLabel(step: Step): string | undefined {
   if (step.when?.not_done !== undefined)
     return `only if “${step.when.not_done}” is not done by then`;
@@ -112,7 +107,7 @@ export function previewProgramme(input: PreviewInput): ProgrammePreview {
       const base = {
         week: week.week,
         stepId: step.id,
-        when: localLabel(start),
+        when: whenLabel(start.toJSDate(), zone),
         condition: conditionLabel(step),
         fileName: fileName(week.week, step.id),
       };

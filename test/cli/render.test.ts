@@ -40,6 +40,7 @@ describe('gym render', () => {
 
     const invite = readFileSync(join(out, 'w02-practice.eml'), 'utf8');
     expect(invite).toContain('Content-Type: text/calendar; charset=utf-8; method=REQUEST');
+    expect(invite).toContain('Content-Type: text/html; charset=utf-8');
     const ics = invite.slice(
       invite.indexOf('BEGIN:VCALENDAR'),
       invite.indexOf('END:VCALENDAR') + 'END:VCALENDAR'.length,

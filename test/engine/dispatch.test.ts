@@ -136,6 +136,9 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     expect(ics).toContain('METHOD:REQUEST');
     expect(ics).toMatch(/UID:gym-\d+-w01-practice@gym\.example\.gov\.uk/);
     expect(ics).toContain('SEQUENCE:0');
+    // Beside the calendar part, text and HTML that say what and when, for clients that show neither.
+    expect(ics).toContain('Content-Type: text/plain; charset=utf-8');
+    expect(ics).toContain('Content-Type: text/html; charset=utf-8');
   });
 
   it('skips a nudge when the assignment is done, and marks a step missed after an outage', async () => {

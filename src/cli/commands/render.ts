@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { GymError } from '../../errors.js';
+import { inviteBodies } from '../../calendar/invite.js';
 import { composeMessage, type OutgoingMessage } from '../../mail/compose.js';
 import { nextMonday } from '../../planner/step-time.js';
 import { findProgramme, loadProgrammes } from '../../preview/load.js';
@@ -92,7 +93,7 @@ function messageFor(
   return {
     ...common,
     subject: `Invitation: ${item.title}`,
-    text: `${item.title}\n${item.when}, ${item.durationMinutes} minutes${item.location ? `, ${item.location}` : ''}\n\n${item.description}\n`,
+    ...inviteBodies(item),
     calendar: { method: 'REQUEST', content: item.ics },
   };
 }
