@@ -17,7 +17,11 @@ export interface ResumeInput extends LearnerCalendar {
 }
 
 export interface ShiftedPlan {
-  /** Every row, in the order given: the ones that did not move are the same objects. */
+  /**
+   * Every row, in the order given: the ones that did not move are the same objects. A pending
+   * row whose moment stayed (settled to the same working day) is a new object all the same, with
+   * its `planned` slot moved by the whole weeks: save it, for a resume starts from that slot.
+   */
   readonly rows: PlannedDelivery[];
   /** The rows whose moment changed, as they are now: re-send their invites with SEQUENCE + 1. */
   readonly changed: PlannedDelivery[];
@@ -32,11 +36,13 @@ const maxWeeks = 520;
  * Pauses a learner's plan. Rows due before `pausedAt` (sent, or missed) stay as they are. Every
  * pending row (due at or after `pausedAt`) moves later by the same whole number of weeks, so
  * the programme keeps its weekly rhythm and its weekdays: the fewest weeks that bring the next
- * pending row to `resumeAt` or later, which is never more than the pause rounded up to whole
- * weeks. Each moved row is settled again from its `planned` slot: a holiday or a non-working day
- * at its new date moves it on, and a row moved off last time's holiday goes back to its weekday.
- * Nothing is due while the learner is paused; nothing changes when the next row is already
- * after `resumeAt`.
+ * pending row to `resumeAt` or later. That is never more than the pause rounded up to whole weeks
+ * for a row at its planned slot; a row that holidays had pushed weeks past it can take more (a
+ * Friday-only step planned on Christmas Day is due on 8 January with New Year's: paused then for
+ * a minute, the plan moves three weeks and the step to the 15th). Each moved row is settled
+ * again from its `planned` slot: a holiday or a non-working day at its new date moves it on, and
+ * a row moved off last time's holiday goes back to its weekday. Nothing is due while the learner
+ * is paused; nothing changes when the next row is already after `resumeAt`.
  *
  * `rows` must be one enrolment's rows in the order `planEnrolment` returned them.
  *
@@ -128,8 +134,11 @@ function shift(
       ...at(slots[i]!, calendar.zone),
       planned: formatSlot(placement.planned),
     };
-    if (moved.dueAt.getTime() === row.dueAt.getTime()) return row;
-    changed.push(moved);
+    if (moved.dueAt.getTime() !== row.dueAt.getTime()) changed.push(moved);
+    // A row can keep its moment and still move: crowded behind the row ahead, or carried past a
+    // holiday to the same working day. Its `planned` slot moved all the same, and the next pause
+    // or resume settles it from there: only a row that did not move at all is kept as it was.
+    else if (moved.planned === row.planned) return row;
     return moved;
   });
   return { rows: next, changed, shiftedWeeks: weeks };

@@ -6,7 +6,8 @@ import {
   resumePlan,
   type PlannedDelivery,
 } from '../../src/planner/index.js';
-import { fixture, londonWorkingWeek, programme, show } from './helpers.js';
+import type { DayName } from '../../src/sequence/schema.js';
+import { fixture, londonWorkingWeek, programme, show, type StepSpec } from './helpers.js';
 
 const england = holidaysFromList(fixture('holidays/england-and-wales-2026-2028.txt')).holidays;
 const london = 'Europe/London';
@@ -94,6 +95,38 @@ describe('pausePlan', () => {
       'w03-kickoff Mon 2027-03-29 09:00 +01:00',
       'w03-practice Wed 2027-03-31 14:00 +01:00',
       'w03-nudge Thu 2027-04-01 09:00 +01:00',
+    ]);
+  });
+
+  it('moves a row that holidays pushed past its planned slot as many weeks as it takes', () => {
+    // Fridays only, Christmas and New Year on Fridays: w03's Christmas Day step is due on
+    // 8 January with w04's and w05's. A minute's pause then moves the plan three weeks, not
+    // one: one and two weeks on, w03's planned slot still lands on the 8th, in the pause.
+    const calendar = {
+      ...londonWorkingWeek,
+      workingDays: ['fri'] as DayName[],
+      holidays: new Set(['2026-12-25', '2027-01-01']),
+    };
+    const fridays = Array.from({ length: 12 }, () => [{ id: 'step', day: 'fri' as const }]);
+    const sequence = programme(fridays, { working_days: calendar.workingDays });
+    const rows = planEnrolment({ sequence, startsOn: '2026-12-07', ...calendar });
+    const paused = pausePlan(rows, {
+      pausedAt: new Date('2027-01-08T09:00Z'),
+      resumeAt: new Date('2027-01-08T09:01Z'),
+      ...calendar,
+    });
+    expect(paused.shiftedWeeks).toBe(3);
+    expect(weeks(rows, 3, 4, 5, 6)).toEqual([
+      'w03-step Fri 2027-01-08 09:00 +00:00',
+      'w04-step Fri 2027-01-08 09:00 +00:00',
+      'w05-step Fri 2027-01-08 09:00 +00:00',
+      'w06-step Fri 2027-01-15 09:00 +00:00',
+    ]);
+    expect(weeks(paused.rows, 3, 4, 5, 6)).toEqual([
+      'w03-step Fri 2027-01-15 09:00 +00:00',
+      'w04-step Fri 2027-01-22 09:00 +00:00',
+      'w05-step Fri 2027-01-29 09:00 +00:00',
+      'w06-step Fri 2027-02-05 09:00 +00:00',
     ]);
   });
 
@@ -187,5 +220,85 @@ describe('resumePlan', () => {
       ...londonWorkingWeek,
     });
     expect(resumed.shiftedWeeks).toBe(-1);
+  });
+});
+
+describe('a crowded one-day week past a holiday (a fast-check counterexample)', () => {
+  // Fridays only, sent 04:00 to 13:00, Good Friday 2026-03-27 a holiday: every step moves to a
+  // Friday at 04:00, and from week 11 three steps crowd onto Friday 3 April. Paused for a minute
+  // at the first step, the plan moves one week; w11-s2 and w12-s1 land on 3 April again, but
+  // their planned slots move a week all the same, and the resume must start from there.
+  const calendar = {
+    zone: london,
+    workingDays: ['fri'] as DayName[],
+    holidays: new Set(['2026-03-27']),
+    window: { from: '04:00', to: '13:00' },
+  };
+  const mondays = (count: number): StepSpec[] =>
+    Array.from({ length: count }, (_, i) => ({ id: `s${i + 1}`, day: 'mon' }));
+  const sequence = programme(
+    [
+      ...[1, 1, 2, 2, 2, 3, 3, 2, 1, 1].map(mondays),
+      [
+        { id: 's1', day: 'mon', at: '00:00' },
+        { id: 's2', day: 'sat' },
+      ],
+      mondays(1),
+    ],
+    { send_at: '00:00', working_days: calendar.workingDays, window: calendar.window },
+  );
+  const rows = planEnrolment({ sequence, startsOn: '2026-01-03', ...calendar });
+  const pausedAt = rows[0]!.dueAt;
+  const paused = pausePlan(rows, {
+    pausedAt,
+    resumeAt: new Date(pausedAt.getTime() + 60_000),
+    ...calendar,
+  });
+  const resumed = resumePlan(paused.rows, {
+    resumedAt: pausedAt,
+    pausedWeeks: paused.shiftedWeeks,
+    ...calendar,
+  });
+  const row = (plan: readonly PlannedDelivery[], stepKey: string) =>
+    plan.find((r) => r.stepKey === stepKey)!;
+
+  it.each([
+    {
+      stepKey: 'w10-s1',
+      before: ['w10-s1 Fri 2026-03-13 04:00 +00:00', '2026-03-09T00:00'],
+      paused: ['w10-s1 Fri 2026-03-20 04:00 +00:00', '2026-03-16T00:00'],
+      changed: true,
+    },
+    {
+      stepKey: 'w11-s1',
+      before: ['w11-s1 Fri 2026-03-20 04:00 +00:00', '2026-03-16T00:00'],
+      paused: ['w11-s1 Fri 2026-04-03 04:00 +01:00', '2026-03-23T00:00'],
+      changed: true,
+    },
+    {
+      stepKey: 'w11-s2',
+      before: ['w11-s2 Fri 2026-04-03 04:00 +01:00', '2026-03-21T00:00'],
+      paused: ['w11-s2 Fri 2026-04-03 04:00 +01:00', '2026-03-28T00:00'],
+      changed: false,
+    },
+    {
+      stepKey: 'w12-s1',
+      before: ['w12-s1 Fri 2026-04-03 04:00 +01:00', '2026-03-23T00:00'],
+      paused: ['w12-s1 Fri 2026-04-03 04:00 +01:00', '2026-03-30T00:00'],
+      changed: false,
+    },
+  ])('$stepKey: planned a week on by the pause, back by the resume', (expected) => {
+    const shown = (r: PlannedDelivery) => [show(r, london), r.planned];
+    expect(paused.shiftedWeeks).toBe(1);
+    expect(resumed.shiftedWeeks).toBe(-1);
+    expect(shown(row(rows, expected.stepKey))).toEqual(expected.before);
+    expect(shown(row(paused.rows, expected.stepKey))).toEqual(expected.paused);
+    expect(paused.changed.some((r) => r.stepKey === expected.stepKey)).toBe(expected.changed);
+    expect(shown(row(resumed.rows, expected.stepKey))).toEqual(expected.before);
+  });
+
+  it('resumed at the moment of the pause, is the plan again, never before it', () => {
+    expect(resumed.rows).toEqual(rows);
+    resumed.rows.forEach((r, i) => expect(r.dueAt >= rows[i]!.dueAt, r.stepKey).toBe(true));
   });
 });
