@@ -51,6 +51,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
           week: d.week,
           kind: d.kind,
           dueAt: d.due_at,
+          startsAt: d.starts_at,
           attempts: d.attempts,
           inviteSequence: d.invite_sequence,
           enrolmentStatus: r.enrolment_status,

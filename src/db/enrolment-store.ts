@@ -134,7 +134,8 @@ export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): En
               step_key: d.stepKey,
               kind: d.kind,
               week: d.week,
-              due_at: d.dueAt,
+              due_at: d.sendAt,
+              starts_at: d.startsAt ?? null,
               planned_local: d.planned,
             })),
           )

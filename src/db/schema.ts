@@ -149,8 +149,10 @@ export interface DeliveriesTable {
   step_key: string;
   kind: DeliveryKind;
   week: number;
-  /** When the plan says it goes out (shifted by pause/resume). */
+  /** When the message goes out (shifted by pause/resume); for an invite, ahead of its slot. */
   due_at: Timestamp;
+  /** For an invite, the start of the practice slot it blocks; null for an email. */
+  starts_at: Timestamp | null;
   /** The programme's own slot on the learner's clock, before holidays moved it. */
   planned_local: string;
   /** When a retry may run, after a temporary failure; null means `due_at`. */

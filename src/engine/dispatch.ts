@@ -16,6 +16,8 @@ export interface DueDelivery {
   readonly week: number;
   readonly kind: 'email' | 'invite';
   readonly dueAt: Date;
+  /** For an invite, the start of the slot it blocks. */
+  readonly startsAt: Date | null;
   /** This claim included. */
   readonly attempts: number;
   readonly inviteSequence: number;
@@ -203,13 +205,17 @@ async function settleOne(
       headers,
     };
   } else {
+    const start = delivery.startsAt ?? delivery.dueAt;
+    // An invite for a slot that has begun blocks nothing: after an outage it is not sent late.
+    if (start <= now)
+      return { status: 'missed', reason: `the practice slot began at ${whenLabel(start, zone)}` };
     const invite = renderInvite(compiled, week.week, step.id, context);
     inviteUid = `gym-${delivery.enrolmentId}-${delivery.stepKey}@${domainOf(deps.mail.replyAddress)}`;
     const minutes = durationMinutes(step.invite!.duration);
     const ics = buildInvite({
       uid: inviteUid,
       sequence: delivery.inviteSequence,
-      start: delivery.dueAt,
+      start,
       durationMinutes: minutes,
       title: invite.title,
       description: invite.description,
@@ -225,7 +231,7 @@ async function settleOne(
       subject: `Invitation: ${invite.title}`,
       ...inviteBodies({
         title: invite.title,
-        when: whenLabel(delivery.dueAt, zone),
+        when: whenLabel(start, zone),
         durationMinutes: minutes,
         location: invite.location,
         description: invite.description,

@@ -1,6 +1,6 @@
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
-import { planEnrolment, type PlannedDelivery } from '../planner/index.js';
+import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
 import type { Sequence } from '../sequence/schema.js';
 
 /** A programme as loaded and versioned: the definition and the hash of its content. */
@@ -28,7 +28,7 @@ export interface EnrolmentStore {
     cohort: string | undefined;
     startsOn: string;
     matchReason: string;
-    deliveries: readonly PlannedDelivery[];
+    deliveries: readonly ScheduledDelivery[];
   }): Promise<number>;
 }
 
@@ -93,12 +93,14 @@ export async function enrolCohort(
     if (match.programmeId === undefined)
       throw new NoProgrammeMatches(row.line, row.email, match.reason);
     const programme = programmes.find((p) => p.sequence.id === match.programmeId)!;
-    const deliveries = planEnrolment({
-      sequence: programme.sequence,
-      startsOn: row.start_date,
-      zone: row.time_zone,
-      holidays: options.holidays,
-    });
+    const deliveries = sendingSchedule(
+      planEnrolment({
+        sequence: programme.sequence,
+        startsOn: row.start_date,
+        zone: row.time_zone,
+        holidays: options.holidays,
+      }),
+    );
     return { row, match, programme, deliveries };
   });
 
@@ -140,7 +142,7 @@ export async function enrolCohort(
           action: 'would-enrol',
           programmeId: programme.sequence.id,
           notice: undefined,
-          firstStep: deliveries[0]?.local,
+          firstStep: deliveries.find((d) => d.kind === 'email')?.local,
           deliveries: deliveries.length,
         });
       } else {
@@ -162,7 +164,7 @@ export async function enrolCohort(
           action: 'enrolled',
           programmeId: programme.sequence.id,
           notice: undefined,
-          firstStep: deliveries[0]?.local,
+          firstStep: deliveries.find((d) => d.kind === 'email')?.local,
           deliveries: deliveries.length,
         });
       }

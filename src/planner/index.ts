@@ -35,3 +35,4 @@ export {
 } from './holidays.js';
 export { isIsoDate, isValidZone } from './local-time.js';
 export { durationMinutes, nextMonday, stepStart } from './step-time.js';
+export { sendingSchedule, type ScheduledDelivery } from './invite-lead.js';

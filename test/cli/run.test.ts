@@ -15,23 +15,30 @@ describe('gym run on the embedded defaults', () => {
   it('--once sends what is due into the Maildir outbox, and nothing twice', async () => {
     const first = await runGym(['run', '--once', '--clock', '2027-01-04T12:00:00Z'], env);
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain('"sent":5');
+    // Five learners' Monday emails, each with the invite for their Wednesday practice slot.
+    expect(first.stderr).toContain('"sent":10');
     const files = outbox();
-    expect(files).toHaveLength(5);
-    const message = readFileSync(join(env.GYM_DATA_DIR, 'outbox', 'new', files[0]!), 'utf8');
-    expect(message).toMatch(/^Subject: Week 1: /m);
+    expect(files).toHaveLength(10);
+    const subjects = files.map(
+      (f) =>
+        /^Subject: (.*)$/m.exec(
+          readFileSync(join(env.GYM_DATA_DIR, 'outbox', 'new', f), 'utf8'),
+        )![1],
+    );
+    expect(subjects.filter((s) => s!.startsWith('Week 1: '))).toHaveLength(5);
+    expect(subjects.filter((s) => s!.startsWith('Invitation: '))).toHaveLength(5);
 
     const again = await runGym(['run', '--once', '--clock', '2027-01-04T12:00:30Z'], env);
     expect(again.stderr).toContain('"sent":0');
-    expect(outbox()).toHaveLength(5);
+    expect(outbox()).toHaveLength(10);
   });
 
   it('keeps sending as time passes, and stops cleanly on SIGTERM', async () => {
-    const worker = startGym(['run', '--clock', '2027-01-06T15:00:00Z'], env);
+    const worker = startGym(['run', '--clock', '2027-01-07T12:00:00Z'], env); // Thursday: the nudges
     await worker.waitForLog(/"msg":"dispatched"/);
     const result = await worker.stop('SIGTERM');
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('"msg":"stopped"');
-    expect(outbox().length).toBeGreaterThan(5);
+    expect(outbox().length).toBeGreaterThan(10);
   });
 });

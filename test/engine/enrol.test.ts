@@ -78,6 +78,7 @@ describe.each(testBackends())('enrolling a cohort on $name', (backend) => {
       .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
       .select(['deliveries.step_key', 'deliveries.due_at'])
       .where('learners.email', '=', 'priya.sharma@fcdo.gov.uk')
+      .where('deliveries.kind', '=', 'email')
       .orderBy('deliveries.due_at')
       .executeTakeFirstOrThrow();
     expect(first).toEqual({ step_key: 'w01-kickoff', due_at: new Date('2027-01-04T03:30:00Z') });

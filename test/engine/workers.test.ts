@@ -40,8 +40,9 @@ async function seedWave(database: TestDatabase): Promise<void> {
     steps.map((s, i) => sql`(${s.key}, ${s.week}::int, ${s.kind}, ${i}::int)`),
   );
   await sql`
-    insert into deliveries (enrolment_id, step_key, week, kind, due_at, planned_local)
-    select e.id, s.key, s.week, s.kind, '2027-03-01T08:59:00Z', '2027-03-01T08:59'
+    insert into deliveries (enrolment_id, step_key, week, kind, due_at, starts_at, planned_local)
+    select e.id, s.key, s.week, s.kind, '2027-03-01T08:59:00Z',
+      case when s.kind = 'invite' then '2027-03-03T14:00:00Z'::timestamptz end, '2027-03-01T08:59'
     from enrolments e cross join (values ${values}) as s (key, week, kind, n)
     where (e.id - 1) * ${steps.length} + s.n < ${wave}`.execute(database.db);
 }

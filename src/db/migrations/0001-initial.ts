@@ -121,7 +121,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('step_key', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('week', 'integer', (c) => c.notNull())
+    // When the message goes out; for an invite, ahead of the slot it blocks (`starts_at`).
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
+    .addColumn('starts_at', 'timestamptz')
     // The programme's own slot on the learner's clock ("2027-05-04T09:00"), before holidays and
     // working days moved it: a pause shifts this and settles it again.
     .addColumn('planned_local', 'text', (c) => c.notNull())
@@ -145,6 +147,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .addCheckConstraint('deliveries_attempts_not_negative', sql`attempts >= 0`)
     .addCheckConstraint('deliveries_week', sql`week between 1 and 52`)
+    .addCheckConstraint(
+      'deliveries_invite_has_start',
+      sql`(kind = 'invite') = (starts_at is not null)`,
+    )
     .addCheckConstraint('deliveries_invite_sequence_not_negative', sql`invite_sequence >= 0`)
     .addCheckConstraint(
       'deliveries_claimed_has_lease',
