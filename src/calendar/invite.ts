@@ -1,4 +1,9 @@
-import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod } from 'ical-generator';
+import ical, {
+  ICalAttendeeRole,
+  ICalAttendeeStatus,
+  ICalCalendarMethod,
+  ICalEventStatus,
+} from 'ical-generator';
 import { DateTime } from 'luxon';
 
 export interface InviteRequest {
@@ -40,6 +45,8 @@ export function buildInvite(request: InviteRequest): string {
     summary: request.title,
     description: request.description,
     location: request.location ?? null,
+    // A cancellation says so twice, as RFC 5546 asks: METHOD:CANCEL and STATUS:CANCELLED.
+    status: method === 'CANCEL' ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     organizer: { name: request.organizer.name, email: request.organizer.email },
     attendees: [
       {

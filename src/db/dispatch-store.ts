@@ -52,6 +52,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
           kind: d.kind,
           dueAt: d.due_at,
           startsAt: d.starts_at,
+          method: d.method,
           attempts: d.attempts,
           inviteSequence: d.invite_sequence,
           enrolmentStatus: r.enrolment_status,

@@ -153,6 +153,8 @@ export interface DeliveriesTable {
   due_at: Timestamp;
   /** For an invite, the start of the practice slot it blocks; null for an email. */
   starts_at: Timestamp | null;
+  /** REQUEST for a step of the plan; CANCEL cancels the invite of the step its key names. */
+  method: ColumnType<'REQUEST' | 'CANCEL', 'REQUEST' | 'CANCEL' | undefined, 'REQUEST' | 'CANCEL'>;
   /** The programme's own slot on the learner's clock, before holidays moved it. */
   planned_local: string;
   /** When a retry may run, after a temporary failure; null means `due_at`. */

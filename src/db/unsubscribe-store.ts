@@ -29,6 +29,17 @@ export function gymServerStore(db: Kysely<Database>): GymServerStore {
           .where('enrolment_id', 'in', open)
           .where('status', '=', 'pending')
           .executeTakeFirst();
+        // Invites already in the learner's calendar for slots still to come are withdrawn:
+        // a CANCEL for each (same UID, next SEQUENCE), sent by the dispatcher like any delivery.
+        await sql`
+          insert into deliveries
+            (enrolment_id, step_key, week, kind, due_at, starts_at, planned_local, method, invite_sequence)
+          select enrolment_id, step_key || '.cancel', week, 'invite', ${now}, starts_at, planned_local,
+            'CANCEL', invite_sequence + 1
+          from deliveries
+          where enrolment_id in (${open}) and kind = 'invite' and method = 'REQUEST'
+            and status = 'sent' and starts_at > ${now}
+          on conflict (enrolment_id, step_key) do nothing`.execute(trx);
         await trx
           .updateTable('enrolments')
           .set({ status: 'stopped', ended_at: now, updated_at: now })

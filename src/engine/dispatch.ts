@@ -18,6 +18,8 @@ export interface DueDelivery {
   readonly dueAt: Date;
   /** For an invite, the start of the slot it blocks. */
   readonly startsAt: Date | null;
+  /** CANCEL withdraws the invite of the step its key names (`w03-practice.cancel`). */
+  readonly method: 'REQUEST' | 'CANCEL';
   /** This claim included. */
   readonly attempts: number;
   readonly inviteSequence: number;
@@ -96,7 +98,7 @@ export function noCounts(): TickCounts {
   return { sent: 0, pending: 0, failed: 0, skipped: 0, missed: 0, cancelled: 0, lost: 0 };
 }
 
-const stepIdOf = (stepKey: string) => stepKey.replace(/^w\d+-/, '');
+const stepIdOf = (stepKey: string) => stepKey.replace(/^w\d+-/, '').replace(/\.cancel$/, '');
 const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
 
 /**
@@ -132,6 +134,7 @@ async function settleOne(
   delivery: DueDelivery,
   now: Date,
 ): Promise<Settlement> {
+  if (delivery.method === 'CANCEL') return cancelInvite(deps, delivery, now);
   if (delivery.learner.status !== 'active') {
     return { status: 'cancelled', reason: `the learner's address is ${delivery.learner.status}` };
   }
@@ -275,4 +278,79 @@ function settlementOf(
     reason: outcome.reason,
     failedAttempt: true,
   };
+}
+
+/**
+ * Withdraws an invite already sent, for a programme that ended early (the learner stopped or
+ * unsubscribed): METHOD:CANCEL with the same UID and the next SEQUENCE, so calendars free the
+ * slot. Sent whatever the learner's status, which is why it ended; pointless once the slot began.
+ */
+async function cancelInvite(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  now: Date,
+): Promise<Settlement> {
+  const start = delivery.startsAt ?? delivery.dueAt;
+  if (start <= now)
+    return { status: 'skipped', reason: 'the practice slot has begun; nothing to withdraw' };
+  const sequence = await deps.store.programme(delivery.versionId);
+  const week = sequence.weeks.find((w) => w.week === delivery.week);
+  const step = week?.steps.find((s) => s.id === stepIdOf(delivery.stepKey));
+  if (week === undefined || step?.invite === undefined) {
+    return {
+      status: 'failed',
+      reason: `step ${delivery.stepKey} is not an invite of this programme version`,
+    };
+  }
+  const compiled = await deps.compiled(delivery.versionId, sequence);
+  const context = templateContext(sequence, week.week, delivery.learner, delivery.manager);
+  const invite = renderInvite(compiled, week.week, step.id, context);
+  const { messageId, replyTo, headers } = learnerEmailHeaders({
+    ...deps.mail,
+    deliveryId: delivery.id,
+    learnerId: delivery.learner.id,
+  });
+  const to = {
+    name: `${delivery.learner.first_name} ${delivery.learner.last_name}`,
+    email: delivery.learner.email,
+  };
+  const minutes = durationMinutes(step.invite.duration);
+  const ics = buildInvite({
+    uid: `gym-${delivery.enrolmentId}-${delivery.stepKey.replace(/\.cancel$/, '')}@${domainOf(deps.mail.replyAddress)}`,
+    sequence: delivery.inviteSequence,
+    start,
+    durationMinutes: minutes,
+    title: invite.title,
+    description: invite.description,
+    location: invite.location,
+    organizer: { name: 'Digital Gym', email: deps.mail.replyAddress },
+    attendee: to,
+    stamp: now,
+    method: 'CANCEL',
+  });
+  const bodies = inviteBodies({
+    title: `Cancelled: ${invite.title}`,
+    when: whenLabel(start, delivery.learner.time_zone),
+    durationMinutes: minutes,
+    location: invite.location,
+    description:
+      'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
+  });
+  const outcome = await deps.transport.send({
+    from: deps.mail.replyAddress,
+    to: delivery.learner.email,
+    raw: await composeMessage({
+      from: deps.mail.from,
+      to,
+      replyTo,
+      subject: `Cancelled: ${invite.title}`,
+      ...bodies,
+      messageId,
+      date: now,
+      headers,
+      calendar: { method: 'CANCEL', content: ics },
+    }),
+    messageId,
+  });
+  return settlementOf(outcome, delivery, deps, now, messageId, undefined);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
+import { gymServerStore } from '../../src/db/unsubscribe-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { dispatchTick, type DispatchDependencies } from '../../src/engine/dispatch.js';
@@ -71,7 +72,8 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     await database?.close();
   });
   beforeEach(async () => {
-    await database.db.deleteFrom('enrolments').execute();
+    // A fresh cohort each time (learners take their enrolments and deliveries with them).
+    await database.db.deleteFrom('learners').execute();
     smtp.received.length = 0;
     rejected.clear();
     await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
@@ -190,6 +192,36 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
         (m) => m.to[0] === 'tom.fletcher@fcdo.gov.uk' && m.data.includes('Week 1:'),
       ),
     ).toBe(false);
+  });
+
+  it('withdraws the invites of a learner who unsubscribes: METHOD:CANCEL, same UID, next SEQUENCE', async () => {
+    await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    const invite = smtp.received.find(
+      (m) => m.to[0] === 'priya.sharma@fcdo.gov.uk' && m.data.includes('method=REQUEST'),
+    )!;
+    const uid = /UID:(\S+)/.exec(invite.data.toString())![1]!;
+    const priya = await database.db
+      .selectFrom('learners')
+      .select('id')
+      .where('email', '=', 'priya.sharma@fcdo.gov.uk')
+      .executeTakeFirstOrThrow();
+    await gymServerStore(database.db).unsubscribe(priya.id, new Date('2027-01-05T08:00:00Z'));
+    smtp.received.length = 0;
+
+    await dispatchTick(deps, new Date('2027-01-05T08:00:30Z'));
+    const toPriya = smtp.received.filter((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk');
+    expect(toPriya).toHaveLength(1);
+    const cancel = toPriya[0]!.data.toString().replace(/\r\n[ \t]/g, '');
+    expect(cancel).toContain('Content-Type: text/calendar; charset=utf-8; method=CANCEL');
+    expect(cancel).toContain('METHOD:CANCEL');
+    expect(cancel).toContain('STATUS:CANCELLED');
+    expect(cancel).toContain(`UID:${uid}`);
+    expect(cancel).toContain('SEQUENCE:1');
+    expect(headerValues(parseHeaders(toPriya[0]!.data), 'Subject')[0]).toMatch(/^Cancelled: /);
+    // Nothing else goes to her, and the others' programmes carry on.
+    expect(await dispatchTick(deps, new Date('2027-01-07T12:00:00Z'))).toMatchObject({ failed: 0 });
+    expect(smtp.received.filter((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk')).toHaveLength(1);
+    expect(smtp.received.length).toBeGreaterThan(1);
   });
 
   it('fails a refused address with the server’s words, and keeps the others going', async () => {

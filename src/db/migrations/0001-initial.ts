@@ -124,6 +124,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // When the message goes out; for an invite, ahead of the slot it blocks (`starts_at`).
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
     .addColumn('starts_at', 'timestamptz')
+    // REQUEST for a step of the plan; CANCEL for the cancellation of an invite already sent
+    // (its step_key is the original's with ".cancel"), when a programme ends early.
+    .addColumn('method', 'text', (c) => c.notNull().defaultTo('REQUEST'))
     // The programme's own slot on the learner's clock ("2027-05-04T09:00"), before holidays and
     // working days moved it: a pause shifts this and settles it again.
     .addColumn('planned_local', 'text', (c) => c.notNull())
