@@ -98,7 +98,9 @@ export function noCounts(): TickCounts {
   return { sent: 0, pending: 0, failed: 0, skipped: 0, missed: 0, cancelled: 0, lost: 0 };
 }
 
-const stepIdOf = (stepKey: string) => stepKey.replace(/^w\d+-/, '').replace(/\.cancel$/, '');
+/** The plan's own key of a delivery: `w03-practice` for its update `.r2` and its `.cancel`. */
+const baseKeyOf = (stepKey: string) => stepKey.replace(/\.(cancel|r\d+)$/, '');
+const stepIdOf = (stepKey: string) => baseKeyOf(stepKey).replace(/^w\d+-/, '');
 const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
 
 /**
@@ -213,10 +215,13 @@ async function settleOne(
     if (start <= now)
       return { status: 'missed', reason: `the practice slot began at ${whenLabel(start, zone)}` };
     const invite = renderInvite(compiled, week.week, step.id, context);
-    inviteUid = `gym-${delivery.enrolmentId}-${delivery.stepKey}@${domainOf(deps.mail.replyAddress)}`;
+    const uid = `gym-${delivery.enrolmentId}-${baseKeyOf(delivery.stepKey)}@${domainOf(deps.mail.replyAddress)}`;
+    // The UID is stored with the plan's own row; an update (`.r2`) reuses it.
+    const isUpdate = delivery.stepKey !== baseKeyOf(delivery.stepKey);
+    inviteUid = isUpdate ? undefined : uid;
     const minutes = durationMinutes(step.invite!.duration);
     const ics = buildInvite({
-      uid: inviteUid,
+      uid,
       sequence: delivery.inviteSequence,
       start,
       durationMinutes: minutes,
@@ -231,7 +236,7 @@ async function settleOne(
       from: deps.mail.from,
       to,
       replyTo,
-      subject: `Invitation: ${invite.title}`,
+      subject: `${isUpdate ? 'Updated invitation' : 'Invitation'}: ${invite.title}`,
       ...inviteBodies({
         title: invite.title,
         when: whenLabel(start, zone),
@@ -316,7 +321,7 @@ async function cancelInvite(
   };
   const minutes = durationMinutes(step.invite.duration);
   const ics = buildInvite({
-    uid: `gym-${delivery.enrolmentId}-${delivery.stepKey.replace(/\.cancel$/, '')}@${domainOf(deps.mail.replyAddress)}`,
+    uid: `gym-${delivery.enrolmentId}-${baseKeyOf(delivery.stepKey)}@${domainOf(deps.mail.replyAddress)}`,
     sequence: delivery.inviteSequence,
     start,
     durationMinutes: minutes,

@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
+import { shiftStore } from '../../src/db/shift-store.js';
 import { gymServerStore } from '../../src/db/unsubscribe-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { dispatchTick, type DispatchDependencies } from '../../src/engine/dispatch.js';
 import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
+import { pauseEnrolment } from '../../src/engine/shift.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { compileProgramme, type CompiledProgramme } from '../../src/render/index.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
@@ -222,6 +224,58 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     expect(await dispatchTick(deps, new Date('2027-01-07T12:00:00Z'))).toMatchObject({ failed: 0 });
     expect(smtp.received.filter((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk')).toHaveLength(1);
     expect(smtp.received.length).toBeGreaterThan(1);
+  });
+
+  it('moves the plan of a learner who pauses, and updates the invite already in their calendar', async () => {
+    await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    const original = smtp.received.find(
+      (m) => m.to[0] === 'priya.sharma@fcdo.gov.uk' && m.data.includes('method=REQUEST'),
+    )!;
+    const unfold = (raw: Buffer) => raw.toString().replace(/\r\n[ \t]/g, '');
+    const uid = /UID:(\S+)/.exec(unfold(original.data))![1]!;
+    const startOf = (raw: Buffer) => /DTSTART:(\S+)/.exec(unfold(raw))![1]!;
+    const { enrolment_id } = await database.db
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .select('enrolments.id as enrolment_id')
+      .where('learners.email', '=', 'priya.sharma@fcdo.gov.uk')
+      .executeTakeFirstOrThrow();
+    // "Pause until Monday 18 January" on Tuesday morning.
+    const weeks = await pauseEnrolment(shiftStore(database.db), enrolment_id, {
+      pausedAt: new Date('2027-01-05T04:00:00Z'),
+      resumeAt: new Date('2027-01-17T18:30:00Z'),
+    });
+    expect(weeks).toBe(2);
+    smtp.received.length = 0;
+
+    await dispatchTick({ ...deps, batchSize: 1000 }, new Date('2027-01-05T04:00:30Z'));
+    const toPriya = smtp.received.filter((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk');
+    expect(toPriya).toHaveLength(1);
+    const update = unfold(toPriya[0]!.data);
+    expect(update).toContain('METHOD:REQUEST');
+    expect(update).toContain(`UID:${uid}`);
+    expect(update).toContain('SEQUENCE:1');
+    expect(headerValues(parseHeaders(toPriya[0]!.data), 'Subject')[0]).toMatch(
+      /^Updated invitation: /,
+    );
+    // The same slot, two weeks on: Wednesday 20 January at the same local time.
+    expect(startOf(toPriya[0]!.data)).toBe(startOf(original.data).replace('20270106', '20270120'));
+
+    // Nothing more reaches her while she is paused; the others' weeks go on.
+    smtp.received.length = 0;
+    await dispatchTick({ ...deps, batchSize: 1000 }, new Date('2027-01-15T12:00:00Z'));
+    expect(smtp.received.filter((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk')).toHaveLength(0);
+    expect(smtp.received.length).toBeGreaterThan(0);
+    const next = await database.db
+      .selectFrom('deliveries')
+      .select(['step_key', 'due_at'])
+      .where('enrolment_id', '=', enrolment_id)
+      .where('status', '=', 'pending')
+      .orderBy('due_at')
+      .executeTakeFirstOrThrow();
+    expect(next.due_at.getTime()).toBeGreaterThanOrEqual(
+      new Date('2027-01-17T18:30:00Z').getTime(),
+    );
   });
 
   it('fails a refused address with the server’s words, and keeps the others going', async () => {

@@ -1,0 +1,127 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ShiftStore, StoredStep } from '../engine/shift.js';
+import type { Sequence } from '../sequence/schema.js';
+import type { Database } from './schema.js';
+
+/** An invite's update is stored as its own delivery: `w03-practice.r2` is SEQUENCE 2 of `w03-practice`. */
+const updateKey = /^(.+)\.r(\d+)$/;
+
+/** Storage for changes of plan (pause, resume), over Kysely. */
+export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftStore {
+  return {
+    transaction: (work) =>
+      db.isTransaction
+        ? work(shiftStore(db))
+        : db.transaction().execute((trx) => work(shiftStore(trx))),
+
+    async plan(enrolmentId) {
+      const enrolment = await db
+        .selectFrom('enrolments')
+        .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+        .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+        .select(['learners.time_zone', 'sequence_versions.definition'])
+        .where('enrolments.id', '=', enrolmentId)
+        // Serialises changes of plan of one enrolment (two replies read at once).
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      const rows = await db
+        .selectFrom('deliveries')
+        .select([
+          'id',
+          'step_key',
+          'week',
+          'kind',
+          'status',
+          'due_at',
+          'starts_at',
+          'planned_local',
+          'invite_sequence',
+        ])
+        .where('enrolment_id', '=', enrolmentId)
+        .where('method', '=', 'REQUEST')
+        .orderBy('id')
+        .execute();
+      const latestUpdate = new Map<string, (typeof rows)[number]>();
+      for (const row of rows) {
+        const base = updateKey.exec(row.step_key)?.[1];
+        if (
+          base !== undefined &&
+          row.invite_sequence >= (latestUpdate.get(base)?.invite_sequence ?? 0)
+        ) {
+          latestUpdate.set(base, row);
+        }
+      }
+      // The plan's own rows, in the order they were planned (ids follow the planner's order).
+      const steps = rows
+        .filter((row) => !row.step_key.includes('.'))
+        .map((row): StoredStep => {
+          const update = latestUpdate.get(row.step_key);
+          const current = update ?? row;
+          return {
+            id: row.id,
+            stepKey: row.step_key,
+            week: row.week,
+            kind: row.kind,
+            status: row.status,
+            moment: current.starts_at ?? current.due_at,
+            plannedLocal: current.planned_local,
+            inviteSequence: Math.max(row.invite_sequence, update?.invite_sequence ?? 0),
+            pendingUpdateId: update?.status === 'pending' ? update.id : undefined,
+          };
+        });
+      return { sequence: enrolment.definition as Sequence, zone: enrolment.time_zone, steps };
+    },
+
+    async applyPlanChange(enrolmentId, { moved, updates }, now) {
+      for (const row of moved) {
+        await db
+          .updateTable('deliveries')
+          .set({
+            due_at: row.dueAt,
+            starts_at: row.startsAt ?? null,
+            planned_local: row.plannedLocal,
+            updated_at: now,
+          })
+          .where('id', '=', row.id)
+          .where('status', '=', 'pending')
+          .execute();
+      }
+      for (const update of updates) {
+        const values = {
+          due_at: now,
+          starts_at: update.startsAt,
+          planned_local: update.plannedLocal,
+        };
+        if (update.replaces !== undefined) {
+          await db
+            .updateTable('deliveries')
+            .set({ ...values, updated_at: now })
+            .where('id', '=', update.replaces)
+            .execute();
+        } else {
+          await db
+            .insertInto('deliveries')
+            .values({
+              ...values,
+              enrolment_id: enrolmentId,
+              step_key: `${update.stepKey}.r${update.inviteSequence}`,
+              week: update.week,
+              kind: 'invite',
+              invite_sequence: update.inviteSequence,
+            })
+            .execute();
+        }
+      }
+    },
+
+    async recordPause(enrolmentId, pausedAt, resumeAt) {
+      // The enrolment stays active: its plan now waits until resumeAt by itself, and nothing is
+      // due before then. paused_at/paused_until tell reports and the manager's digest.
+      await db
+        .updateTable('enrolments')
+        .set({ paused_at: pausedAt, paused_until: resumeAt, updated_at: pausedAt })
+        .where('id', '=', enrolmentId)
+        .execute();
+    },
+  };
+}
