@@ -138,6 +138,8 @@ export interface EnrolmentsTable {
   match_reason: ColumnType<string, string | undefined, string>;
   paused_at: Timestamp | null;
   paused_until: Timestamp | null;
+  /** Whole weeks the current pause moved the plan. */
+  paused_weeks: ColumnType<number, number | undefined, number>;
   ended_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -114,14 +114,28 @@ export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftS
       }
     },
 
-    async recordPause(enrolmentId, pausedAt, resumeAt) {
+    async recordPause(enrolmentId, pause) {
       // The enrolment stays active: its plan now waits until resumeAt by itself, and nothing is
-      // due before then. paused_at/paused_until tell reports and the manager's digest.
+      // due before then. The pause fields tell reports, digests and an early resume.
       await db
         .updateTable('enrolments')
-        .set({ paused_at: pausedAt, paused_until: resumeAt, updated_at: pausedAt })
+        .set({
+          paused_at: pause?.pausedAt ?? null,
+          paused_until: pause?.resumeAt ?? null,
+          paused_weeks: pause?.weeks ?? 0,
+          updated_at: pause?.pausedAt ?? new Date(),
+        })
         .where('id', '=', enrolmentId)
         .execute();
+    },
+
+    async pausedWeeks(enrolmentId) {
+      const row = await db
+        .selectFrom('enrolments')
+        .select('paused_weeks')
+        .where('id', '=', enrolmentId)
+        .executeTakeFirstOrThrow();
+      return row.paused_weeks;
     },
   };
 }

@@ -1,4 +1,12 @@
-import { calendarFor, pausePlan, sendingSchedule, type PlannedDelivery } from '../planner/index.js';
+import {
+  calendarFor,
+  pausePlan,
+  resumePlan,
+  sendingSchedule,
+  type LearnerCalendar,
+  type PlannedDelivery,
+  type ShiftedPlan,
+} from '../planner/index.js';
 import type { Sequence } from '../sequence/schema.js';
 
 /** One step of an enrolment's plan as stored, with its latest invite version folded in. */
@@ -43,12 +51,13 @@ export interface ShiftStore {
   transaction<T>(work: (store: ShiftStore) => Promise<T>): Promise<T>;
   plan(enrolmentId: number): Promise<{ sequence: Sequence; zone: string; steps: StoredStep[] }>;
   applyPlanChange(enrolmentId: number, change: PlanChange, now: Date): Promise<void>;
+  /** Records a pause (when, until when, by how many weeks the plan moved), or clears it. */
   recordPause(
     enrolmentId: number,
-    pausedAt: Date,
-    resumeAt: Date,
-    shiftedWeeks: number,
+    pause: { pausedAt: Date; resumeAt: Date; weeks: number } | undefined,
   ): Promise<void>;
+  /** The weeks the current pause moved the plan; 0 when not paused. */
+  pausedWeeks(enrolmentId: number): Promise<number>;
 }
 
 /**
@@ -56,12 +65,50 @@ export interface ShiftStore {
  * still to come moves later by whole weeks (see `pausePlan`), emails and invites not sent yet are
  * rescheduled, and invites already in the learner's calendar are re-sent as updates with the
  * same UID and the next SEQUENCE, so calendars move the blocked time. Returns the whole weeks.
- * The reply reader calls this; it is here because the plan, the store and the invites are.
+ * The plan then simply waits: nothing is due before `resumeAt`, and it carries on by itself.
  */
-export async function pauseEnrolment(
+export function pauseEnrolment(
   store: ShiftStore,
   enrolmentId: number,
   { pausedAt, resumeAt }: { pausedAt: Date; resumeAt: Date },
+): Promise<number> {
+  return changePlan(
+    store,
+    enrolmentId,
+    pausedAt,
+    (rows, calendar) => pausePlan(rows, { ...calendar, pausedAt, resumeAt }),
+    (tx, weeks) => tx.recordPause(enrolmentId, { pausedAt, resumeAt, weeks }),
+  );
+}
+
+/**
+ * Ends a pause early ("resume" before the date): the steps still to come move back by the whole
+ * weeks not used, never before `resumedAt` nor earlier than the plan before the pause (see
+ * `resumePlan`); invites already sent are updated. Returns the (zero or negative) weeks moved.
+ */
+export async function resumeEnrolment(
+  store: ShiftStore,
+  enrolmentId: number,
+  { resumedAt }: { resumedAt: Date },
+): Promise<number> {
+  const pausedWeeks = await store.pausedWeeks(enrolmentId);
+  if (pausedWeeks === 0) return 0;
+  return changePlan(
+    store,
+    enrolmentId,
+    resumedAt,
+    (rows, calendar) => resumePlan(rows, { ...calendar, resumedAt, pausedWeeks }),
+    (tx) => tx.recordPause(enrolmentId, undefined),
+  );
+}
+
+/** Applies a shift of the plan and records why (`record`), in one transaction; returns the weeks. */
+async function changePlan(
+  store: ShiftStore,
+  enrolmentId: number,
+  now: Date,
+  shiftPlan: (rows: PlannedDelivery[], calendar: LearnerCalendar) => ShiftedPlan,
+  record: (tx: ShiftStore, weeks: number) => Promise<void>,
 ): Promise<number> {
   return store.transaction(async (tx) => {
     const { sequence, zone, steps } = await tx.plan(enrolmentId);
@@ -74,11 +121,7 @@ export async function pauseEnrolment(
       local: s.plannedLocal,
       planned: s.plannedLocal,
     }));
-    const shifted = pausePlan(rows, {
-      ...calendarFor(sequence.schedule, zone, new Set()),
-      pausedAt,
-      resumeAt,
-    });
+    const shifted = shiftPlan(rows, calendarFor(sequence.schedule, zone, new Set()));
     const schedule = sendingSchedule(shifted.rows);
     const moved: PlanChange['moved'][number][] = [];
     const updates: PlanChange['updates'][number][] = [];
@@ -104,8 +147,8 @@ export async function pauseEnrolment(
         });
       }
     });
-    await tx.applyPlanChange(enrolmentId, { moved, updates }, pausedAt);
-    await tx.recordPause(enrolmentId, pausedAt, resumeAt, shifted.shiftedWeeks);
+    await tx.applyPlanChange(enrolmentId, { moved, updates }, now);
+    await record(tx, shifted.shiftedWeeks);
     return shifted.shiftedWeeks;
   });
 }

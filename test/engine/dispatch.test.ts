@@ -8,7 +8,7 @@ import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { dispatchTick, type DispatchDependencies } from '../../src/engine/dispatch.js';
 import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
-import { pauseEnrolment } from '../../src/engine/shift.js';
+import { pauseEnrolment, resumeEnrolment } from '../../src/engine/shift.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { compileProgramme, type CompiledProgramme } from '../../src/render/index.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
@@ -276,6 +276,41 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     expect(next.due_at.getTime()).toBeGreaterThanOrEqual(
       new Date('2027-01-17T18:30:00Z').getTime(),
     );
+  });
+
+  it('brings the plan back when a paused learner resumes early, updating the invite again', async () => {
+    await dispatchTick(deps, new Date('2027-01-04T12:00:00Z'));
+    const unfold = (raw: Buffer) => raw.toString().replace(/\r\n[ \t]/g, '');
+    const { enrolment_id } = await database.db
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .select('enrolments.id as enrolment_id')
+      .where('learners.email', '=', 'priya.sharma@fcdo.gov.uk')
+      .executeTakeFirstOrThrow();
+    const store = shiftStore(database.db);
+    await pauseEnrolment(store, enrolment_id, {
+      pausedAt: new Date('2027-01-05T04:00:00Z'),
+      resumeAt: new Date('2027-01-17T18:30:00Z'),
+    });
+    await dispatchTick(deps, new Date('2027-01-05T04:00:30Z'));
+    smtp.received.length = 0;
+    // "resume" on Wednesday: this week's Thursday nudge has not passed, but Wednesday's slot
+    // has, so the plan comes back one week of the two: next week is on time.
+    expect(
+      await resumeEnrolment(store, enrolment_id, { resumedAt: new Date('2027-01-06T10:00:00Z') }),
+    ).toBe(-1);
+    await dispatchTick(deps, new Date('2027-01-06T10:00:30Z'));
+    const toPriya = smtp.received.filter((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk');
+    expect(toPriya).toHaveLength(1);
+    const update = unfold(toPriya[0]!.data);
+    expect(update).toContain('SEQUENCE:2');
+    expect(/DTSTART:(\d{8})/.exec(update)![1]).toBe('20270113');
+    const enrolment = await database.db
+      .selectFrom('enrolments')
+      .select(['paused_at', 'paused_weeks'])
+      .where('id', '=', enrolment_id)
+      .executeTakeFirstOrThrow();
+    expect(enrolment).toEqual({ paused_at: null, paused_weeks: 0 });
   });
 
   it('fails a refused address with the server’s words, and keeps the others going', async () => {

@@ -87,6 +87,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('match_reason', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('paused_at', 'timestamptz')
     .addColumn('paused_until', 'timestamptz')
+    // Whole weeks the current pause moved the plan: an early "resume" moves it back no further.
+    .addColumn('paused_weeks', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('ended_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
