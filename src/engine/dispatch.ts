@@ -181,15 +181,8 @@ async function settleOne(
 
   const compiled = await deps.compiled(delivery.versionId, sequence);
   const context = templateContext(sequence, week.week, delivery.learner, delivery.manager);
-  const { messageId, replyTo, headers } = learnerEmailHeaders({
-    ...deps.mail,
-    deliveryId: delivery.id,
-    learnerId: delivery.learner.id,
-  });
-  const to = {
-    name: `${delivery.learner.first_name} ${delivery.learner.last_name}`,
-    email: delivery.learner.email,
-  };
+  const envelope = envelopeFor(deps, delivery);
+  const { messageId, replyTo, headers } = envelope;
   let message: OutgoingMessage;
   let inviteUid: string | undefined;
   if (step.email) {
@@ -200,7 +193,7 @@ async function settleOne(
     });
     message = {
       from: deps.mail.from,
-      to,
+      to: envelope.to,
       replyTo,
       subject: email.subject,
       html: email.html,
@@ -215,48 +208,21 @@ async function settleOne(
     if (start <= now)
       return { status: 'missed', reason: `the practice slot began at ${whenLabel(start, zone)}` };
     const invite = renderInvite(compiled, week.week, step.id, context);
-    const uid = `gym-${delivery.enrolmentId}-${baseKeyOf(delivery.stepKey)}@${domainOf(deps.mail.replyAddress)}`;
+    const uid = inviteUidOf(deps, delivery);
     // The UID is stored with the plan's own row; an update (`.r2`) reuses it.
     const isUpdate = delivery.stepKey !== baseKeyOf(delivery.stepKey);
     inviteUid = isUpdate ? undefined : uid;
-    const minutes = durationMinutes(step.invite!.duration);
-    const ics = buildInvite({
+    message = inviteMessage(deps, delivery, envelope, now, {
       uid,
-      sequence: delivery.inviteSequence,
       start,
-      durationMinutes: minutes,
-      title: invite.title,
-      description: invite.description,
-      location: invite.location,
-      organizer: { name: 'Digital Gym', email: deps.mail.replyAddress },
-      attendee: to,
-      stamp: now,
-    });
-    message = {
-      from: deps.mail.from,
-      to,
-      replyTo,
+      invite,
+      minutes: durationMinutes(step.invite!.duration),
+      method: 'REQUEST',
       subject: `${isUpdate ? 'Updated invitation' : 'Invitation'}: ${invite.title}`,
-      ...inviteBodies({
-        title: invite.title,
-        when: whenLabel(start, zone),
-        durationMinutes: minutes,
-        location: invite.location,
-        description: invite.description,
-      }),
-      messageId,
-      date: now,
-      headers,
-      calendar: { method: 'REQUEST', content: ics },
-    };
+      description: invite.description,
+    });
   }
-  const outcome = await deps.transport.send({
-    // The envelope sender is the mailbox we read, so that bounces come back to be counted.
-    from: deps.mail.replyAddress,
-    to: delivery.learner.email,
-    raw: await composeMessage(message),
-    messageId,
-  });
+  const outcome = await sendMessage(deps, delivery, message);
   return settlementOf(outcome, delivery, deps, now, messageId, inviteUid);
 }
 
@@ -310,52 +276,106 @@ async function cancelInvite(
   const compiled = await deps.compiled(delivery.versionId, sequence);
   const context = templateContext(sequence, week.week, delivery.learner, delivery.manager);
   const invite = renderInvite(compiled, week.week, step.id, context);
-  const { messageId, replyTo, headers } = learnerEmailHeaders({
-    ...deps.mail,
-    deliveryId: delivery.id,
-    learnerId: delivery.learner.id,
-  });
-  const to = {
-    name: `${delivery.learner.first_name} ${delivery.learner.last_name}`,
-    email: delivery.learner.email,
-  };
-  const minutes = durationMinutes(step.invite.duration);
-  const ics = buildInvite({
-    uid: `gym-${delivery.enrolmentId}-${baseKeyOf(delivery.stepKey)}@${domainOf(deps.mail.replyAddress)}`,
-    sequence: delivery.inviteSequence,
+  const envelope = envelopeFor(deps, delivery);
+  const message = inviteMessage(deps, delivery, envelope, now, {
+    uid: inviteUidOf(deps, delivery),
     start,
-    durationMinutes: minutes,
-    title: invite.title,
-    description: invite.description,
-    location: invite.location,
-    organizer: { name: 'Digital Gym', email: deps.mail.replyAddress },
-    attendee: to,
-    stamp: now,
+    invite,
+    minutes: durationMinutes(step.invite.duration),
     method: 'CANCEL',
-  });
-  const bodies = inviteBodies({
-    title: `Cancelled: ${invite.title}`,
-    when: whenLabel(start, delivery.learner.time_zone),
-    durationMinutes: minutes,
-    location: invite.location,
+    subject: `Cancelled: ${invite.title}`,
     description:
       'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
   });
-  const outcome = await deps.transport.send({
+  const outcome = await sendMessage(deps, delivery, message);
+  return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
+}
+
+/** Stable per (enrolment, step): every update and the cancellation of an invite reuse it. */
+function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): string {
+  return `gym-${delivery.enrolmentId}-${baseKeyOf(delivery.stepKey)}@${domainOf(deps.mail.replyAddress)}`;
+}
+
+interface Envelope {
+  readonly to: { readonly name: string; readonly email: string };
+  readonly messageId: string;
+  readonly replyTo: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Who a delivery goes to, and the headers that tie the learner's reply back to it. */
+function envelopeFor(deps: DispatchDependencies, delivery: DueDelivery): Envelope {
+  return {
+    to: {
+      name: `${delivery.learner.first_name} ${delivery.learner.last_name}`,
+      email: delivery.learner.email,
+    },
+    ...learnerEmailHeaders({
+      ...deps.mail,
+      deliveryId: delivery.id,
+      learnerId: delivery.learner.id,
+    }),
+  };
+}
+
+/** An invite (REQUEST or CANCEL) with its text and HTML bodies beside the calendar part. */
+function inviteMessage(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  envelope: Envelope,
+  now: Date,
+  what: {
+    uid: string;
+    start: Date;
+    invite: { title: string; description: string; location?: string | undefined };
+    minutes: number;
+    method: 'REQUEST' | 'CANCEL';
+    subject: string;
+    description: string;
+  },
+): OutgoingMessage {
+  const ics = buildInvite({
+    uid: what.uid,
+    sequence: delivery.inviteSequence,
+    start: what.start,
+    durationMinutes: what.minutes,
+    title: what.invite.title,
+    description: what.invite.description,
+    location: what.invite.location,
+    organizer: { name: 'Digital Gym', email: deps.mail.replyAddress },
+    attendee: envelope.to,
+    stamp: now,
+    method: what.method,
+  });
+  return {
+    from: deps.mail.from,
+    to: envelope.to,
+    replyTo: envelope.replyTo,
+    subject: what.subject,
+    ...inviteBodies({
+      title: what.subject,
+      when: whenLabel(what.start, delivery.learner.time_zone),
+      durationMinutes: what.minutes,
+      location: what.invite.location,
+      description: what.description,
+    }),
+    messageId: envelope.messageId,
+    date: now,
+    headers: envelope.headers,
+    calendar: { method: what.method, content: ics },
+  };
+}
+
+async function sendMessage(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  message: OutgoingMessage,
+): Promise<SendOutcome> {
+  return deps.transport.send({
+    // The envelope sender is the mailbox we read, so that bounces come back to be counted.
     from: deps.mail.replyAddress,
     to: delivery.learner.email,
-    raw: await composeMessage({
-      from: deps.mail.from,
-      to,
-      replyTo,
-      subject: `Cancelled: ${invite.title}`,
-      ...bodies,
-      messageId,
-      date: now,
-      headers,
-      calendar: { method: 'CANCEL', content: ics },
-    }),
-    messageId,
+    raw: await composeMessage(message),
+    messageId: message.messageId,
   });
-  return settlementOf(outcome, delivery, deps, now, messageId, undefined);
 }
