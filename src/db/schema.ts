@@ -17,6 +17,7 @@ export interface Database {
   inbound_messages: InboundMessagesTable;
   mailbox_cursors: MailboxCursorsTable;
   manager_digests: ManagerDigestsTable;
+  send_budget: SendBudgetTable;
 }
 
 /** `timestamptz`: read as a Date, written as a Date (or SQL such as `now()`). */
@@ -224,6 +225,13 @@ export interface ManagerDigestsTable {
   message_id: string | null;
   sent_at: Timestamp | null;
   created_at: CreatedAt;
+}
+
+export interface SendBudgetTable {
+  /** A whole second of the senders' clock. */
+  second: Timestamp;
+  /** Messages sent in that second, by all workers together. */
+  sent: number;
 }
 
 export type Learner = Selectable<LearnersTable>;

@@ -69,6 +69,12 @@ export interface DispatchStore {
   settle(id: number, workerId: string, settlement: Settlement, now: Date): Promise<boolean>;
 }
 
+/** A cap on sends per second shared by every worker (SMTP_MAX_PER_SECOND). */
+export interface SendBudget {
+  /** Takes one place in the second of `now`, or says when the next second starts. */
+  take(now: Date): Promise<{ granted: true } | { granted: false; retryAt: Date }>;
+}
+
 export interface DispatchDependencies {
   readonly store: DispatchStore;
   readonly transport: MailTransport;
@@ -87,6 +93,10 @@ export interface DispatchDependencies {
   readonly maxAttempts?: number;
   /** Milliseconds to wait after the n-th temporary failure (see `backoff`). */
   readonly retryDelay: (attempt: number) => number;
+  /** The relay's quota, across workers; none when undefined. */
+  readonly budget?: SendBudget;
+  /** Waits until an instant of the clock `now` runs on (the budget's next second). */
+  readonly waitUntil?: (instant: Date) => Promise<void>;
   /** Compiles a programme version once per process. */
   readonly compiled: (versionId: number, sequence: Sequence) => Promise<CompiledProgramme>;
 }
@@ -371,6 +381,16 @@ async function sendMessage(
   delivery: DueDelivery,
   message: OutgoingMessage,
 ): Promise<SendOutcome> {
+  if (deps.budget !== undefined) {
+    // Wait for a place in a second that is not full; the relay's quota is everyone's.
+    let at = message.date;
+    for (;;) {
+      const place = await deps.budget.take(at);
+      if (place.granted) break;
+      await deps.waitUntil?.(place.retryAt);
+      at = place.retryAt;
+    }
+  }
   return deps.transport.send({
     // The envelope sender is the mailbox we read, so that bounces come back to be counted.
     from: deps.mail.replyAddress,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
+import { sendBudget } from '../../src/db/send-budget.js';
 import { shiftStore } from '../../src/db/shift-store.js';
 import { gymServerStore } from '../../src/db/unsubscribe-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
@@ -311,6 +312,31 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
       .where('id', '=', enrolment_id)
       .executeTakeFirstOrThrow();
     expect(enrolment).toEqual({ paused_at: null, paused_weeks: 0 });
+  });
+
+  it('keeps to SMTP_MAX_PER_SECOND, waiting for the next second when one is full', async () => {
+    const waits: Date[] = [];
+    const counts = await dispatchTick(
+      {
+        ...deps,
+        budget: sendBudget(database.db, 2),
+        waitUntil: (instant) => {
+          waits.push(instant);
+          return Promise.resolve();
+        },
+      },
+      new Date('2027-01-04T12:00:00Z'),
+    );
+    expect(counts).toMatchObject({ sent: 10, failed: 0 });
+    const seconds = await database.db
+      .selectFrom('send_budget')
+      .select(['second', 'sent'])
+      .where('second', '>=', new Date('2027-01-04T12:00:00Z'))
+      .orderBy('second')
+      .execute();
+    // Ten messages at two a second: five seconds, none over the cap.
+    expect(seconds.map((s) => s.sent)).toEqual([2, 2, 2, 2, 2]);
+    expect(waits.length).toBeGreaterThanOrEqual(4);
   });
 
   it('fails a refused address with the server’s words, and keeps the others going', async () => {

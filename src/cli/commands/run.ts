@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { dispatchStore } from '../../db/dispatch-store.js';
+import { sendBudget } from '../../db/send-budget.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
@@ -65,6 +67,12 @@ export function runCommand(getConfig: () => Config): Command {
         },
         workerId: options.worker,
         retryDelay: (attempt) => backoff(attempt, { random: Math.random }),
+        ...(config.smtpMaxPerSecond === undefined
+          ? {}
+          : {
+              budget: sendBudget(database.db, config.smtpMaxPerSecond),
+              waitUntil: (instant: Date) => sleep(Math.max(0, instant.getTime() - now().getTime())),
+            }),
         compiled: (versionId: number, sequence: Sequence) => {
           let programme = compiled.get(versionId);
           if (programme === undefined)

@@ -269,6 +269,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('mailbox_cursors_last_uid_not_negative', sql`last_uid >= 0`)
     .execute();
 
+  // SMTP_MAX_PER_SECOND across all workers: one row per second of sending, counting what was
+  // sent in it. Rows older than a minute are cleared as workers go.
+  await db.schema
+    .createTable('send_budget')
+    .addColumn('second', 'timestamptz', (c) => c.primaryKey())
+    .addColumn('sent', 'integer', (c) => c.notNull())
+    .addCheckConstraint('send_budget_sent_positive', sql`sent > 0`)
+    .execute();
+
   await db.schema
     .createTable('manager_digests')
     .addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
@@ -295,6 +304,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
+    'send_budget',
     'manager_digests',
     'mailbox_cursors',
     'progress_events',
