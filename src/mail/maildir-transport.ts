@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GymError, messageOf } from '../errors.js';
-import type { MailTransport, SendOutcome } from './transport.js';
+import { messageOf } from '../errors.js';
+import { closableTransport, type MailTransport, type SendOutcome } from './transport.js';
 
 export interface MaildirTransportOptions {
   /** The Maildir (`tmp/`, `new/`, `cur/` are created inside); `.gym/outbox` by default. */
@@ -35,8 +35,6 @@ export function createMaildirTransport(options: MaildirTransportOptions): MailTr
   const host = safeHostname();
   let counter = 0;
   let ready: Promise<void> | undefined;
-  let closed = false;
-  const inFlight = new Set<Promise<SendOutcome>>();
   const name = `maildir ${dir}`;
 
   // Made once, retried after a failure (the operator may have fixed the folder meanwhile).
@@ -92,24 +90,7 @@ export function createMaildirTransport(options: MaildirTransportOptions): MailTr
     }
   }
 
-  return {
-    name,
-    send(message) {
-      if (closed) {
-        throw new GymError('MAIL_INVALID', `send of ${message.messageId} after ${name} closed`, {
-          messageId: message.messageId,
-        });
-      }
-      const outcome = deliver(message.raw);
-      inFlight.add(outcome);
-      void outcome.finally(() => inFlight.delete(outcome));
-      return outcome;
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-    },
-  };
+  return closableTransport(name, (message) => deliver(message.raw));
 }
 
 /**

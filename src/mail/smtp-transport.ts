@@ -2,7 +2,13 @@ import { createPrivateKey } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import type { DkimConfig } from '../config/config.js';
 import { GymError, messageOf } from '../errors.js';
-import type { MailTransport, OutboundMessage, SendOutcome, SendProblem } from './transport.js';
+import {
+  closableTransport,
+  type MailTransport,
+  type OutboundMessage,
+  type SendOutcome,
+  type SendProblem,
+} from './transport.js';
 
 export interface SmtpTransportOptions {
   /** `SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://host:465`. */
@@ -62,8 +68,6 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   // would end the process.
   mailer.on('error', () => {});
 
-  const inFlight = new Set<Promise<SendOutcome>>();
-  let closed = false;
   const name = describeSmtpUrl(options.url, options.maxConnections ?? 5);
 
   async function deliver(message: OutboundMessage): Promise<SendOutcome> {
@@ -80,25 +84,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     }
   }
 
-  return {
-    name,
-    send(message) {
-      if (closed) {
-        throw new GymError('MAIL_INVALID', `send of ${message.messageId} after ${name} closed`, {
-          messageId: message.messageId,
-        });
-      }
-      const outcome = deliver(message);
-      inFlight.add(outcome);
-      void outcome.finally(() => inFlight.delete(outcome));
-      return outcome;
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-      mailer.close();
-    },
-  };
+  return closableTransport(name, deliver, () => mailer.close());
 }
 
 /** The fields of a nodemailer error that say what went wrong. */

@@ -1,3 +1,5 @@
+import { GymError } from '../errors.js';
+
 /**
  * The port the dispatcher sends through. Composition happens before (`composeMessage`), so a
  * transport only moves finished bytes: the SMTP adapter to a relay, the Maildir adapter to
@@ -45,4 +47,36 @@ export interface SendProblem {
   readonly response?: string | undefined;
   /** The SMTP command the reply answered (`RCPT TO`, `DATA`...), when known. */
   readonly command?: string | undefined;
+}
+
+/**
+ * A transport from its `deliver` function: refuses sends after `close` (a bug, so it throws),
+ * and lets `close` wait for the sends in flight before `release` frees the connections.
+ */
+export function closableTransport(
+  name: string,
+  deliver: (message: OutboundMessage) => Promise<SendOutcome>,
+  release: () => void = () => {},
+): MailTransport {
+  const inFlight = new Set<Promise<SendOutcome>>();
+  let closed = false;
+  return {
+    name,
+    send(message) {
+      if (closed) {
+        throw new GymError('MAIL_INVALID', `send of ${message.messageId} after ${name} closed`, {
+          messageId: message.messageId,
+        });
+      }
+      const outcome = deliver(message);
+      inFlight.add(outcome);
+      void outcome.finally(() => inFlight.delete(outcome));
+      return outcome;
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      release();
+    },
+  };
 }
