@@ -14,6 +14,7 @@ export {
   type RenderedInvite,
 } from './programme.js';
 export { compileLayouts, type CompiledLayouts } from './layouts.js';
+export { programmeCache } from './programme-cache.js';
 export { renderAcknowledgement, type Acknowledgement } from './acknowledgement.js';
 export {
   renderManagerDigest,

@@ -11,7 +11,7 @@ import { dispatchTick, type DispatchDependencies } from '../../src/engine/dispat
 import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
 import { pauseEnrolment, resumeEnrolment } from '../../src/engine/shift.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
-import { compileProgramme, type CompiledProgramme } from '../../src/render/index.js';
+import { programmeCache } from '../../src/render/index.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
 import {
@@ -41,7 +41,6 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
   let smtp: TestSmtpServer;
   let rejected: Set<string>;
   let deps: DispatchDependencies;
-  const compiledCache = new Map<number, Promise<CompiledProgramme>>();
 
   beforeAll(async () => {
     database = await openMigrated(backend);
@@ -61,12 +60,7 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
       mail,
       workerId: 'test-worker',
       retryDelay: () => 60_000,
-      compiled: (versionId, sequence) => {
-        let compiled = compiledCache.get(versionId);
-        if (compiled === undefined)
-          compiledCache.set(versionId, (compiled = compileProgramme(sequence)));
-        return compiled;
-      },
+      compiled: programmeCache(),
     };
   });
   afterAll(async () => {

@@ -23,7 +23,7 @@ import {
   sendingSchedule,
   type PlannedDelivery,
 } from '../../src/planner/index.js';
-import { compileProgramme, type CompiledProgramme } from '../../src/render/index.js';
+import { programmeCache } from '../../src/render/index.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
 import { dayNames, type Sequence, type Step } from '../../src/sequence/schema.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
@@ -153,7 +153,6 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
   const arrivals: Arrival[] = [];
   const totals: TickCounts = noCounts();
   let rows: DeliveryRow[] = [];
-  const compiledCache = new Map<number, Promise<CompiledProgramme>>();
 
   beforeAll(async () => {
     expect(cohort.problems).toEqual([]);
@@ -165,12 +164,7 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
       mail,
       workerId: 'twelve-weeks',
       retryDelay: () => 60_000,
-      compiled: (versionId, sequence) => {
-        let compiled = compiledCache.get(versionId);
-        if (compiled === undefined)
-          compiledCache.set(versionId, (compiled = compileProgramme(sequence)));
-        return compiled;
-      },
+      compiled: programmeCache(),
     };
     enrolled = await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
       dryRun: false,

@@ -13,8 +13,7 @@ import { GymError } from '../../errors.js';
 import { startGymServer } from '../../http/gym-server.js';
 import { backoff } from '../../mail/backoff.js';
 import { createMailTransport } from '../../mail/create-transport.js';
-import { compileProgramme, type CompiledProgramme } from '../../render/index.js';
-import type { Sequence } from '../../sequence/schema.js';
+import { programmeCache } from '../../render/index.js';
 import { createLogger } from '../logger.js';
 
 /** A clock that starts at `start` and runs at real speed: for trials and demos on future dates. */
@@ -55,7 +54,6 @@ export function runCommand(getConfig: () => Config): Command {
       const log = createLogger(config.logLevel, 'gym-run');
       const database = await createDatabase(databaseConfigFor(config));
       const transport = createMailTransport(config);
-      const compiled = new Map<number, Promise<CompiledProgramme>>();
       const deps: DispatchDependencies = {
         store: dispatchStore(database.db),
         transport,
@@ -73,15 +71,8 @@ export function runCommand(getConfig: () => Config): Command {
               budget: sendBudget(database.db, config.smtpMaxPerSecond),
               waitUntil: (instant: Date) => sleep(Math.max(0, instant.getTime() - now().getTime())),
             }),
-        compiled: (versionId: number, sequence: Sequence) => {
-          let programme = compiled.get(versionId);
-          if (programme === undefined)
-            compiled.set(
-              versionId,
-              (programme = compileProgramme(sequence, { validation: 'soft' })),
-            );
-          return programme;
-        },
+        // Soft: a layout warning must not stop a worker; the tests validate layouts strictly.
+        compiled: programmeCache({ validation: 'soft' }),
       };
       try {
         await migrateToLatest(database.db);
