@@ -5,9 +5,11 @@ import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
 import { enrolCommand } from './commands/enrol.js';
+import { inboxCommand } from './commands/inbox.js';
 import { migrateCommand } from './commands/migrate.js';
 import { previewCommand } from './commands/preview.js';
 import { renderCommand } from './commands/render.js';
+import { replyCommand } from './commands/reply.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   program.addCommand(renderCommand(() => loadConfig()));
   program.addCommand(enrolCommand(() => loadConfig()));
   program.addCommand(runCommand(() => loadConfig()));
+  program.addCommand(inboxCommand(() => loadConfig()));
+  program.addCommand(replyCommand());
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
   for (const command of program.commands) command.exitOverride();

@@ -50,6 +50,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
           stepKey: d.step_key,
           week: d.week,
           kind: d.kind,
+          payload: d.payload,
           dueAt: d.due_at,
           startsAt: d.starts_at,
           method: d.method,

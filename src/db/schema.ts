@@ -36,7 +36,8 @@ export type ContactStatus = (typeof contactStatuses)[number];
 export const enrolmentStatuses = ['active', 'paused', 'completed', 'stopped'] as const;
 export type EnrolmentStatus = (typeof enrolmentStatuses)[number];
 
-export const deliveryKinds = ['email', 'invite'] as const;
+/** An acknowledgement is the short threaded answer to a learner's reply. */
+export const deliveryKinds = ['email', 'invite', 'acknowledgement'] as const;
 export type DeliveryKind = (typeof deliveryKinds)[number];
 
 /**
@@ -72,8 +73,18 @@ export type ProgressEventKind = (typeof progressEventKinds)[number];
 export const inboundClassifications = ['reply', 'auto_reply', 'bounce', 'rsvp', 'unknown'] as const;
 export type InboundClassification = (typeof inboundClassifications)[number];
 
-/** received: stored, not yet acted on; parked: unmatched or unreadable, kept for `gym inbox`. */
-export const inboundStatuses = ['received', 'processed', 'parked', 'quarantined'] as const;
+/**
+ * received: stored, not yet acted on; parked: unmatched or unreadable, kept for `gym inbox`;
+ * quarantined: held for review (a token that names another learner, a command without a token);
+ * discarded: a trainer looked at it in `gym inbox` and let it go (the row and raw mail stay).
+ */
+export const inboundStatuses = [
+  'received',
+  'processed',
+  'parked',
+  'quarantined',
+  'discarded',
+] as const;
 export type InboundStatus = (typeof inboundStatuses)[number];
 
 export const digestStatuses = ['pending', 'claimed', 'sent', 'skipped', 'failed'] as const;
@@ -174,8 +185,21 @@ export interface DeliveriesTable {
   /** Why a row was skipped, missed, failed or cancelled, or the last temporary error. */
   reason: string | null;
   sent_at: Timestamp | null;
+  /** What an acknowledgement says and which message it answers; null for plan rows. */
+  payload: Json<AcknowledgementPayload> | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+/** The content of an acknowledgement delivery, decided when the reply was read. */
+export interface AcknowledgementPayload {
+  readonly message: string;
+  readonly detail?: string | undefined;
+  /** The learner's subject, answered as "Re: ...". */
+  readonly subject: string;
+  /** The learner's Message-ID and thread, so the answer lands in the same conversation. */
+  readonly inReplyTo: string | undefined;
+  readonly references: readonly string[];
 }
 
 export interface ProgressEventsTable {
@@ -204,6 +228,8 @@ export interface InboundMessagesTable {
   reason: string | null;
   /** The raw message, kept while it is parked or quarantined so that nothing is lost. */
   raw: Buffer | null;
+  /** What the reader understood: kind, visible text, intent, why it was held. */
+  summary: Json<Record<string, unknown>> | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

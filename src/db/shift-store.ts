@@ -39,6 +39,8 @@ export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftS
         ])
         .where('enrolment_id', '=', enrolmentId)
         .where('method', '=', 'REQUEST')
+        // Acknowledgements answer replies; they are not part of the plan and never move.
+        .where('kind', '!=', 'acknowledgement')
         .orderBy('id')
         .execute();
       const latestUpdate = new Map<string, (typeof rows)[number]>();
@@ -61,7 +63,7 @@ export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftS
             id: row.id,
             stepKey: row.step_key,
             week: row.week,
-            kind: row.kind,
+            kind: row.kind === 'invite' ? 'invite' : 'email',
             status: row.status,
             moment: current.starts_at ?? current.due_at,
             plannedLocal: current.planned_local,

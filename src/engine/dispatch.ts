@@ -4,7 +4,15 @@ import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
-import { renderInvite, renderStep, type CompiledProgramme } from '../render/index.js';
+import type { AcknowledgementPayload } from '../db/schema.js';
+import {
+  compileLayouts,
+  renderAcknowledgement,
+  renderInvite,
+  renderStep,
+  type CompiledLayouts,
+  type CompiledProgramme,
+} from '../render/index.js';
 import type { Sequence } from '../sequence/schema.js';
 
 /** A claimed delivery with what it takes to send it. */
@@ -14,7 +22,9 @@ export interface DueDelivery {
   readonly versionId: number;
   readonly stepKey: string;
   readonly week: number;
-  readonly kind: 'email' | 'invite';
+  readonly kind: 'email' | 'invite' | 'acknowledgement';
+  /** What an acknowledgement says; null for the plan's rows. */
+  readonly payload: AcknowledgementPayload | null;
   readonly dueAt: Date;
   /** For an invite, the start of the slot it blocks. */
   readonly startsAt: Date | null;
@@ -99,7 +109,20 @@ export interface DispatchDependencies {
   readonly waitUntil?: (instant: Date) => Promise<void>;
   /** Compiles a programme version once per process. */
   readonly compiled: (versionId: number, sequence: Sequence) => Promise<CompiledProgramme>;
+  /** The layouts acknowledgements are filled from; the shipped ones when absent. */
+  readonly layouts?: () => Promise<CompiledLayouts>;
 }
+
+// The shipped layouts, compiled once per process the first time an acknowledgement goes out.
+let shippedLayouts: Promise<CompiledLayouts> | undefined;
+function layoutsOf(deps: DispatchDependencies): Promise<CompiledLayouts> {
+  if (deps.layouts !== undefined) return deps.layouts();
+  shippedLayouts ??= compileLayouts({ validation: 'soft' });
+  return shippedLayouts;
+}
+
+/** An acknowledgement more than this late would answer a reply the learner has forgotten. */
+const acknowledgementGraceMs = 24 * 60 * 60 * 1000;
 
 /** How the claimed rows ended; `lost`: another worker had reclaimed the row (its lease ran out). */
 export type TickCounts = Record<Settlement['status'] | 'lost', number>;
@@ -147,6 +170,7 @@ async function settleOne(
   now: Date,
 ): Promise<Settlement> {
   if (delivery.method === 'CANCEL') return cancelInvite(deps, delivery, now);
+  if (delivery.kind === 'acknowledgement') return acknowledge(deps, delivery, now);
   if (delivery.learner.status !== 'active') {
     return { status: 'cancelled', reason: `the learner's address is ${delivery.learner.status}` };
   }
@@ -297,6 +321,53 @@ async function cancelInvite(
     description:
       'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
   });
+  const outcome = await sendMessage(deps, delivery, message);
+  return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
+}
+
+/**
+ * The short answer to a learner's reply, in the same thread ("Logged: week 3 done: 4 of 12").
+ * Sent even when the reply stopped the programme (it confirms the stop), never to an address
+ * that bounces, and not a day late: by then it answers nothing.
+ */
+async function acknowledge(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  now: Date,
+): Promise<Settlement> {
+  const ack = delivery.payload;
+  if (ack === null) return { status: 'failed', reason: 'an acknowledgement without its payload' };
+  if (delivery.learner.status === 'bounced')
+    return { status: 'cancelled', reason: "the learner's address bounces" };
+  if (now.getTime() - delivery.dueAt.getTime() > acknowledgementGraceMs)
+    return { status: 'missed', reason: 'more than a day late: the reply it answers is old news' };
+  const envelope = envelopeFor(deps, delivery);
+  const email = renderAcknowledgement(
+    await layoutsOf(deps),
+    {
+      replyToSubject: ack.subject,
+      firstName: delivery.learner.first_name,
+      message: ack.message,
+      detail: ack.detail,
+    },
+    {
+      replyAddress: envelope.replyTo,
+      unsubscribeUrl: envelope.headers['List-Unsubscribe']?.match(/<(https:[^>]+)>/)?.[1],
+    },
+  );
+  const message: OutgoingMessage = {
+    from: deps.mail.from,
+    to: envelope.to,
+    replyTo: envelope.replyTo,
+    subject: email.subject,
+    html: email.html,
+    text: email.text,
+    messageId: envelope.messageId,
+    date: now,
+    headers: { ...envelope.headers, 'Auto-Submitted': 'auto-replied' },
+    inReplyTo: ack.inReplyTo,
+    references: ack.inReplyTo === undefined ? ack.references : [...ack.references, ack.inReplyTo],
+  };
   const outcome = await sendMessage(deps, delivery, message);
   return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
 }

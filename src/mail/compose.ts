@@ -20,6 +20,9 @@ export interface OutgoingMessage {
   readonly calendar?:
     { readonly method: 'REQUEST' | 'CANCEL'; readonly content: string } | undefined;
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** For an answer (an acknowledgement): the message answered and its thread, `<...>` each. */
+  readonly inReplyTo?: string | undefined;
+  readonly references?: readonly string[] | undefined;
 }
 
 // Names and subjects come from learners' profiles and trainers' files: a CR or LF in them must
@@ -49,6 +52,10 @@ export async function composeMessage(message: OutgoingMessage): Promise<Buffer> 
     ...(message.html === undefined ? {} : { html: lineEnds(message.html) }),
     messageId: message.messageId,
     date: message.date,
+    ...(message.inReplyTo === undefined ? {} : { inReplyTo: message.inReplyTo }),
+    ...(message.references === undefined || message.references.length === 0
+      ? {}
+      : { references: [...message.references] }),
     ...(message.calendar === undefined
       ? {}
       : {

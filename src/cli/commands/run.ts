@@ -15,6 +15,7 @@ import { backoff } from '../../mail/backoff.js';
 import { createMailTransport } from '../../mail/create-transport.js';
 import { programmeCache } from '../../render/index.js';
 import { createLogger } from '../logger.js';
+import { startReplyListener } from '../reply-listener.js';
 
 /** A clock that starts at `start` and runs at real speed: for trials and demos on future dates. */
 function clockFrom(start: string | undefined): () => Date {
@@ -32,9 +33,10 @@ function clockFrom(start: string | undefined): () => Date {
 export function runCommand(getConfig: () => Config): Command {
   return new Command('run')
     .description(
-      'run the dispatcher: every few seconds, send the emails and invites that are due, exactly once,\n' +
-        'with any number of workers sharing one PostgreSQL; and serve one-click unsubscribe and /healthz\n' +
-        'on GYM_HTTP_PORT. SIGTERM finishes the messages in flight, then exits',
+      'run the engine: every few seconds, send the emails and invites that are due, exactly once,\n' +
+        'with any number of workers sharing one PostgreSQL; read learners’ replies from IMAP_URL (one\n' +
+        'worker holds the mailbox) or the Maildir .gym/inbox; and serve one-click unsubscribe and\n' +
+        '/healthz on GYM_HTTP_PORT. SIGTERM finishes the messages in flight, then exits',
     )
     .option('--once', 'send what is due now, then exit (for a system cron or a CI job)')
     .option('--clock <iso>', 'start the clock at this instant (trials and demos on future dates)')
@@ -77,8 +79,18 @@ export function runCommand(getConfig: () => Config): Command {
       try {
         await migrateToLatest(database.db);
         if (options.once) {
-          const counts = await drainDue(deps, now);
-          log.info({ ...counts, transport: transport.name }, 'sent what was due');
+          // Replies first: their acknowledgements and changes of plan go out in the same run.
+          const replies = await startReplyListener({ config, database, now, log, listen: false });
+          try {
+            const read = await replies.poll();
+            const counts = await drainDue(deps, now);
+            log.info(
+              { ...counts, replies: read, transport: transport.name, inbox: replies.where },
+              'read the replies waiting and sent what was due',
+            );
+          } finally {
+            await replies.stop();
+          }
           return;
         }
         const http = await startGymServer({
@@ -89,18 +101,20 @@ export function runCommand(getConfig: () => Config): Command {
           log,
         });
         const loop = startDispatcher(deps, { now, log });
+        const replies = await startReplyListener({ config, database, now, log, listen: true });
         log.info(
           {
             worker: options.worker,
             database: database.location,
             transport: transport.name,
+            inbox: replies.where,
             http: http.url,
           },
           'dispatcher started',
         );
         await stopRequested;
         log.info({}, 'stopping: finishing the messages in flight');
-        await Promise.all([loop.stop(), http.close()]);
+        await Promise.all([loop.stop(), http.close(), replies.stop()]);
         log.info({}, 'stopped');
       } finally {
         await transport.close();

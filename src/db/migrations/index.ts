@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as replies from './0002-replies.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -8,6 +9,7 @@ import * as initial from './0001-initial.js';
  */
 const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-replies': replies,
 };
 
 export const migrationProvider: MigrationProvider = {

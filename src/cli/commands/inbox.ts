@@ -1,0 +1,129 @@
+import { Command } from 'commander';
+import type { Config } from '../../config/config.js';
+import { createDatabase, databaseConfigFor, type GymDatabase } from '../../db/database.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import { replyStore } from '../../db/reply-store.js';
+import { assignHeld } from '../../engine/replies.js';
+import { GymError } from '../../errors.js';
+import { readMessage } from '../../inbound/read.js';
+
+async function withDatabase<T>(
+  config: Config,
+  work: (database: GymDatabase) => Promise<T>,
+): Promise<T> {
+  const database = await createDatabase(databaseConfigFor(config));
+  try {
+    await migrateToLatest(database.db);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+function heldId(text: string): number {
+  const id = Number(text);
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new GymError('USAGE', `${text} is not a message number; run gym inbox to list them`);
+  return id;
+}
+
+async function heldMessage(database: GymDatabase, id: number) {
+  const row = await database.db
+    .selectFrom('inbound_messages')
+    .select(['id', 'status', 'raw', 'from_address', 'subject'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (row === undefined)
+    throw new GymError('USAGE', `no inbound message ${id}; run gym inbox to list the held ones`);
+  if (row.status !== 'parked' && row.status !== 'quarantined')
+    throw new GymError('USAGE', `message ${id} is ${row.status}, not held for review`);
+  if (row.raw === null) throw new GymError('USAGE', `message ${id} has no stored copy to read`);
+  return { ...row, raw: row.raw };
+}
+
+/**
+ * `gym inbox`: the mail the reply listener held for a person: unmatched senders, unreadable
+ * messages, replies whose signed address names another learner, and programme changes that came
+ * without a token. The trainer assigns each to a learner (it is then acted on) or discards it.
+ */
+export function inboxCommand(getConfig: () => Config): Command {
+  const inbox = new Command('inbox')
+    .description(
+      'list the replies held for review (unmatched, unreadable, or suspicious), and assign each to a\n' +
+        'learner or discard it. Nothing is deleted: a discarded message keeps its row and raw copy',
+    )
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { json?: boolean }) => {
+      await withDatabase(getConfig(), async (database) => {
+        const rows = await database.db
+          .selectFrom('inbound_messages')
+          .select(['id', 'status', 'received_at', 'from_address', 'subject', 'reason', 'summary'])
+          .where('status', 'in', ['parked', 'quarantined'])
+          .orderBy('received_at')
+          .orderBy('id')
+          .execute();
+        if (options.json) {
+          for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+          return;
+        }
+        if (rows.length === 0) {
+          process.stdout.write('Nothing is held for review.\n');
+          return;
+        }
+        for (const row of rows) {
+          const text = typeof row.summary?.text === 'string' ? row.summary.text : '';
+          process.stdout.write(
+            `#${row.id} ${row.status} ${row.received_at.toISOString()} from ${row.from_address ?? '?'}: ${row.subject ?? '(no subject)'}\n` +
+              `    why: ${row.reason ?? '?'}\n` +
+              (text === '' ? '' : `    says: ${text.split('\n')[0]!.slice(0, 100)}\n`),
+          );
+        }
+        process.stdout.write(
+          `\n${rows.length} held. gym inbox assign <#> <learner email> acts on one as that learner's; ` +
+            'gym inbox discard <#> lets it go.\n',
+        );
+      });
+    });
+
+  inbox
+    .command('assign')
+    .description('act on a held message as a reply from this learner (you vouch for it)')
+    .argument('<id>', 'the number gym inbox shows')
+    .argument('<learner>', 'the learner’s email address')
+    .action(async (idText: string, learner: string) => {
+      const config = getConfig();
+      await withDatabase(config, async (database) => {
+        const held = await heldMessage(database, heldId(idText));
+        const outcome = await assignHeld(
+          {
+            store: replyStore(database.db),
+            read: readMessage,
+            secret: config.secret,
+            replyAddress: config.replyAddress,
+            now: () => new Date(),
+          },
+          held,
+          learner,
+        );
+        if ('problem' in outcome) throw new GymError('USAGE', outcome.problem);
+        process.stdout.write(`#${held.id} assigned to ${learner}: ${outcome.applied}\n`);
+      });
+    });
+
+  inbox
+    .command('discard')
+    .description('let a held message go; it stays stored, marked discarded')
+    .argument('<id>', 'the number gym inbox shows')
+    .action(async (idText: string) => {
+      await withDatabase(getConfig(), async (database) => {
+        const held = await heldMessage(database, heldId(idText));
+        await database.db
+          .updateTable('inbound_messages')
+          .set({ status: 'discarded', updated_at: new Date() })
+          .where('id', '=', held.id)
+          .execute();
+        process.stdout.write(`#${held.id} discarded\n`);
+      });
+    });
+  return inbox;
+}

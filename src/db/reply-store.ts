@@ -1,0 +1,239 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ReplyStore, SentContext } from '../engine/replies.js';
+import type { Sequence } from '../sequence/schema.js';
+import { endEnrolments, withdrawInvites } from './end-enrolment.js';
+import type { Database } from './schema.js';
+import { shiftStore } from './shift-store.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The reply handler's storage, over Kysely (PostgreSQL or PGlite). */
+export function replyStore(db: Db): ReplyStore {
+  const sentContext = () =>
+    db
+      .selectFrom('deliveries')
+      .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+      .select([
+        'deliveries.id as deliveryId',
+        'enrolments.id as enrolmentId',
+        'enrolments.status as enrolmentStatus',
+        'learners.id as learnerId',
+        'learners.email as learnerEmail',
+        'learners.time_zone as zone',
+        'deliveries.week',
+        sql<number>`jsonb_array_length(sequence_versions.definition -> 'weeks')`.as('totalWeeks'),
+      ]);
+  const one = (row: SentContext | undefined): SentContext | undefined =>
+    row === undefined ? undefined : { ...row, totalWeeks: Number(row.totalWeeks) };
+
+  return {
+    transaction: (work) =>
+      db.isTransaction
+        ? work(replyStore(db))
+        : db.transaction().execute((trx) => work(replyStore(trx))),
+
+    async recordInbound(record) {
+      const inserted = await db
+        .insertInto('inbound_messages')
+        .values({
+          message_id: record.messageId,
+          mailbox: record.mailbox,
+          uid: record.uid ?? null,
+          received_at: record.receivedAt,
+          from_address: record.from ?? null,
+          subject: record.subject ?? null,
+          classification: record.classification,
+          summary: JSON.stringify(record.summary),
+        })
+        // The same message read twice (a restart, a rescan after UIDVALIDITY changed) is one row.
+        .onConflict((oc) => oc.column('message_id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted !== undefined) return inserted;
+      const existing = await db
+        .selectFrom('inbound_messages')
+        .select('status')
+        .where('message_id', '=', record.messageId)
+        .executeTakeFirstOrThrow();
+      return { duplicateOf: existing.status };
+    },
+
+    async settleInbound(id, outcome, now) {
+      await db
+        .updateTable('inbound_messages')
+        .set({
+          status: outcome.status,
+          reason: outcome.reason ?? null,
+          learner_id: outcome.learnerId ?? null,
+          delivery_id: outcome.deliveryId ?? null,
+          ...('raw' in outcome ? { raw: outcome.raw } : {}),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async sentDelivery(deliveryId) {
+      return one(
+        await sentContext()
+          .where('deliveries.id', '=', deliveryId)
+          .where('deliveries.status', '=', 'sent')
+          .executeTakeFirst(),
+      );
+    },
+
+    async latestSentTo(email) {
+      return one(
+        await sentContext()
+          .where('learners.email', '=', email)
+          .where('deliveries.status', '=', 'sent')
+          // The open enrolment first, then the latest; within it the latest message sent.
+          .orderBy(sql`enrolments.status in ('active', 'paused')`, 'desc')
+          .orderBy('enrolments.id', 'desc')
+          .orderBy('deliveries.sent_at', 'desc')
+          .orderBy('deliveries.id', 'desc')
+          .limit(1)
+          .executeTakeFirst(),
+      );
+    },
+
+    async inviteByUid(uid) {
+      return one(await sentContext().where('deliveries.invite_uid', '=', uid).executeTakeFirst());
+    },
+
+    async learnerIdByEmail(email) {
+      const row = await db
+        .selectFrom('learners')
+        .select('id')
+        .where('email', '=', email.toLowerCase())
+        .executeTakeFirst();
+      return row?.id;
+    },
+
+    async assignmentOf(enrolmentId, week) {
+      const row = await db
+        .selectFrom('enrolments')
+        .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+        .select('sequence_versions.definition')
+        .where('enrolments.id', '=', enrolmentId)
+        .executeTakeFirst();
+      const steps = (row?.definition as Sequence | undefined)?.weeks.find(
+        (w) => w.week === week,
+      )?.steps;
+      const step =
+        steps?.find((s) => s.email?.assignment !== undefined) ?? steps?.find((s) => s.email);
+      if (step === undefined) return undefined;
+      const delivery = await db
+        .selectFrom('deliveries')
+        .select('id')
+        .where('enrolment_id', '=', enrolmentId)
+        .where('step_key', '=', `w${String(week).padStart(2, '0')}-${step.id}`)
+        .executeTakeFirst();
+      return delivery?.id;
+    },
+
+    async addProgress(event) {
+      await db
+        .insertInto('progress_events')
+        .values({
+          enrolment_id: event.enrolmentId,
+          delivery_id: event.deliveryId ?? null,
+          inbound_message_id: event.inboundId,
+          kind: event.kind,
+          data: JSON.stringify(event.data),
+          occurred_at: event.occurredAt,
+        })
+        .onConflict((oc) => oc.columns(['inbound_message_id', 'kind']).doNothing())
+        .execute();
+    },
+
+    async weeksDone(enrolmentId) {
+      const row = await db
+        .selectFrom('progress_events')
+        .select(sql<number>`count(distinct data ->> 'week')`.as('weeks'))
+        .where('enrolment_id', '=', enrolmentId)
+        .where('kind', '=', 'done')
+        .executeTakeFirstOrThrow();
+      return Number(row.weeks);
+    },
+
+    async skipWeek(enrolmentId, week, now) {
+      const skipped = await db
+        .updateTable('deliveries')
+        .set({ status: 'skipped', reason: `the learner skipped week ${week}`, updated_at: now })
+        .where('enrolment_id', '=', enrolmentId)
+        .where('week', '=', week)
+        .where('status', '=', 'pending')
+        .where('kind', '!=', 'acknowledgement')
+        .executeTakeFirst();
+      const enrolment = db.selectFrom('enrolments').select('id').where('id', '=', enrolmentId);
+      await withdrawInvites(db, enrolment, { after: now, now, week });
+      return Number(skipped.numUpdatedRows);
+    },
+
+    async stopEnrolment(enrolmentId, reason, now) {
+      const open = db
+        .selectFrom('enrolments')
+        .select('id')
+        .where('id', '=', enrolmentId)
+        .where('status', 'in', ['active', 'paused']);
+      await endEnrolments(db, open, { reason, now });
+    },
+
+    async unsubscribe(learnerId, now) {
+      await db
+        .updateTable('learners')
+        .set({ status: 'unsubscribed', updated_at: now })
+        .where('id', '=', learnerId)
+        .execute();
+      const open = db
+        .selectFrom('enrolments')
+        .select('id')
+        .where('learner_id', '=', learnerId)
+        .where('status', 'in', ['active', 'paused']);
+      await endEnrolments(db, open, { reason: 'the learner unsubscribed', now });
+    },
+
+    async markBounced(learnerId, _reason, now) {
+      // The dispatcher sends nothing more to a bounced address; its rows end as cancelled.
+      await db
+        .updateTable('learners')
+        .set({ status: 'bounced', updated_at: now })
+        .where('id', '=', learnerId)
+        .where('status', '=', 'active')
+        .execute();
+    },
+
+    async acknowledgementsSince(learnerId, since) {
+      const row = await db
+        .selectFrom('deliveries')
+        .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('enrolments.learner_id', '=', learnerId)
+        .where('deliveries.kind', '=', 'acknowledgement')
+        .where('deliveries.due_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+
+    async queueAcknowledgement(ack, now) {
+      await db
+        .insertInto('deliveries')
+        .values({
+          enrolment_id: ack.enrolmentId,
+          step_key: `ack-${ack.inboundId}`,
+          week: ack.week,
+          kind: 'acknowledgement',
+          due_at: now,
+          planned_local: '',
+          payload: JSON.stringify(ack.payload),
+        })
+        .onConflict((oc) => oc.columns(['enrolment_id', 'step_key']).doNothing())
+        .execute();
+    },
+
+    shifts: () => shiftStore(db),
+  };
+}

@@ -1,0 +1,586 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { AcknowledgementPayload } from '../db/schema.js';
+import type { InboundItem, InboundVerdict } from '../inbound/source.js';
+import type { Intent, ReadMessage } from '../inbound/types.js';
+import { deliveryFromMessageId } from '../mail/headers.js';
+import {
+  tokenFromAddress,
+  unsubscribeTokenFromAddress,
+  verifyReplyToken,
+  verifyUnsubscribeToken,
+} from '../mail/tokens.js';
+import { messageOf } from '../errors.js';
+import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
+
+/** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
+export interface SentContext {
+  readonly deliveryId: number;
+  readonly enrolmentId: number;
+  readonly enrolmentStatus: string;
+  readonly learnerId: number;
+  readonly learnerEmail: string;
+  readonly zone: string;
+  readonly week: number;
+  readonly totalWeeks: number;
+}
+
+type HeldStatus = 'parked' | 'quarantined';
+
+/** One inbound message as stored; `raw` is kept whenever it is held for a person to look at. */
+export interface InboundRecord {
+  readonly messageId: string;
+  readonly mailbox: string;
+  readonly uid: number | undefined;
+  readonly receivedAt: Date;
+  readonly from: string | undefined;
+  readonly subject: string | undefined;
+  readonly classification: ReadMessage['kind'] | 'unknown';
+  readonly summary: Record<string, unknown>;
+}
+
+export type ProgressKind = Intent['type'] | 'rsvp';
+
+/** What the reply handler needs from storage; `src/db/reply-store.ts` implements it. */
+export interface ReplyStore {
+  transaction<T>(work: (store: ReplyStore) => Promise<T>): Promise<T>;
+  /** Stores the message once: undefined when its Message-ID was read before (with that row's status). */
+  recordInbound(record: InboundRecord): Promise<{ id: number } | { duplicateOf: string }>;
+  settleInbound(
+    id: number,
+    outcome:
+      | { status: 'processed'; learnerId?: number; deliveryId?: number; reason?: string }
+      | {
+          status: HeldStatus;
+          reason: string;
+          raw: Buffer;
+          learnerId?: number;
+          deliveryId?: number;
+        },
+    now: Date,
+  ): Promise<void>;
+  sentDelivery(deliveryId: number): Promise<SentContext | undefined>;
+  /** The learner's open enrolment's latest sent delivery, found by address. */
+  latestSentTo(email: string): Promise<SentContext | undefined>;
+  /** The invite (or its update) with this calendar UID. */
+  inviteByUid(uid: string): Promise<SentContext | undefined>;
+  learnerIdByEmail(email: string): Promise<number | undefined>;
+  /** The delivery of the week's assignment, which a "done" marks (the week's first email otherwise). */
+  assignmentOf(enrolmentId: number, week: number): Promise<number | undefined>;
+  addProgress(event: {
+    enrolmentId: number;
+    deliveryId: number | undefined;
+    inboundId: number;
+    kind: ProgressKind;
+    data: Record<string, unknown>;
+    occurredAt: Date;
+  }): Promise<void>;
+  /** Weeks with a "done", after this reply. */
+  weeksDone(enrolmentId: number): Promise<number>;
+  skipWeek(enrolmentId: number, week: number, now: Date): Promise<number>;
+  stopEnrolment(enrolmentId: number, reason: string, now: Date): Promise<void>;
+  unsubscribe(learnerId: number, now: Date): Promise<void>;
+  markBounced(learnerId: number, reason: string, now: Date): Promise<void>;
+  acknowledgementsSince(learnerId: number, since: Date): Promise<number>;
+  queueAcknowledgement(
+    ack: { enrolmentId: number; week: number; inboundId: number; payload: AcknowledgementPayload },
+    now: Date,
+  ): Promise<void>;
+  /** The change-of-plan store inside this transaction (pause, resume). */
+  shifts(): ShiftStore;
+}
+
+export interface ReplyDependencies {
+  readonly store: ReplyStore;
+  readonly read: (raw: Buffer) => Promise<ReadMessage>;
+  readonly secret: string;
+  /** Our reply mailbox (`progress@gym.example`), whose plus-addresses carry the tokens. */
+  readonly replyAddress: string;
+  readonly now: () => Date;
+  /** Acknowledgements per learner per 24 hours, so that two robots can never loop. */
+  readonly acknowledgementsPerDay?: number;
+}
+
+/** Programme-changing commands: only a reply carrying the learner's signed token may give them. */
+const commands: ReadonlySet<Intent['type']> = new Set(['stop', 'pause', 'skip', 'resume']);
+
+type Match =
+  | { readonly by: 'token' | 'thread' | 'from'; readonly sent: SentContext }
+  | { readonly by: 'unsubscribe'; readonly learnerId: number }
+  | { readonly by: 'none'; readonly why: string }
+  | { readonly by: 'mismatch'; readonly sent: SentContext; readonly why: string };
+
+/**
+ * Reads one inbound message and acts on it: a progress event (once per Message-ID, whatever
+ * happens to the mailbox), the effect of a command, a threaded acknowledgement. Unmatched or
+ * suspicious mail is kept for a person (`gym inbox`); unreadable mail is parked and reported as
+ * `failed` so the mailbox moves it aside. Never throws for a bad message.
+ */
+export async function handleInbound(
+  deps: ReplyDependencies,
+  item: InboundItem,
+): Promise<InboundVerdict> {
+  const now = deps.now();
+  let read: ReadMessage;
+  try {
+    read = await deps.read(item.raw);
+  } catch (error) {
+    return parkUnreadable(deps, item, now, messageOf(error));
+  }
+  const record = recordOf(item, read, now);
+  return deps.store.transaction(async (store): Promise<InboundVerdict> => {
+    const inbound = await store.recordInbound(record);
+    if ('duplicateOf' in inbound) return inbound.duplicateOf === 'parked' ? 'failed' : 'processed';
+    await act({ ...deps, store }, inbound.id, read, item.raw, now, undefined);
+    return 'processed';
+  });
+}
+
+/**
+ * A trainer's decision from `gym inbox`: the held message belongs to this learner. It is acted
+ * on as if it carried the learner's token (the trainer vouches for it).
+ */
+export async function assignHeld(
+  deps: ReplyDependencies,
+  held: { id: number; raw: Buffer },
+  learnerEmail: string,
+): Promise<{ applied: string } | { problem: string }> {
+  const now = deps.now();
+  let read: ReadMessage;
+  try {
+    read = await deps.read(held.raw);
+  } catch (error) {
+    return { problem: `message ${held.id} cannot be read (${messageOf(error)}); discard it` };
+  }
+  return deps.store.transaction(async (store) => {
+    const sent = await store.latestSentTo(learnerEmail.toLowerCase());
+    if (sent === undefined)
+      return { problem: `${learnerEmail} has no programme with an email sent to reply to` };
+    const outcome = await act({ ...deps, store }, held.id, read, held.raw, now, sent);
+    return { applied: outcome };
+  });
+}
+
+async function parkUnreadable(
+  deps: ReplyDependencies,
+  item: InboundItem,
+  now: Date,
+  problem: string,
+): Promise<InboundVerdict> {
+  const head = item.raw.subarray(0, 64 * 1024).toString('latin1');
+  const messageId =
+    /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? syntheticMessageId(item.raw);
+  return deps.store.transaction(async (store): Promise<InboundVerdict> => {
+    const inbound = await store.recordInbound({
+      messageId,
+      mailbox: item.mailbox,
+      uid: item.uid,
+      receivedAt: now,
+      from: undefined,
+      subject: undefined,
+      classification: 'unknown',
+      summary: { problem },
+    });
+    if ('duplicateOf' in inbound) return 'failed';
+    await store.settleInbound(
+      inbound.id,
+      {
+        status: 'parked',
+        reason: `unreadable (${problem}); look at it with gym inbox`,
+        raw: item.raw,
+      },
+      now,
+    );
+    return 'failed';
+  });
+}
+
+/** A message without a Message-ID is still read once: its bytes name it. */
+function syntheticMessageId(raw: Buffer): string {
+  return `<sha256-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}@inbound.invalid>`;
+}
+
+function recordOf(item: InboundItem, read: ReadMessage, now: Date): InboundRecord {
+  return {
+    messageId: read.messageId ?? syntheticMessageId(item.raw),
+    mailbox: item.mailbox,
+    uid: item.uid,
+    receivedAt: read.date ?? now,
+    from: read.from,
+    subject: read.subject.slice(0, 500),
+    classification: read.kind,
+    summary: {
+      kind: read.kind,
+      evidence: read.evidence,
+      text: read.text.slice(0, 2000),
+      intent: read.intent,
+      bounce: read.bounce,
+      rsvp: read.rsvp,
+    },
+  };
+}
+
+async function act(
+  deps: ReplyDependencies,
+  inboundId: number,
+  read: ReadMessage,
+  raw: Buffer,
+  now: Date,
+  assigned: SentContext | undefined,
+): Promise<string> {
+  const { store } = deps;
+  switch (read.kind) {
+    case 'auto_reply':
+      // Out-of-office and other robots never count as progress and are never answered.
+      await store.settleInbound(inboundId, { status: 'processed', reason: read.evidence }, now);
+      return 'auto-reply ignored';
+    case 'bounce':
+      return actOnBounce(deps, inboundId, read, raw, now);
+    case 'rsvp':
+      return actOnRsvp(deps, inboundId, read, raw, now);
+    case 'reply':
+      break;
+  }
+  const match: Match = assigned ? { by: 'token', sent: assigned } : await matchReply(deps, read);
+  const intent = read.intent ?? { type: 'empty' };
+  if (match.by === 'none') {
+    await store.settleInbound(inboundId, { status: 'parked', reason: match.why, raw }, now);
+    return 'parked';
+  }
+  if (match.by === 'unsubscribe') {
+    await store.unsubscribe(match.learnerId, now);
+    await store.settleInbound(
+      inboundId,
+      { status: 'processed', learnerId: match.learnerId, reason: 'unsubscribe address' },
+      now,
+    );
+    return 'unsubscribed';
+  }
+  const { sent } = match;
+  const held = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
+  if (match.by === 'mismatch') {
+    const reason = match.why.replace('<id>', String(inboundId));
+    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw, ...held }, now);
+    return 'quarantined';
+  }
+  if (commands.has(intent.type) && match.by !== 'token') {
+    const reason =
+      `"${intent.type}" changes the programme, and this reply does not carry the learner's ` +
+      `signed address (matched by ${match.by}); if it is theirs, run gym inbox assign ${inboundId} ${sent.learnerEmail}`;
+    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw, ...held }, now);
+    return 'quarantined';
+  }
+  const effect = await applyIntent(deps, inboundId, intent, read, sent, now);
+  await store.settleInbound(inboundId, { status: 'processed', ...held, reason: effect.log }, now);
+  if (effect.ack !== undefined) await acknowledge(deps, inboundId, read, sent, effect.ack, now);
+  return effect.log;
+}
+
+async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<Match> {
+  const { store } = deps;
+  for (const address of read.recipients) {
+    const unsubscribe = unsubscribeTokenFromAddress(address, deps.replyAddress);
+    if (unsubscribe !== undefined) {
+      const verified = verifyUnsubscribeToken(deps.secret, unsubscribe);
+      if (verified.ok) return { by: 'unsubscribe', learnerId: verified.learnerId };
+    }
+    const token = tokenFromAddress(address, deps.replyAddress);
+    if (token === undefined) continue;
+    const verified = verifyReplyToken(deps.secret, token);
+    if (!verified.ok) continue; // a forged or mangled token proves nothing; try the thread
+    const sent = await store.sentDelivery(verified.deliveryId);
+    if (sent === undefined) continue;
+    if (read.from !== undefined && read.from !== sent.learnerEmail) {
+      return {
+        by: 'mismatch',
+        sent,
+        why:
+          `the reply address belongs to ${sent.learnerEmail} but the mail came from ${read.from}; ` +
+          `held so that nobody changes another learner's programme. If it is theirs, run ` +
+          `gym inbox assign <id> ${sent.learnerEmail}`,
+      };
+    }
+    return { by: 'token', sent };
+  }
+  for (const id of read.threadIds) {
+    const ref = deliveryFromMessageId(deps.secret, id);
+    if (ref === undefined) continue;
+    const sent = await store.sentDelivery(ref.deliveryId);
+    if (sent !== undefined && (read.from === undefined || read.from === sent.learnerEmail))
+      return { by: 'thread', sent };
+  }
+  if (read.from !== undefined) {
+    const sent = await store.latestSentTo(read.from);
+    if (sent !== undefined) return { by: 'from', sent };
+  }
+  return {
+    by: 'none',
+    why: `no signed reply address, no thread of ours and no learner at ${read.from ?? 'an unknown sender'}`,
+  };
+}
+
+interface Effect {
+  /** What happened, for the inbound row's reason and the logs. */
+  readonly log: string;
+  readonly ack?: { message: string; detail?: string };
+}
+
+async function applyIntent(
+  deps: ReplyDependencies,
+  inboundId: number,
+  intent: Intent,
+  read: ReadMessage,
+  sent: SentContext,
+  now: Date,
+): Promise<Effect> {
+  const { store } = deps;
+  const occurredAt = read.date ?? now;
+  const text = read.text.slice(0, 4000);
+  const event = (kind: ProgressKind, data: Record<string, unknown>, deliveryId = sent.deliveryId) =>
+    store.addProgress({
+      enrolmentId: sent.enrolmentId,
+      deliveryId,
+      inboundId,
+      kind,
+      data: { week: sent.week, text, ...data },
+      occurredAt,
+    });
+  const ended = sent.enrolmentStatus !== 'active';
+  const week = sent.week;
+
+  switch (intent.type) {
+    case 'done': {
+      const assignment = await store.assignmentOf(sent.enrolmentId, week);
+      await event('done', {}, assignment ?? sent.deliveryId);
+      const done = await store.weeksDone(sent.enrolmentId);
+      return {
+        log: `week ${week} done`,
+        ack: { message: `Logged: week ${week} done. That's ${done} of ${sent.totalWeeks}.` },
+      };
+    }
+    case 'too_hard':
+    case 'help':
+      await event(intent.type, { flagged: true });
+      return {
+        log: `${intent.type === 'help' ? 'asked for help' : 'too hard'} in week ${week}: flagged for the trainer`,
+        ack: {
+          message:
+            intent.type === 'help'
+              ? 'Logged: you asked for help. Your trainer will get in touch.'
+              : `Logged: week ${week} feels too hard. Your trainer will get in touch to help.`,
+          detail: 'Try the smallest part of the assignment in the meantime: ten minutes is plenty.',
+        },
+      };
+    case 'rating':
+      await event('rating', { rating: intent.rating });
+      return {
+        log: `rated ${intent.rating}/5`,
+        ack: { message: `Logged: you rated the programme ${intent.rating} out of 5. Thank you.` },
+      };
+    case 'reflection':
+      await event('reflection', {});
+      return {
+        log: `reflection for week ${week}`,
+        ack: { message: `Logged: your reflection for week ${week}. Thank you for writing it.` },
+      };
+    case 'empty':
+      await event('empty', {});
+      return { log: 'an empty reply' };
+    case 'pause': {
+      if (ended) return endedEffect(event, 'pause', sent);
+      const resumeAt = resumeTime(intent, sent.zone, now);
+      const weeks = await pauseEnrolment(store.shifts(), sent.enrolmentId, {
+        pausedAt: now,
+        resumeAt,
+      });
+      const until = DateTime.fromJSDate(resumeAt, { zone: sent.zone }).toFormat('cccc d LLLL', {
+        locale: 'en-GB',
+      });
+      await event('pause', { until: resumeAt.toISOString(), weeks });
+      return {
+        log: `paused until ${until} (${weeks} weeks)`,
+        ack: {
+          message: `Paused until ${until}.`,
+          detail:
+            'Your programme picks up where you left off, and your calendar invites have moved. Reply "resume" to come back sooner.',
+        },
+      };
+    }
+    case 'resume': {
+      if (ended) return endedEffect(event, 'resume', sent);
+      const weeks = await resumeEnrolment(store.shifts(), sent.enrolmentId, { resumedAt: now });
+      await event('resume', { weeks });
+      return {
+        log: weeks === 0 ? 'resume (was not paused)' : `resumed (${-weeks} weeks earlier)`,
+        ack: { message: 'Welcome back: your programme carries on from where you left off.' },
+      };
+    }
+    case 'skip': {
+      if (ended) return endedEffect(event, 'skip', sent);
+      const skipped = await store.skipWeek(sent.enrolmentId, week, now);
+      await event('skip', { skipped });
+      return {
+        log: `skipped the rest of week ${week} (${skipped} messages)`,
+        ack: {
+          message: `Skipped week ${week}.`,
+          detail: 'The rest of this week is off your plan; next week arrives as usual.',
+        },
+      };
+    }
+    case 'stop':
+      await event('stop', {});
+      if (!ended) await store.stopEnrolment(sent.enrolmentId, 'the learner replied stop', now);
+      return {
+        log: 'stopped the programme',
+        ack: {
+          message: 'Stopped: you will get no more emails from this programme.',
+          detail: 'Its practice slots have been removed from your calendar.',
+        },
+      };
+  }
+}
+
+/** A pause, resume or skip for a programme that has ended is logged, and changes nothing. */
+async function endedEffect(
+  event: (kind: ProgressKind, data: Record<string, unknown>) => Promise<void>,
+  kind: ProgressKind,
+  sent: SentContext,
+): Promise<Effect> {
+  await event(kind, { ignored: `the enrolment is ${sent.enrolmentStatus}` });
+  const over = sent.enrolmentStatus === 'completed' ? 'finished' : 'ended';
+  return {
+    log: `${kind} ignored: the enrolment is ${sent.enrolmentStatus}`,
+    ack: { message: `Your programme has already ${over}, so there is nothing to ${kind}.` },
+  };
+}
+
+/** "pause until 3 Jan" resumes at the start of that day on the learner's clock; "for 2 weeks" a fortnight from now. */
+function resumeTime(intent: Extract<Intent, { type: 'pause' }>, zone: string, now: Date): Date {
+  if (intent.until !== undefined) {
+    const day = DateTime.fromISO(intent.until, { zone }).startOf('day');
+    if (day.isValid && day.toJSDate() > now) return day.toJSDate();
+  }
+  return new Date(now.getTime() + (intent.weeks ?? 1) * 7 * 24 * 60 * 60 * 1000);
+}
+
+async function acknowledge(
+  deps: ReplyDependencies,
+  inboundId: number,
+  read: ReadMessage,
+  sent: SentContext,
+  ack: { message: string; detail?: string },
+  now: Date,
+): Promise<void> {
+  const perDay = deps.acknowledgementsPerDay ?? 3;
+  const since = new Date(now.getTime() - 24 * 60 * 60 * 1000);
+  if ((await deps.store.acknowledgementsSince(sent.learnerId, since)) >= perDay) return;
+  await deps.store.queueAcknowledgement(
+    {
+      enrolmentId: sent.enrolmentId,
+      week: sent.week,
+      inboundId,
+      payload: {
+        message: ack.message,
+        detail: ack.detail,
+        subject: read.subject,
+        inReplyTo: read.messageId,
+        // Oldest first, as References are written; the sender appends the learner's own id.
+        references: [...read.threadIds].reverse(),
+      },
+    },
+    now,
+  );
+}
+
+async function actOnBounce(
+  deps: ReplyDependencies,
+  inboundId: number,
+  read: ReadMessage,
+  raw: Buffer,
+  now: Date,
+): Promise<string> {
+  const { store } = deps;
+  const bounce = read.bounce;
+  let learnerId: number | undefined;
+  let deliveryId: number | undefined;
+  const ref =
+    bounce?.originalMessageId === undefined
+      ? undefined
+      : deliveryFromMessageId(deps.secret, bounce.originalMessageId);
+  if (ref !== undefined) {
+    const sent = await store.sentDelivery(ref.deliveryId);
+    learnerId = sent?.learnerId;
+    deliveryId = sent?.deliveryId;
+  }
+  if (learnerId === undefined && bounce?.recipient !== undefined)
+    learnerId = await store.learnerIdByEmail(bounce.recipient);
+  if (learnerId === undefined || bounce === undefined) {
+    await store.settleInbound(
+      inboundId,
+      { status: 'parked', reason: 'a bounce for no learner we know', raw },
+      now,
+    );
+    return 'parked';
+  }
+  const words = `${bounce.status}${bounce.diagnostic ? ` ${bounce.diagnostic}` : ''}`.slice(0, 300);
+  if (bounce.hard) await store.markBounced(learnerId, `hard bounce ${words}`, now);
+  await store.settleInbound(
+    inboundId,
+    {
+      status: 'processed',
+      learnerId,
+      ...(deliveryId === undefined ? {} : { deliveryId }),
+      reason: `${bounce.hard ? 'hard' : 'soft'} bounce ${words}`,
+    },
+    now,
+  );
+  return bounce.hard ? 'address marked bounced' : 'soft bounce noted';
+}
+
+async function actOnRsvp(
+  deps: ReplyDependencies,
+  inboundId: number,
+  read: ReadMessage,
+  raw: Buffer,
+  now: Date,
+): Promise<string> {
+  const { store } = deps;
+  const rsvp = read.rsvp;
+  const sent = rsvp === undefined ? undefined : await store.inviteByUid(rsvp.uid);
+  if (sent === undefined || rsvp === undefined) {
+    await store.settleInbound(
+      inboundId,
+      {
+        status: 'parked',
+        reason: `a calendar reply for an invite we did not send (${rsvp?.uid ?? 'no UID'})`,
+        raw,
+      },
+      now,
+    );
+    return 'parked';
+  }
+  await store.addProgress({
+    enrolmentId: sent.enrolmentId,
+    deliveryId: sent.deliveryId,
+    inboundId,
+    kind: 'rsvp',
+    data: {
+      week: sent.week,
+      partstat: rsvp.partstat,
+      attendee: rsvp.attendee,
+      sequence: rsvp.sequence,
+    },
+    occurredAt: read.date ?? now,
+  });
+  await store.settleInbound(
+    inboundId,
+    {
+      status: 'processed',
+      learnerId: sent.learnerId,
+      deliveryId: sent.deliveryId,
+      reason: `RSVP ${rsvp.partstat}`,
+    },
+    now,
+  );
+  return `RSVP ${rsvp.partstat}`;
+}

@@ -1,0 +1,427 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { visibleText } from '../../src/inbound/visible-text.js';
+
+// The shared corpus lives beside the repo on a developer's machine; a clean clone (CI) has the
+// copy under test/fixtures (MIT, from crisp-oss/email-reply-parser).
+const sharedCorpus = new URL('../../../shared/corpora/email-reply-parser/', import.meta.url);
+const copiedCorpus = new URL('../fixtures/corpora/email-reply-parser/', import.meta.url);
+const corpus = existsSync(fileURLToPath(new URL('expectations.json', sharedCorpus)))
+  ? sharedCorpus
+  : copiedCorpus;
+
+interface CorpusCase {
+  fixture: string;
+  check: string;
+  expected_trimmed: string | null;
+  assertions: string[];
+}
+interface Expectations {
+  date_header_variants: string[];
+  cases: CorpusCase[];
+}
+
+const expectations = JSON.parse(
+  readFileSync(new URL('expectations.json', corpus), 'utf8'),
+) as Expectations;
+
+function readFixture(fixture: string): string {
+  return readFileSync(new URL(fixture, corpus), 'utf8');
+}
+
+/** Trailing spaces off every line, CRLF to LF, blank lines off both ends. */
+function normalise(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .trim();
+}
+
+const stringLiteral = String.raw`("(?:[^"\\]|\\.)*")`;
+// The source test compares the whole visible text with a literal...
+const visibleAssertions = [
+  new RegExp(String.raw`test\.equal\(${stringLiteral},\s*(?:reply|email\.getVisibleText\(\))\)`),
+  new RegExp(String.raw`(?:parseReply\(body\)|visibleText) === ${stringLiteral}`),
+];
+// ...or only the first fragment, which is the visible text when the rest is history.
+const firstFragmentAssertion = new RegExp(
+  String.raw`test\.equal\(${stringLiteral},\s*(?:reply\.)?fragments\[0\](?:\.toString\(\))?\)`,
+);
+
+function parseLiteral(literal: string): string {
+  return JSON.parse(literal.replace(/\\'/g, "'")) as string;
+}
+
+function literalFrom(assertions: readonly string[], patterns: readonly RegExp[]): string | null {
+  for (const assertion of assertions) {
+    for (const pattern of patterns) {
+      const literal = pattern.exec(assertion)?.[1];
+      if (literal !== undefined) return parseLiteral(literal);
+    }
+  }
+  return null;
+}
+
+interface Scored {
+  name: string;
+  body: string;
+  expected: string;
+}
+
+/** Every case with a derivable expected visible text; the date-header template once per variant. */
+function scoredCases(): { scored: Scored[]; notScored: string[] } {
+  const scored: Scored[] = [];
+  const notScored: string[] = [];
+  for (const entry of expectations.cases) {
+    const body = readFixture(entry.fixture);
+    const name = entry.fixture.replace(/^fixtures\//, '');
+    if (entry.assertions.some((a) => a.includes('TEMPLATE: replace "[DATE]"'))) {
+      expectations.date_header_variants.forEach((variant, index) => {
+        const expected = literalFrom(entry.assertions, visibleAssertions) ?? 'Thank you very much.';
+        scored.push({ name: `${name}[${index}]`, body: body.replace('[DATE]', variant), expected });
+      });
+      continue;
+    }
+    const expected =
+      entry.expected_trimmed ??
+      literalFrom(entry.assertions, visibleAssertions) ??
+      literalFrom(entry.assertions, [firstFragmentAssertion]);
+    if (expected === null) notScored.push(name);
+    else scored.push({ name, body, expected });
+  }
+  return { scored, notScored };
+}
+
+describe('visibleText on the email-reply-parser corpus', () => {
+  it('matches at least 95% of the cases with a derivable visible text', () => {
+    const { scored, notScored } = scoredCases();
+    const failures = scored
+      .filter(
+        ({ body, expected }) => normalise(visibleText({ text: body })) !== normalise(expected),
+      )
+      .map(({ name }) => name);
+    const passed = scored.length - failures.length;
+    const rate = (100 * passed) / scored.length;
+    // A one-line summary for the CI log; the failures' names say where to look.
+    // eslint-disable-next-line no-console
+    console.log(
+      `visible text: ${passed}/${scored.length} corpus cases (${rate.toFixed(1)}%), ` +
+        `${notScored.length} not scored; failing: ${failures.join(', ') || 'none'}`,
+    );
+    expect(scored.length).toBeGreaterThan(60);
+    expect(rate).toBeGreaterThanOrEqual(95);
+  });
+
+  it('never takes the learner sentences of the tricky cases for history', () => {
+    const body = readFixture('fixtures/email_tricky_1_on_false_positive.txt');
+    expect(normalise(visibleText({ text: body }))).toBe(normalise(body));
+    const from = visibleText({ text: readFixture('fixtures/email_tricky_4_from_in_body.txt') });
+    expect(from).toContain('This is the actual message content.');
+    const sentFrom = visibleText({
+      text: readFixture('fixtures/email_tricky_8_sent_from_in_content.txt'),
+    });
+    expect(sentFrom).toContain('All messages are sent from the main server.');
+  });
+});
+
+const reply = 'Done! I rewrote the press release in plain English.';
+
+/** Our reply above each client's quoting, which must all come out as `reply`. */
+const clientStyles: [string, string][] = [
+  [
+    'Gmail, header wrapped over two lines',
+    `${reply}\n\nOn Mon, 4 Jan 2027 at 09:00, Digital Gym <\nprogress+t0k3n@gym.example.gov.uk> wrote:\n\n> Week 3: write a press release\n> Reply above this line\n`,
+  ],
+  [
+    'Gmail, header wrapped after the name',
+    `${reply}\r\n\r\nOn Mon, 4 Jan 2027 at 09:00, Digital Gym\r\n<progress@gym.example> wrote:\r\n> Week 3\r\n`,
+  ],
+  [
+    'Outlook desktop header block',
+    `${reply}\n\nFrom: Digital Gym <progress@gym.example>\nSent: Monday, January 4, 2027 9:00 AM\nTo: Jane Learner <jane@example.com>\nSubject: Week 3: write a press release\n\nWeek 3\n`,
+  ],
+  [
+    'Outlook header block after the underscore rule',
+    `${reply}\n\n________________________________\nFrom: Digital Gym <progress@gym.example>\nSent: 04 January 2027 09:00\nTo: Jane Learner\nSubject: Week 3\n\nWeek 3\n`,
+  ],
+  [
+    'Outlook converted to plain text with bold labels',
+    `${reply}\n\n*From:* Digital Gym [mailto:progress@gym.example]\n*Sent:* Monday, January 4, 2027 9:00 AM\n*To:* jane@example.com\n*Subject:* Week 3\n\nWeek 3\n`,
+  ],
+  [
+    'Outlook -----Original Message-----',
+    `${reply}\n\n-----Original Message-----\nFrom: Digital Gym [mailto:progress@gym.example]\nSent: Monday, January 4, 2027 9:00 AM\n\nWeek 3\n`,
+  ],
+  [
+    'Apple Mail',
+    `${reply}\n\n> On 4 Jan 2027, at 09:00, Digital Gym <progress@gym.example> wrote:\n> \n> Week 3\n`,
+  ],
+  [
+    'Apple Mail, header not quoted',
+    `${reply}\n\nOn 4 Jan 2027, at 09:00, Digital Gym <progress@gym.example> wrote:\n\n> Week 3\n`,
+  ],
+  [
+    'Thunderbird',
+    `${reply}\n\nOn 04/01/2027 09:00, Digital Gym wrote:\n> Week 3\n> Reply above this line\n`,
+  ],
+  ['iPhone signature', `${reply}\n\nSent from my iPhone\n\n> On 4 Jan 2027, at 09:00, X wrote:\n`],
+  ['Outlook for iOS', `${reply}\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n`],
+  ['Android', `${reply}\n\nSent from my Android phone\n`],
+  ['RFC 3676 signature', `${reply}\n\n-- \nJane Learner\nComms Officer, Department of Examples\n`],
+  [
+    'Gmail forward',
+    `${reply}\n\n---------- Forwarded message ---------\nFrom: Digital Gym <progress@gym.example>\nDate: Mon, 4 Jan 2027 at 09:00\n`,
+  ],
+  [
+    'our reply marker with no header at all',
+    `${reply}\n\n> Reply above this line\n> Week 3: write a press release\n`,
+  ],
+  [
+    'Zoho dash-framed header',
+    `${reply}\n\n---- On Mon, 04 Jan 2027 09:00:00 +0000 progress@gym.example wrote ----\n\nWeek 3\n`,
+  ],
+];
+
+const languages: [string, string][] = [
+  ['fr', 'Le lun. 4 janv. 2027 à 09:00, Digital Gym <progress@gym.example> a écrit :'],
+  ['fr, wrapped', 'Le lun. 4 janv. 2027 à 09:00, Digital Gym <progress@gym.example>\na écrit :'],
+  ['de', 'Am Mo., 4. Jan. 2027 um 09:00 Uhr schrieb Digital Gym <progress@gym.example>:'],
+  ['de, Apple', 'Am 04.01.2027 um 09:00 schrieb Digital Gym <progress@gym.example>:'],
+  ['es', 'El lun, 4 ene 2027 a las 9:00, Digital Gym (<progress@gym.example>) escribió:'],
+  ['it', 'Il giorno lun 4 gen 2027 alle ore 09:00 Digital Gym <progress@gym.example> ha scritto:'],
+  ['it, wrapped', 'Il lunedì 4 gennaio 2027, Digital Gym <progress@gym.example>\nha scritto:'],
+  ['pt', 'Em seg., 4 de jan. de 2027 às 09:00, Digital Gym <progress@gym.example> escreveu:'],
+  ['nl', 'Op ma 4 jan. 2027 om 09:00 schreef Digital Gym <progress@gym.example>:'],
+  ['nl, wrapped', 'Op 4 januari 2027 09:00 schreef Digital Gym <\nprogress@gym.example>:'],
+  ['sv', 'Den mån 4 jan. 2027 kl 09:00 skrev Digital Gym <progress@gym.example>:'],
+  ['da', 'Den man. 4. jan. 2027 kl. 09.00 skrev Digital Gym <progress@gym.example>:'],
+  ['no', 'man. 4. jan. 2027 kl. 09:00 skrev Digital Gym <progress@gym.example>:'],
+  ['fi', 'ma 4.1.2027 klo 9.00 Digital Gym (progress@gym.example) kirjoitti:'],
+];
+
+const outlookBlocks: [string, string][] = [
+  [
+    'fr',
+    'De : Digital Gym <progress@gym.example>\nEnvoyé : lundi 4 janvier 2027 09:00\nÀ : Jane\nObjet : Semaine 3',
+  ],
+  [
+    'de',
+    'Von: Digital Gym <progress@gym.example>\nGesendet: Montag, 4. Januar 2027 09:00\nAn: Jane\nBetreff: Woche 3',
+  ],
+  [
+    'es',
+    'De: Digital Gym <progress@gym.example>\nEnviado: lunes, 4 de enero de 2027 9:00\nPara: Jane\nAsunto: Semana 3',
+  ],
+  [
+    'it',
+    'Da: Digital Gym <progress@gym.example>\nInviato: lunedì 4 gennaio 2027 09:00\nA: Jane\nOggetto: Settimana 3',
+  ],
+  [
+    'pt',
+    'De: Digital Gym <progress@gym.example>\nEnviado: segunda-feira, 4 de janeiro de 2027 09:00\nPara: Jane\nAssunto: Semana 3',
+  ],
+  [
+    'nl',
+    'Van: Digital Gym <progress@gym.example>\nVerzonden: maandag 4 januari 2027 09:00\nAan: Jane\nOnderwerp: Week 3',
+  ],
+  [
+    'sv',
+    'Från: Digital Gym <progress@gym.example>\nSkickat: den 4 januari 2027 09:00\nTill: Jane\nÄmne: Vecka 3',
+  ],
+  [
+    'da',
+    'Fra: Digital Gym <progress@gym.example>\nSendt: 4. januar 2027 09:00\nTil: Jane\nEmne: Uge 3',
+  ],
+  [
+    'no',
+    'Fra: Digital Gym <progress@gym.example>\nSendt: mandag 4. januar 2027 09:00\nTil: Jane\nEmne: Uke 3',
+  ],
+  [
+    'fi',
+    'Lähettäjä: Digital Gym <progress@gym.example>\nLähetetty: maanantai 4. tammikuuta 2027 9.00\nVastaanottaja: Jane\nAihe: Viikko 3',
+  ],
+  [
+    'new Outlook, Date not Sent',
+    'From: Digital Gym <progress@gym.example>\nDate: Monday, 4 January 2027 at 09:00\nTo: Jane\nSubject: Week 3',
+  ],
+];
+
+const originalMessages = [
+  '-----Ursprüngliche Nachricht-----',
+  "-----Message d'origine-----",
+  '-----Mensaje original-----',
+  '-----Messaggio originale-----',
+  '-----Mensagem original-----',
+  '-----Oorspronkelijk bericht-----',
+  '-----Ursprungligt meddelande-----',
+  '-----Oprindelig meddelelse-----',
+  '-----Opprinnelig melding-----',
+  '-----Alkuperäinen viesti-----',
+];
+
+describe('visibleText for each mail client', () => {
+  it.each(clientStyles)('%s', (_client, body) => {
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+
+  it.each(languages)('quote header in %s', (_language, header) => {
+    const body = `${reply}\n\n${header}\n\n> Week 3\n> Reply above this line\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+
+  it.each(languages)('quote header in %s with an unquoted history below', (_language, header) => {
+    const body = `${reply}\n\n${header}\n\nWeek 3: write a press release\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+
+  it.each(outlookBlocks)('Outlook header block in %s', (_language, block) => {
+    const body = `${reply}\n\n${block}\n\nWeek 3: write a press release\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+
+  it.each(originalMessages)('%s', (separator) => {
+    const body = `${reply}\n\n${separator}\nVon: Digital Gym\n\nWeek 3\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+});
+
+describe('visibleText keeps the learner’s own words', () => {
+  it.each([
+    'On Monday I rewrote the press release.\nFrom now on I will post weekly.',
+    'On reflection, the hardest part was the headline.\nOn Tuesday I wrote: a draft, then a second one.',
+    'From: the comms team, we learned a lot.\nTo be honest it was hard.',
+    'On 3 January I wrote:\n- a headline\n- a summary',
+    'Sent from my desk, which is where I do my best work.',
+    'I wrote the summary at 9:00 and the headline at 10:00.',
+    '## Key points\n----\n1. Short posts work better',
+  ])('%j', (body) => {
+    expect(visibleText({ text: body })).toBe(body);
+  });
+
+  it('keeps a sentence that starts with On above a real header', () => {
+    const body =
+      'On Monday I rewrote the press release\nand it went out on time.\n\nOn Mon, 4 Jan 2027 at 09:00, Digital Gym <progress@gym.example> wrote:\n> Week 3\n';
+    expect(visibleText({ text: body })).toBe(
+      'On Monday I rewrote the press release\nand it went out on time.',
+    );
+  });
+
+  it('keeps long lines whole', () => {
+    const long = `${'I rewrote the release in plain English. '.repeat(30)}The end.`;
+    const body = `${long}\n\n${long}\n\nOn Mon, 4 Jan 2027 at 09:00, X <x@gym.example> wrote:\n> hi`;
+    expect(visibleText({ text: body })).toBe(`${long}\n\n${long}`);
+  });
+
+  it('keeps answers written inline between the quoted lines', () => {
+    const body =
+      'On Mon, 4 Jan 2027 at 09:00, Digital Gym <progress@gym.example> wrote:\n> Reply above this line\n> What did you change?\n\nThe headline.\n\n> What will you try next?\n\nShorter posts.\n\n-- \nJane\n';
+    // The library joins the unquoted fragments with one newline.
+    expect(visibleText({ text: body })).toBe('The headline.\nShorter posts.');
+    const tricky = readFixture('fixtures/email_tricky_18_inline_reply.txt');
+    expect(visibleText({ text: tricky })).toContain('Option C is not suitable');
+  });
+
+  it('keeps nothing of an Outlook history with no words above it', () => {
+    const body =
+      'From: Digital Gym <progress@gym.example>\nSent: Monday, January 4, 2027 9:00 AM\nTo: Jane\nSubject: Week 3\n\nWeek 3: write a press release\n';
+    expect(visibleText({ text: body })).toBe('');
+  });
+
+  it('normalises line ends and trims trailing whitespace and blank lines', () => {
+    expect(visibleText({ text: '\r\n  done   \r\nthanks\t\r\n\r\n\r\n' })).toBe('  done\nthanks');
+    expect(visibleText({ text: 'a\n\n\n\n\nb' })).toBe('a\n\n\nb');
+  });
+
+  it('returns an empty string for nothing, or only history', () => {
+    expect(visibleText({})).toBe('');
+    expect(visibleText({ text: '', html: '' })).toBe('');
+    expect(visibleText({ text: '  \n ' })).toBe('');
+    expect(visibleText({ text: 'On 4 Jan 2027, at 09:00, X <x@y.example> wrote:\n> hi' })).toBe('');
+  });
+});
+
+const gmailHtml = `<div dir="ltr">Done! I rewrote the press release in plain English.</div><br><div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">On Mon, 4 Jan 2027 at 09:00, Digital Gym &lt;<a href="mailto:progress@gym.example">progress@gym.example</a>&gt; wrote:<br></div><blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex"><div>Week 3</div></blockquote></div>`;
+const outlookHtml = `<html><head><style>p{margin:0}</style></head><body><div style="font-family:Calibri">Done! I rewrote the press release in plain English.</div><div id="appendonsend"></div><hr style="display:inline-block;width:98%" tabindex="-1"><div id="divRplyFwdMsg" dir="ltr"><font face="Calibri"><b>From:</b> Digital Gym &lt;progress@gym.example&gt;<br><b>Sent:</b> Monday, January 4, 2027 9:00 AM<br><b>To:</b> Jane<br><b>Subject:</b> Week 3</font><div>&nbsp;</div></div><div>Week 3</div></body></html>`;
+const appleHtml = `<html><body dir="auto"><div dir="ltr">Done! I rewrote the press release in plain English.</div><div dir="ltr"><br><blockquote type="cite">On 4 Jan 2027, at 09:00, Digital Gym &lt;progress@gym.example&gt; wrote:<br><br></blockquote></div><blockquote type="cite"><div dir="ltr">Week 3</div></blockquote></body></html>`;
+const thunderbirdHtml = `<html><body><p>Done! I rewrote the press release in plain English.</p><div class="moz-cite-prefix">On 04/01/2027 09:00, Digital Gym wrote:<br></div><blockquote type="cite" cite="mid:abc@gym.example">Week 3</blockquote></body></html>`;
+const yahooHtml = `<div class="ydp1"><div>Done! I rewrote the press release in plain English.</div></div><div id="yahoo_quoted_1" class="yahoo_quoted"><div>On Monday, 4 January 2027, 09:00, Digital Gym wrote:</div><div>Week 3</div></div>`;
+
+describe('visibleText of HTML-only bodies', () => {
+  it.each([
+    ['Gmail', gmailHtml],
+    ['Outlook', outlookHtml],
+    ['Apple Mail', appleHtml],
+    ['Thunderbird', thunderbirdHtml],
+    ['Yahoo', yahooHtml],
+  ])('%s', (_client, html) => {
+    expect(visibleText({ html })).toBe(reply);
+  });
+
+  it('prefers the text part when there is one', () => {
+    expect(visibleText({ text: 'done', html: '<p>something else</p>' })).toBe('done');
+  });
+
+  it('decodes entities and keeps paragraphs apart', () => {
+    expect(visibleText({ html: '<p>Fish &amp; chips</p><p>2 &lt; 3</p>' })).toBe(
+      'Fish & chips\n\n2 < 3',
+    );
+  });
+});
+
+describe('visibleText on pathological input returns', () => {
+  it.each([
+    ['a 1 MB line of spaces', ' '.repeat(1024 * 1024)],
+    ['a 1 MB line of spaces before a word', `${' '.repeat(1024 * 1024)}x`],
+    ['100k lines', 'On a line\n'.repeat(100_000)],
+    ['100k blank lines', '\n'.repeat(100_000)],
+    ['a long On line', `On ${'a '.repeat(200_000)}`],
+    ['many Op lines', 'Op \n'.repeat(50_000)],
+    ['many 在 lines', '在\n'.repeat(50_000)],
+    ['digits, from and angles', `1234from<`.repeat(50_000)],
+    ['From: lines', 'From: x <\n'.repeat(20_000)],
+  ])('%s', (_name, text) => {
+    expect(typeof visibleText({ text })).toBe('string');
+  });
+
+  it.each([
+    ['deeply nested divs', '<div>'.repeat(100_000)],
+    ['unclosed angle brackets', '<a'.repeat(200_000)],
+    ['many blockquotes', '<blockquote>x'.repeat(50_000)],
+  ])('HTML: %s', (_name, html) => {
+    expect(typeof visibleText({ html })).toBe('string');
+  });
+});
+
+describe('visibleText properties', () => {
+  it('never throws on any string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (text) => {
+        expect(typeof visibleText({ text })).toBe('string');
+        expect(typeof visibleText({ html: text })).toBe('string');
+      }),
+    );
+  });
+
+  it('never throws on arbitrary bytes read as latin1', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const text = Buffer.from(bytes).toString('latin1');
+        expect(typeof visibleText({ text })).toBe('string');
+      }),
+    );
+  });
+
+  it('is already trimmed and free of carriage returns', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        const out = visibleText({ text });
+        expect(out).not.toContain('\r');
+        expect(out).toBe(out.trimEnd());
+      }),
+    );
+  });
+});
