@@ -17,6 +17,7 @@ export interface Database {
   inbound_messages: InboundMessagesTable;
   mailbox_cursors: MailboxCursorsTable;
   manager_digests: ManagerDigestsTable;
+  manager_replies: ManagerRepliesTable;
   send_budget: SendBudgetTable;
 }
 
@@ -250,6 +251,30 @@ export interface ManagerDigestsTable {
   status: ColumnType<DigestStatus, DigestStatus | undefined, DigestStatus>;
   message_id: string | null;
   sent_at: Timestamp | null;
+  claimed_by: string | null;
+  lease_until: Timestamp | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  retry_at: Timestamp | null;
+  /** Why it failed or was skipped, or the last temporary error. */
+  reason: string | null;
+  /** Active learners it covered. */
+  learners: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+}
+
+export const managerReplyActions = ['talked', 'helped', 'note'] as const;
+export type ManagerReplyAction = (typeof managerReplyActions)[number];
+
+/** A manager's answer to a digest ("I've talked to Sam"): their engagement. */
+export interface ManagerRepliesTable {
+  id: Generated<number>;
+  manager_id: number;
+  inbound_message_id: number;
+  digest_id: number | null;
+  learner_id: number | null;
+  action: ManagerReplyAction;
+  text: ColumnType<string, string | undefined, string>;
+  occurred_at: Timestamp;
   created_at: CreatedAt;
 }
 

@@ -11,6 +11,7 @@ import {
   verifyUnsubscribeToken,
 } from '../mail/tokens.js';
 import { messageOf } from '../errors.js';
+import { parseIntent } from '../inbound/intent.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 /** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
@@ -242,7 +243,7 @@ async function act(
       break;
   }
   const match: Match = assigned ? { by: 'token', sent: assigned } : await matchReply(deps, read);
-  const intent = read.intent ?? { type: 'empty' };
+  const firstReading = read.intent ?? { type: 'empty' };
   if (match.by === 'none') {
     await store.settleInbound(inboundId, { status: 'parked', reason: match.why, raw }, now);
     return 'parked';
@@ -258,6 +259,11 @@ async function act(
   }
   const { sent } = match;
   const held = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
+  // "pause until 3 Jan" is the 3rd on the learner's calendar: read the date again in their zone.
+  const intent =
+    firstReading.type === 'pause'
+      ? parseIntent(read.text, { sentAt: read.date ?? now, timeZone: sent.zone })
+      : firstReading;
   if (match.by === 'mismatch') {
     const reason = match.why.replace('<id>', String(inboundId));
     await store.settleInbound(inboundId, { status: 'quarantined', reason, raw, ...held }, now);

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrationStatus } from '../../src/db/migrate.js';
+import { migrationProvider } from '../../src/db/migrations/index.js';
 import { testBackends, type TestDatabase } from '../helpers/backends.js';
 import { enrolledLearner, pendingDeliveries } from '../helpers/fixtures.js';
 
@@ -15,6 +16,30 @@ async function violation(query: Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
+describe.each(testBackends())('upgrading a database on $name', (backend) => {
+  it('applies 0002 over a 0001 database that holds data, and undoes it', async () => {
+    const database = await backend.open();
+    try {
+      const migrator = new Migrator({ db: database.db, provider: migrationProvider });
+      expect((await migrator.migrateTo('0001-initial')).error).toBeUndefined();
+      const { enrolmentId } = await enrolledLearner(database.db);
+      await pendingDeliveries(database.db, enrolmentId, 3, new Date('2027-01-04T09:00:00Z'));
+      expect(await migrateToLatest(database.db)).toEqual(['0002-replies']);
+      const kept = await database.db
+        .selectFrom('deliveries')
+        .select(['kind', 'payload'])
+        .where('enrolment_id', '=', enrolmentId)
+        .execute();
+      expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null }));
+      const down = await migrator.migrateDown();
+      expect(down.error).toBeUndefined();
+      expect(down.results?.map((r) => r.migrationName)).toEqual(['0002-replies']);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe.each(testBackends())('schema on $name', (backend) => {
   let database: TestDatabase;
   const applied: string[] = [];
@@ -26,10 +51,10 @@ describe.each(testBackends())('schema on $name', (backend) => {
   afterAll(() => database?.close());
 
   it('reports each migration it applies, and is a no-op the second time', async () => {
-    expect(applied).toEqual(['0001-initial']);
+    expect(applied).toEqual(['0001-initial', '0002-replies']);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
-    expect(status.map((m) => m.name)).toEqual(['0001-initial']);
+    expect(status.map((m) => m.name)).toEqual(['0001-initial', '0002-replies']);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });
 
@@ -51,6 +76,25 @@ describe.each(testBackends())('schema on $name', (backend) => {
           .execute(),
       ),
     ).toBe('23505 deliveries_one_per_step');
+  });
+
+  it('keeps what an acknowledgement says with it', async () => {
+    const { enrolmentId } = await enrolledLearner(database.db);
+    expect(
+      await violation(
+        database.db
+          .insertInto('deliveries')
+          .values({
+            enrolment_id: enrolmentId,
+            step_key: 'ack-1',
+            kind: 'acknowledgement',
+            week: 1,
+            due_at: new Date(),
+            planned_local: '',
+          })
+          .execute(),
+      ),
+    ).toBe('23514 deliveries_acknowledgement_has_payload');
   });
 
   it('stores each inbound Message-ID once', async () => {

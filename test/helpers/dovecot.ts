@@ -296,6 +296,9 @@ function run(file: string, args: readonly string[], input?: Buffer | string): Pr
         resolve(stdout);
       }
     });
+    // A doveadm that exits without reading its input (kick, status) closes the pipe: EPIPE on
+    // our side, which is no failure of its own (the exit code says how it went).
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }

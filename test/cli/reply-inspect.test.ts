@@ -1,0 +1,114 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { describe, expect, it } from 'vitest';
+import { runGym } from '../helpers/cli.js';
+import { normalise, scoredCases } from '../inbound/corpus.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/replies/', import.meta.url));
+const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as Record<
+  string,
+  {
+    kind: string;
+    text: string;
+    intent: Record<string, unknown> | null;
+    bounce?: { status: string; recipient: string };
+    rsvp?: { uid: string; partstat: string; attendee: string };
+  }
+>;
+
+interface Inspection {
+  file: string;
+  kind: string;
+  text: string;
+  intent: Record<string, unknown> | null;
+  bounce?: { status: string; recipient: string | null };
+  rsvp?: { uid: string; partstat: string; attendee: string | null };
+}
+
+const linesOf = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Inspection);
+
+describe('gym reply inspect', () => {
+  it('reads every kind of reply, from each client style, with no database', async () => {
+    const files = readdirSync(fixtures)
+      .filter((f) => f.endsWith('.eml'))
+      .sort();
+    expect(files.length).toBeGreaterThanOrEqual(30);
+    const result = await runGym([
+      'reply',
+      'inspect',
+      '--json',
+      ...files.map((f) => join(fixtures, f)),
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const seen = linesOf(result.stdout);
+    expect(seen).toHaveLength(files.length);
+    for (const inspection of seen) {
+      const name = inspection.file.split('/').at(-1)!;
+      const want = expected[name]!;
+      expect({ name, kind: inspection.kind }).toEqual({ name, kind: want.kind });
+      expect({ name, text: normalise(inspection.text) }).toEqual({
+        name,
+        text: normalise(want.text),
+      });
+      expect({ name, intent: inspection.intent }).toEqual({ name, intent: want.intent });
+      if (want.bounce)
+        expect(inspection.bounce).toEqual({
+          status: want.bounce.status,
+          recipient: want.bounce.recipient,
+        });
+      if (want.rsvp) expect(inspection.rsvp).toEqual(want.rsvp);
+    }
+  });
+
+  it('finds the visible text of at least 95% of the shared corpus, each body wrapped in an .eml', async () => {
+    const { scored } = scoredCases();
+    const dir = mkdtempSync(join(tmpdir(), 'gym-corpus-'));
+    const files = await Promise.all(
+      scored.map(async (entry, index) => {
+        const raw = await new MailComposer({
+          newline: 'windows',
+          from: 'learner@example.test',
+          to: 'progress@gym.example.test',
+          subject: 'Re: Week 3',
+          messageId: `<corpus-${index}@example.test>`,
+          text: entry.body,
+        })
+          .compile()
+          .build();
+        const file = join(dir, `${String(index).padStart(3, '0')}.eml`);
+        writeFileSync(file, raw);
+        return file;
+      }),
+    );
+    const result = await runGym(['reply', 'inspect', '--json', ...files]);
+    expect(result.code).toBe(0);
+    const seen = linesOf(result.stdout);
+    const failing = scored.filter(
+      (entry, index) => normalise(seen[index]!.text) !== normalise(entry.expected),
+    );
+    const rate = (scored.length - failing.length) / scored.length;
+    console.log(
+      `gym reply inspect: ${scored.length - failing.length}/${scored.length} corpus cases ` +
+        `(${(rate * 100).toFixed(1)}%)${failing.length ? `; failing: ${failing.map((f) => f.name).join(', ')}` : ''}`,
+    );
+    expect(rate).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('says which file it cannot read, reads the others, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gym-inspect-'));
+    const missing = join(dir, 'missing.eml');
+    const good = join(fixtures, 'stop.eml');
+    const result = await runGym(['reply', 'inspect', missing, good]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${missing}: cannot read it`);
+    expect(result.stdout).toContain('intent: stop');
+  });
+});
