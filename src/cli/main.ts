@@ -10,7 +10,9 @@ import { migrateCommand } from './commands/migrate.js';
 import { previewCommand } from './commands/preview.js';
 import { renderCommand } from './commands/render.js';
 import { replyCommand } from './commands/reply.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
 /**
@@ -31,9 +33,11 @@ export function buildProgram(): Command {
   program.addCommand(validateCommand());
   program.addCommand(previewCommand(() => loadConfig()));
   program.addCommand(renderCommand(() => loadConfig()));
+  program.addCommand(simulateCommand());
   program.addCommand(enrolCommand(() => loadConfig()));
   program.addCommand(runCommand(() => loadConfig()));
   program.addCommand(inboxCommand(() => loadConfig()));
+  program.addCommand(reportCommand(() => loadConfig()));
   program.addCommand(replyCommand());
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));

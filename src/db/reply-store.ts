@@ -235,5 +235,37 @@ export function replyStore(db: Db): ReplyStore {
     },
 
     shifts: () => shiftStore(db),
+
+    async managerByEmail(email) {
+      const row = await db
+        .selectFrom('managers')
+        .select('id')
+        .where('email', '=', email.toLowerCase())
+        .executeTakeFirst();
+      return row?.id;
+    },
+
+    managerTeam: (managerId) =>
+      db
+        .selectFrom('learners')
+        .select(['id as learnerId', 'first_name as firstName', 'last_name as lastName'])
+        .where('manager_id', '=', managerId)
+        .execute(),
+
+    async addManagerReply(reply) {
+      await db
+        .insertInto('manager_replies')
+        .values({
+          manager_id: reply.managerId,
+          inbound_message_id: reply.inboundId,
+          digest_id: reply.digestId ?? null,
+          learner_id: reply.learnerId ?? null,
+          action: reply.action,
+          text: reply.text,
+          occurred_at: reply.occurredAt,
+        })
+        .onConflict((oc) => oc.column('inbound_message_id').doNothing())
+        .execute();
+    },
   };
 }

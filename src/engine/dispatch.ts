@@ -5,6 +5,7 @@ import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import type { AcknowledgementPayload } from '../db/schema.js';
+import type { DigestStore } from './digests.js';
 import {
   compileLayouts,
   renderAcknowledgement,
@@ -109,8 +110,10 @@ export interface DispatchDependencies {
   readonly waitUntil?: (instant: Date) => Promise<void>;
   /** Compiles a programme version once per process. */
   readonly compiled: (versionId: number, sequence: Sequence) => Promise<CompiledProgramme>;
-  /** The layouts acknowledgements are filled from; the shipped ones when absent. */
+  /** The layouts acknowledgements and digests are filled from; the shipped ones when absent. */
   readonly layouts?: () => Promise<CompiledLayouts>;
+  /** Where manager digests are claimed; no digests are sent when absent. */
+  readonly digests?: DigestStore;
 }
 
 // The shipped layouts, compiled once per process the first time an acknowledgement goes out.

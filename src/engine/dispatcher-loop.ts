@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { messageOf } from '../errors.js';
+import { digestTick, type DigestCounts } from './digests.js';
 import { dispatchTick, noCounts, type DispatchDependencies, type TickCounts } from './dispatch.js';
 
 export interface DispatcherLog {
@@ -30,6 +31,14 @@ export async function drainDue(deps: DispatchDependencies, now: () => Date): Pro
   }
 }
 
+/** Sends the manager digests that are due, when the dispatcher has a digest store. */
+export async function sendDueDigests(
+  deps: DispatchDependencies,
+  now: () => Date,
+): Promise<DigestCounts | undefined> {
+  return deps.digests === undefined ? undefined : digestTick(deps, deps.digests, now());
+}
+
 /**
  * The dispatcher of `gym run`: a node-cron tick (every 5 seconds by default) that drains what is
  * due. Ticks never overlap in one process; other processes claim other rows (SKIP LOCKED). A
@@ -44,8 +53,11 @@ export function startDispatcher(
   const tick = () => {
     if (stopping) return running;
     running = drainDue(deps, options.now)
-      .then((counts) => {
+      .then(async (counts) => {
         if (Object.values(counts).some((n) => n > 0)) options.log.info({ ...counts }, 'dispatched');
+        const digests = await sendDueDigests(deps, options.now);
+        if (digests !== undefined && Object.values(digests).some((n) => n > 0))
+          options.log.info({ ...digests }, 'manager digests');
       })
       .catch((error: unknown) =>
         options.log.error(

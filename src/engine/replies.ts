@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { AcknowledgementPayload } from '../db/schema.js';
+import type { AcknowledgementPayload, ManagerReplyAction } from '../db/schema.js';
 import type { InboundItem, InboundVerdict } from '../inbound/source.js';
 import type { Intent, ReadMessage } from '../inbound/types.js';
-import { deliveryFromMessageId } from '../mail/headers.js';
+import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
 import {
   tokenFromAddress,
   unsubscribeTokenFromAddress,
@@ -89,6 +89,20 @@ export interface ReplyStore {
   ): Promise<void>;
   /** The change-of-plan store inside this transaction (pause, resume). */
   shifts(): ShiftStore;
+  managerByEmail(email: string): Promise<number | undefined>;
+  /** The people a manager manages, to find whom "Talked to Sam" is about. */
+  managerTeam(
+    managerId: number,
+  ): Promise<{ learnerId: number; firstName: string; lastName: string }[]>;
+  addManagerReply(reply: {
+    managerId: number;
+    inboundId: number;
+    digestId: number | undefined;
+    learnerId: number | undefined;
+    action: ManagerReplyAction;
+    text: string;
+    occurredAt: Date;
+  }): Promise<void>;
 }
 
 export interface ReplyDependencies {
@@ -108,6 +122,7 @@ const commands: ReadonlySet<Intent['type']> = new Set(['stop', 'pause', 'skip', 
 type Match =
   | { readonly by: 'token' | 'thread' | 'from'; readonly sent: SentContext }
   | { readonly by: 'unsubscribe'; readonly learnerId: number }
+  | { readonly by: 'manager'; readonly managerId: number; readonly digestId: number | undefined }
   | { readonly by: 'none'; readonly why: string }
   | { readonly by: 'mismatch'; readonly sent: SentContext; readonly why: string };
 
@@ -248,6 +263,11 @@ async function act(
     await store.settleInbound(inboundId, { status: 'parked', reason: match.why, raw }, now);
     return 'parked';
   }
+  if (match.by === 'manager') {
+    const log = await recordManagerReply(deps, inboundId, read, match, now);
+    await store.settleInbound(inboundId, { status: 'processed', reason: log }, now);
+    return log;
+  }
   if (match.by === 'unsubscribe') {
     await store.unsubscribe(match.learnerId, now);
     await store.settleInbound(
@@ -314,6 +334,16 @@ async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<M
     const sent = await store.sentDelivery(ref.deliveryId);
     if (sent !== undefined && (read.from === undefined || read.from === sent.learnerEmail))
       return { by: 'thread', sent };
+  }
+  // A manager answering their digest ("Talked to Sam"): by the digest's thread or their address.
+  const managerId = read.from === undefined ? undefined : await store.managerByEmail(read.from);
+  if (managerId !== undefined) {
+    const digestId = read.threadIds
+      .map((id) => digestFromMessageId(deps.secret, id))
+      .find((id) => id !== undefined);
+    const learner = await store.latestSentTo(read.from!);
+    if (digestId !== undefined || learner === undefined)
+      return { by: 'manager', managerId, digestId };
   }
   if (read.from !== undefined) {
     const sent = await store.latestSentTo(read.from);
@@ -496,6 +526,48 @@ async function acknowledge(
     },
     now,
   );
+}
+
+/** "Talked to Sam", "Helped Sam get YouTube unblocked": a manager's engagement, about whom. */
+export function managerAction(text: string): ManagerReplyAction {
+  const words = text.slice(0, 500).toLowerCase();
+  if (/\b(talked|talk|spoke|spoken|chatted|met|caught up|discussed)\b/.test(words)) return 'talked';
+  if (/\b(helped|unblocked|sorted|booked|protected|arranged|made time|asked it)\b/.test(words))
+    return 'helped';
+  return 'note';
+}
+
+async function recordManagerReply(
+  deps: ReplyDependencies,
+  inboundId: number,
+  read: ReadMessage,
+  match: { managerId: number; digestId: number | undefined },
+  now: Date,
+): Promise<string> {
+  const team = await deps.store.managerTeam(match.managerId);
+  const words = read.text.toLowerCase();
+  // The full name first ("Sam Jones"), then a first name alone, when only one person has it.
+  const byFullName = team.find((m) => words.includes(`${m.firstName} ${m.lastName}`.toLowerCase()));
+  const byFirstName = team.filter((m) =>
+    // Not \b: it is ASCII-only, and "Siobhán" ends in a letter it does not know.
+    new RegExp(`(?<!\\p{L})${escapeRegExp(m.firstName.toLowerCase())}(?!\\p{L})`, 'u').test(words),
+  );
+  const learner = byFullName ?? (byFirstName.length === 1 ? byFirstName[0] : undefined);
+  const action = managerAction(read.text);
+  await deps.store.addManagerReply({
+    managerId: match.managerId,
+    inboundId,
+    digestId: match.digestId,
+    learnerId: learner?.learnerId,
+    action,
+    text: read.text.slice(0, 2000),
+    occurredAt: read.date ?? now,
+  });
+  return `manager ${action}${learner ? ` (${learner.firstName} ${learner.lastName})` : ''}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 async function actOnBounce(

@@ -162,6 +162,7 @@ export function imapSource(options: ImapSourceOptions): MailSource {
   let started = false;
   let stopping = false;
   let current: ImapFlow | undefined;
+  let connecting: ImapFlow | undefined;
   let supervisor: Promise<void> | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let wakeFromBackoff: (() => void) | undefined;
@@ -221,7 +222,9 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       logger: false,
       maxIdleTime: maxIdleTimeMs,
       autoIdleDelay: idleDelayMs,
-      // The fetch deadline below is ours; this only catches a socket with no traffic at all.
+      connectionTimeout: commandTimeoutMs,
+      greetingTimeout: commandTimeoutMs,
+      // The command deadlines below are ours; this only catches a socket with no traffic at all.
       socketTimeout: Math.max(maxIdleTimeMs + 60_000, 5 * 60_000),
     });
     // ImapFlow emits at most one 'error' per connection and closes it afterwards; without a
@@ -377,6 +380,7 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       const client = newClient();
       const closed = new Promise<void>((resolve) => client.once('close', resolve));
       let connectedOk = false;
+      connecting = client;
       try {
         await client.connect();
         await createFolders(client);
@@ -384,6 +388,8 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       } catch (error) {
         closeReasons.set(client, messageOf(error));
         client.close();
+      } finally {
+        connecting = undefined;
       }
       firstAttemptDone();
 
@@ -472,7 +478,11 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       await firstAttempt;
     },
     poll() {
-      if (!started) return pollOnce();
+      if (!started) {
+        const once = lastDrain.then(pollOnce);
+        lastDrain = once.catch(() => {});
+        return once;
+      }
       // Between connections there is nothing to read from: the next connection drains anyway.
       return requestDrain();
     },
@@ -481,6 +491,8 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       stopping = true;
       clearInterval(pollTimer);
       wakeFromBackoff?.();
+      // A connection still being made (a server that does not answer) is abandoned.
+      connecting?.close();
       // The message in hand finishes; drains queued behind it see `stopping` and do nothing.
       await lastDrain;
       const client = current;

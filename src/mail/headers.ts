@@ -151,6 +151,34 @@ export function deliveryFromMessageId(
 }
 
 /**
+ * The Message-ID of a manager digest: `<g<digestId>.<mac>@<domain>>`, stable across retries like
+ * a delivery's, in its own namespace so that it never reads as a learner's delivery.
+ */
+export function digestMessageIdFor(
+  secret: string,
+  ref: { readonly digestId: number; readonly domain: string },
+): string {
+  const mac = macOf(secret, `digital-gym:digest:v1:${ref.digestId}`, messageIdMacBytes);
+  return `<g${ref.digestId}.${mac}@${ref.domain.toLowerCase()}>`;
+}
+
+/** The digest a Message-ID we made names (a manager's In-Reply-To), or undefined. Never throws. */
+export function digestFromMessageId(secret: string, messageId: string): number | undefined {
+  if (typeof messageId !== 'string' || messageId.length > 300) return undefined;
+  const match = /^<?g(\d{1,16})\.([a-z2-7]{13})@[^<>\s]+>?$/.exec(messageId.trim().toLowerCase());
+  if (match === null) return undefined;
+  const digestId = Number(match[1]);
+  if (!Number.isSafeInteger(digestId)) return undefined;
+  const expected = Buffer.from(
+    macOf(secret, `digital-gym:digest:v1:${digestId}`, messageIdMacBytes),
+  );
+  const given = Buffer.from(match[2] ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    ? digestId
+    : undefined;
+}
+
+/**
  * The domain of a sender as `GYM_FROM` gives it (`Name <user@domain>` or `user@domain`), in lower
  * case and ASCII.
  */

@@ -36,3 +36,9 @@ export {
 export { isIsoDate, isValidZone } from './local-time.js';
 export { durationMinutes, nextMonday, stepStart } from './step-time.js';
 export { sendingSchedule, type ScheduledDelivery } from './invite-lead.js';
+export {
+  currentDigest,
+  digestSchedule,
+  type DigestScheduleInput,
+  type DigestSlot,
+} from './digest-schedule.js';

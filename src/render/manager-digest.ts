@@ -1,4 +1,4 @@
-import { unsubscribeLink, type RecipientLinks } from './chrome.js';
+import { mailtoLink, unsubscribeLink, type RecipientLinks } from './chrome.js';
 import { fillEmail, type RenderedEmail } from './email.js';
 import type { CompiledLayouts } from './layouts.js';
 
@@ -110,10 +110,17 @@ function flagLabel(flag: DigestFlag): string {
   return flag.detail ? `${label} ${clip(flag.detail, 60)}` : label;
 }
 
-function detailed(learner: DigestLearner) {
+/** What the manager's one-tap reply says: the reply reader logs it as their engagement. */
+export function talkedReply(learner: Pick<DigestLearner, 'firstName' | 'lastName'>): string {
+  return `Talked to ${clip(`${learner.firstName} ${learner.lastName}`, 80)}`;
+}
+
+function detailed(learner: DigestLearner, replyAddress: string) {
   const reflection = learner.reflection ? clip(learner.reflection.text, 600) : null;
   return {
     name: fullName(learner),
+    talked: mailtoLink(replyAddress, 'Re: Your team this fortnight', talkedReply(learner)),
+    talked_reply: talkedReply(learner),
     first_name: clip(learner.firstName, 40),
     programme: clip(learner.programmeTitle, 100),
     week: learner.week,
@@ -215,7 +222,7 @@ export function renderManagerDigest(
         headline,
         preheader,
         intro,
-        detailed: learners.slice(0, detailCount).map(detailed),
+        detailed: learners.slice(0, detailCount).map((l) => detailed(l, links.replyAddress)),
         others: learners.slice(detailCount, shown).map(compact),
         others_heading: detailCount > 0 ? 'Everyone else' : 'Your team at a glance',
         not_shown: notShown(learners.slice(shown)),

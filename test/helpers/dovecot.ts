@@ -35,6 +35,8 @@ export interface Dovecot {
   setUidValidity(uidValidity: number): Promise<void>;
   /** Messages in `mailbox` (`doveadm mailbox status`). */
   count(mailbox: string): Promise<number>;
+  /** The Message-ID header of every message in `mailbox`, in UID order (duplicates kept). */
+  messageIds(mailbox: string): Promise<string[]>;
   /** Any other doveadm command, with this instance's config: `['move', '-u', user, ...]`. */
   doveadm(args: readonly string[]): Promise<string>;
   /** What Dovecot wrote to its log (stderr), for a failing test's message. */
@@ -154,6 +156,10 @@ export async function startDovecot(): Promise<Dovecot> {
       const match = /messages=(\d+)/.exec(out);
       if (match?.[1] === undefined) throw new Error(`unexpected doveadm mailbox status: ${out}`);
       return Number(match[1]);
+    },
+    async messageIds(mailbox) {
+      const out = await doveadm(['fetch', '-u', user, 'hdr.message-id', 'mailbox', mailbox, 'all']);
+      return [...out.matchAll(/^hdr\.message-id:[ \t]*(\S*)/gim)].map((match) => match[1] ?? '');
     },
     doveadm: (args) => doveadm(args),
     log: () => logText,

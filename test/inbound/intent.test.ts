@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIntent } from '../../src/inbound/intent.js';
@@ -139,9 +140,291 @@ const table: [string, Intent][] = [
   ['x', { type: 'reflection' }],
 ];
 
+/** Commands in the languages our learners write in, one table per language. */
+const languages: Record<string, [string, Intent][]> = {
+  English: [
+    [
+      'This one was too hard for me. I could not get the pivot table to work.',
+      { type: 'too_hard' },
+    ],
+    ['It was too hard', { type: 'too_hard' }],
+    ['Honestly this week was way too difficult for me.', { type: 'too_hard' }],
+    ['I found it too hard, sorry', { type: 'too_hard' }],
+    ['please skip this week', { type: 'skip' }],
+    ["I'd like to skip this week", { type: 'skip' }],
+    ['Can I skip this one?', { type: 'skip' }],
+    ['I would like to stop', { type: 'stop' }],
+    ['Can I pause for 2 weeks?', { type: 'pause', weeks: 2 }],
+  ],
+  French: [
+    ['Fait !', { type: 'done' }],
+    ["Fait ! C'était très utile, merci.", { type: 'done' }],
+    ["Terminé ! Merci pour l'exercice.", { type: 'done' }],
+    ['Fini', { type: 'done' }],
+    ["C'est fait, merci", { type: 'done' }],
+    ["J'ai terminé l'exercice.", { type: 'done' }],
+    ['Trop difficile', { type: 'too_hard' }],
+    ["C'était trop difficile pour moi.", { type: 'too_hard' }],
+    ['Je suis bloquée à l’étape 2', { type: 'too_hard' }],
+    ["Je n'y arrive pas", { type: 'too_hard' }],
+    ['Pause', { type: 'pause', weeks: 1 }],
+    ['Mettre en pause pour 2 semaines', { type: 'pause', weeks: 2 }],
+    ["Pause jusqu'au 3 janvier", { type: 'pause', until: '2028-01-03' }],
+    ['Je voudrais sauter cette semaine', { type: 'skip' }],
+    ['Passer cette semaine svp', { type: 'skip' }],
+    ['Arrêter', { type: 'stop' }],
+    ['Je souhaite me désabonner', { type: 'stop' }],
+    ['Aide', { type: 'help' }],
+    ["J'ai besoin d'aide pour l'exercice", { type: 'help' }],
+    ['Reprendre', { type: 'resume' }],
+    ['Je suis de retour !', { type: 'resume' }],
+    ['Bonjour Camille,\n\nTerminé !', { type: 'done' }],
+  ],
+  German: [
+    ['Erledigt', { type: 'done' }],
+    ['Fertig!', { type: 'done' }],
+    ['Gemacht, danke', { type: 'done' }],
+    ['Fertig mit der Aufgabe.', { type: 'done' }],
+    ['Zu schwer', { type: 'too_hard' }],
+    [
+      'Das war diesmal zu schwer für mich. Die Gruppierung hat nicht funktioniert.',
+      { type: 'too_hard' },
+    ],
+    ['Die Aufgabe war mir zu schwierig.', { type: 'too_hard' }],
+    ['Ich komme nicht weiter', { type: 'too_hard' }],
+    ['Pausieren bitte', { type: 'pause', weeks: 1 }],
+    ['Pause für 3 Wochen', { type: 'pause', weeks: 3 }],
+    ['Pause bis zum 4. Januar', { type: 'pause', until: '2028-01-04' }],
+    ['Diese Woche bitte überspringen', { type: 'skip' }],
+    ['Ich möchte diese Woche überspringen.', { type: 'skip' }],
+    ['Aufhören', { type: 'stop' }],
+    ['Bitte abmelden', { type: 'stop' }],
+    ['Ich möchte mich abmelden', { type: 'stop' }],
+    ['Hilfe!', { type: 'help' }],
+    ['Ich brauche Hilfe bei der Aufgabe', { type: 'help' }],
+    ['Weiter', { type: 'resume' }],
+    ['Fortsetzen bitte', { type: 'resume' }],
+    ['Bin wieder da!', { type: 'resume' }],
+    ['Hallo Anna,\nZu schwer.', { type: 'too_hard' }],
+  ],
+  Spanish: [
+    ['¡Hecho! Me llevó unos veinte minutos.', { type: 'done' }],
+    ['Listo', { type: 'done' }],
+    ['Terminado, gracias', { type: 'done' }],
+    ['Demasiado difícil', { type: 'too_hard' }],
+    ['Fue demasiado difícil para mí.', { type: 'too_hard' }],
+    ['Estoy atascada', { type: 'too_hard' }],
+    ['Pausa', { type: 'pause', weeks: 1 }],
+    ['Pausa por 2 semanas', { type: 'pause', weeks: 2 }],
+    ['Pausa hasta el 3 de enero', { type: 'pause', until: '2028-01-03' }],
+    ['Saltar esta semana', { type: 'skip' }],
+    ['Quiero saltar esta semana, estoy de viaje', { type: 'skip' }],
+    ['Parar', { type: 'stop' }],
+    ['Quiero darme de baja', { type: 'stop' }],
+    ['Cancelar suscripción', { type: 'stop' }],
+    ['Ayuda', { type: 'help' }],
+    ['¿Ayuda?', { type: 'help' }],
+    ['Necesito ayuda con el ejercicio', { type: 'help' }],
+    ['Reanudar', { type: 'resume' }],
+    ['¡He vuelto!', { type: 'resume' }],
+  ],
+  Italian: [
+    ['Fatto!', { type: 'done' }],
+    ['Finito, grazie', { type: 'done' }],
+    ["Ho finito l'esercizio", { type: 'done' }],
+    ['Troppo difficile', { type: 'too_hard' }],
+    ['Era troppo difficile per me.', { type: 'too_hard' }],
+    ['Sono bloccato', { type: 'too_hard' }],
+    ['Pausa per 2 settimane', { type: 'pause', weeks: 2 }],
+    ['Mettere in pausa', { type: 'pause', weeks: 1 }],
+    ['Saltare questa settimana', { type: 'skip' }],
+    ['Vorrei saltare questa settimana', { type: 'skip' }],
+    ['Basta', { type: 'stop' }],
+    ['Annulla iscrizione', { type: 'stop' }],
+    ['Aiuto!', { type: 'help' }],
+    ['Riprendere', { type: 'resume' }],
+    ['Sono tornata', { type: 'resume' }],
+  ],
+  Portuguese: [
+    ['Feito!', { type: 'done' }],
+    ['Concluído.', { type: 'done' }],
+    ['Pronto, obrigada', { type: 'done' }],
+    ['Muito difícil', { type: 'too_hard' }],
+    ['Foi muito difícil para mim.', { type: 'too_hard' }],
+    ['Estou travado', { type: 'too_hard' }],
+    ['Não consigo', { type: 'too_hard' }],
+    ['Pausar', { type: 'pause', weeks: 1 }],
+    ['Pausa por duas semanas', { type: 'pause', weeks: 2 }],
+    ['Pular esta semana', { type: 'skip' }],
+    ['Quero pular essa semana', { type: 'skip' }],
+    ['Parar', { type: 'stop' }],
+    ['Cancelar inscrição', { type: 'stop' }],
+    ['Ajuda', { type: 'help' }],
+    ['Preciso de ajuda', { type: 'help' }],
+    ['Retomar', { type: 'resume' }],
+    ['Estou de volta', { type: 'resume' }],
+  ],
+  Dutch: [
+    ['Klaar!', { type: 'done' }],
+    ['Gedaan', { type: 'done' }],
+    ['Ik ben klaar met de opdracht', { type: 'done' }],
+    ['Te moeilijk', { type: 'too_hard' }],
+    ['Dit was te moeilijk voor mij.', { type: 'too_hard' }],
+    ['Ik zit vast', { type: 'too_hard' }],
+    ['Pauzeren', { type: 'pause', weeks: 1 }],
+    ['Pauze voor 2 weken', { type: 'pause', weeks: 2 }],
+    ['Pauze tot 3 januari', { type: 'pause', until: '2028-01-03' }],
+    ['Deze week graag overslaan, ik ben op vakantie.', { type: 'skip' }],
+    ['Overslaan', { type: 'skip' }],
+    ['Ik wil deze week overslaan', { type: 'skip' }],
+    ['Ik sla deze week over', { type: 'skip' }],
+    ['Stoppen', { type: 'stop' }],
+    ['Afmelden', { type: 'stop' }],
+    ['Ik wil stoppen', { type: 'stop' }],
+    ['Hulp', { type: 'help' }],
+    ['Ik heb hulp nodig', { type: 'help' }],
+    ['Hervatten', { type: 'resume' }],
+    ['Ik ben terug', { type: 'resume' }],
+  ],
+  Swedish: [
+    ['Klart! Tack för övningen.', { type: 'done' }],
+    ['Färdig', { type: 'done' }],
+    ['Jag är klar', { type: 'done' }],
+    ['För svårt', { type: 'too_hard' }],
+    ['Det var för svårt för mig.', { type: 'too_hard' }],
+    ['Jag har fastnat', { type: 'too_hard' }],
+    ['Paus', { type: 'pause', weeks: 1 }],
+    ['Pausa i 2 veckor', { type: 'pause', weeks: 2 }],
+    ['Hoppa över den här veckan', { type: 'skip' }],
+    ['Jag vill hoppa över denna vecka', { type: 'skip' }],
+    ['Sluta', { type: 'stop' }],
+    ['Avsluta', { type: 'stop' }],
+    ['Hjälp', { type: 'help' }],
+    ['Jag behöver hjälp', { type: 'help' }],
+    ['Fortsätt', { type: 'resume' }],
+    ['Jag är tillbaka', { type: 'resume' }],
+    ['Hej Sam,\nKlart!', { type: 'done' }],
+  ],
+  Danish: [
+    ['Færdig!', { type: 'done' }],
+    ['Jeg er færdig', { type: 'done' }],
+    ['For svært', { type: 'too_hard' }],
+    ['Det var for svært for mig.', { type: 'too_hard' }],
+    ['Jeg sidder fast', { type: 'too_hard' }],
+    ['Pause i 2 uger', { type: 'pause', weeks: 2 }],
+    ['Spring over', { type: 'skip' }],
+    ['Spring denne uge over', { type: 'skip' }],
+    ['Stop', { type: 'stop' }],
+    ['Afmeld mig', { type: 'stop' }],
+    ['Hjælp', { type: 'help' }],
+    ['Jeg har brug for hjælp', { type: 'help' }],
+    ['Fortsæt', { type: 'resume' }],
+    ['Jeg er tilbage', { type: 'resume' }],
+  ],
+  Norwegian: [
+    ['Ferdig', { type: 'done' }],
+    ['Gjort!', { type: 'done' }],
+    ['For vanskelig', { type: 'too_hard' }],
+    ['Dette var for vanskelig for meg.', { type: 'too_hard' }],
+    ['Jeg står fast', { type: 'too_hard' }],
+    ['Pause i 3 uker', { type: 'pause', weeks: 3 }],
+    ['Hopp over denne uka', { type: 'skip' }],
+    ['Stopp', { type: 'stop' }],
+    ['Avslutt', { type: 'stop' }],
+    ['Meld meg av', { type: 'stop' }],
+    ['Hjelp', { type: 'help' }],
+    ['Jeg trenger hjelp', { type: 'help' }],
+    ['Fortsett', { type: 'resume' }],
+    ['Jeg er tilbake', { type: 'resume' }],
+  ],
+  Finnish: [
+    ['Valmis!', { type: 'done' }],
+    ['Tehty', { type: 'done' }],
+    ['Liian vaikea', { type: 'too_hard' }],
+    ['Tämä oli liian vaikea minulle.', { type: 'too_hard' }],
+    ['Olen jumissa', { type: 'too_hard' }],
+    ['Tauko', { type: 'pause', weeks: 1 }],
+    ['Tauko 2 viikoksi', { type: 'pause', weeks: 2 }],
+    ['Ohita tämä viikko', { type: 'skip' }],
+    ['Haluan ohittaa tämän viikon', { type: 'skip' }],
+    ['Lopeta', { type: 'stop' }],
+    ['Apua', { type: 'help' }],
+    ['Tarvitsen apua', { type: 'help' }],
+    ['Jatka', { type: 'resume' }],
+    ['Hei! Valmis.', { type: 'done' }],
+  ],
+};
+
+/** Replies that mention a command but do not ask for it. */
+const notCommands: string[] = [
+  "It wasn't too hard at all",
+  'It was not too hard.',
+  'Not too hard, but it took a while.',
+  'I was worried it would be too hard, but it was fine.',
+  'It was too hard to choose just one thing to change.',
+  'It was too hard at first, but then the grouping made sense.',
+  'Was it too hard for the others?',
+  'On Monday I tried the pivot table with my team and it was too hard.',
+  "I'd like to skip the jargon in future posts.",
+  "I'll stop using jargon.",
+  'Can we continue next week?',
+  'It was hardly too hard.',
+  "Ce n'était pas trop difficile.",
+  'Es war gar nicht zu schwer.',
+  'No fue demasiado difícil.',
+  'Non era troppo difficile.',
+  'Não foi muito difícil.',
+  'Het was niet te moeilijk.',
+  'Det var inte för svårt.',
+  'Det var ikke for svært.',
+  'Det var ikke for vanskelig.',
+  'Tämä ei ollut liian vaikea.',
+  'Fatto sta che non ho avuto tempo di provarlo.',
+  'Fait intéressant : nos posts courts ont mieux marché.',
+  'Weiter so, die Übung war super.',
+  'Verder vond ik de oefening nuttig.',
+  'Hecho curioso: el equipo prefirió la plantilla.',
+  'Ayuda mucho tener una plantilla.',
+  'Parar y pensar me ayudó mucho.',
+  'Basta con cambiar el título.',
+  'Je vais arrêter de faire des diapositives trop longues.',
+  'Klar, das Video war hilfreich.',
+];
+
 describe('parseIntent', () => {
   it.each(table)('%j', (text, intent) => {
     expect(read(text)).toEqual(intent);
+  });
+
+  describe.each(Object.entries(languages))('in %s', (_language, phrases) => {
+    it.each(phrases)('%j', (text, intent) => {
+      expect(read(text)).toEqual(intent);
+    });
+  });
+
+  it.each(notCommands)('reads %j as a reflection', (text) => {
+    expect(read(text)).toEqual({ type: 'reflection' });
+  });
+
+  it('reads every reply fixture as expected.json says', () => {
+    const dir = new URL('../fixtures/replies/', import.meta.url);
+    const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<
+      string,
+      { kind: string; text: string; intent: Intent | null }
+    >;
+    const replies = Object.entries(expected).filter(([, entry]) => entry.kind === 'reply');
+    expect(replies.length).toBeGreaterThan(10);
+    for (const [file, entry] of replies) {
+      const raw = readFileSync(new URL(file, dir), 'latin1');
+      const date = /^Date:[ \t]*(.+)$/im.exec(raw)?.[1];
+      expect(date, file).toBeDefined();
+      const fixtureSentAt = new Date(date!.replace(/\s*\([^)]*\)\s*$/, '').trim());
+      expect(Number.isNaN(fixtureSentAt.getTime()), file).toBe(false);
+      expect(
+        parseIntent(entry.text, { sentAt: fixtureSentAt, timeZone: 'Europe/London' }),
+        file,
+      ).toEqual(entry.intent);
+    }
   });
 
   it('reads the bodies of our one-tap reply buttons', () => {

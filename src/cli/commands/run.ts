@@ -3,12 +3,13 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
+import { digestStore } from '../../db/digest-store.js';
 import { dispatchStore } from '../../db/dispatch-store.js';
 import { sendBudget } from '../../db/send-budget.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
-import { drainDue, startDispatcher } from '../../engine/dispatcher-loop.js';
+import { drainDue, sendDueDigests, startDispatcher } from '../../engine/dispatcher-loop.js';
 import { GymError } from '../../errors.js';
 import { startGymServer } from '../../http/gym-server.js';
 import { backoff } from '../../mail/backoff.js';
@@ -75,6 +76,7 @@ export function runCommand(getConfig: () => Config): Command {
             }),
         // Soft: a layout warning must not stop a worker; the tests validate layouts strictly.
         compiled: programmeCache({ validation: 'soft' }),
+        digests: digestStore(database.db),
       };
       try {
         await migrateToLatest(database.db);
@@ -84,8 +86,15 @@ export function runCommand(getConfig: () => Config): Command {
           try {
             const read = await replies.poll();
             const counts = await drainDue(deps, now);
+            const digests = await sendDueDigests(deps, now);
             log.info(
-              { ...counts, replies: read, transport: transport.name, inbox: replies.where },
+              {
+                ...counts,
+                digests,
+                replies: read,
+                transport: transport.name,
+                inbox: replies.where,
+              },
               'read the replies waiting and sent what was due',
             );
           } finally {

@@ -1,0 +1,429 @@
+import { Command } from 'commander';
+import { DateTime } from 'luxon';
+import { checkSlug, type LearnerProfile } from '../../enrol/profile.js';
+import { GymError } from '../../errors.js';
+import { matchProgramme } from '../../matcher/match.js';
+import {
+  calendarFor,
+  digestSchedule,
+  durationMinutes,
+  isIsoDate,
+  isValidZone,
+  nextMonday,
+  nextWorkingDate,
+  planEnrolment,
+  sendingSchedule,
+} from '../../planner/index.js';
+import { mondayOf } from '../../planner/local-time.js';
+import type { SampleLearner } from '../../preview/sample-learner.js';
+import { templateContext } from '../../render/context.js';
+import { fill, parseTemplate, textLiquid } from '../../render/templates.js';
+import { loadSequenceFiles } from '../../sequence/load-files.js';
+import type { LoadResult } from '../../sequence/loader.js';
+import type { Sequence, Step } from '../../sequence/schema.js';
+import { readSample } from './preview.js';
+
+/** How the programme was picked: named on the command line, or by the matcher (with its reason). */
+type Choice = { readonly by: 'option' } | { readonly by: 'matcher'; readonly reason: string };
+
+interface EventBase {
+  /** The programme week; a digest's is the first week it covers (13 for the wrap-up of 12). */
+  readonly week: number;
+  readonly sendAt: Date;
+  /** The zone the recipient reads it in: the learner's, or the manager's for a digest. */
+  readonly zone: string;
+}
+
+interface EmailEvent extends EventBase {
+  readonly kind: 'email';
+  readonly step: string;
+  readonly subject: string;
+  readonly condition: string | undefined;
+}
+
+interface InviteEvent extends EventBase {
+  readonly kind: 'invite';
+  readonly step: string;
+  readonly title: string;
+  /** The start of the practice slot the invite blocks; the invite itself goes out earlier. */
+  readonly slot: Date;
+  readonly durationMinutes: number;
+  readonly condition: string | undefined;
+}
+
+interface DigestEvent extends EventBase {
+  readonly kind: 'digest';
+  readonly title: string;
+  readonly weeks: readonly [number, number];
+  readonly periodStartsOn: string;
+  readonly periodEndsOn: string;
+}
+
+type TimelineEvent = EmailEvent | InviteEvent | DigestEvent;
+
+interface Timeline {
+  readonly sample: SampleLearner;
+  readonly sequence: Sequence;
+  readonly choice: Choice;
+  /** The start date as given. */
+  readonly startsOn: string;
+  /** The Monday of week 1: the start, or the Monday of the first working day after it. */
+  readonly firstMonday: string;
+  readonly managerZone: string;
+  /** In the order they go out, week by week. */
+  readonly events: readonly TimelineEvent[];
+}
+
+interface TimelineInput {
+  readonly sequence: Sequence;
+  readonly choice: Choice;
+  readonly sample: SampleLearner;
+  readonly startsOn: string;
+  readonly managerZone: string;
+}
+
+/**
+ * Everything one learner and their manager would receive from a programme, computed by the same
+ * planner the engine enrols with (working days, order of steps, invites sent ahead of their
+ * slot), with no holidays: a simulation knows no organisation. Pure.
+ */
+function buildTimeline(input: TimelineInput): Timeline {
+  const { sequence, sample, startsOn, managerZone } = input;
+  const zone = sample.learner.time_zone;
+  const holidays = new Set<string>();
+  const plan = sendingSchedule(planEnrolment({ sequence, startsOn, zone, holidays }));
+  // The same week 1 as planEnrolment's, which the manager's fortnights must line up with.
+  const firstMonday = mondayOf(
+    nextWorkingDate(startsOn, calendarFor(sequence.schedule, zone, holidays)),
+  );
+
+  const learnerEvents = plan.map((row): TimelineEvent => {
+    const step = stepOf(sequence, row.week, row.stepId);
+    const context = templateContext(sequence, row.week, sample.learner, sample.manager);
+    const where = `programme "${sequence.id}" week ${row.week} step "${row.stepId}"`;
+    const base = { week: row.week, step: row.stepId, sendAt: row.sendAt, zone };
+    if (step.invite !== undefined)
+      return {
+        ...base,
+        kind: 'invite',
+        title: filled(step.invite.title, context, `${where} title`),
+        slot: row.startsAt ?? row.dueAt,
+        durationMinutes: durationMinutes(step.invite.duration),
+        condition: conditionOf(step),
+      };
+    return {
+      ...base,
+      kind: 'email',
+      subject: filled(step.email?.subject ?? '', context, `${where} subject`),
+      condition: conditionOf(step),
+    };
+  });
+
+  const length = sequence.weeks.length;
+  const digestEvents = digestSchedule({
+    anchor: firstMonday,
+    zone: managerZone,
+    weeks: length,
+  }).map((slot): DigestEvent => ({
+    kind: 'digest',
+    week: slot.weeks[0],
+    sendAt: slot.sendAt,
+    zone: managerZone,
+    title:
+      slot.weeks[0] > length
+        ? `Manager digest: wrap-up after week ${length}`
+        : `Manager digest: weeks ${slot.weeks[0]}–${Math.min(slot.weeks[1], length)}`,
+    weeks: slot.weeks,
+    periodStartsOn: slot.periodStartsOn,
+    periodEndsOn: slot.periodEndsOn,
+  }));
+
+  // Stable: at the same moment the programme's own order (kickoff, then the invite it carries).
+  const events = [...learnerEvents, ...digestEvents].sort(
+    (a, b) => a.week - b.week || a.sendAt.getTime() - b.sendAt.getTime(),
+  );
+  return { ...input, firstMonday, events };
+}
+
+function stepOf(sequence: Sequence, week: number, stepId: string): Step {
+  const step = sequence.weeks.find((w) => w.week === week)?.steps.find((s) => s.id === stepId);
+  // The plan is made from this very programme, so the step is always there.
+  if (step === undefined) throw new Error(`week ${week} has no step "${stepId}"`);
+  return step;
+}
+
+/** A subject or title as the learner reads it: filled for them, on one line. */
+function filled(source: string, context: object, where: string): string {
+  const text = fill(textLiquid, parseTemplate(textLiquid, source, where), context, where);
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function conditionOf(step: Step): string | undefined {
+  if (step.when?.not_done !== undefined) return `only if ${step.when.not_done} is not done`;
+  if (step.when?.done !== undefined) return `only if ${step.when.done} is done`;
+  return undefined;
+}
+
+/** "Mon 2027-01-04 09:00 Europe/London": the day of the week, because the programme is by day. */
+function localLabel(instant: Date, zone: string): string {
+  return `${clockIn(instant, zone).toFormat('ccc yyyy-MM-dd HH:mm')} ${zone}`;
+}
+
+function clockIn(instant: Date, zone: string): DateTime {
+  // A fixed locale: "Mon", not the machine's "lun.".
+  return DateTime.fromJSDate(instant, { zone }).setLocale('en-GB');
+}
+
+function asJson(timeline: Timeline) {
+  const { sample, sequence, choice } = timeline;
+  return {
+    learner: {
+      name: `${sample.learner.first_name} ${sample.learner.last_name}`,
+      email: sample.learner.email,
+      zone: sample.learner.time_zone,
+    },
+    manager: { ...sample.manager, zone: timeline.managerZone },
+    programme: {
+      id: sequence.id,
+      title: sequence.title,
+      chosenBy: choice.by,
+      reason: choice.by === 'matcher' ? choice.reason : undefined,
+    },
+    start: timeline.startsOn,
+    firstMonday: timeline.firstMonday,
+    events: timeline.events.map((event) => {
+      const when = {
+        week: event.week,
+        kind: event.kind,
+        sendAt: event.sendAt.toISOString(),
+        sendAtLocal: localLabel(event.sendAt, event.zone),
+      };
+      switch (event.kind) {
+        case 'email':
+          return { ...when, step: event.step, subject: event.subject, condition: event.condition };
+        case 'invite':
+          return {
+            ...when,
+            step: event.step,
+            title: event.title,
+            slot: event.slot.toISOString(),
+            slotLocal: localLabel(event.slot, event.zone),
+            durationMinutes: event.durationMinutes,
+            condition: event.condition,
+          };
+        case 'digest':
+          return {
+            ...when,
+            title: event.title,
+            weeks: event.weeks,
+            periodStartsOn: event.periodStartsOn,
+            periodEndsOn: event.periodEndsOn,
+          };
+      }
+    }),
+  };
+}
+
+/** The timeline as a person reads it: a heading per week, one aligned row per message. */
+function asText(timeline: Timeline): string {
+  const { sample, sequence, choice } = timeline;
+  const zone = sample.learner.time_zone;
+  const manager = sample.manager ? `${sample.manager.name}, ` : '';
+  const lines = [
+    `${sample.learner.first_name} ${sample.learner.last_name} <${sample.learner.email}>, ${zone}`,
+    `Programme: ${sequence.id} (${sequence.title})`,
+    ...(choice.by === 'matcher' ? [`  chosen by the matcher: ${choice.reason}`] : []),
+    `Starts: ${timeline.startsOn}; week 1 is the week of Monday ${timeline.firstMonday}`,
+    `Manager digests: ${manager}${timeline.managerZone}`,
+    'A simulation: nothing is sent and nothing is stored. Holidays are not applied.',
+  ];
+
+  const rows = timeline.events.map((event) => {
+    const local = clockIn(event.sendAt, event.zone);
+    const utc = clockIn(event.sendAt, 'UTC');
+    const what = event.kind === 'email' ? event.subject : event.title;
+    const notes: string[] = [];
+    if (event.kind === 'invite') {
+      const start = clockIn(event.slot, event.zone);
+      const end = start.plus({ minutes: event.durationMinutes });
+      notes.push(
+        `blocks ${start.toFormat('ccc yyyy-MM-dd HH:mm')}–${end.toFormat('HH:mm ZZ')} ` +
+          `(${clockIn(event.slot, 'UTC').toFormat('yyyy-MM-dd HH:mm')} UTC), ${event.durationMinutes} min`,
+      );
+    }
+    if (event.kind !== 'digest' && event.condition !== undefined) notes.push(event.condition);
+    if (event.kind === 'digest')
+      notes.push(
+        `covers ${event.periodStartsOn} to ${event.periodEndsOn}` +
+          (event.zone === zone ? '' : `, on the manager's clock (${event.zone})`),
+      );
+    return {
+      week: event.week,
+      cells: [
+        // The offset, not a name such as EST: names depend on the locale, offsets do not.
+        local.toFormat('ccc yyyy-MM-dd HH:mm ZZ'),
+        `${utc.toFormat('yyyy-MM-dd HH:mm')} UTC`,
+        event.kind,
+        event.kind === 'digest' ? '' : event.step,
+        what,
+      ],
+      notes,
+    };
+  });
+
+  // Every column as wide as its widest cell, across all weeks, so the weeks line up too.
+  const widths = [0, 1, 2, 3].map((column) =>
+    Math.max(...rows.map((row) => row.cells[column]!.length)),
+  );
+  const indent = widths.reduce((sum, width) => sum + width + 2, 2);
+  const length = sequence.weeks.length;
+  let week = 0;
+  for (const row of rows) {
+    if (row.week !== week) {
+      week = row.week;
+      const theme = sequence.weeks.find((w) => w.week === week)?.theme;
+      lines.push('', week > length ? `After week ${length}` : `Week ${week}: ${theme ?? ''}`);
+    }
+    const cells = row.cells.map((cell, column) =>
+      column < widths.length ? cell.padEnd(widths[column]!) : cell,
+    );
+    lines.push(`  ${cells.join('  ')}`.trimEnd());
+    for (const note of row.notes) lines.push(`${' '.repeat(indent)}${note}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What the matcher reads of a sample learner. A sample has no confidence, barriers or goals, so
+ * a rule on those fails, as it would for a cohort row that left them empty.
+ */
+function profileOf(sample: SampleLearner, startsOn: string): LearnerProfile {
+  const role = sample.learner.role ?? '';
+  const slug = checkSlug(role);
+  return {
+    email: sample.learner.email.toLowerCase(),
+    first_name: sample.learner.first_name,
+    last_name: sample.learner.last_name,
+    time_zone: sample.learner.time_zone,
+    role: slug.ok ? slug.value : role,
+    organisation: sample.learner.organisation ?? '',
+    manager_email: sample.manager?.email.toLowerCase() ?? '',
+    manager_name: sample.manager?.name ?? '',
+    start_date: startsOn,
+    barriers: [],
+    goals: [],
+    share_with_manager: false,
+    fields: {},
+  };
+}
+
+/** The programmes' ids (or paths, for a file too broken to have one), for messages. */
+function knownIds(results: readonly LoadResult[]): string {
+  return results.map((r) => (r.ok ? r.sequence.id : (r.id ?? r.path))).join(', ');
+}
+
+function chooseProgramme(
+  results: readonly LoadResult[],
+  wanted: string | undefined,
+  sample: SampleLearner,
+  startsOn: string,
+  dir: string,
+): { sequence: Sequence; choice: Choice } {
+  if (wanted !== undefined) {
+    const found = results.find(
+      (r) => r.path === wanted || (r.ok ? r.sequence.id : r.id) === wanted,
+    );
+    if (found === undefined)
+      throw new GymError(
+        'USAGE',
+        `no programme "${wanted}" in ${dir} (there are: ${knownIds(results)})`,
+        { wanted },
+      );
+    if (!found.ok)
+      throw new GymError(
+        'SEQUENCE_INVALID',
+        `${found.path} has ${found.problems.length} problems; run gym validate ${found.path}`,
+      );
+    return { sequence: found.sequence, choice: { by: 'option' } };
+  }
+
+  const loaded = results.flatMap((r) => (r.ok ? [r.sequence] : []));
+  const broken = results.filter((r) => !r.ok).map((r) => r.path);
+  // A what-if should still answer with a broken file about, but must say the answer may change.
+  if (broken.length > 0)
+    process.stderr.write(
+      `warning: left out of the choice, with problems (run gym validate): ${broken.join(', ')}\n`,
+    );
+  const match = matchProgramme(profileOf(sample, startsOn), loaded);
+  const sequence = loaded.find((s) => s.id === match.programmeId);
+  if (sequence === undefined)
+    throw new GymError(
+      'USAGE',
+      `no programme in ${dir} fits this learner: ${match.reason}; name one with --sequence (there are: ${knownIds(results)})`,
+    );
+  return { sequence, choice: { by: 'matcher', reason: match.reason } };
+}
+
+/** The Monday after today on the learner's clock: a whole week 1 ahead, none of it past. */
+function comingMonday(now: Date, zone: string): string {
+  const tomorrow = DateTime.fromJSDate(now, { zone }).plus({ days: 1 }).toJSDate();
+  return nextMonday(tomorrow, zone);
+}
+
+interface SimulateOptions {
+  sequence?: string;
+  learner: string;
+  start?: string;
+  managerZone?: string;
+  sequences: string;
+  json?: boolean;
+}
+
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .description(
+      'print the twelve weeks one learner would get (every email, invite, nudge and manager\n' +
+        'digest, in their zone and in UTC) without a database, and without sending anything',
+    )
+    .requiredOption(
+      '--learner <file>',
+      'the learner (YAML: learner, manager, starts_on), as for gym preview --learner',
+    )
+    .option('--sequence <id>', 'the programme; default: the one the matcher picks for the learner')
+    .option(
+      '--start <date>',
+      'the first day, YYYY-MM-DD; default: the file’s starts_on, else the Monday after today',
+    )
+    .option('--manager-zone <zone>', 'the manager’s IANA zone; default: the learner’s')
+    .option('--sequences <dir>', 'the sequence files or folder', 'sequences')
+    .option('--json', 'print one JSON object')
+    .action((options: SimulateOptions) => {
+      const sample = readSample(options.learner);
+      const zone = sample.learner.time_zone;
+      const startsOn = options.start ?? sample.starts_on ?? comingMonday(new Date(), zone);
+      if (!isIsoDate(startsOn))
+        throw new GymError(
+          'USAGE',
+          `--start ${startsOn}: expected a date YYYY-MM-DD, such as 2027-01-04`,
+        );
+      const managerZone = options.managerZone ?? zone;
+      if (!isValidZone(managerZone))
+        throw new GymError(
+          'USAGE',
+          `--manager-zone ${managerZone}: expected an IANA zone, such as Europe/London`,
+        );
+
+      const results = loadSequenceFiles([options.sequences]);
+      const { sequence, choice } = chooseProgramme(
+        results,
+        options.sequence,
+        sample,
+        startsOn,
+        options.sequences,
+      );
+      const timeline = buildTimeline({ sequence, choice, sample, startsOn, managerZone });
+      process.stdout.write(
+        options.json ? `${JSON.stringify(asJson(timeline))}\n` : asText(timeline),
+      );
+    });
+}

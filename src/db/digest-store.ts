@@ -1,0 +1,262 @@
+import { sql, type Kysely } from 'kysely';
+import type { DigestStore, TeamMember } from '../engine/digests.js';
+import { mondayOf } from '../planner/local-time.js';
+import type { Sequence } from '../sequence/schema.js';
+import type { Database } from './schema.js';
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+/** The digest sender's storage, over Kysely (PostgreSQL or PGlite). */
+export function digestStore(db: Kysely<Database>): DigestStore {
+  const programmes = new Map<number, Promise<Sequence>>();
+  const programme = (versionId: number) => {
+    let found = programmes.get(versionId);
+    if (found === undefined) {
+      found = db
+        .selectFrom('sequence_versions')
+        .select('definition')
+        .where('id', '=', versionId)
+        .executeTakeFirstOrThrow()
+        .then((row) => row.definition as Sequence);
+      programmes.set(versionId, found);
+    }
+    return found;
+  };
+
+  return {
+    async managers() {
+      const rows = await db
+        .selectFrom('managers')
+        .innerJoin('learners', 'learners.manager_id', 'managers.id')
+        .innerJoin('enrolments', 'enrolments.learner_id', 'learners.id')
+        .select([
+          'managers.id',
+          'managers.name',
+          'managers.email',
+          'managers.time_zone as zone',
+          sql<string>`min(enrolments.starts_on)`.as('firstStart'),
+        ])
+        .where('managers.status', '=', 'active')
+        .where('learners.status', '=', 'active')
+        .where('enrolments.status', 'in', ['active', 'paused'])
+        .groupBy(['managers.id', 'managers.name', 'managers.email', 'managers.time_zone'])
+        .orderBy('managers.id')
+        .execute();
+      return rows.map(({ firstStart, ...manager }) => ({
+        ...manager,
+        anchor: mondayOf(String(firstStart).slice(0, 10)),
+      }));
+    },
+
+    async claim({ managerId, periodStartsOn, workerId, leaseSeconds, now }) {
+      const lease = new Date(now.getTime() + leaseSeconds * 1000);
+      const inserted = await db
+        .insertInto('manager_digests')
+        .values({
+          manager_id: managerId,
+          period_starts_on: periodStartsOn,
+          status: 'claimed',
+          claimed_by: workerId,
+          lease_until: lease,
+          attempts: 1,
+        })
+        // Whichever worker inserts the fortnight's row sends it; the others stop here.
+        .onConflict((oc) => oc.columns(['manager_id', 'period_starts_on']).doNothing())
+        .returning(['id', 'attempts'])
+        .executeTakeFirst();
+      if (inserted !== undefined) return inserted;
+      // A retry that is due, or a claim whose worker died (its lease ran out).
+      return db
+        .updateTable('manager_digests')
+        .set({
+          status: 'claimed',
+          claimed_by: workerId,
+          lease_until: lease,
+          attempts: sql<number>`attempts + 1`,
+        })
+        .where('manager_id', '=', managerId)
+        .where('period_starts_on', '=', periodStartsOn)
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('status', '=', 'pending'),
+              eb(sql`coalesce(retry_at, created_at)`, '<=', now),
+            ]),
+            eb.and([eb('status', '=', 'claimed'), eb('lease_until', '<', now)]),
+          ]),
+        )
+        .returning(['id', 'attempts'])
+        .executeTakeFirst();
+    },
+
+    async skip(managerId, periodStartsOn, reason, now) {
+      await db
+        .insertInto('manager_digests')
+        .values({
+          manager_id: managerId,
+          period_starts_on: periodStartsOn,
+          status: 'skipped',
+          reason,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['manager_id', 'period_starts_on']).doNothing())
+        .execute();
+    },
+
+    async team(managerId, now) {
+      const soon = new Date(now.getTime() + dayMs / 2);
+      const rows = await db
+        .selectFrom('learners')
+        .innerJoin('enrolments', 'enrolments.learner_id', 'learners.id')
+        .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
+        .select([
+          'learners.id as learnerId',
+          'learners.first_name as firstName',
+          'learners.last_name as lastName',
+          'learners.email',
+          'learners.role',
+          'learners.profile',
+          'enrolments.id as enrolmentId',
+          'enrolments.sequence_version_id as versionId',
+          'enrolments.paused_until as pausedUntil',
+          (eb) =>
+            eb
+              .selectFrom('deliveries')
+              .select(sql<number>`max(week)`.as('w'))
+              .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+              .where('deliveries.kind', '=', 'email')
+              .where('deliveries.due_at', '<=', soon)
+              .as('currentWeek'),
+          (eb) =>
+            eb
+              .selectFrom('deliveries')
+              .select(sql<Date>`min(sent_at)`.as('s'))
+              .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+              .as('firstSentAt'),
+          (eb) =>
+            eb
+              .selectFrom('progress_events')
+              .select(sql<number>`count(distinct data ->> 'week')`.as('d'))
+              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
+              .where('progress_events.kind', '=', 'done')
+              .as('weeksDone'),
+          (eb) =>
+            eb
+              .selectFrom('progress_events')
+              .select(sql<Date>`max(occurred_at)`.as('r'))
+              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
+              .where('progress_events.kind', '!=', 'rsvp')
+              .as('lastReplyAt'),
+          (eb) =>
+            eb
+              .selectFrom('progress_events')
+              .select(sql<Date>`max(occurred_at)`.as('d'))
+              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
+              .where('progress_events.kind', '=', 'done')
+              .as('lastDoneAt'),
+          (eb) =>
+            eb
+              .selectFrom('progress_events')
+              .select(sql<Date>`max(occurred_at)`.as('s'))
+              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
+              .where('progress_events.kind', 'in', ['too_hard', 'help'])
+              .where('progress_events.occurred_at', '>', new Date(now.getTime() - 14 * dayMs))
+              .as('lastStuckAt'),
+          'organisations.name as organisation',
+        ])
+        .where('learners.manager_id', '=', managerId)
+        .where('learners.status', '=', 'active')
+        .where('enrolments.status', 'in', ['active', 'paused'])
+        .orderBy('learners.id')
+        .execute();
+      if (rows.length === 0) return [];
+      const enrolmentIds = rows.map((r) => r.enrolmentId);
+      const sentWeeks = await db
+        .selectFrom('deliveries')
+        .select(['enrolment_id', 'week'])
+        .distinct()
+        .where('enrolment_id', 'in', enrolmentIds)
+        .where('kind', '=', 'email')
+        .where('status', '=', 'sent')
+        .execute();
+      const reflections = await db
+        .selectFrom('progress_events')
+        .select(['enrolment_id', 'data', 'occurred_at'])
+        .where('enrolment_id', 'in', enrolmentIds)
+        .where('kind', '=', 'reflection')
+        .orderBy('occurred_at', 'desc')
+        .execute();
+
+      const members: TeamMember[] = [];
+      for (const row of rows) {
+        const currentWeek = Number(row.currentWeek ?? 1);
+        const latest = reflections.find((r) => r.enrolment_id === row.enrolmentId);
+        const lastStuckAt = row.lastStuckAt === null ? null : new Date(row.lastStuckAt);
+        const lastDoneAt = row.lastDoneAt === null ? null : new Date(row.lastDoneAt);
+        const profile = row.profile as Record<string, unknown>;
+        members.push({
+          learnerId: row.learnerId,
+          firstName: row.firstName,
+          lastName: row.lastName,
+          email: row.email,
+          role: row.role,
+          organisation: row.organisation,
+          shareWithManager: profile.share_with_manager === true,
+          versionId: row.versionId,
+          sequence: await programme(row.versionId),
+          pausedUntil: row.pausedUntil,
+          currentWeek,
+          weeksDue: sentWeeks.filter(
+            (s) => s.enrolment_id === row.enrolmentId && s.week < currentWeek,
+          ).length,
+          weeksDone: Number(row.weeksDone ?? 0),
+          lastReplyAt: row.lastReplyAt === null ? null : new Date(row.lastReplyAt),
+          // Stuck until a later "done" says otherwise.
+          stuckSince:
+            lastStuckAt !== null && (lastDoneAt === null || lastDoneAt < lastStuckAt)
+              ? lastStuckAt
+              : null,
+          firstSentAt: row.firstSentAt === null ? null : new Date(row.firstSentAt),
+          reflection:
+            latest === undefined
+              ? null
+              : {
+                  week: Number(latest.data.week ?? currentWeek),
+                  text: String(latest.data.text ?? ''),
+                  at: latest.occurred_at,
+                },
+        });
+      }
+      return members;
+    },
+
+    async settle(id, workerId, settlement, learners, now) {
+      const base = { claimed_by: null, lease_until: null, learners };
+      const values =
+        settlement.status === 'sent'
+          ? {
+              ...base,
+              status: 'sent' as const,
+              message_id: settlement.messageId,
+              sent_at: now,
+              reason: null,
+            }
+          : settlement.status === 'pending'
+            ? {
+                ...base,
+                status: 'pending' as const,
+                retry_at: settlement.retryAt,
+                reason: settlement.reason,
+              }
+            : { ...base, status: settlement.status, reason: settlement.reason };
+      const result = await db
+        .updateTable('manager_digests')
+        .set(values)
+        .where('id', '=', id)
+        .where('status', '=', 'claimed')
+        .where('claimed_by', '=', workerId)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { DateTime } from 'luxon';
+import { composeMessage } from '../mail/compose.js';
+import { digestMessageIdFor, domainOf } from '../mail/headers.js';
+import type { SendOutcome } from '../mail/transport.js';
+import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
+import { templateContext } from '../render/context.js';
+import {
+  compileLayouts,
+  renderManagerDigest,
+  renderManagerTips,
+  type CompiledLayouts,
+  type DigestFlag,
+  type DigestLearner,
+} from '../render/index.js';
+import type { Sequence } from '../sequence/schema.js';
+import type { DispatchDependencies } from './dispatch.js';
+
+/** A manager with at least one learner on a programme. */
+export interface DigestManager {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string;
+  readonly zone: string;
+  /** The Monday their earliest learner on a programme started: fortnights count from it. */
+  readonly anchor: string;
+}
+
+/** What a digest says about one learner, as stored. */
+export interface TeamMember {
+  readonly learnerId: number;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly email: string;
+  readonly role: string | null;
+  readonly organisation: string | null;
+  readonly shareWithManager: boolean;
+  readonly versionId: number;
+  readonly sequence: Sequence;
+  readonly pausedUntil: Date | null;
+  /** The week of the latest email due by the end of the digest's day; 1 before the first. */
+  readonly currentWeek: number;
+  /** Weeks before the current one whose emails were sent: what could be done by now. */
+  readonly weeksDue: number;
+  readonly weeksDone: number;
+  /** The learner's latest human reply, and the latest "too hard" or "help" not followed by "done". */
+  readonly lastReplyAt: Date | null;
+  readonly stuckSince: Date | null;
+  readonly firstSentAt: Date | null;
+  readonly reflection: { readonly week: number; readonly text: string; readonly at: Date } | null;
+}
+
+export type DigestSettlement =
+  | { readonly status: 'sent'; readonly messageId: string }
+  | { readonly status: 'pending'; readonly retryAt: Date; readonly reason: string }
+  | { readonly status: 'failed' | 'skipped'; readonly reason: string };
+
+/** What the digest sender needs from storage; `src/db/digest-store.ts` implements it. */
+export interface DigestStore {
+  managers(): Promise<DigestManager[]>;
+  /**
+   * Takes the fortnight's digest for this worker: inserts its row, or reclaims one whose lease
+   * ran out or whose retry is due. Undefined when another worker has it or it is settled.
+   */
+  claim(input: {
+    managerId: number;
+    periodStartsOn: string;
+    workerId: string;
+    leaseSeconds: number;
+    now: Date;
+  }): Promise<{ id: number; attempts: number } | undefined>;
+  /** Records a digest that will not be sent (too late), so that no worker tries again. */
+  skip(managerId: number, periodStartsOn: string, reason: string, now: Date): Promise<void>;
+  team(managerId: number, now: Date): Promise<TeamMember[]>;
+  settle(
+    id: number,
+    workerId: string,
+    settlement: DigestSettlement,
+    learners: number,
+    now: Date,
+  ): Promise<boolean>;
+}
+
+export type DigestCounts = Record<DigestSettlement['status'] | 'lost', number>;
+
+/** A digest this late would describe a fortnight that is half over: the next one will do. */
+const digestGraceMs = 2 * 24 * 60 * 60 * 1000;
+const quietDays = 10;
+
+let shippedLayouts: Promise<CompiledLayouts> | undefined;
+
+/**
+ * Sends the fortnightly manager digests that are due: for each manager with learners on a
+ * programme, the fortnight's slot (see `digestSchedule`: a working-day morning in the manager's
+ * zone) once its time has come. One per manager and fortnight whichever worker gets there: the
+ * claim is a row with a unique key. A manager with nobody active gets none.
+ */
+export async function digestTick(
+  deps: DispatchDependencies,
+  store: DigestStore,
+  now: Date,
+): Promise<DigestCounts> {
+  const counts: DigestCounts = { sent: 0, pending: 0, failed: 0, skipped: 0, lost: 0 };
+  for (const manager of await store.managers()) {
+    const slot = currentDigest(digestSchedule({ anchor: manager.anchor, zone: manager.zone }), now);
+    if (slot === undefined) continue;
+    if (now.getTime() - slot.sendAt.getTime() > digestGraceMs) {
+      await store.skip(manager.id, slot.periodStartsOn, 'more than two days late', now);
+      continue;
+    }
+    const claim = await store.claim({
+      managerId: manager.id,
+      periodStartsOn: slot.periodStartsOn,
+      workerId: deps.workerId,
+      leaseSeconds: deps.leaseSeconds ?? 300,
+      now,
+    });
+    if (claim === undefined) continue;
+    const team = (await store.team(manager.id, now)).filter((m) => m.currentWeek >= 1);
+    const settlement =
+      team.length === 0
+        ? ({ status: 'skipped', reason: 'no active learners' } as const)
+        : await sendDigest(deps, manager, slot, team, claim, now);
+    const kept = await store.settle(claim.id, deps.workerId, settlement, team.length, now);
+    counts[kept ? settlement.status : 'lost'] += 1;
+  }
+  return counts;
+}
+
+async function sendDigest(
+  deps: DispatchDependencies,
+  manager: DigestManager,
+  slot: DigestSlot,
+  team: readonly TeamMember[],
+  claim: { id: number; attempts: number },
+  now: Date,
+): Promise<DigestSettlement> {
+  const learners: DigestLearner[] = [];
+  for (const member of team) learners.push(await digestLearner(deps, manager, member, now));
+  const layouts = await (deps.layouts?.() ?? (shippedLayouts ??= compileLayouts()));
+  const email = renderManagerDigest(
+    layouts,
+    {
+      manager: { firstName: manager.name.split(/\s+/)[0] ?? manager.name },
+      period: periodLabel(slot, manager.zone),
+      learners,
+    },
+    { replyAddress: deps.mail.replyAddress },
+  );
+  const messageId = digestMessageIdFor(deps.mail.secret, {
+    digestId: claim.id,
+    domain: domainOf(deps.mail.from),
+  });
+  const raw = await composeMessage({
+    from: deps.mail.from,
+    to: { name: manager.name, email: manager.email },
+    replyTo: deps.mail.replyAddress,
+    subject: email.subject,
+    html: email.html,
+    text: email.text,
+    messageId,
+    date: now,
+  });
+  const outcome: SendOutcome = await deps.transport.send({
+    from: deps.mail.replyAddress,
+    to: manager.email,
+    raw,
+    messageId,
+  });
+  if (outcome.status === 'sent') return { status: 'sent', messageId };
+  if (outcome.status === 'failed' || claim.attempts >= (deps.maxAttempts ?? 8))
+    return { status: 'failed', reason: outcome.reason };
+  return {
+    status: 'pending',
+    retryAt: new Date(now.getTime() + deps.retryDelay(claim.attempts)),
+    reason: outcome.reason,
+  };
+}
+
+/** "4 to 17 January", on the manager's calendar. */
+function periodLabel(slot: DigestSlot, zone: string): string {
+  const from = DateTime.fromISO(slot.periodStartsOn, { zone });
+  const to = DateTime.fromISO(slot.periodEndsOn, { zone });
+  const sameMonth = from.month === to.month;
+  return `${from.toFormat(sameMonth ? 'd' : 'd LLLL', { locale: 'en-GB' })} to ${to.toFormat('d LLLL', { locale: 'en-GB' })}`;
+}
+
+async function digestLearner(
+  deps: DispatchDependencies,
+  manager: DigestManager,
+  member: TeamMember,
+  now: Date,
+): Promise<DigestLearner> {
+  const week = Math.min(member.currentWeek, member.sequence.weeks.length);
+  const compiled = await deps.compiled(member.versionId, member.sequence);
+  const context = templateContext(
+    member.sequence,
+    week,
+    {
+      first_name: member.firstName,
+      last_name: member.lastName,
+      email: member.email,
+      role: member.role,
+      organisation: member.organisation,
+    },
+    { name: manager.name, email: manager.email },
+  );
+  const reflection =
+    member.shareWithManager &&
+    member.reflection !== null &&
+    now.getTime() - member.reflection.at.getTime() <= 14 * 24 * 60 * 60 * 1000
+      ? { week: member.reflection.week, text: member.reflection.text }
+      : undefined;
+  return {
+    firstName: member.firstName,
+    lastName: member.lastName,
+    programmeTitle: member.sequence.title,
+    week,
+    totalWeeks: member.sequence.weeks.length,
+    theme: member.sequence.weeks.find((w) => w.week === week)?.theme ?? '',
+    done: member.weeksDone,
+    due: member.weeksDue,
+    flags: flagsOf(member, now),
+    reflection,
+    tips: renderManagerTips(compiled, context),
+  };
+}
+
+/** What a manager should know about a learner this fortnight, most urgent first. */
+export function flagsOf(member: TeamMember, now: Date): DigestFlag[] {
+  const flags: DigestFlag[] = [];
+  if (member.stuckSince !== null) flags.push({ kind: 'stuck' });
+  if (member.pausedUntil !== null && member.pausedUntil > now) {
+    flags.push({
+      kind: 'paused',
+      detail: `until ${DateTime.fromJSDate(member.pausedUntil).toUTC().toFormat('d LLLL', { locale: 'en-GB' })}`,
+    });
+    return flags;
+  }
+  if (member.weeksDue - member.weeksDone >= 2) flags.push({ kind: 'behind' });
+  const since = member.lastReplyAt ?? member.firstSentAt;
+  if (since !== null) {
+    const days = Math.floor((now.getTime() - since.getTime()) / (24 * 60 * 60 * 1000));
+    if (days >= quietDays) flags.push({ kind: 'quiet', detail: `for ${days} days` });
+  }
+  return flags;
+}

@@ -1,0 +1,168 @@
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import { loadSequenceFiles } from '../../src/sequence/load-files.js';
+import { dayNames } from '../../src/sequence/schema.js';
+import { runGym } from '../helpers/cli.js';
+
+interface SimulatedEvent {
+  week: number;
+  kind: 'email' | 'invite' | 'digest';
+  step?: string;
+  subject?: string;
+  title?: string;
+  sendAt: string;
+  sendAtLocal: string;
+  slot?: string;
+  slotLocal?: string;
+  durationMinutes?: number;
+  condition?: string;
+  weeks?: [number, number];
+}
+
+interface Simulation {
+  learner: { name: string; zone: string };
+  programme: { id: string; chosenBy: string; reason?: string };
+  start: string;
+  events: SimulatedEvent[];
+}
+
+const learner = 'test/fixtures/learners/new-york.yaml';
+const programmeId = 'digital-engagement-for-policy';
+const newYork = 'America/New_York';
+
+async function simulate(args: readonly string[]): Promise<Simulation> {
+  // The machine in Auckland: nothing may depend on the zone the command runs in.
+  const result = await runGym(['simulate', '--learner', learner, '--json', ...args], {
+    TZ: 'Pacific/Auckland',
+  });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as Simulation;
+}
+
+/** The programme as the file says it, to hold the simulation to it step by step. */
+function programmeFile() {
+  const loaded = loadSequenceFiles(['sequences']).find(
+    (r) => r.ok && r.sequence.id === programmeId,
+  );
+  if (!loaded?.ok) throw new Error(`${programmeId} does not load`);
+  return loaded.sequence;
+}
+
+describe('gym simulate', () => {
+  it('lists twelve weeks of emails and invites at the programme’s times on the learner’s clock', async () => {
+    // Jordan starts on Monday 8 March 2027; New York's clocks go forward on Sunday 14 March.
+    const simulation = await simulate(['--sequence', programmeId, '--start', '2027-03-08']);
+    expect(simulation.programme).toMatchObject({ id: programmeId, chosenBy: 'option' });
+    expect(simulation.start).toBe('2027-03-08');
+
+    const sequence = programmeFile();
+    const learnerEvents = simulation.events.filter((e) => e.kind !== 'digest');
+    expect(new Set(learnerEvents.map((e) => e.week))).toEqual(
+      new Set(Array.from({ length: 12 }, (_, i) => i + 1)),
+    );
+    expect(learnerEvents).toHaveLength(sequence.weeks.flatMap((w) => w.steps).length);
+
+    const firstMonday = DateTime.fromISO('2027-03-08', { zone: newYork });
+    for (const week of sequence.weeks) {
+      for (const step of week.steps) {
+        const event = learnerEvents.find((e) => e.week === week.week && e.step === step.id);
+        expect(event, `week ${week.week} ${step.id}`).toBeDefined();
+        const at = step.at ?? sequence.schedule.send_at;
+        const day = firstMonday.plus({ weeks: week.week - 1 });
+        const expected = day
+          .plus({ days: dayNames.indexOf(step.day) })
+          .toFormat(`ccc yyyy-MM-dd '${at}' '${newYork}'`);
+        if (step.invite) {
+          expect(event!.kind).toBe('invite');
+          expect(event!.slotLocal).toBe(expected);
+          expect(event!.durationMinutes).toBe(30);
+          // Sent with the week's Monday email, ahead of the slot it blocks.
+          expect(event!.sendAtLocal).toBe(day.toFormat(`ccc yyyy-MM-dd '09:00' '${newYork}'`));
+          expect(event!.sendAt < event!.slot!).toBe(true);
+        } else {
+          expect(event!.kind).toBe('email');
+          expect(event!.sendAtLocal).toBe(expected);
+          expect(event!.subject).not.toContain('{{');
+        }
+        if (step.when?.not_done)
+          expect(event!.condition).toBe(`only if ${step.when.not_done} is not done`);
+      }
+    }
+
+    // 09:00 in New York is 14:00 UTC under EST (week 1) and 13:00 UTC under EDT (week 2 on).
+    const kickoffs = learnerEvents.filter((e) => e.step === 'kickoff');
+    expect(kickoffs.map((e) => e.sendAtLocal.slice(0, 3))).toEqual(Array(12).fill('Mon'));
+    expect(kickoffs[0]!.sendAt).toBe('2027-03-08T14:00:00.000Z');
+    expect(kickoffs[1]!.sendAt).toBe('2027-03-15T13:00:00.000Z');
+
+    // The manager (in the learner's zone by default) hears every fortnight, then a wrap-up.
+    const digests = simulation.events.filter((e) => e.kind === 'digest');
+    expect(digests.map((e) => e.sendAtLocal)).toEqual(
+      Array.from({ length: 7 }, (_, i) =>
+        firstMonday.plus({ days: 14 * i }).toFormat(`ccc yyyy-MM-dd '08:00' '${newYork}'`),
+      ),
+    );
+    expect(digests.map((e) => e.weeks)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+      [9, 10],
+      [11, 12],
+      [13, 14],
+    ]);
+  });
+
+  it('sends the manager’s digests on the manager’s clock when they are elsewhere', async () => {
+    const simulation = await simulate([
+      '--sequence',
+      programmeId,
+      '--start',
+      '2027-03-08',
+      '--manager-zone',
+      'Europe/London',
+    ]);
+    const digests = simulation.events.filter((e) => e.kind === 'digest');
+    expect(digests.map((e) => e.sendAtLocal.slice(4))).toEqual([
+      '2027-03-08 08:00 Europe/London',
+      '2027-03-22 08:00 Europe/London',
+      '2027-04-05 08:00 Europe/London',
+      '2027-04-19 08:00 Europe/London',
+      '2027-05-03 08:00 Europe/London',
+      '2027-05-17 08:00 Europe/London',
+      '2027-05-31 08:00 Europe/London',
+    ]);
+    // London changes its clocks on 28 March, two weeks after New York.
+    expect(digests.slice(0, 3).map((e) => e.sendAt)).toEqual([
+      '2027-03-08T08:00:00.000Z',
+      '2027-03-22T08:00:00.000Z',
+      '2027-04-05T07:00:00.000Z',
+    ]);
+  });
+
+  it('prints a readable timeline, week by week, with the matcher’s choice and why', async () => {
+    const result = await runGym(['simulate', '--learner', learner, '--start', '2027-03-08']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Programme: ${programmeId}`);
+    expect(result.stdout).toContain('chosen by the matcher: role policy-officer matched');
+    for (let week = 1; week <= 12; week++)
+      expect(result.stdout).toMatch(new RegExp(`^Week ${week}: `, 'm'));
+    expect(result.stdout).toMatch(
+      /^ {2}Mon 2027-03-08 09:00 -05:00 {2}2027-03-08 14:00 UTC {2}email +kickoff +Week 1: /m,
+    );
+    expect(result.stdout).toContain('only if kickoff is not done');
+    expect(result.stdout).toContain('Manager digest: wrap-up after week 12');
+  });
+
+  it('names the programmes there are when asked for one that is not', async () => {
+    const result = await runGym(['simulate', '--learner', learner, '--sequence', 'knitting']);
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'gym: no programme "knitting" in sequences (there are: digital-engagement-for-policy, digital-foundations, social-media-for-comms)\n',
+    });
+  });
+});

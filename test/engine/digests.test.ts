@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestStore } from '../../src/db/digest-store.js';
+import { dispatchStore } from '../../src/db/dispatch-store.js';
+import { enrolmentStore } from '../../src/db/enrolment-store.js';
+import { replyStore } from '../../src/db/reply-store.js';
+import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
+import { digestTick } from '../../src/engine/digests.js';
+import type { DispatchDependencies } from '../../src/engine/dispatch.js';
+import { drainDue } from '../../src/engine/dispatcher-loop.js';
+import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
+import { handleInbound } from '../../src/engine/replies.js';
+import { readMessage } from '../../src/inbound/read.js';
+import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
+import { programmeCache } from '../../src/render/index.js';
+import { loadSequenceFiles } from '../../src/sequence/load-files.js';
+import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
+import { answered, type Answered } from '../inbound/reply-builder.js';
+import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const programmes: ProgrammeVersion[] = loadSequenceFiles(['sequences'], root).flatMap((r) =>
+  r.ok ? [{ sequence: r.sequence, hash: r.hash }] : [],
+);
+const cohortFile = 'test/fixtures/cohorts/example.csv';
+const cohort = readCohortCsv(readFileSync(`${root}/${cohortFile}`, 'utf8'), cohortFile, {
+  now: new Date('2026-12-01T12:00:00Z'),
+});
+const mail = {
+  secret: 'a-test-secret-of-at-least-32-characters!',
+  from: 'Digital Gym <gym@gym.example.gov.uk>',
+  replyAddress: 'progress@gym.example.gov.uk',
+  publicUrl: undefined,
+};
+const managers = [
+  'helen.walsh@fcdo.gov.uk',
+  'rachel.green@businessandtrade.gov.uk',
+  'mark.davies@cardiff.gov.uk',
+];
+const hour = 60 * 60 * 1000;
+
+describe.each(testBackends())('manager digests on $name', (backend) => {
+  let database: TestDatabase;
+  let smtp: TestSmtpServer;
+  const workers: DispatchDependencies[] = [];
+
+  const digestsTo = async (email: string): Promise<Answered[]> => {
+    const out: Answered[] = [];
+    for (const message of smtp.received) {
+      const sent = await answered(message.data);
+      if (sent.to === email) out.push(sent);
+    }
+    return out;
+  };
+  // Every hour of the clock: learners' emails, then both workers race for the digests.
+  const runUntil = async (from: Date, to: Date) => {
+    for (let t = from.getTime(); t <= to.getTime(); t += hour) {
+      const now = new Date(t);
+      await drainDue(workers[0]!, () => now);
+      await Promise.all(workers.map((w) => digestTick(w, w.digests!, now)));
+    }
+  };
+
+  beforeAll(async () => {
+    database = await openMigrated(backend);
+    smtp = await startSmtpServer();
+    await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
+      dryRun: false,
+      holidays: new Set(),
+    });
+    const other = await database.connectAgain();
+    for (const [name, db] of [
+      ['worker-a', database.db],
+      ['worker-b', other.db],
+    ] as const) {
+      workers.push({
+        store: dispatchStore(db),
+        transport: createSmtpTransport({ url: smtp.url }),
+        mail,
+        workerId: name,
+        retryDelay: () => 60_000,
+        compiled: programmeCache({ validation: 'soft' }),
+        digests: digestStore(db),
+      });
+    }
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.transport.close();
+    await smtp?.close();
+    await database?.close();
+  });
+
+  it('sends each manager one digest a fortnight, on a working-day morning in their zone', async () => {
+    await runUntil(new Date('2027-01-03T00:00:00Z'), new Date('2027-01-19T23:00:00Z'));
+    for (const manager of managers) {
+      const digests = (await digestsTo(manager)).filter((m) => /team/i.test(m.subject));
+      // Week 1 and week 3, whichever of the two workers got there first.
+      expect(
+        digests.map((d) => d.subject),
+        manager,
+      ).toHaveLength(2);
+    }
+    const rows = await database.db
+      .selectFrom('manager_digests')
+      .select(['status', 'period_starts_on', 'learners'])
+      .orderBy('manager_id')
+      .orderBy('period_starts_on')
+      .execute();
+    expect(rows.map((r) => [r.status, r.period_starts_on])).toEqual([
+      ['sent', '2027-01-04'],
+      ['sent', '2027-01-18'],
+      ['sent', '2027-01-04'],
+      ['sent', '2027-01-18'],
+      ['sent', '2027-01-04'],
+      ['sent', '2027-01-18'],
+    ]);
+    // Rachel manages Aisha, Daniel and James (who starts a week later, but is enrolled).
+    expect(rows[2]!.learners).toBe(3);
+  });
+
+  it('names each learner, their week and a tip, with a one-tap "I\'ve talked to" reply', async () => {
+    const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
+      /team/i.test(m.subject),
+    );
+    expect(second!.text).toContain('AISHA KHAN');
+    expect(second!.text).toMatch(/Week 3 of 12/);
+    expect(second!.text).toContain('For the next fortnight:');
+    expect(second!.text).toContain('Reply "Talked to Aisha Khan"');
+  });
+
+  it('logs a manager’s "Talked to Aisha" as engagement about Aisha', async () => {
+    const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
+      /team/i.test(m.subject),
+    );
+    const reply = await new MailComposer({
+      newline: 'windows',
+      from: 'Rachel Green <rachel.green@businessandtrade.gov.uk>',
+      to: mail.replyAddress,
+      subject: `Re: ${second!.subject}`,
+      inReplyTo: second!.messageId,
+      messageId: '<rachel-talked@businessandtrade.gov.uk>',
+      text: 'Talked to Aisha Khan\n\nOn Mon, 18 Jan 2027, Digital Gym wrote:\n> Your team',
+    })
+      .compile()
+      .build();
+    const verdict = await handleInbound(
+      {
+        store: replyStore(database.db),
+        read: readMessage,
+        secret: mail.secret,
+        replyAddress: mail.replyAddress,
+        now: () => new Date('2027-01-18T12:00:00Z'),
+      },
+      { raw: reply, mailbox: 'INBOX', uid: undefined },
+    );
+    expect(verdict).toBe('processed');
+    const engagement = await database.db
+      .selectFrom('manager_replies')
+      .innerJoin('learners', 'learners.id', 'manager_replies.learner_id')
+      .select(['manager_replies.action', 'learners.first_name', 'manager_replies.digest_id'])
+      .executeTakeFirstOrThrow();
+    expect(engagement.action).toBe('talked');
+    expect(engagement.first_name).toBe('Aisha');
+    expect(engagement.digest_id).not.toBeNull();
+  });
+
+  it('sends no digest to a manager whose people have all stopped', async () => {
+    await database.db
+      .updateTable('enrolments')
+      .set({ status: 'stopped', ended_at: new Date('2027-01-20T00:00:00Z') })
+      .where(
+        'learner_id',
+        'in',
+        database.db
+          .selectFrom('learners')
+          .innerJoin('managers', 'managers.id', 'learners.manager_id')
+          .select('learners.id')
+          .where('managers.email', '=', 'mark.davies@cardiff.gov.uk'),
+      )
+      .execute();
+    await runUntil(new Date('2027-01-20T00:00:00Z'), new Date('2027-02-02T12:00:00Z'));
+    const digests = (await digestsTo('mark.davies@cardiff.gov.uk')).filter((m) =>
+      /team/i.test(m.subject),
+    );
+    expect(digests).toHaveLength(2);
+    expect(
+      (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) => /team/i.test(m.subject)),
+    ).toHaveLength(3);
+  });
+});
