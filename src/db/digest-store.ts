@@ -193,7 +193,6 @@ export function digestStore(db: Kysely<Database>): DigestStore {
         const latest = reflections.find((r) => r.enrolment_id === row.enrolmentId);
         const lastStuckAt = row.lastStuckAt === null ? null : new Date(row.lastStuckAt);
         const lastDoneAt = row.lastDoneAt === null ? null : new Date(row.lastDoneAt);
-        const profile = row.profile as Record<string, unknown>;
         members.push({
           learnerId: row.learnerId,
           firstName: row.firstName,
@@ -201,7 +200,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           email: row.email,
           role: row.role,
           organisation: row.organisation,
-          shareWithManager: profile.share_with_manager === true,
+          shareWithManager: row.profile.share_with_manager === true,
           versionId: row.versionId,
           sequence: await programme(row.versionId),
           pausedUntil: row.pausedUntil,
@@ -222,7 +221,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               ? null
               : {
                   week: Number(latest.data.week ?? currentWeek),
-                  text: String(latest.data.text ?? ''),
+                  text: typeof latest.data.text === 'string' ? latest.data.text : '',
                   at: latest.occurred_at,
                 },
         });

@@ -290,7 +290,7 @@ export function imapSource(options: ImapSourceOptions): MailSource {
     );
     if (moved !== false && moved !== undefined) {
       refusals.delete(key);
-      return 'moved';
+      return;
     }
     // ImapFlow resolves a MOVE that did not happen instead of rejecting: `false` for a NO or a
     // lost connection, `undefined` when no mailbox is selected, which is also what it looks like
@@ -313,7 +313,6 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       { ...where, uid, folder, refused },
       `the server keeps refusing to move the message to ${folder}; it stays in ${mailbox}`,
     );
-    return 'left';
   }
 
   /** Reads every message above the cursor; resolves with how many were handled. */
