@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { demoCommand } from './commands/demo.js';
 import { enrolCommand } from './commands/enrol.js';
 import { inboxCommand } from './commands/inbox.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .exitOverride();
 
+  program.addCommand(demoCommand());
   program.addCommand(validateCommand());
   program.addCommand(previewCommand(() => loadConfig()));
   program.addCommand(renderCommand(() => loadConfig()));

@@ -34,11 +34,22 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           'managers.name',
           'managers.email',
           'managers.time_zone as zone',
+          // Fortnights count from the first start of anyone the manager has had on a programme,
+          // stopped ones too: a learner leaving must not move every later digest's date.
           sql<string>`min(enrolments.starts_on)`.as('firstStart'),
         ])
         .where('managers.status', '=', 'active')
-        .where('learners.status', '=', 'active')
-        .where('enrolments.status', 'in', ['active', 'paused'])
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('learners as active_learner')
+              .innerJoin('enrolments as open', 'open.learner_id', 'active_learner.id')
+              .select('open.id')
+              .whereRef('active_learner.manager_id', '=', 'managers.id')
+              .where('active_learner.status', '=', 'active')
+              .where('open.status', 'in', ['active', 'paused']),
+          ),
+        )
         .groupBy(['managers.id', 'managers.name', 'managers.email', 'managers.time_zone'])
         .orderBy('managers.id')
         .execute();

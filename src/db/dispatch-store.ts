@@ -130,7 +130,35 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
         .where('status', '=', 'claimed')
         .where('claimed_by', '=', workerId)
         .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+      const kept = result.numUpdatedRows === 1n;
+      if (kept && settlement.status !== 'pending') await completeIfFinished(db, id, now);
+      return kept;
     },
   };
+}
+
+/**
+ * An enrolment whose plan has nothing left to send (every row sent, skipped, missed, failed or
+ * cancelled) has completed the programme. A paused one still has rows waiting, so it stays.
+ */
+async function completeIfFinished(db: Kysely<Database>, deliveryId: number, now: Date) {
+  const enrolment = db.selectFrom('deliveries').select('enrolment_id').where('id', '=', deliveryId);
+  await db
+    .updateTable('enrolments')
+    .set({ status: 'completed', ended_at: now, updated_at: now })
+    .where('id', '=', enrolment)
+    .where('status', '=', 'active')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('deliveries')
+            .select('id')
+            .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+            .where('deliveries.status', 'in', ['pending', 'claimed'])
+            .where('deliveries.kind', '!=', 'acknowledgement'),
+        ),
+      ),
+    )
+    .execute();
 }

@@ -105,9 +105,9 @@ export interface LearnerFlags {
   readonly stuck: boolean;
   /** Active, has had an email, and no reply for 10 days or more (since the first email if never). */
   readonly quiet: boolean;
-  /** On a pause (see `pausedUntil`). */
+  /** On a pause (see `pausedUntil`); a paused learner is neither quiet nor behind. */
   readonly paused: boolean;
-  /** Two or more sent assignments not done (done < due - 1). */
+  /** Active, with two or more sent assignments not done (done < due - 1). */
   readonly behind: boolean;
 }
 
@@ -238,17 +238,19 @@ export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? sorted[middle]
-    : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const rate = (part: number, whole: number): number | undefined =>
   whole === 0 ? undefined : part / whole;
 
-function statusOf(learner: LearnerData): LearnerStatus {
+function statusOf(learner: LearnerData, now: Date): LearnerStatus {
   // A bounced or unsubscribed address says more than the enrolment it ended.
   if (learner.learnerStatus !== 'active') return learner.learnerStatus;
+  // The engine pauses by moving the plan and setting `paused_until`; the enrolment itself stays
+  // active (see shift-store.ts), so a pause still to run out is what "paused" means here.
+  if (learner.enrolmentStatus === 'active' && learner.pausedUntil && learner.pausedUntil > now)
+    return 'paused';
   return learner.enrolmentStatus;
 }
 
@@ -306,7 +308,7 @@ function learnerFacts(
     if (sentAt) daysToDone.push(Math.max(0, (done.getTime() - sentAt.getTime()) / day));
   }
 
-  const status = statusOf(learner);
+  const status = statusOf(learner, now);
   const open = status === 'active' || status === 'paused';
   const done = doneAt.size;
   const due = assignmentSentAt.size;
@@ -338,7 +340,13 @@ function learnerFacts(
       lastReplyAt,
       status,
       pausedUntil: status === 'paused' ? (learner.pausedUntil ?? undefined) : undefined,
-      flags: { stuck, quiet, paused: status === 'paused', behind: open && done < due - 1 },
+      // As in the manager's digest: a pause explains the missing work, so it is not "behind".
+      flags: {
+        stuck,
+        quiet,
+        paused: status === 'paused',
+        behind: status === 'active' && done < due - 1,
+      },
     },
     doneWeeks: new Set(doneAt.keys()),
     daysToDone,

@@ -56,7 +56,9 @@ const styles = `
   caption { text-align: left; font-weight: 600; padding: 4px 0; }
   th, td { border-bottom: 1px solid var(--line); padding: 4px 10px 4px 0; text-align: left;
     vertical-align: top; }
-  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  td.day { white-space: nowrap; }
+  table.funnel { min-width: 340px; }
   .flag { display: inline-block; border: 1px solid var(--warn); color: var(--warn);
     border-radius: 3px; padding: 0 5px; margin: 0 4px 2px 0; font-size: .85rem; }
   @media print { h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
@@ -69,7 +71,8 @@ function funnelChart(programme: ProgrammeReport, id: string): string {
   const left = 36;
   const top = 24;
   const plot = 150;
-  const width = left + programme.weeks * (barWidth + gap) + gap;
+  // Wide enough for the axis label even when a programme has only a few weeks.
+  const width = Math.max(260, left + programme.weeks * (barWidth + gap) + gap);
   const height = top + plot + 40;
   const scale = Math.max(1, programme.learners);
   const baseline = top + plot;
@@ -104,7 +107,7 @@ function funnelTable(programme: ProgrammeReport): string {
   const weeks = programme.funnel.map((_, i) => `<th scope="col" class="num">W${i + 1}</th>`);
   const counts = programme.funnel.map((c) => `<td class="num">${c}</td>`);
   return (
-    `<div class="scroll"><table><caption>Learners who have done each week (of ${programme.learners})</caption>` +
+    `<div class="scroll"><table class="funnel"><caption>Learners who have done each week (of ${programme.learners})</caption>` +
     `<thead><tr><th scope="col">Week</th>${weeks.join('')}</tr></thead>` +
     `<tbody><tr><th scope="row">Done</th>${counts.join('')}</tr></tbody></table></div>`
   );
@@ -143,8 +146,8 @@ function managerChart(managers: readonly ManagerReport[], id: string): string {
   );
 }
 
-const cell = (value: string, numeric = false) =>
-  `<td${numeric ? ' class="num"' : ''}>${e(value)}</td>`;
+const cell = (value: string, kind: 'text' | 'num' | 'day' = 'text') =>
+  `<td${kind === 'text' ? '' : ` class="${kind}"`}>${e(value)}</td>`;
 
 function table(caption: string, headers: readonly [string, boolean][], rows: string[]): string {
   const head = headers
@@ -204,10 +207,10 @@ export function renderHtml(report: Report): string {
           ],
           report.managers.map(
             (m) =>
-              `<tr><th scope="row">${e(m.name)}</th>${cell(String(m.learners), true)}` +
-              `${cell(`${m.done} / ${m.due}`, true)}${cell(formatPercent(m.replyRate), true)}` +
-              `${cell(String(m.digestsSent), true)}${cell(String(m.replies), true)}` +
-              `${cell(formatDay(m.lastEngagementAt))}</tr>`,
+              `<tr><th scope="row">${e(m.name)}</th>${cell(String(m.learners), 'num')}` +
+              `${cell(`${m.done} / ${m.due}`, 'num')}${cell(formatPercent(m.replyRate), 'num')}` +
+              `${cell(String(m.digestsSent), 'num')}${cell(String(m.replies), 'num')}` +
+              `${cell(formatDay(m.lastEngagementAt), 'day')}</tr>`,
           ),
         );
 
@@ -231,8 +234,8 @@ export function renderHtml(report: Report): string {
         .join('');
       return (
         `<tr><th scope="row">${e(l.name)}</th>${cell(l.email)}${cell(l.programme)}` +
-        `${cell(String(l.currentWeek), true)}${cell(`${l.done} / ${l.due}`, true)}` +
-        `${cell(formatDay(l.lastReplyAt))}${cell(l.status)}<td>${flags}</td></tr>`
+        `${cell(String(l.currentWeek), 'num')}${cell(`${l.done} / ${l.due}`, 'num')}` +
+        `${cell(formatDay(l.lastReplyAt), 'day')}${cell(l.status)}<td>${flags}</td></tr>`
       );
     }),
   );

@@ -110,8 +110,7 @@ export function renderTable(report: Report): string {
         { header: 'Programme', value: (p) => p.title, max: 36 },
         ...Array.from({ length: weeks }, (_, i) => ({
           header: `W${i + 1}`,
-          value: (p: Report['programmes'][number]) =>
-            i < p.weeks ? String(p.funnel[i] ?? 0) : '',
+          value: (p: Report['programmes'][number]) => (i < p.weeks ? String(p.funnel[i] ?? 0) : ''),
           align: 'right' as const,
         })),
       ],

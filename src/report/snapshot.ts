@@ -36,10 +36,11 @@ function reportedEnrolments(
   db: Kysely<Database>,
   cohort: string | undefined,
 ): SelectQueryBuilder<Database, 'enrolments', object> {
-  let query = db.selectFrom('enrolments').where(({ not, exists, selectFrom }) =>
-    not(
-      exists(
-        selectFrom('enrolments as later')
+  let query = db.selectFrom('enrolments').where((eb) =>
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom('enrolments as later')
           .select(sql<number>`1`.as('one'))
           .whereRef('later.learner_id', '=', 'enrolments.learner_id')
           .whereRef('later.id', '>', 'enrolments.id')

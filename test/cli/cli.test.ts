@@ -73,14 +73,16 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\n1 migration applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\n2 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
       `database: ${env.GYM_DATA_DIR}/db\nup to date: no migration to apply\n`,
     );
     const status = await runGym(['migrate', '--status', '--json'], env);
-    expect(JSON.parse(status.stdout)).toMatchObject({ migrations: [{ name: '0001-initial' }] });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      migrations: [{ name: '0001-initial' }, { name: '0002-replies' }],
+    });
   });
 
   it('survives two processes migrating the embedded database at once', async () => {
@@ -91,7 +93,7 @@ describe('the gym command line', () => {
     ]);
     expect(results.map((r) => r.code)).toEqual([0, 0]);
     const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
-    expect(applied.flat()).toEqual(['0001-initial']);
+    expect(applied.flat().sort()).toEqual(['0001-initial', '0002-replies']);
   });
 });
 
@@ -112,8 +114,11 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           [0, ''],
         ]);
         const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
-        expect(applied.flat()).toEqual(['0001-initial']);
-        expect(await migrationStatus(database.db)).toMatchObject([{ name: '0001-initial' }]);
+        expect(applied.flat().sort()).toEqual(['0001-initial', '0002-replies']);
+        expect(await migrationStatus(database.db)).toMatchObject([
+          { name: '0001-initial' },
+          { name: '0002-replies' },
+        ]);
       } finally {
         await database.close();
       }

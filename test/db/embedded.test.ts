@@ -12,7 +12,7 @@ describe('the embedded PGlite database', () => {
   it('keeps its data in the folder between runs', async () => {
     const dataDir = freshDir();
     const first = await createDatabase({ kind: 'pglite', dataDir });
-    expect(await migrateToLatest(first.db)).toEqual(['0001-initial']);
+    expect(await migrateToLatest(first.db)).toEqual(['0001-initial', '0002-replies']);
     await first.db
       .insertInto('sequences')
       .values({ id: 'kept', title: 'Kept between runs' })

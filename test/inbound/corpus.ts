@@ -92,4 +92,3 @@ export function scoredCases(): { scored: Scored[]; notScored: string[] } {
   }
   return { scored, notScored };
 }
-

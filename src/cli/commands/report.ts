@@ -28,9 +28,9 @@ function render(report: Report, format: Format, json: boolean): string {
 export function reportCommand(getConfig: () => Config): Command {
   return new Command('report')
     .description(
-      'where every learner is: week, assignments done of those sent, last reply, status and\n' +
-        'flags (stuck, quiet, paused, behind); per programme the completion funnel and reply\n' +
-        'rate; per manager their people and their engagement',
+      'where every learner is: week, assignments done of those sent, last reply,\n' +
+        'status and flags (stuck, quiet, paused, behind); per programme the completion\n' +
+        'funnel and reply rate; per manager their people and their engagement',
     )
     .option('--cohort <name>', 'only this cohort')
     .addOption(
