@@ -18,6 +18,8 @@ export async function endEnrolments(
     .where('enrolment_id', 'in', open)
     .where('status', '=', 'pending')
     .where('kind', '!=', 'acknowledgement')
+    // A withdrawal already queued (by a skip) must still go out.
+    .where('method', '!=', 'CANCEL')
     .executeTakeFirst();
   await withdrawInvites(trx, open, { after: now, now });
   await trx
@@ -29,8 +31,9 @@ export async function endEnrolments(
 }
 
 /**
- * A CANCEL for each invite already sent whose slot is after `after` (optionally only in `week`).
- * `on conflict do nothing`: an invite is withdrawn once, whoever asks twice.
+ * A CANCEL for each invite already in the learner's calendar whose slot (as last sent: an update
+ * may have moved it) is after `after`, optionally only in `week`. Its SEQUENCE follows the last
+ * one sent for that UID. `on conflict do nothing`: an invite is withdrawn once, whoever asks twice.
  */
 export async function withdrawInvites(
   trx: Kysely<Database> | Transaction<Database>,
@@ -40,11 +43,20 @@ export async function withdrawInvites(
   await sql`
     insert into deliveries
       (enrolment_id, step_key, week, kind, due_at, starts_at, planned_local, method, invite_sequence)
-    select enrolment_id, step_key || '.cancel', week, 'invite', ${now}, starts_at, planned_local,
-      'CANCEL', invite_sequence + 1
-    from deliveries
-    where enrolment_id in (${enrolments}) and kind = 'invite' and method = 'REQUEST'
-      and status = 'sent' and starts_at > ${after}
-      ${week === undefined ? sql`` : sql`and week = ${week}`}
+    select d.enrolment_id, d.step_key || '.cancel', d.week, 'invite', ${now},
+      coalesce(u.starts_at, d.starts_at), d.planned_local, 'CANCEL',
+      greatest(d.invite_sequence, coalesce(u.invite_sequence, 0)) + 1
+    from deliveries d
+    left join lateral (
+      select starts_at, invite_sequence from deliveries u
+      where u.enrolment_id = d.enrolment_id and u.step_key like d.step_key || '.r%'
+        and u.status = 'sent'
+      order by u.invite_sequence desc
+      limit 1
+    ) u on true
+    where d.enrolment_id in (${enrolments}) and d.kind = 'invite' and d.method = 'REQUEST'
+      and d.status = 'sent' and d.step_key not like '%.%'
+      and coalesce(u.starts_at, d.starts_at) > ${after}
+      ${week === undefined ? sql`` : sql`and d.week = ${week}`}
     on conflict (enrolment_id, step_key) do nothing`.execute(trx);
 }

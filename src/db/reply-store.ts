@@ -167,6 +167,8 @@ export function replyStore(db: Db): ReplyStore {
         .where('week', '=', week)
         .where('status', '=', 'pending')
         .where('kind', '!=', 'acknowledgement')
+        // A withdrawal already queued (a second "skip") must still go out.
+        .where('method', '!=', 'CANCEL')
         .executeTakeFirst();
       const enrolment = db.selectFrom('enrolments').select('id').where('id', '=', enrolmentId);
       await withdrawInvites(db, enrolment, { after: now, now, week });
