@@ -11,7 +11,7 @@ export interface MigrationStatus {
  * Kysely's Migrator, with its bookkeeping tables in the schema we are connected to (so that
  * several schemas of one database, as in the tests, never see each other's history).
  */
-async function migratorFor<DB>(db: Kysely<DB>): Promise<Migrator> {
+export async function migratorFor<DB>(db: Kysely<DB>): Promise<Migrator> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]?.schema;
   return new Migrator({

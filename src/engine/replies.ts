@@ -395,16 +395,25 @@ async function applyIntent(
       };
     }
     case 'too_hard':
-    case 'help':
-      await event(intent.type, { flagged: true });
+      await event('too_hard', { flagged: true });
       return {
-        log: `${intent.type === 'help' ? 'asked for help' : 'too hard'} in week ${week}: flagged for the trainer`,
+        log: `too hard in week ${week}: flagged for the trainer`,
+        ack: {
+          message: `Logged: week ${week} feels too hard. Your trainer will get in touch to help.`,
+          detail: 'Try the smallest part of the assignment in the meantime: ten minutes is plenty.',
+        },
+      };
+    case 'help':
+      // The footer of every email promises that "help" lists what one can reply.
+      await event('help', { flagged: true });
+      return {
+        log: `asked for help in week ${week}: flagged for the trainer`,
         ack: {
           message:
-            intent.type === 'help'
-              ? 'Logged: you asked for help. Your trainer will get in touch.'
-              : `Logged: week ${week} feels too hard. Your trainer will get in touch to help.`,
-          detail: 'Try the smallest part of the assignment in the meantime: ten minutes is plenty.',
+            'You can reply: done, too hard, pause for 2 weeks, pause until 3 January, resume, ' +
+            'skip (the rest of this week), stop, or a rating such as 4/5. Anything else is kept ' +
+            'as a reflection.',
+          detail: 'Your trainer has been told you asked for help, and will get in touch.',
         },
       };
     case 'rating':

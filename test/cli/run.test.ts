@@ -15,10 +15,12 @@ describe('gym run on the embedded defaults', () => {
   it('--once sends what is due into the Maildir outbox, and nothing twice', async () => {
     const first = await runGym(['run', '--once', '--clock', '2027-01-04T12:00:00Z'], env);
     expect(first.code).toBe(0);
-    // Five learners' Monday emails, each with the invite for their Wednesday practice slot.
+    // Five learners' Monday emails, each with the invite for their Wednesday practice slot, and
+    // each of the three managers' first fortnightly digest (due at 08:00 on their clock).
     expect(first.stderr).toContain('"sent":10');
+    expect(first.stderr).toMatch(/"digests":\{"sent":3,/);
     const files = outbox();
-    expect(files).toHaveLength(10);
+    expect(files).toHaveLength(13);
     const subjects = files.map(
       (f) =>
         /^Subject: (.*)$/m.exec(
@@ -27,10 +29,11 @@ describe('gym run on the embedded defaults', () => {
     );
     expect(subjects.filter((s) => s!.startsWith('Week 1: '))).toHaveLength(5);
     expect(subjects.filter((s) => s!.startsWith('Invitation: '))).toHaveLength(5);
+    expect(subjects.filter((s) => s!.startsWith('Your team this fortnight'))).toHaveLength(3);
 
     const again = await runGym(['run', '--once', '--clock', '2027-01-04T12:00:30Z'], env);
     expect(again.stderr).toContain('"sent":0');
-    expect(outbox()).toHaveLength(10);
+    expect(outbox()).toHaveLength(13);
   });
 
   it('keeps sending as time passes, and stops cleanly on SIGTERM', async () => {
@@ -39,6 +42,6 @@ describe('gym run on the embedded defaults', () => {
     const result = await worker.stop('SIGTERM');
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('"msg":"stopped"');
-    expect(outbox().length).toBeGreaterThan(10);
+    expect(outbox().length).toBeGreaterThan(13);
   });
 });

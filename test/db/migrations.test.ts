@@ -1,7 +1,6 @@
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest, migrationStatus } from '../../src/db/migrate.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
+import { migrateToLatest, migrationStatus, migratorFor } from '../../src/db/migrate.js';
 import { testBackends, type TestDatabase } from '../helpers/backends.js';
 import { enrolledLearner, pendingDeliveries } from '../helpers/fixtures.js';
 
@@ -20,7 +19,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
   it('applies 0002 over a 0001 database that holds data, and undoes it', async () => {
     const database = await backend.open();
     try {
-      const migrator = new Migrator({ db: database.db, provider: migrationProvider });
+      const migrator = await migratorFor(database.db);
       expect((await migrator.migrateTo('0001-initial')).error).toBeUndefined();
       const { enrolmentId } = await enrolledLearner(database.db);
       await pendingDeliveries(database.db, enrolmentId, 3, new Date('2027-01-04T09:00:00Z'));

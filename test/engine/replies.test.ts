@@ -322,6 +322,27 @@ describe.each(testBackends())('replies become progress on $name', (backend) => {
     expect((await events(target.to)).filter((e) => e.kind === 'reflection')).toHaveLength(6);
   });
 
+  it('keeps the withdrawal a skip queued when a stop follows', async () => {
+    const kickoff = await kickoffOf('priya.sharma@fcdo.gov.uk');
+    clock = new Date('2027-01-05T06:00:00Z');
+    for (const [body, id] of [
+      ['skip', '<priya-skip@mail.example.test>'],
+      ['stop', '<priya-stop@mail.example.test>'],
+    ] as const)
+      await handle(await replyTo(kickoff, body, { messageId: id, date: clock }));
+    const priya = await learner('priya.sharma@fcdo.gov.uk');
+    expect(priya.enrolmentStatus).toBe('stopped');
+    const cancels = await database.db
+      .selectFrom('deliveries')
+      .select(['step_key', 'status', 'invite_sequence'])
+      .where('enrolment_id', '=', priya.enrolmentId)
+      .where('method', '=', 'CANCEL')
+      .execute();
+    expect(cancels).toEqual([
+      { step_key: 'w01-practice.cancel', status: 'pending', invite_sequence: 1 },
+    ]);
+  });
+
   it('parks unreadable bytes and says "failed", so the mailbox files them aside', async () => {
     const verdict = await handle(Buffer.from('\u0000\u0001 not an email at all', 'latin1'));
     expect(['failed', 'processed']).toContain(verdict);
