@@ -7,6 +7,13 @@ import { shiftStore } from './shift-store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+// PostgreSQL refuses U+0000 in text and jsonb, and decoding puts it in mail easily (`=00`,
+// base64 of a NUL): it is dropped from everything stored, so such a message is still recorded.
+const withoutNul = (text: string) => text.replaceAll('\u0000', '');
+const optionalText = (text: string | undefined) => (text === undefined ? null : withoutNul(text));
+const json = (value: unknown) =>
+  JSON.stringify(value, (_, v: unknown) => (typeof v === 'string' ? withoutNul(v) : v));
+
 /** The reply handler's storage, over Kysely (PostgreSQL or PGlite). */
 export function replyStore(db: Db): ReplyStore {
   const sentContext = () =>
@@ -38,14 +45,14 @@ export function replyStore(db: Db): ReplyStore {
       const inserted = await db
         .insertInto('inbound_messages')
         .values({
-          message_id: record.messageId,
+          message_id: withoutNul(record.messageId),
           mailbox: record.mailbox,
           uid: record.uid ?? null,
           received_at: record.receivedAt,
-          from_address: record.from ?? null,
-          subject: record.subject ?? null,
+          from_address: optionalText(record.from),
+          subject: optionalText(record.subject),
           classification: record.classification,
-          summary: JSON.stringify(record.summary),
+          summary: json(record.summary),
         })
         // The same message read twice (a restart, a rescan after UIDVALIDITY changed) is one row.
         .onConflict((oc) => oc.column('message_id').doNothing())
@@ -55,7 +62,7 @@ export function replyStore(db: Db): ReplyStore {
       const existing = await db
         .selectFrom('inbound_messages')
         .select('status')
-        .where('message_id', '=', record.messageId)
+        .where('message_id', '=', withoutNul(record.messageId))
         .executeTakeFirstOrThrow();
       return { duplicateOf: existing.status };
     },
@@ -65,7 +72,7 @@ export function replyStore(db: Db): ReplyStore {
         .updateTable('inbound_messages')
         .set({
           status: outcome.status,
-          reason: outcome.reason ?? null,
+          reason: optionalText(outcome.reason),
           learner_id: outcome.learnerId ?? null,
           delivery_id: outcome.deliveryId ?? null,
           ...('raw' in outcome ? { raw: outcome.raw } : {}),
@@ -142,7 +149,7 @@ export function replyStore(db: Db): ReplyStore {
           delivery_id: event.deliveryId ?? null,
           inbound_message_id: event.inboundId,
           kind: event.kind,
-          data: JSON.stringify(event.data),
+          data: json(event.data),
           occurred_at: event.occurredAt,
         })
         .onConflict((oc) => oc.columns(['inbound_message_id', 'kind']).doNothing())
@@ -230,7 +237,7 @@ export function replyStore(db: Db): ReplyStore {
           kind: 'acknowledgement',
           due_at: now,
           planned_local: '',
-          payload: JSON.stringify(ack.payload),
+          payload: json(ack.payload),
         })
         .onConflict((oc) => oc.columns(['enrolment_id', 'step_key']).doNothing())
         .execute();
@@ -263,7 +270,7 @@ export function replyStore(db: Db): ReplyStore {
           digest_id: reply.digestId ?? null,
           learner_id: reply.learnerId ?? null,
           action: reply.action,
-          text: reply.text,
+          text: withoutNul(reply.text),
           occurred_at: reply.occurredAt,
         })
         .onConflict((oc) => oc.column('inbound_message_id').doNothing())

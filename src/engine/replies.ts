@@ -185,7 +185,7 @@ async function parkUnreadable(
 ): Promise<InboundVerdict> {
   const head = item.raw.subarray(0, 64 * 1024).toString('latin1');
   const messageId =
-    /^message-id:\s*(<[^>\r\n]{1,250}>)/im.exec(head)?.[1] ?? syntheticMessageId(item.raw);
+    /^message-id:\s*(<[^>\r\n\0]{1,250}>)/im.exec(head)?.[1] ?? syntheticMessageId(item.raw);
   return deps.store.transaction(async (store): Promise<InboundVerdict> => {
     const inbound = await store.recordInbound({
       messageId,
@@ -316,12 +316,13 @@ async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<M
     if (!verified.ok) continue; // a forged or mangled token proves nothing; try the thread
     const sent = await store.sentDelivery(verified.deliveryId);
     if (sent === undefined) continue;
-    if (read.from !== undefined && read.from !== sent.learnerEmail) {
+    // No sender at all is no proof either: anyone who saw the Reply-To could leave From out.
+    if (read.from !== sent.learnerEmail) {
       return {
         by: 'mismatch',
         sent,
         why:
-          `the reply address belongs to ${sent.learnerEmail} but the mail came from ${read.from}; ` +
+          `the reply address belongs to ${sent.learnerEmail} but the mail came from ${read.from ?? 'no sender address'}; ` +
           `held so that nobody changes another learner's programme. If it is theirs, run ` +
           `gym inbox assign <id> ${sent.learnerEmail}`,
       };
@@ -332,8 +333,7 @@ async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<M
     const ref = deliveryFromMessageId(deps.secret, id);
     if (ref === undefined) continue;
     const sent = await store.sentDelivery(ref.deliveryId);
-    if (sent !== undefined && (read.from === undefined || read.from === sent.learnerEmail))
-      return { by: 'thread', sent };
+    if (sent !== undefined && read.from === sent.learnerEmail) return { by: 'thread', sent };
   }
   // A manager answering their digest ("Talked to Sam"): by the digest's thread or their address.
   const managerId = read.from === undefined ? undefined : await store.managerByEmail(read.from);

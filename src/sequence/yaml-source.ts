@@ -68,12 +68,22 @@ export function dataOf(source: YamlSource): { data: unknown } | { problem: Synta
   try {
     return { data: source.document.toJS() as unknown };
   } catch (error) {
-    let offset = 0;
+    // One pass in document order: the first alias whose anchor is not set above it, else the
+    // first alias at all (for "excessive alias count"). Resolving each alias instead would walk
+    // the document once per alias: minutes for a hostile file.
+    const anchors = new Set<string>();
+    let unresolved: number | undefined;
+    let firstAlias: number | undefined;
     visit(source.document, {
-      Alias(_, alias) {
-        if (alias.resolve(source.document) === undefined) {
-          offset = alias.range?.[0] ?? 0;
-          return visit.BREAK;
+      Node(_, node) {
+        if (isAlias(node)) {
+          firstAlias ??= node.range?.[0] ?? 0;
+          if (!anchors.has(node.source)) {
+            unresolved = node.range?.[0] ?? 0;
+            return visit.BREAK;
+          }
+        } else if (node.anchor !== undefined) {
+          anchors.add(node.anchor);
         }
         return undefined;
       },
@@ -82,8 +92,10 @@ export function dataOf(source: YamlSource): { data: unknown } | { problem: Synta
     const alias = /^Unresolved alias.*: (.*)$/.exec(reason);
     const message = alias
       ? `YAML: "*${alias[1]!}" repeats an anchor "&${alias[1]!}" that is not set above it`
-      : `YAML: ${reason}`;
-    return { problem: { offset, message } };
+      : /call stack/i.test(reason)
+        ? 'YAML: the file nests lists and mappings too deeply to be a programme'
+        : `YAML: ${reason}`;
+    return { problem: { offset: unresolved ?? firstAlias ?? 0, message } };
   }
 }
 
