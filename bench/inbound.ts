@@ -1,0 +1,182 @@
+/**
+ * Inbound for the benchmark: the reply reader (`readMessage`: parse, classify, strip quotes, read
+ * the intent) over the fixture messages and the email-reply-parser corpus, and the whole handler
+ * (`handleInbound`: match against the database, record, progress, acknowledgement) over replies
+ * to deliveries the wave really sent.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { replyStore } from '../src/db/reply-store.js';
+import type { Database } from '../src/db/schema.js';
+import { handleInbound } from '../src/engine/replies.js';
+import { readMessage } from '../src/inbound/read.js';
+import type { InboundKind } from '../src/inbound/types.js';
+import { replyAddressFor, signReplyToken } from '../src/mail/tokens.js';
+
+export interface InboundCorpus {
+  /** The `.eml` fixtures as they are, then each corpus body wrapped in a plain-text message. */
+  readonly messages: readonly Buffer[];
+  readonly emlFiles: number;
+  readonly corpusBodies: number;
+  /** Plain bodies (corpus text and a few short answers), for replies built for the handler. */
+  readonly bodies: readonly string[];
+}
+
+const crlf = (text: string) => text.replace(/\r?\n/g, '\r\n');
+
+function plainMessage(headers: Record<string, string>, body: string): Buffer {
+  const head = Object.entries({
+    ...headers,
+    'MIME-Version': '1.0',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Transfer-Encoding': '8bit',
+  })
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\r\n');
+  return Buffer.from(`${head}\r\n\r\n${crlf(body)}\r\n`);
+}
+
+export function loadInboundCorpus(root: string): InboundCorpus {
+  const repliesDir = join(root, 'test/fixtures/replies');
+  const corpusDir = join(root, 'test/fixtures/corpora/email-reply-parser/fixtures');
+  const eml = readdirSync(repliesDir)
+    .filter((name) => name.endsWith('.eml'))
+    .sort()
+    .map((name) => readFileSync(join(repliesDir, name)));
+  const corpusBodies = readdirSync(corpusDir)
+    .filter((name) => name.endsWith('.txt'))
+    .sort()
+    .map((name) => readFileSync(join(corpusDir, name), 'utf8'));
+  const wrapped = corpusBodies.map((body, i) =>
+    plainMessage(
+      {
+        From: `Learner ${i} <learner${i}@bench.example.gov.uk>`,
+        To: 'progress@gym.bench.test',
+        Subject: 'Re: Week 1: listen before you talk',
+        Date: 'Mon, 04 Jan 2027 18:00:00 +0000',
+        'Message-ID': `<corpus${i}@bench.example.gov.uk>`,
+      },
+      body,
+    ),
+  );
+  const short = ['Done', 'done, took 20 minutes', '4/5', 'Too hard this week', 'help'];
+  return {
+    messages: [...eml, ...wrapped],
+    emlFiles: eml.length,
+    corpusBodies: corpusBodies.length,
+    bodies: [...short, ...corpusBodies],
+  };
+}
+
+export interface ReadResult {
+  readonly messages: number;
+  readonly elapsedMs: number;
+  readonly kinds: Record<InboundKind | 'unreadable', number>;
+}
+
+/** `readMessage` over the corpus, repeated until `target` messages, one after another. */
+export async function measureReading(corpus: InboundCorpus, target: number): Promise<ReadResult> {
+  const kinds: ReadResult['kinds'] = { reply: 0, auto_reply: 0, bounce: 0, rsvp: 0, unreadable: 0 };
+  const rounds = Math.max(1, Math.ceil(target / corpus.messages.length));
+  for (const raw of corpus.messages) await readMessage(raw).catch(() => undefined); // warm up
+  const started = performance.now();
+  let messages = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const raw of corpus.messages) {
+      messages += 1;
+      try {
+        kinds[(await readMessage(raw, { timeZone: 'Europe/London' })).kind] += 1;
+      } catch {
+        kinds.unreadable += 1;
+      }
+    }
+  }
+  return { messages, elapsedMs: performance.now() - started, kinds };
+}
+
+export interface HandleResult {
+  readonly messages: number;
+  readonly elapsedMs: number;
+  readonly processed: number;
+  readonly failed: number;
+  /** Progress events written, and inbound messages held for a person (unmatched, quarantined). */
+  readonly progressEvents: number;
+  readonly held: number;
+}
+
+/**
+ * The full reply handler, as the listener runs it (one message after another), over `count`
+ * replies by learners to emails the wave sent: addressed to the signed plus-address of the
+ * delivery, In-Reply-To its Message-ID, from the learner.
+ */
+export async function measureHandling(options: {
+  db: Kysely<Database>;
+  corpus: InboundCorpus;
+  count: number;
+  secret: string;
+  replyAddress: string;
+  now: Date;
+}): Promise<HandleResult> {
+  const { db, corpus } = options;
+  const sent = await db
+    .selectFrom('deliveries')
+    .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+    .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+    .select(['deliveries.id', 'deliveries.message_id', 'learners.email', 'learners.first_name'])
+    .where('deliveries.status', '=', 'sent')
+    .where('deliveries.kind', '=', 'email')
+    .orderBy('deliveries.id')
+    .limit(options.count)
+    .execute();
+  const date = options.now.toUTCString().replace('GMT', '+0000');
+  const replies = sent.map((delivery, i) =>
+    plainMessage(
+      {
+        From: `${delivery.first_name} <${delivery.email}>`,
+        To: replyAddressFor(
+          options.replyAddress,
+          signReplyToken(options.secret, { deliveryId: delivery.id }),
+        ),
+        Subject: 'Re: Week 1',
+        Date: date,
+        'Message-ID': `<reply${i}.${delivery.id}@bench.example.gov.uk>`,
+        ...(delivery.message_id === null ? {} : { 'In-Reply-To': delivery.message_id }),
+      },
+      corpus.bodies[i % corpus.bodies.length]!,
+    ),
+  );
+  const deps = {
+    store: replyStore(db),
+    read: readMessage,
+    secret: options.secret,
+    replyAddress: options.replyAddress,
+    now: () => options.now,
+  };
+  let processed = 0;
+  let failed = 0;
+  const started = performance.now();
+  for (const raw of replies) {
+    const verdict = await handleInbound(deps, { raw, mailbox: 'INBOX', uid: undefined });
+    if (verdict === 'processed') processed += 1;
+    else failed += 1;
+  }
+  const elapsedMs = performance.now() - started;
+  const events = await db
+    .selectFrom('progress_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const held = await db
+    .selectFrom('inbound_messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', 'in', ['parked', 'quarantined'])
+    .executeTakeFirstOrThrow();
+  return {
+    messages: replies.length,
+    elapsedMs,
+    processed,
+    failed,
+    progressEvents: Number(events.n),
+    held: Number(held.n),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * With `--profile`, each wave worker runs under `--cpu-prof`; this sums the profiles' self time
+ * by where the code lives (a package under node_modules, a folder of src/, Node's internals,
+ * the garbage collector), to show where a worker's CPU goes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string };
+}
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+function bucketOf(node: ProfileNode): string {
+  const { url, functionName } = node.callFrame;
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const parts = url.slice(modules + '/node_modules/'.length).split('/');
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  const src = /\/src\/([^/]+)\//.exec(url);
+  if (src) return `src/${src[1]}`;
+  if (url.startsWith('node:')) return 'node internals';
+  return 'other';
+}
+
+export interface ProfileBucket {
+  readonly where: string;
+  readonly ms: number;
+  readonly share: number;
+}
+
+/** The buckets of every `.cpuprofile` in `dir` together, largest first. */
+export function summariseProfiles(dir: string): { totalMs: number; buckets: ProfileBucket[] } {
+  const totals = new Map<string, number>();
+  let totalMs = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    const bucket = new Map(profile.nodes.map((n) => [n.id, bucketOf(n)]));
+    profile.samples.forEach((id, i) => {
+      const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+      const where = bucket.get(id) ?? 'other';
+      if (where === '(idle)') return;
+      totals.set(where, (totals.get(where) ?? 0) + ms);
+      totalMs += ms;
+    });
+  }
+  const buckets = [...totals.entries()]
+    .map(([where, ms]) => ({ where, ms, share: ms / Math.max(1, totalMs) }))
+    .sort((a, b) => b.ms - a.ms);
+  return { totalMs, buckets };
+}
