@@ -36,6 +36,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // What the reader understood, so `gym inbox` and reports need not parse the raw mail again.
   await db.schema.alterTable('inbound_messages').addColumn('summary', 'jsonb').execute();
+  // A reply is placed by its learner: every enrolment of theirs, open or not (the partial index
+  // of 0001 serves only the open one).
+  await db.schema
+    .createIndex('enrolments_by_learner')
+    .on('enrolments')
+    .column('learner_id')
+    .execute();
 
   // A digest is claimed like a delivery: the worker that inserts the fortnight's row holds it
   // under a lease; a dead worker's row is reclaimed when the lease runs out; 4xx retries later.
@@ -79,6 +86,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('enrolments_by_learner').execute();
   await db.schema.dropTable('manager_replies').execute();
   await db.schema
     .alterTable('manager_digests')
