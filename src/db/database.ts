@@ -81,9 +81,12 @@ async function openPostgres(
         (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client that loses its server (a restart) must not crash the process; the pool
-  // drops it and the next query opens a new connection.
+  // A client that loses its server (a restart) must not crash the process. The pool's listener
+  // covers idle clients only: pg-pool takes it off a client while it is checked out (between the
+  // statements of a transaction, say), when a server's goodbye would be an unhandled 'error'.
+  // The query in progress fails on its own; the pool drops the client; the next tick reconnects.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);

@@ -17,10 +17,16 @@ export interface DispatcherLoop {
  * Sends everything due now: ticks until a claim comes back short of a full batch. Used by each
  * scheduled tick and by `gym run --once`.
  */
-export async function drainDue(deps: DispatchDependencies, now: () => Date): Promise<TickCounts> {
+export async function drainDue(
+  deps: DispatchDependencies,
+  now: () => Date,
+  /** Checked before each claim: a worker asked to stop claims nothing more. */
+  stopping: () => boolean = () => false,
+): Promise<TickCounts> {
   const total = noCounts();
   const batch = deps.batchSize ?? 100;
   for (;;) {
+    if (stopping()) return total;
     const counts = await dispatchTick(deps, now());
     let claimed = 0;
     for (const key of Object.keys(total) as (keyof TickCounts)[]) {
@@ -49,12 +55,17 @@ export function startDispatcher(
   options: { now: () => Date; log: DispatcherLog; every?: string },
 ): DispatcherLoop {
   let running: Promise<void> = Promise.resolve();
+  let busy = false;
   let stopping = false;
   const tick = () => {
-    if (stopping) return running;
-    running = drainDue(deps, options.now)
+    // One drain at a time in a process: node-cron's noOverlap does not cover the first tick,
+    // started by hand below, and two drains would claim twice the batch.
+    if (stopping || busy) return running;
+    busy = true;
+    running = drainDue(deps, options.now, () => stopping)
       .then(async (counts) => {
         if (Object.values(counts).some((n) => n > 0)) options.log.info({ ...counts }, 'dispatched');
+        if (stopping) return;
         const digests = await sendDueDigests(deps, options.now);
         if (digests !== undefined && Object.values(digests).some((n) => n > 0))
           options.log.info({ ...digests }, 'manager digests');
@@ -64,7 +75,10 @@ export function startDispatcher(
           { err: messageOf(error) },
           'dispatch tick failed; retrying at the next tick',
         ),
-      );
+      )
+      .finally(() => {
+        busy = false;
+      });
     return running;
   };
   const task = cron.schedule(options.every ?? '*/5 * * * * *', tick, { noOverlap: true });
