@@ -1,27 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { DigestStore, TeamMember } from '../engine/digests.js';
 import { mondayOf } from '../planner/local-time.js';
-import type { Sequence } from '../sequence/schema.js';
+import { programmeVersions } from './programme-versions.js';
 import type { Database } from './schema.js';
 
 const dayMs = 24 * 60 * 60 * 1000;
 
 /** The digest sender's storage, over Kysely (PostgreSQL or PGlite). */
 export function digestStore(db: Kysely<Database>): DigestStore {
-  const programmes = new Map<number, Promise<Sequence>>();
-  const programme = (versionId: number) => {
-    let found = programmes.get(versionId);
-    if (found === undefined) {
-      found = db
-        .selectFrom('sequence_versions')
-        .select('definition')
-        .where('id', '=', versionId)
-        .executeTakeFirstOrThrow()
-        .then((row) => row.definition as Sequence);
-      programmes.set(versionId, found);
-    }
-    return found;
-  };
+  const programme = programmeVersions(db);
 
   return {
     async managers() {

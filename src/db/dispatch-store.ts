@@ -1,14 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { DispatchStore } from '../engine/dispatch.js';
-import type { Sequence } from '../sequence/schema.js';
 import { claimDueDeliveries } from './deliveries.js';
+import { programmeVersions } from './programme-versions.js';
 import type { Database } from './schema.js';
 
 /** The dispatcher's storage, over Kysely (PostgreSQL or PGlite). */
 export function dispatchStore(db: Kysely<Database>): DispatchStore {
-  // Versions never change once stored: read each once per process.
-  const programmes = new Map<number, Promise<Sequence>>();
-
   return {
     async claim({ workerId, limit, leaseSeconds, now }) {
       const claimed = await claimDueDeliveries(db, { workerId, limit, leaseSeconds, now });
@@ -75,19 +72,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
       });
     },
 
-    programme(versionId) {
-      let programme = programmes.get(versionId);
-      if (programme === undefined) {
-        programme = db
-          .selectFrom('sequence_versions')
-          .select('definition')
-          .where('id', '=', versionId)
-          .executeTakeFirstOrThrow()
-          .then((row) => row.definition as Sequence);
-        programmes.set(versionId, programme);
-      }
-      return programme;
-    },
+    programme: programmeVersions(db),
 
     async doneSteps(enrolmentId) {
       const rows = await db

@@ -1,13 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import type { ProgressEventKind } from '../../src/db/schema.js';
-import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
-import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
-import { loadSequenceFiles } from '../../src/sequence/load-files.js';
+import { enrolCohort } from '../../src/engine/enrol.js';
+import { exampleCohort, shippedProgrammes } from '../helpers/cohort.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
 import { runGym, startGym } from '../helpers/cli.js';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
@@ -28,14 +26,8 @@ import {
  * process reading them over IMAP. Nothing in between is called in-process except the enrolment.
  */
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const programmes: ProgrammeVersion[] = loadSequenceFiles(['sequences'], root).flatMap((r) =>
-  r.ok ? [{ sequence: r.sequence, hash: r.hash }] : [],
-);
-const cohortFile = 'test/fixtures/cohorts/example.csv';
-const cohort = readCohortCsv(readFileSync(`${root}/${cohortFile}`, 'utf8'), cohortFile, {
-  now: new Date('2026-12-01T12:00:00Z'),
-});
+const programmes = shippedProgrammes;
+const cohort = exampleCohort;
 
 const secret = 'an-end-to-end-secret-of-at-least-32-characters';
 const gymFrom = 'Digital Gym <gym@gym.example.gov.uk>';

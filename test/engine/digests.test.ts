@@ -1,39 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestStore } from '../../src/db/digest-store.js';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { replyStore } from '../../src/db/reply-store.js';
-import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { digestTick } from '../../src/engine/digests.js';
 import type { DispatchDependencies } from '../../src/engine/dispatch.js';
 import { drainDue } from '../../src/engine/dispatcher-loop.js';
-import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
+import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInbound } from '../../src/engine/replies.js';
 import { readMessage } from '../../src/inbound/read.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
-import { loadSequenceFiles } from '../../src/sequence/load-files.js';
+import { exampleCohort, shippedProgrammes, testMail } from '../helpers/cohort.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
 import { answered, type Answered } from '../inbound/reply-builder.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const programmes: ProgrammeVersion[] = loadSequenceFiles(['sequences'], root).flatMap((r) =>
-  r.ok ? [{ sequence: r.sequence, hash: r.hash }] : [],
-);
-const cohortFile = 'test/fixtures/cohorts/example.csv';
-const cohort = readCohortCsv(readFileSync(`${root}/${cohortFile}`, 'utf8'), cohortFile, {
-  now: new Date('2026-12-01T12:00:00Z'),
-});
-const mail = {
-  secret: 'a-test-secret-of-at-least-32-characters!',
-  from: 'Digital Gym <gym@gym.example.gov.uk>',
-  replyAddress: 'progress@gym.example.gov.uk',
-  publicUrl: undefined,
-};
+const programmes = shippedProgrammes;
+const cohort = exampleCohort;
+const mail = testMail;
 const managers = [
   'helen.walsh@fcdo.gov.uk',
   'rachel.green@businessandtrade.gov.uk',

@@ -1,20 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { replyStore } from '../../src/db/reply-store.js';
-import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { drainDue } from '../../src/engine/dispatcher-loop.js';
 import type { DispatchDependencies } from '../../src/engine/dispatch.js';
-import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
+import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInbound, type ReplyDependencies } from '../../src/engine/replies.js';
 import { readMessage } from '../../src/inbound/read.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { computeReport, type LearnerReport, type Report } from '../../src/report/compute.js';
 import { readReportData } from '../../src/report/snapshot.js';
-import { loadSequenceFiles } from '../../src/sequence/load-files.js';
+import { exampleCohort, shippedProgrammes, testMail } from '../helpers/cohort.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
 import { answered, replyTo, type Answered } from '../inbound/reply-builder.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
@@ -25,20 +22,9 @@ import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
  * IMAP listener, and the report's figures must match what happened.
  */
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const programmes: ProgrammeVersion[] = loadSequenceFiles(['sequences'], root).flatMap((r) =>
-  r.ok ? [{ sequence: r.sequence, hash: r.hash }] : [],
-);
-const cohortFile = 'test/fixtures/cohorts/example.csv';
-const cohort = readCohortCsv(readFileSync(`${root}/${cohortFile}`, 'utf8'), cohortFile, {
-  now: new Date('2026-12-01T12:00:00Z'),
-});
-const mail = {
-  secret: 'a-test-secret-of-at-least-32-characters!',
-  from: 'Digital Gym <gym@gym.example.gov.uk>',
-  replyAddress: 'progress@gym.example.gov.uk',
-  publicUrl: undefined,
-};
+const programmes = shippedProgrammes;
+const cohort = exampleCohort;
+const mail = testMail;
 
 /** Every evening at 23:30 UTC, from Monday 4 January 2027 (week 1) to Friday 22 January (week 3). */
 const evening = (n: number) => new Date(Date.UTC(2027, 0, 4 + n, 23, 30));
