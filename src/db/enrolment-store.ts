@@ -18,10 +18,15 @@ function organisationId(name: string): string {
 /** The enrolment use case's storage, over Kysely (PostgreSQL or PGlite). */
 export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): EnrolmentStore {
   return {
-    transaction: (work) =>
-      db.isTransaction
-        ? work(enrolmentStore(db))
-        : db.transaction().execute((trx) => work(enrolmentStore(trx))),
+    transaction: async (work) => {
+      if (db.isTransaction) return work(enrolmentStore(db));
+      const result = await db.transaction().execute((trx) => work(enrolmentStore(trx)));
+      // A cohort import is a bulk load (36 deliveries a learner): fresh statistics keep the
+      // planner from choosing a scan of the whole plan for the next reply or claim, before
+      // autovacuum gets round to it.
+      await sql`analyze learners, enrolments, deliveries`.execute(db);
+      return result;
+    },
 
     async saveManager({ email, name, timeZone }) {
       const row = await db

@@ -110,9 +110,8 @@ describe.each(testBackends())('hostile mail to the reply handler on $name', (bac
   describe('unreadable mail is parked with its bytes, and the handler says failed', () => {
     // Storing 25 MiB in PGlite takes 10-25 s on a busy machine: with a real PostgreSQL in the run,
     // the case runs there only.
-    it.skipIf(backend.name === 'pglite' && testBackends().length > 1)(
-      'a message one byte over 25 MiB: the reason says its size and the limit',
-      async () => {
+    if (backend.name === 'postgres' || testBackends().length === 1)
+      it('a message one byte over 25 MiB: the reason says its size and the limit', async () => {
         const head = Buffer.from(
           `From: ${ana}\r\nTo: ${replyAddressFor(mail.replyAddress, anaToken)}\r\nMessage-ID: <too-big@mail.example.test>\r\nSubject: Re: Week 1\r\n\r\nstop\r\n`,
         );
@@ -132,8 +131,7 @@ describe.each(testBackends())('hostile mail to the reply handler on $name', (bac
           sha256: createHash('sha256').update(raw).digest('hex'),
         });
         await expectNobodyChanged();
-      },
-    );
+      });
 
     it('a MIME bomb of 5,000 parts, and 3,000 nested multiparts', async () => {
       const wide = `--b\r\nContent-Type: text/plain\r\n\r\nstop\r\n`.repeat(5000);
