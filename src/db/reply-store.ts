@@ -61,10 +61,10 @@ export function replyStore(db: Db): ReplyStore {
       if (inserted !== undefined) return inserted;
       const existing = await db
         .selectFrom('inbound_messages')
-        .select('status')
+        .select(['status', 'classification'])
         .where('message_id', '=', withoutNul(record.messageId))
         .executeTakeFirstOrThrow();
-      return { duplicateOf: existing.status };
+      return { duplicateOf: existing.status, unreadable: existing.classification === 'unknown' };
     },
 
     async settleInbound(id, outcome, now) {

@@ -45,8 +45,10 @@ export type ProgressKind = Intent['type'] | 'rsvp';
 /** What the reply handler needs from storage; `src/db/reply-store.ts` implements it. */
 export interface ReplyStore {
   transaction<T>(work: (store: ReplyStore) => Promise<T>): Promise<T>;
-  /** Stores the message once: undefined when its Message-ID was read before (with that row's status). */
-  recordInbound(record: InboundRecord): Promise<{ id: number } | { duplicateOf: string }>;
+  /** Stores the message once; for a Message-ID read before, that row's status and whether it was unreadable. */
+  recordInbound(
+    record: InboundRecord,
+  ): Promise<{ id: number } | { duplicateOf: string; unreadable: boolean }>;
   settleInbound(
     id: number,
     outcome:
@@ -146,7 +148,8 @@ export async function handleInbound(
   const record = recordOf(item, read, now);
   return deps.store.transaction(async (store): Promise<InboundVerdict> => {
     const inbound = await store.recordInbound(record);
-    if ('duplicateOf' in inbound) return inbound.duplicateOf === 'parked' ? 'failed' : 'processed';
+    // Read before: filed where it was filed the first time (only unreadable mail goes to Failed).
+    if ('duplicateOf' in inbound) return inbound.unreadable ? 'failed' : 'processed';
     await act({ ...deps, store }, inbound.id, read, item.raw, now, undefined);
     return 'processed';
   });
