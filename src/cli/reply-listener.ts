@@ -47,6 +47,8 @@ export async function startReplyListener(options: {
   log: SourceLog;
   /** False for `--once`: read what is there, do not listen. */
   listen: boolean;
+  /** How often a worker without the mailbox tries to take it over; 30 s by default. */
+  takeoverIntervalMs?: number;
 }): Promise<ReplyListener> {
   const { config, database, log } = options;
   const deps = replyDependencies(config, database, options.now);
@@ -98,7 +100,7 @@ export async function startReplyListener(options: {
         tryToHold().catch((error: unknown) =>
           log.warn({ mailbox: where, reason: String(error) }, 'could not take the mailbox over'),
         );
-      }, takeoverIntervalMs)
+      }, options.takeoverIntervalMs ?? takeoverIntervalMs)
     : undefined;
   takeover?.unref();
 
