@@ -375,7 +375,7 @@ interface SimulateOptions {
   learner: string;
   start?: string;
   managerZone?: string;
-  sequences: string;
+  dir: string;
   json?: boolean;
 }
 
@@ -395,7 +395,7 @@ export function simulateCommand(): Command {
       'the first day, YYYY-MM-DD; default: the file’s starts_on, else the Monday after today',
     )
     .option('--manager-zone <zone>', 'the manager’s IANA zone; default: the learner’s')
-    .option('--sequences <dir>', 'the sequence files or folder', 'sequences')
+    .option('--dir <path>', 'the sequence files or folder', 'sequences')
     .option('--json', 'print one JSON object')
     .action((options: SimulateOptions) => {
       const sample = readSample(options.learner);
@@ -413,13 +413,13 @@ export function simulateCommand(): Command {
           `--manager-zone ${managerZone}: expected an IANA zone, such as Europe/London`,
         );
 
-      const results = loadSequenceFiles([options.sequences]);
+      const results = loadSequenceFiles([options.dir]);
       const { sequence, choice } = chooseProgramme(
         results,
         options.sequence,
         sample,
         startsOn,
-        options.sequences,
+        options.dir,
       );
       const timeline = buildTimeline({ sequence, choice, sample, startsOn, managerZone });
       process.stdout.write(
