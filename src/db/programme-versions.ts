@@ -6,8 +6,12 @@ import type { Database } from './schema.js';
  * Reads a stored programme version, each once per process: versions never change once stored.
  * A failed read is not remembered, so the next call tries again.
  */
-export function programmeVersions(db: Kysely<Database>): (versionId: number) => Promise<Sequence> {
-  const programmes = new Map<number, Promise<Sequence>>();
+export function programmeVersions(
+  db: Kysely<Database>,
+  // Shared by the readers of several transactions: each reads through its own connection
+  // (PGlite has only one), and all share what was read.
+  programmes = new Map<number, Promise<Sequence>>(),
+): (versionId: number) => Promise<Sequence> {
   return (versionId) => {
     let programme = programmes.get(versionId);
     if (programme === undefined) {

@@ -3,6 +3,7 @@ import type { ReplyStore, SentContext } from '../engine/replies.js';
 import type { Sequence } from '../sequence/schema.js';
 import { endEnrolments, withdrawInvites } from './end-enrolment.js';
 import type { Database } from './schema.js';
+import { programmeVersions } from './programme-versions.js';
 import { shiftStore } from './shift-store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -14,32 +15,40 @@ const optionalText = (text: string | undefined) => (text === undefined ? null : 
 const json = (value: unknown) =>
   JSON.stringify(value, (_, v: unknown) => (typeof v === 'string' ? withoutNul(v) : v));
 
-/** The reply handler's storage, over Kysely (PostgreSQL or PGlite). */
-export function replyStore(db: Db): ReplyStore {
+/**
+ * The reply handler's storage, over Kysely (PostgreSQL or PGlite). Programme versions are read
+ * once per process (`read` is shared by the stores of every transaction), not per reply.
+ */
+export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Map()): ReplyStore {
+  const programmes = programmeVersions(db, read);
   const sentContext = () =>
     db
       .selectFrom('deliveries')
       .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
       .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
-      .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
       .select([
         'deliveries.id as deliveryId',
         'enrolments.id as enrolmentId',
         'enrolments.status as enrolmentStatus',
+        'enrolments.sequence_version_id as versionId',
         'learners.id as learnerId',
         'learners.email as learnerEmail',
         'learners.time_zone as zone',
         'deliveries.week',
-        sql<number>`jsonb_array_length(sequence_versions.definition -> 'weeks')`.as('totalWeeks'),
       ]);
-  const one = (row: SentContext | undefined): SentContext | undefined =>
-    row === undefined ? undefined : { ...row, totalWeeks: Number(row.totalWeeks) };
+  const one = async (
+    row: (Omit<SentContext, 'totalWeeks'> & { versionId: number }) | undefined,
+  ): Promise<SentContext | undefined> => {
+    if (row === undefined) return undefined;
+    const { versionId, ...sent } = row;
+    return { ...sent, totalWeeks: (await programmes(versionId)).weeks.length };
+  };
 
   return {
     transaction: (work) =>
       db.isTransaction
-        ? work(replyStore(db))
-        : db.transaction().execute((trx) => work(replyStore(trx))),
+        ? work(replyStore(db, read))
+        : db.transaction().execute((trx) => work(replyStore(trx, read))),
 
     async recordInbound(record) {
       const inserted = await db
@@ -120,13 +129,12 @@ export function replyStore(db: Db): ReplyStore {
     },
 
     async assignmentOf(enrolmentId, week) {
-      const row = await db
+      const enrolment = await db
         .selectFrom('enrolments')
-        .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
-        .select('sequence_versions.definition')
-        .where('enrolments.id', '=', enrolmentId)
-        .executeTakeFirst();
-      const steps = (row?.definition as Sequence | undefined)?.weeks.find(
+        .select('sequence_version_id')
+        .where('id', '=', enrolmentId)
+        .executeTakeFirstOrThrow();
+      const steps = (await programmes(enrolment.sequence_version_id)).weeks.find(
         (w) => w.week === week,
       )?.steps;
       const step =

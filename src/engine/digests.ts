@@ -5,15 +5,13 @@ import type { SendOutcome } from '../mail/transport.js';
 import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import {
-  compileLayouts,
   renderManagerDigest,
   renderManagerTips,
-  type CompiledLayouts,
   type DigestFlag,
   type DigestLearner,
 } from '../render/index.js';
 import type { Sequence } from '../sequence/schema.js';
-import type { DispatchDependencies } from './dispatch.js';
+import { layoutsOf, type DispatchDependencies } from './dispatch.js';
 
 /** A manager with at least one learner on a programme. */
 export interface DigestManager {
@@ -86,8 +84,6 @@ export type DigestCounts = Record<DigestSettlement['status'] | 'lost', number>;
 const digestGraceMs = 2 * 24 * 60 * 60 * 1000;
 const quietDays = 10;
 
-let shippedLayouts: Promise<CompiledLayouts> | undefined;
-
 /**
  * Sends the fortnightly manager digests that are due: for each manager with learners on a
  * programme, the fortnight's slot (see `digestSchedule`: a working-day morning in the manager's
@@ -136,7 +132,7 @@ async function sendDigest(
 ): Promise<DigestSettlement> {
   const learners: DigestLearner[] = [];
   for (const member of team) learners.push(await digestLearner(deps, manager, member, now));
-  const layouts = await (deps.layouts?.() ?? (shippedLayouts ??= compileLayouts()));
+  const layouts = await layoutsOf(deps);
   const email = renderManagerDigest(
     layouts,
     {

@@ -116,9 +116,10 @@ export interface DispatchDependencies {
   readonly digests?: DigestStore;
 }
 
-// The shipped layouts, compiled once per process the first time an acknowledgement goes out.
+// The shipped layouts, compiled once per process the first time an acknowledgement or a digest
+// goes out. Soft, like the programmes in `gym run`: the tests validate the layouts strictly.
 let shippedLayouts: Promise<CompiledLayouts> | undefined;
-function layoutsOf(deps: DispatchDependencies): Promise<CompiledLayouts> {
+export function layoutsOf(deps: DispatchDependencies): Promise<CompiledLayouts> {
   if (deps.layouts !== undefined) return deps.layouts();
   shippedLayouts ??= compileLayouts({ validation: 'soft' });
   return shippedLayouts;
