@@ -15,6 +15,8 @@ export const errorCodes = {
   TEMPLATE_INVALID: { user: true },
   /** Filling a compiled email for one recipient failed: a value the engine should have supplied is missing. */
   RENDER_FAILED: { user: false },
+  /** The OAuth2 provider refused a token, or a server refused the token (the operator's to fix). */
+  OAUTH2_FAILED: { user: true },
   MAIL_INVALID: { user: false }, // a message, token or transport call we built wrongly: a bug
 } as const satisfies Record<string, { user: boolean }>;
 

@@ -6,6 +6,7 @@ import { replyStore } from '../db/reply-store.js';
 import { handleInbound, type ReplyDependencies } from '../engine/replies.js';
 import { imapSource, parseImapUrl } from '../inbound/imap-source.js';
 import { maildirSource } from '../inbound/maildir-source.js';
+import { mailSignIn } from '../mail/create-transport.js';
 import { readMessage } from '../inbound/read.js';
 import type { MailSource, SourceLog } from '../inbound/source.js';
 
@@ -83,6 +84,7 @@ export async function startReplyListener(options: {
     if (lock === undefined) return false;
     source = imapSource({
       url: config.imapUrl,
+      oauth2: mailSignIn(config),
       handler,
       cursor: mailboxCursor(database.db),
       logger: log,

@@ -25,7 +25,23 @@ export interface Config {
   readonly dkim: DkimConfig | undefined;
   readonly httpPort: number;
   readonly logLevel: LogLevel;
+  /** Sign in to SMTP_URL and IMAP_URL with OAuth2 (XOAUTH2) instead of a password. */
+  readonly oauth2: OAuth2Config | undefined;
 }
+
+/**
+ * How to get OAuth2 tokens for the mailbox user named in SMTP_URL / IMAP_URL: a client-credentials
+ * grant (Microsoft 365 app-only, any OIDC provider) or a Google service account's JSON key.
+ */
+export type OAuth2Config =
+  | {
+      readonly kind: 'client_credentials';
+      readonly tokenUrl: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly scope: string;
+    }
+  | { readonly kind: 'service_account'; readonly keyFile: string; readonly scope: string };
 
 export interface DkimConfig {
   readonly domainName: string;
@@ -56,6 +72,11 @@ export const configVariables = [
   'DKIM_PRIVATE_KEY',
   'GYM_HTTP_PORT',
   'LOG_LEVEL',
+  'OAUTH2_TOKEN_URL',
+  'OAUTH2_CLIENT_ID',
+  'OAUTH2_CLIENT_SECRET',
+  'OAUTH2_SCOPE',
+  'GOOGLE_SERVICE_ACCOUNT_FILE',
 ] as const;
 export type ConfigVariable = (typeof configVariables)[number];
 export type Environment = Readonly<Partial<Record<string, string | undefined>>>;
@@ -128,9 +149,18 @@ const rules = {
     check: (v: string) => (logLevels as readonly string[]).includes(v),
     expected: `one of ${logLevels.join(', ')}`,
   },
+  OAUTH2_TOKEN_URL: {
+    check: urlWithScheme(['https', 'http']),
+    expected:
+      "the provider's token endpoint, such as https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/token",
+  },
 } satisfies Partial<Record<ConfigVariable, { check: (v: string) => boolean; expected: string }>>;
 
-const secretVariables: ReadonlySet<ConfigVariable> = new Set(['GYM_SECRET', 'DKIM_PRIVATE_KEY']);
+const secretVariables: ReadonlySet<ConfigVariable> = new Set([
+  'GYM_SECRET',
+  'DKIM_PRIVATE_KEY',
+  'OAUTH2_CLIENT_SECRET',
+]);
 
 /** Hides secrets and URL passwords before a value is echoed in an error. */
 function shown(variable: ConfigVariable, value: string): string | undefined {
@@ -201,6 +231,8 @@ export function parseConfig(env: Environment): ConfigResult {
     });
   }
 
+  const oauth2 = readOAuth2(read, problems, { smtpUrl, imapUrl });
+
   const smtpMaxPerSecond = read('SMTP_MAX_PER_SECOND');
   const httpPort = read('GYM_HTTP_PORT');
   const config: Config = {
@@ -224,9 +256,90 @@ export function parseConfig(env: Environment): ConfigResult {
         : undefined,
     httpPort: httpPort === undefined ? 8080 : Number(httpPort),
     logLevel: (read('LOG_LEVEL') ?? 'info') as LogLevel,
+    oauth2,
   };
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config: Object.freeze(config) };
+}
+
+const oauth2Parts = [
+  'OAUTH2_TOKEN_URL',
+  'OAUTH2_CLIENT_ID',
+  'OAUTH2_CLIENT_SECRET',
+  'OAUTH2_SCOPE',
+] as const satisfies readonly ConfigVariable[];
+
+/** Google's scope for IMAP and SMTP. */
+export const googleMailScope = 'https://mail.google.com/';
+
+/**
+ * OAUTH2_* (all four together) or GOOGLE_SERVICE_ACCOUNT_FILE, never both; either one signs in the
+ * user named in SMTP_URL / IMAP_URL, so those name a user and no password.
+ */
+function readOAuth2(
+  read: (variable: ConfigVariable) => string | undefined,
+  problems: ConfigProblem[],
+  servers: { smtpUrl: string | undefined; imapUrl: string | undefined },
+): OAuth2Config | undefined {
+  const parts = Object.fromEntries(oauth2Parts.map((v) => [v, read(v)])) as Record<
+    (typeof oauth2Parts)[number],
+    string | undefined
+  >;
+  const keyFile = read('GOOGLE_SERVICE_ACCOUNT_FILE');
+  const given = oauth2Parts.filter((v) => parts[v] !== undefined);
+  if (given.length === 0 && keyFile === undefined) return undefined;
+  if (given.length > 0 && keyFile !== undefined) {
+    problems.push({
+      variable: 'GOOGLE_SERVICE_ACCOUNT_FILE',
+      expected:
+        'either GOOGLE_SERVICE_ACCOUNT_FILE (Google Workspace) or the OAUTH2_* variables (Microsoft 365, other providers), not both',
+    });
+    return undefined;
+  }
+  const missing = oauth2Parts.find((v) => parts[v] === undefined);
+  if (keyFile === undefined && missing !== undefined) {
+    problems.push({
+      variable: missing,
+      expected: `required with ${given.join(', ')}: OAUTH2_TOKEN_URL, OAUTH2_CLIENT_ID, OAUTH2_CLIENT_SECRET and OAUTH2_SCOPE (for Microsoft 365: https://outlook.office365.com/.default) go together`,
+    });
+    return undefined;
+  }
+  const servedBy = keyFile === undefined ? 'the OAUTH2_* variables' : 'GOOGLE_SERVICE_ACCOUNT_FILE';
+  const named = [
+    ['SMTP_URL', servers.smtpUrl],
+    ['IMAP_URL', servers.imapUrl],
+  ] as const;
+  if (named.every(([, url]) => url === undefined)) {
+    problems.push({
+      variable: keyFile === undefined ? 'OAUTH2_TOKEN_URL' : 'GOOGLE_SERVICE_ACCOUNT_FILE',
+      expected: `SMTP_URL or IMAP_URL to be set too: ${servedBy} sign in to them as the user they name`,
+    });
+  }
+  for (const [variable, url] of named) {
+    if (url === undefined) continue;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      continue; // already reported by its own rule
+    }
+    if (parsed.username === '' || parsed.password !== '') {
+      problems.push({
+        variable,
+        expected: `with ${servedBy}, the mailbox user and no password, such as ${variable === 'SMTP_URL' ? 'smtp://gym%40council.gov.uk@smtp.office365.com:587' : 'imaps://gym%40council.gov.uk@outlook.office365.com/INBOX'}`,
+      });
+    }
+  }
+  if (keyFile !== undefined) {
+    return { kind: 'service_account', keyFile, scope: googleMailScope };
+  }
+  return {
+    kind: 'client_credentials',
+    tokenUrl: parts.OAUTH2_TOKEN_URL!,
+    clientId: parts.OAUTH2_CLIENT_ID!,
+    clientSecret: parts.OAUTH2_CLIENT_SECRET!,
+    scope: parts.OAUTH2_SCOPE!,
+  };
 }
 
 /** One line per problem: `DATABASE_URL: expected a PostgreSQL URL ... (got "nonsense")`. */

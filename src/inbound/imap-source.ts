@@ -2,6 +2,7 @@ import { ImapFlow } from 'imapflow';
 import { GymError, messageOf } from '../errors.js';
 import type { MailboxCursor } from '../db/mailbox-store.js';
 import { backoff } from '../mail/backoff.js';
+import { explainRefusedToken, type MailTokens, type OAuth2Settings } from '../mail/oauth2.js';
 import type { InboundHandler, InboundVerdict, MailSource, SourceLog } from './source.js';
 
 /** Where the mailbox is: what an IMAP_URL says. */
@@ -68,6 +69,12 @@ export interface ImapSourceOptions {
   readonly port?: number | undefined;
   readonly secure?: boolean | undefined;
   readonly auth?: { readonly user: string; readonly pass: string } | undefined;
+  /**
+   * Sign in with an OAuth2 token (XOAUTH2 / OAUTHBEARER) as the URL's user instead of a password,
+   * from the process's shared tokens: a refused token is renewed once per connection attempt.
+   */
+  readonly oauth2?:
+    { readonly tokens: MailTokens; readonly kind: OAuth2Settings['kind'] } | undefined;
   /** The mailbox replies arrive in; INBOX by default. */
   readonly mailbox?: string | undefined;
   /** Where handled messages go (created when missing); `Processed` by default. */
@@ -213,12 +220,44 @@ export function imapSource(options: ImapSourceOptions): MailSource {
     requestDrain().catch(() => {});
   }
 
-  function newClient(): ImapFlow {
+  type Credentials = { user: string; pass: string } | { user: string; accessToken: string };
+  // The server refused the last connection's token: the next attempt asks for a new one.
+  let tokenRefused = false;
+
+  async function credentials(): Promise<Credentials> {
+    const { user, pass } = address.auth;
+    if (options.oauth2 === undefined) return { user, pass };
+    const { tokens } = options.oauth2;
+    const accessToken = tokenRefused ? await tokens.renew(user) : await tokens.token(user);
+    tokenRefused = false;
+    return { user, accessToken };
+  }
+
+  /** Notes a refused token; with OAuth2 the error becomes one line saying what to change. */
+  function explainConnectError(error: unknown): unknown {
+    const refused = (error as { authenticationFailed?: unknown }).authenticationFailed === true;
+    if (!refused || options.oauth2 === undefined) return error;
+    tokenRefused = true;
+    const said = (error as { response?: unknown }).response;
+    return new GymError(
+      'OAUTH2_FAILED',
+      explainRefusedToken(
+        'IMAP',
+        address.auth.user,
+        options.oauth2.kind,
+        typeof said === 'string' && said !== '' ? said : messageOf(error),
+      ),
+      { mailbox: `${address.host}/${mailbox}` },
+      { cause: error },
+    );
+  }
+
+  function newClient(auth: Credentials): ImapFlow {
     const client = new ImapFlow({
       host: address.host,
       port: address.port,
       secure: address.secure,
-      auth: { user: address.auth.user, pass: address.auth.pass },
+      auth,
       logger: false,
       maxIdleTime: maxIdleTimeMs,
       autoIdleDelay: idleDelayMs,
@@ -376,7 +415,19 @@ export function imapSource(options: ImapSourceOptions): MailSource {
 
   async function supervise(firstAttemptDone: () => void) {
     while (!stopping) {
-      const client = newClient();
+      let auth: Credentials;
+      try {
+        auth = await credentials();
+      } catch (error) {
+        // No token (the provider refused, or cannot be reached): like a failed connection.
+        firstAttemptDone();
+        if (stopping) break;
+        log.warn({ ...where, reason: messageOf(error) }, 'IMAP connection failed');
+        failures += 1;
+        await waitBeforeReconnect(messageOf(error));
+        continue;
+      }
+      const client = newClient(auth);
       const closed = new Promise<void>((resolve) => client.once('close', resolve));
       let connectedOk = false;
       connecting = client;
@@ -385,7 +436,7 @@ export function imapSource(options: ImapSourceOptions): MailSource {
         await createFolders(client);
         connectedOk = true;
       } catch (error) {
-        closeReasons.set(client, messageOf(error));
+        closeReasons.set(client, messageOf(explainConnectError(error)));
         client.close();
       } finally {
         connecting = undefined;
@@ -428,20 +479,21 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       }
 
       failures += 1;
-      const delayMs = backoff(failures, backoffOptions);
-      log.info(
-        { ...where, attempt: failures, delayMs, reason: disconnectReason(client) },
-        'IMAP reconnecting',
-      );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        wakeFromBackoff = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeFromBackoff = undefined;
+      await waitBeforeReconnect(disconnectReason(client));
     }
+  }
+
+  async function waitBeforeReconnect(reason: string) {
+    const delayMs = backoff(failures, backoffOptions);
+    log.info({ ...where, attempt: failures, delayMs, reason }, 'IMAP reconnecting');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      wakeFromBackoff = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wakeFromBackoff = undefined;
   }
 
   function disconnectReason(client: ImapFlow): string {
@@ -452,10 +504,24 @@ export function imapSource(options: ImapSourceOptions): MailSource {
     );
   }
 
+  /** Connects, asking once more with a renewed token when the server refused an OAuth2 token. */
+  async function connectOnce(): Promise<ImapFlow> {
+    for (let attempt = 1; ; attempt += 1) {
+      const client = newClient(await credentials());
+      try {
+        await client.connect();
+        return client;
+      } catch (error) {
+        const explained = explainConnectError(error);
+        if (tokenRefused && attempt === 1) continue;
+        throw explained;
+      }
+    }
+  }
+
   /** `poll()` without `start()` (`gym run --once`): one connection, one drain, logout. */
   async function pollOnce(): Promise<number> {
-    const client = newClient();
-    await client.connect();
+    const client = await connectOnce();
     try {
       await createFolders(client);
       return await drain(client);

@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import type { DkimConfig } from '../config/config.js';
 import { GymError, messageOf } from '../errors.js';
+import { explainRefusedToken, type MailTokens, type OAuth2Settings } from './oauth2.js';
 import {
   closableTransport,
   type MailTransport,
@@ -26,6 +27,12 @@ export interface SmtpTransportOptions {
    * because relays that scan content answer the end of DATA late.
    */
   readonly socketTimeoutMs?: number | undefined;
+  /**
+   * Sign in with XOAUTH2 as the URL's user, with tokens from here (shared with the IMAP
+   * listener), instead of a password.
+   */
+  readonly oauth2?:
+    { readonly tokens: MailTokens; readonly kind: OAuth2Settings['kind'] } | undefined;
 }
 
 /**
@@ -42,8 +49,38 @@ export interface SmtpTransportOptions {
  */
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   if (options.dkim !== undefined) checkDkimKey(options.dkim);
+  const oauth2 = options.oauth2;
+  const oauth2User = oauth2 === undefined ? undefined : userOf(options.url);
+  // Why the last token request failed, to report instead of nodemailer's bare "EAUTH".
+  let tokenProblem: string | undefined;
   const mailer = createTransport({
-    url: options.url,
+    // With OAuth2 the URL's user is the mailbox, not a password login: nodemailer must not see it.
+    url: oauth2 === undefined ? options.url : withoutUserinfo(options.url),
+    ...(oauth2 === undefined || oauth2User === undefined
+      ? {}
+      : {
+          auth: {
+            type: 'OAuth2' as const,
+            user: oauth2User,
+            // nodemailer asks again with renew=true once when the server refuses a token.
+            provisionCallback: (
+              user: string,
+              renew: boolean,
+              callback: (error: Error | null, token?: string) => void,
+            ) => {
+              (renew ? oauth2.tokens.renew(user) : oauth2.tokens.token(user)).then(
+                (token) => {
+                  tokenProblem = undefined;
+                  callback(null, token);
+                },
+                (error: unknown) => {
+                  tokenProblem = messageOf(error);
+                  callback(error instanceof Error ? error : new Error(String(error)));
+                },
+              );
+            },
+          },
+        }),
     pool: true,
     maxConnections: options.maxConnections ?? 5,
     // One immediate second try when a pooled connection dies under a message (a relay closing
@@ -80,7 +117,19 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       });
       return { status: 'sent', response: info.response };
     } catch (error) {
-      return classifySmtpError(error);
+      const outcome = classifySmtpError(error);
+      if (oauth2 === undefined || outcome.code !== 'EAUTH') return outcome;
+      // A token we could not get, or one the relay refused although it was fresh: say which,
+      // and what the operator should change.
+      const reason =
+        tokenProblem ??
+        explainRefusedToken(
+          'SMTP',
+          oauth2User ?? '?',
+          oauth2.kind,
+          outcome.response ?? outcome.reason,
+        );
+      return { ...outcome, reason };
     }
   }
 
@@ -166,6 +215,26 @@ function checkDkimKey(dkim: DkimConfig): void {
       { variable: 'DKIM_PRIVATE_KEY' },
       { cause: error },
     );
+  }
+}
+
+function userOf(url: string): string | undefined {
+  try {
+    const user = decodeURIComponent(new URL(url).username);
+    return user === '' ? undefined : user;
+  } catch {
+    return undefined;
+  }
+}
+
+function withoutUserinfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
   }
 }
 
