@@ -5,7 +5,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 // What a clean shell would have: none of the developer's or CI's Digital Gym settings.
-const gymVariables = /^(DATABASE_URL|SMTP_|IMAP_URL|GYM_|DKIM_|LOG_LEVEL)/;
+const gymVariables =
+  /^(DATABASE_URL|SMTP_|IMAP_URL|GYM_|DKIM_|LOG_LEVEL|OAUTH2_|GOOGLE_SERVICE_ACCOUNT_FILE)/;
 
 export interface CliResult {
   readonly code: number | null;

@@ -54,7 +54,15 @@ const mailGid = 65534;
  * (testing.md, "IMAP: Dovecot 2.3"). One user, `engine@example.test`, whose INBOX is a Maildir
  * and who has `Processed` and `Failed` folders from the start.
  */
-export async function startDovecot(): Promise<Dovecot> {
+export async function startDovecot(
+  options: {
+    /**
+     * Also sign in with OAuth2 (XOAUTH2, OAUTHBEARER): Dovecot's oauth2 passdb asks this RFC 7662
+     * introspection endpoint whether a token is active and whose it is.
+     */
+    oauth2IntrospectionUrl?: string;
+  } = {},
+): Promise<Dovecot> {
   if (!existsSync(dovecotPath) || !existsSync(doveadmPath)) {
     throw new Error(
       `${dovecotPath} or ${doveadmPath} is missing: apt-get install -y --no-install-recommends ` +
@@ -86,7 +94,25 @@ export async function startDovecot(): Promise<Dovecot> {
         login: 'dovenull',
       }
     : currentUserIds();
-  await writeFile(config, configText({ dir, port, ...ids }));
+  if (options.oauth2IntrospectionUrl !== undefined) {
+    await writeFile(
+      join(dir, 'oauth2.conf.ext'),
+      [
+        'introspection_mode = post',
+        `introspection_url = ${options.oauth2IntrospectionUrl}`,
+        'force_introspection = yes',
+        'username_attribute = username',
+        'active_attribute = active',
+        'active_value = true',
+        '',
+      ].join('\n'),
+      { mode: 0o644 },
+    );
+  }
+  await writeFile(
+    config,
+    configText({ dir, port, ...ids, oauth2: options.oauth2IntrospectionUrl !== undefined }),
+  );
 
   let logText = '';
   const child = spawn(dovecotPath, ['-F', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -185,8 +211,17 @@ function configText(options: {
   internalUser: string;
   internalGroup: string;
   login: string;
+  oauth2: boolean;
 }): string {
   const { dir, port } = options;
+  const oauth2Passdb = options.oauth2
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf.ext
+}
+`
+    : '';
   return `# Written by test/helpers/dovecot.ts for one test run.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -196,7 +231,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${options.oauth2 ? ' xoauth2 oauthbearer\nauth_failure_delay = 0' : ''}
 first_valid_uid = 1
 first_valid_gid = 1
 default_internal_user = ${options.internalUser}
@@ -204,7 +239,7 @@ default_internal_group = ${options.internalGroup}
 default_login_user = ${options.login}
 mail_location = maildir:${dir}/mail/%u
 
-passdb {
+${oauth2Passdb}passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users
 }

@@ -1,9 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
+import { configVariables, parseConfig } from '../../src/config/config.js';
 import { GymError } from '../../src/errors.js';
 import { mailTokens, oauth2Settings, type OAuth2Settings } from '../../src/mail/oauth2.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
@@ -364,4 +365,22 @@ describe('SMTP with XOAUTH2', () => {
     expect(relay.received).toHaveLength(0);
     void transport;
   });
+});
+
+describe('the example .env files for Microsoft 365 and Google Workspace', () => {
+  it.each(['microsoft-365.env', 'google-workspace.env'])(
+    '%s sets only variables gym reads, and signs in with OAuth2',
+    async (file) => {
+      const env = parseEnv(
+        await readFile(new URL(`../../examples/${file}`, import.meta.url), 'utf8'),
+      );
+      expect(
+        Object.keys(env).filter((k) => !(configVariables as readonly string[]).includes(k)),
+      ).toEqual([]);
+      const result = parseConfig({ ...env, GYM_SECRET: randomBytes(32).toString('hex') });
+      expect(result.ok && result.config.oauth2?.kind).toBe(
+        file.startsWith('google') ? 'service_account' : 'client_credentials',
+      );
+    },
+  );
 });

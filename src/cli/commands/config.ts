@@ -36,6 +36,7 @@ export function configCommand(getConfig: () => Config): Command {
             ? hidePassword(config.imapUrl)
             : `Maildir inbox in ${config.dataDir}/inbox`,
         ],
+        ['sign-in', signIn(config)],
         ['from', config.from],
         ['reply address', config.replyAddress],
         [
@@ -56,6 +57,14 @@ export function configCommand(getConfig: () => Config): Command {
       for (const [label, value] of lines)
         process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
     });
+}
+
+function signIn(config: Config): string {
+  if (config.oauth2 === undefined) return 'password in SMTP_URL / IMAP_URL';
+  if (config.oauth2.kind === 'service_account') {
+    return `OAuth2, Google service account key ${config.oauth2.keyFile}`;
+  }
+  return `OAuth2 client credentials: client ${config.oauth2.clientId} at ${config.oauth2.tokenUrl}, scope ${config.oauth2.scope} (secret hidden)`;
 }
 
 function hidePassword(url: string): string {
