@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
 import { enrolCommand } from './commands/enrol.js';
 import { inboxCommand } from './commands/inbox.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   program.addCommand(replyCommand());
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
+  program.addCommand(doctorCommand(() => loadConfig()));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

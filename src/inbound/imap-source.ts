@@ -148,7 +148,7 @@ function isAlive(client: ImapFlow): boolean {
  *
  * Only one worker should run this per mailbox: see `holdMailboxLock`.
  */
-export function imapSource(options: ImapSourceOptions): MailSource {
+export function imapSource(options: ImapSourceOptions): ImapMailSource {
   const address = resolveAddress(options);
   const { mailbox } = address;
   const processedMailbox = options.processedMailbox ?? 'Processed';
@@ -530,7 +530,64 @@ export function imapSource(options: ImapSourceOptions): MailSource {
     }
   }
 
+  const described = `${address.auth.user}@${address.host}:${address.port}/${mailbox}`;
+
+  /** One connection for a check of `gym doctor`, whatever the check, always logged out. */
+  async function withConnection<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
+    const client = await connectOnce();
+    try {
+      return await work(client);
+    } finally {
+      await logoutOf(client);
+    }
+  }
+
   return {
+    async verify() {
+      try {
+        return await withConnection(async (client) => {
+          const status = await withDeadline(
+            client,
+            `STATUS ${mailbox}`,
+            client.status(mailbox, { messages: true }),
+          );
+          if (status === false) {
+            return { ok: false, detail: `${described}: there is no mailbox ${mailbox}` };
+          }
+          await createFolders(client);
+          return {
+            ok: true,
+            detail:
+              `${described}: signed in${options.oauth2 === undefined ? '' : ' with OAuth2'}, ` +
+              `${status.messages ?? 0} messages waiting, ${processedMailbox} and ${failedMailbox} ready`,
+          };
+        });
+      } catch (error) {
+        return { ok: false, detail: `${described}: ${messageOf(error)}` };
+      }
+    },
+    async find(messageId) {
+      return withConnection(async (client) => {
+        for (const folder of [mailbox, processedMailbox, failedMailbox]) {
+          const lock = await withDeadline(
+            client,
+            `SELECT ${folder}`,
+            client.getMailboxLock(folder),
+          );
+          try {
+            const uids = await withDeadline(
+              client,
+              `SEARCH in ${folder}`,
+              client.search({ header: { 'message-id': messageId } }, { uid: true }),
+            );
+            if (uids !== false && uids !== undefined && uids.length > 0) return folder;
+          } finally {
+            lock.release();
+          }
+        }
+        return undefined;
+      });
+    },
     async start() {
       if (started) return;
       started = true;
@@ -566,6 +623,14 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       if (started) log.info({ ...where }, 'IMAP listener stopped');
     },
   };
+}
+
+/** The IMAP listener, and the checks `gym doctor` makes with the same connection settings. */
+export interface ImapMailSource extends MailSource {
+  /** Connect, sign in, check the mailbox exists and create Processed and Failed: one line. */
+  verify(): Promise<{ readonly ok: boolean; readonly detail: string }>;
+  /** The folder (the mailbox, Processed or Failed) holding a message with this Message-ID. */
+  find(messageId: string): Promise<string | undefined>;
 }
 
 function* batches(waiting: readonly WaitingMessage[]): Generator<WaitingMessage[]> {

@@ -47,7 +47,7 @@ export interface SmtpTransportOptions {
  * @throws GymError CONFIG_INVALID when the DKIM key is not a private key: better at start than a
  *   failure on every message.
  */
-export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
+export function createSmtpTransport(options: SmtpTransportOptions): SmtpTransport {
   if (options.dkim !== undefined) checkDkimKey(options.dkim);
   const oauth2 = options.oauth2;
   const oauth2User = oauth2 === undefined ? undefined : userOf(options.url);
@@ -117,23 +117,46 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       });
       return { status: 'sent', response: info.response };
     } catch (error) {
-      const outcome = classifySmtpError(error);
-      if (oauth2 === undefined || outcome.code !== 'EAUTH') return outcome;
-      // A token we could not get, or one the relay refused although it was fresh: say which,
-      // and what the operator should change.
-      const reason =
-        tokenProblem ??
-        explainRefusedToken(
-          'SMTP',
-          oauth2User ?? '?',
-          oauth2.kind,
-          outcome.response ?? outcome.reason,
-        );
-      return { ...outcome, reason };
+      return explained(classifySmtpError(error));
     }
   }
 
-  return closableTransport(name, deliver, () => mailer.close());
+  function explained<T extends Exclude<SendOutcome, { status: 'sent' }>>(outcome: T): T {
+    if (oauth2 === undefined || outcome.code !== 'EAUTH') return outcome;
+    // A token we could not get, or one the relay refused although it was fresh: say which, and
+    // what the operator should change.
+    const reason =
+      tokenProblem ??
+      explainRefusedToken(
+        'SMTP',
+        oauth2User ?? '?',
+        oauth2.kind,
+        outcome.response ?? outcome.reason,
+      );
+    return { ...outcome, reason };
+  }
+
+  return {
+    ...closableTransport(name, deliver, () => mailer.close()),
+    async verify() {
+      try {
+        // Connects, upgrades to TLS when offered, signs in (fetching a token with OAuth2), quits.
+        await mailer.verify();
+        return {
+          ok: true,
+          detail: `${name}: connected${oauth2 === undefined ? '' : ', signed in with OAuth2'}`,
+        };
+      } catch (error) {
+        return { ok: false, detail: `${name}: ${explained(classifySmtpError(error)).reason}` };
+      }
+    },
+  };
+}
+
+/** An SMTP transport that can also check the connection without sending (`gym doctor`). */
+export interface SmtpTransport extends MailTransport {
+  /** Connect, TLS, sign in, quit: whether that worked, in one line naming the relay. */
+  verify(): Promise<{ readonly ok: boolean; readonly detail: string }>;
 }
 
 /** The fields of a nodemailer error that say what went wrong. */

@@ -27,6 +27,11 @@ describe.skipIf(!dovecotAvailable)('gym run --once with OAuth2 for SMTP and IMAP
       authOptional: false,
       allowInsecureAuth: true,
       authMethods: ['XOAUTH2'],
+      // Mail for the reply address reaches the mailbox, as a real relay would deliver it.
+      answerData(message) {
+        if (message.to.includes(dovecot.user)) void dovecot.deliver(message.data);
+        return undefined;
+      },
       onAuth(auth, _session, callback) {
         const verdict = tokens.check(auth.accessToken ?? '', auth.username ?? '');
         if (verdict.ok) return callback(null, { user: auth.username });
@@ -80,6 +85,42 @@ describe.skipIf(!dovecotAvailable)('gym run --once with OAuth2 for SMTP and IMAP
     expect(tokens.issued - issuedBefore).toBe(1);
     expect(refused).toEqual([]);
     expect(run.stderr).not.toContain(tokens.latest()!);
+  });
+
+  it('gym doctor --round-trip: every check passes, and a message to the reply address comes back', async () => {
+    const settings = env();
+    expect((await runGym(['migrate'], settings)).code).toBe(0);
+    const doctor = await runGym(['doctor', '--json', '--round-trip', '--timeout', '120'], settings);
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+    const report = JSON.parse(doctor.stdout) as {
+      ok: boolean;
+      checks: { check: string; status: string; detail: string }[];
+    };
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => [c.check, c.status])).toEqual([
+      ['configuration', 'ok'],
+      ['database', 'ok'],
+      ['sending', 'ok'],
+      ['mailbox', 'ok'],
+      ['DKIM', 'ok'],
+      ['sender', 'ok'],
+      ['reply address', 'ok'],
+      ['round trip', 'ok'],
+    ]);
+    expect(report.checks.find((c) => c.check === 'sending')?.detail).toContain(
+      'signed in with OAuth2',
+    );
+    expect(report.checks.find((c) => c.check === 'round trip')?.detail).toMatch(
+      /read back from INBOX/,
+    );
+
+    const wrong = await runGym(['doctor'], { ...settings, OAUTH2_CLIENT_SECRET: 'stale' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(
+      /✗ sending .*AADSTS7000215 .*create a new one in the app registration/,
+    );
+    expect(wrong.stdout).toMatch(/✗ mailbox .*AADSTS7000215/);
+    expect(wrong.stderr).toContain('doctor: 2 checks failed (sending, mailbox)');
   });
 
   it('a wrong client secret is one line naming the provider code, and exit 1', async () => {
