@@ -15,6 +15,7 @@ import { replyCommand } from './commands/reply.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 
 /**
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
   program.addCommand(doctorCommand(() => loadConfig()));
+  program.addCommand(statusCommand(() => loadConfig()));
   for (const command of program.commands) command.exitOverride();
   return program;
 }
