@@ -6,6 +6,7 @@ import {
   renewLeases,
   type HeldRow,
 } from '../../src/db/deliveries.js';
+import { digestStore } from '../../src/db/digest-store.js';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
 import { enrolledLearner, pendingDeliveries } from '../helpers/fixtures.js';
@@ -137,18 +138,20 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
     expect(await fenceDelivery(database.db, stalled, 600)).toBe(false);
     expect(await renewLeases(database.db, [stalled], 600)).toEqual(new Set());
     expect(await store.fence(stalled, 600)).toBe(false);
-    // The new holder sends and records it...
-    expect(await store.fence(taker, 600)).toBe(true);
+    // Its settlement (a timeout it saw before the stall) changes nothing while the taker holds it...
+    const timedOut = { status: 'failed', reason: 'relay timed out' } as const;
+    expect(await store.settle(stalled, timedOut, monday9)).toBe(false);
+    expect(await leaseOf(id!)).toMatchObject({ status: 'claimed', lease_token: taker.leaseToken });
+    // ...and the new holder sends and records it...
     const sent = {
       status: 'sent',
       messageId: '<d1.taker@gym.example>',
       inviteUid: undefined,
     } as const;
     expect(await store.settle(taker, sent, monday9)).toBe(true);
-    // ...and the stalled one's late settlement writes nothing over it.
-    expect(
-      await store.settle(stalled, { status: 'failed', reason: 'relay timed out' }, monday9),
-    ).toBe(false);
+    expect(await store.fence(taker, 600)).toBe(true);
+    // ...over which the stalled one writes nothing either.
+    expect(await store.settle(stalled, timedOut, monday9)).toBe(false);
     expect(
       await database.db
         .selectFrom('deliveries')
@@ -235,6 +238,53 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
     } finally {
       await other.close();
     }
+  });
+
+  it('fences a manager digest the same way: a stalled holder neither sends nor settles it', async () => {
+    const store = digestStore(database.db);
+    const manager = await database.db
+      .insertInto('managers')
+      .values({
+        email: `m${Date.now()}@example.gov.uk`,
+        name: 'Helen Walsh',
+        time_zone: 'Europe/London',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const fortnight = { managerId: manager.id, periodStartsOn: '2027-01-04', leaseSeconds: 60 };
+    const stalled = await store.claim({ ...fortnight, workerId: 'w', now: monday9 });
+    expect(stalled).toMatchObject({ attempts: 1, leaseToken: 1 });
+    // Its lease holds on the database's clock, whatever a neighbour's clock says.
+    const dayLater = new Date(monday9.getTime() + 24 * 60 * 60 * 1000);
+    expect(await store.claim({ ...fortnight, workerId: 'w', now: dayLater })).toBeUndefined();
+    await database.db
+      .updateTable('manager_digests')
+      .set({ lease_until: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', stalled!.id)
+      .execute();
+    const taker = await store.claim({ ...fortnight, workerId: 'w', now: monday9 });
+    expect(taker).toMatchObject({ id: stalled!.id, attempts: 2, leaseToken: 2 });
+
+    expect(await store.fence(stalled!, 600)).toBe(false);
+    const timedOut = { status: 'failed', reason: 'relay timed out' } as const;
+    expect(await store.settle(stalled!, timedOut, 3, monday9)).toBe(false);
+    expect(await store.fence(taker!, 600)).toBe(true);
+    expect(
+      await store.settle(
+        taker!,
+        { status: 'sent', messageId: '<g1.taker@gym.example>' },
+        3,
+        monday9,
+      ),
+    ).toBe(true);
+    expect(await store.settle(stalled!, timedOut, 3, monday9)).toBe(false);
+    expect(
+      await database.db
+        .selectFrom('manager_digests')
+        .select(['status', 'message_id', 'reason'])
+        .where('id', '=', stalled!.id)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ status: 'sent', message_id: '<g1.taker@gym.example>', reason: null });
   });
 
   if (backend.concurrent) {

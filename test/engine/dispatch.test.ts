@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { sendBudget } from '../../src/db/send-budget.js';
 import { shiftStore } from '../../src/db/shift-store.js';
@@ -380,6 +380,7 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
       { ...deps, workerId: 'stalled', transport: stall.transport, concurrency: 1 },
       monday,
     );
+    onTestFinished(() => stall.release());
     const inFlight = await stall.held;
     const waiting = (await claimedBy('stalled')).filter(
       (id) => !inFlight.messageId.startsWith(`<d${id}.`),
@@ -418,6 +419,7 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
       { ...deps, workerId: 'slow', transport: stall.transport, concurrency: 1, leaseSeconds },
       monday,
     );
+    onTestFinished(() => stall.release());
     await stall.held;
     const databaseNow = async () =>
       (await sql<{ now: Date }>`select now() as now`.execute(database.db)).rows[0]!.now;
