@@ -5,10 +5,15 @@
  *
  *   npm run measure:replies            # tables and misses
  *   npm run measure:replies -- --json  # the same as JSON
+ *   npm run measure:replies -- --eml DIR   # also write each case's .eml (lang-N.eml) to DIR,
+ *                                          # to feed one to `gym reply inspect DIR/en-3.eml --json`
  */
 /* eslint-disable no-console -- a measurement script: printing the numbers is its job */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   accuracy,
+  caseEml,
   category,
   intentTypes,
   languages,
@@ -18,7 +23,19 @@ import {
   type Tally,
 } from './natural-corpus.js';
 
-const outcomes = await scoreCorpus(loadCorpus());
+const corpus = loadCorpus();
+const emlIndex = process.argv.indexOf('--eml');
+if (emlIndex !== -1) {
+  const dir = process.argv[emlIndex + 1];
+  if (dir === undefined || dir.startsWith('--')) {
+    console.error('measure:replies: --eml needs a directory to write the .eml files to');
+    process.exit(1);
+  }
+  mkdirSync(dir, { recursive: true });
+  for (const cases of corpus.values())
+    for (const c of cases) writeFileSync(join(dir, `${c.lang}-${c.index}.eml`), caseEml(c));
+}
+const outcomes = await scoreCorpus(corpus);
 const byLang = tally(outcomes, (o) => o.case.lang);
 const byIntent = tally(outcomes, (o) => category(o.case));
 const overall = tally(outcomes, () => 'all').get('all') ?? { cases: 0, right: 0 };

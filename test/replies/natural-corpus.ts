@@ -231,7 +231,7 @@ const thunderbird: Record<Lang, (d: DateTime) => string> = {
 /** Outlook's header block labels and its older "Original Message" separator, per language. */
 const outlook: Record<
   Lang,
-  { from: string; sent: string; to: string; subject: string; original: string }
+  { from: string; sent: string; to: string; subject: string; original: string; date: string }
 > = {
   en: {
     from: 'From:',
@@ -239,6 +239,7 @@ const outlook: Record<
     to: 'To:',
     subject: 'Subject:',
     original: 'Original Message',
+    date: 'cccc, d MMMM yyyy HH:mm',
   },
   de: {
     from: 'Von:',
@@ -246,6 +247,7 @@ const outlook: Record<
     to: 'An:',
     subject: 'Betreff:',
     original: 'Ursprüngliche Nachricht',
+    date: 'cccc, d. MMMM yyyy HH:mm',
   },
   es: {
     from: 'De:',
@@ -253,6 +255,7 @@ const outlook: Record<
     to: 'Para:',
     subject: 'Asunto:',
     original: 'Mensaje original',
+    date: "cccc, d 'de' MMMM 'de' yyyy H:mm",
   },
   nl: {
     from: 'Van:',
@@ -260,6 +263,7 @@ const outlook: Record<
     to: 'Aan:',
     subject: 'Onderwerp:',
     original: 'Oorspronkelijk bericht',
+    date: 'cccc d MMMM yyyy HH:mm',
   },
   fr: {
     from: 'De :',
@@ -267,6 +271,7 @@ const outlook: Record<
     to: 'À :',
     subject: 'Objet :',
     original: "Message d'origine",
+    date: 'cccc d MMMM yyyy HH:mm',
   },
   it: {
     from: 'Da:',
@@ -274,6 +279,7 @@ const outlook: Record<
     to: 'A:',
     subject: 'Oggetto:',
     original: 'Messaggio originale',
+    date: 'cccc d MMMM yyyy HH:mm',
   },
   pt: {
     from: 'De:',
@@ -281,6 +287,7 @@ const outlook: Record<
     to: 'Para:',
     subject: 'Assunto:',
     original: 'Mensagem original',
+    date: "cccc, d 'de' MMMM 'de' yyyy HH:mm",
   },
   sv: {
     from: 'Från:',
@@ -288,6 +295,7 @@ const outlook: Record<
     to: 'Till:',
     subject: 'Ämne:',
     original: 'Ursprungligt meddelande',
+    date: "'den' d MMMM yyyy HH:mm",
   },
   da: {
     from: 'Fra:',
@@ -295,6 +303,7 @@ const outlook: Record<
     to: 'Til:',
     subject: 'Emne:',
     original: 'Oprindelig meddelelse',
+    date: "cccc 'den' d. MMMM yyyy HH.mm",
   },
   no: {
     from: 'Fra:',
@@ -302,6 +311,7 @@ const outlook: Record<
     to: 'Til:',
     subject: 'Emne:',
     original: 'Opprinnelig melding',
+    date: 'cccc d. MMMM yyyy HH:mm',
   },
   fi: {
     from: 'Lähettäjä:',
@@ -309,6 +319,7 @@ const outlook: Record<
     to: 'Vastaanottaja:',
     subject: 'Aihe:',
     original: 'Alkuperäinen viesti',
+    date: 'cccc d. MMMM yyyy H.mm',
   },
   cy: {
     from: 'Oddi wrth:',
@@ -316,6 +327,7 @@ const outlook: Record<
     to: 'At:',
     subject: 'Pwnc:',
     original: 'Neges Wreiddiol',
+    date: 'cccc, d MMMM yyyy HH:mm',
   },
 };
 
@@ -374,7 +386,7 @@ export function replyBody(c: Case, options: { withQuote: boolean } = { withQuote
       const l = outlook[c.lang];
       const block = [
         `${l.from} ${us.name} <${us.address}>`,
-        `${l.sent} ${sent.toFormat('cccc, d LLLL yyyy HH:mm')}`,
+        `${l.sent} ${sent.toFormat(l.date)}`,
         `${l.to} ${c.learner} <${learnerAddress(c)}>`,
         `${l.subject} ${c.subject.replace(/^\S+:\s*/, '')}`,
       ].join('\n');
