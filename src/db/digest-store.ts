@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DigestStore, TeamMember } from '../engine/digests.js';
 import { mondayOf } from '../planner/local-time.js';
+import { leaseFromNow } from './deliveries.js';
 import { programmeVersions } from './programme-versions.js';
 import type { Database } from './schema.js';
 
@@ -46,8 +47,9 @@ export function digestStore(db: Kysely<Database>): DigestStore {
       }));
     },
 
+    // The lease is on the database's clock and fenced by `lease_token`, as for deliveries (see
+    // src/db/deliveries.ts); `now` decides only whether a retry is due.
     async claim({ managerId, periodStartsOn, workerId, leaseSeconds, now }) {
-      const lease = new Date(now.getTime() + leaseSeconds * 1000);
       const inserted = await db
         .insertInto('manager_digests')
         .values({
@@ -55,21 +57,23 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           period_starts_on: periodStartsOn,
           status: 'claimed',
           claimed_by: workerId,
-          lease_until: lease,
+          lease_until: leaseFromNow(leaseSeconds),
+          lease_token: 1,
           attempts: 1,
         })
         // Whichever worker inserts the fortnight's row sends it; the others stop here.
         .onConflict((oc) => oc.columns(['manager_id', 'period_starts_on']).doNothing())
-        .returning(['id', 'attempts'])
+        .returning(['id', 'attempts', 'lease_token as leaseToken'])
         .executeTakeFirst();
       if (inserted !== undefined) return inserted;
-      // A retry that is due, or a claim whose worker died (its lease ran out).
+      // A retry that is due, or a claim whose worker died or stalled (its lease ran out).
       return db
         .updateTable('manager_digests')
         .set({
           status: 'claimed',
           claimed_by: workerId,
-          lease_until: lease,
+          lease_until: leaseFromNow(leaseSeconds),
+          lease_token: sql<number>`lease_token + 1`,
           attempts: sql<number>`attempts + 1`,
         })
         .where('manager_id', '=', managerId)
@@ -80,11 +84,22 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               eb('status', '=', 'pending'),
               eb(sql`coalesce(retry_at, created_at)`, '<=', now),
             ]),
-            eb.and([eb('status', '=', 'claimed'), eb('lease_until', '<', now)]),
+            eb.and([eb('status', '=', 'claimed'), eb('lease_until', '<', sql<Date>`now()`)]),
           ]),
         )
-        .returning(['id', 'attempts'])
+        .returning(['id', 'attempts', 'lease_token as leaseToken'])
         .executeTakeFirst();
+    },
+
+    async fence(held, sendLeaseSeconds) {
+      const result = await db
+        .updateTable('manager_digests')
+        .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(sendLeaseSeconds)})` })
+        .where('id', '=', held.id)
+        .where('status', '=', 'claimed')
+        .where('lease_token', '=', held.leaseToken)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async skip(managerId, periodStartsOn, reason, now) {
@@ -227,7 +242,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
       return members;
     },
 
-    async settle(id, workerId, settlement, learners, now) {
+    async settle(held, settlement, learners, now) {
       const base = { claimed_by: null, lease_until: null, learners };
       const values =
         settlement.status === 'sent'
@@ -249,9 +264,9 @@ export function digestStore(db: Kysely<Database>): DigestStore {
       const result = await db
         .updateTable('manager_digests')
         .set(values)
-        .where('id', '=', id)
+        .where('id', '=', held.id)
         .where('status', '=', 'claimed')
-        .where('claimed_by', '=', workerId)
+        .where('lease_token', '=', held.leaseToken)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },

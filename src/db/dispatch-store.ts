@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DispatchStore } from '../engine/dispatch.js';
-import { claimDueDeliveries } from './deliveries.js';
+import { claimDueDeliveries, fenceDelivery, renewLeases } from './deliveries.js';
 import { programmeVersions } from './programme-versions.js';
 import type { Database } from './schema.js';
 
@@ -42,6 +42,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
         const r = byId.get(d.id)!;
         return {
           id: d.id,
+          leaseToken: d.lease_token,
           enrolmentId: d.enrolment_id,
           versionId: r.sequence_version_id,
           stepKey: d.step_key,
@@ -72,6 +73,10 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
       });
     },
 
+    renew: (held, leaseSeconds) => renewLeases(db, held, leaseSeconds),
+
+    fence: (held, sendLeaseSeconds) => fenceDelivery(db, held, sendLeaseSeconds),
+
     programme: programmeVersions(db),
 
     async doneSteps(enrolmentId) {
@@ -85,7 +90,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
       return new Set(rows.map((r) => r.step_key));
     },
 
-    async settle(id, workerId, settlement, now) {
+    async settle(held, settlement, now) {
       const base = { claimed_by: null, lease_until: null, updated_at: now };
       const values =
         settlement.status === 'sent'
@@ -107,16 +112,17 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
                 ...(settlement.failedAttempt ? {} : { attempts: sql<number>`attempts - 1` }),
               }
             : { ...base, status: settlement.status, reason: settlement.reason };
-      // Only while this worker still holds the claim: after a lost lease, the new holder decides.
+      // Only while this holder still has the claim (its fencing token, not its name: a restarted
+      // worker keeps its name): after a lost lease, the new holder decides.
       const result = await db
         .updateTable('deliveries')
         .set(values)
-        .where('id', '=', id)
+        .where('id', '=', held.id)
         .where('status', '=', 'claimed')
-        .where('claimed_by', '=', workerId)
+        .where('lease_token', '=', held.leaseToken)
         .executeTakeFirst();
       const kept = result.numUpdatedRows === 1n;
-      if (kept && settlement.status !== 'pending') await completeIfFinished(db, id, now);
+      if (kept && settlement.status !== 'pending') await completeIfFinished(db, held.id, now);
       return kept;
     },
   };

@@ -177,7 +177,10 @@ export interface DeliveriesTable {
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
   attempts: ColumnType<number, number | undefined, number>;
   claimed_by: string | null;
+  /** On the database's clock, like every lease: workers' clocks may disagree. */
   lease_until: Timestamp | null;
+  /** The fencing token: bumped by every claim; the holder's writes are conditional on it. */
+  lease_token: ColumnType<number, number | undefined, number>;
   /** The Message-ID we sent it with, on our domain; unique. */
   message_id: string | null;
   /** The calendar UID of an invite, stable for (enrolment, step). */
@@ -252,7 +255,10 @@ export interface ManagerDigestsTable {
   message_id: string | null;
   sent_at: Timestamp | null;
   claimed_by: string | null;
+  /** On the database's clock, like every lease. */
   lease_until: Timestamp | null;
+  /** The fencing token, as for deliveries. */
+  lease_token: ColumnType<number, number | undefined, number>;
   attempts: ColumnType<number, number | undefined, number>;
   retry_at: Timestamp | null;
   /** Why it failed or was skipped, or the last temporary error. */

@@ -11,7 +11,12 @@ import {
   type DigestLearner,
 } from '../render/index.js';
 import type { Sequence } from '../sequence/schema.js';
-import { layoutsOf, type DispatchDependencies } from './dispatch.js';
+import {
+  layoutsOf,
+  sendLeaseSecondsOf,
+  type DispatchDependencies,
+  type HeldLease,
+} from './dispatch.js';
 
 /** A manager with at least one learner on a programme. */
 export interface DigestManager {
@@ -65,17 +70,24 @@ export interface DigestStore {
     workerId: string;
     leaseSeconds: number;
     now: Date;
-  }): Promise<{ id: number; attempts: number } | undefined>;
+  }): Promise<DigestClaim | undefined>;
+  /** The check before the digest goes out, as `DispatchStore.fence`. */
+  fence(held: HeldLease, sendLeaseSeconds: number): Promise<boolean>;
   /** Records a digest that will not be sent (too late), so that no worker tries again. */
   skip(managerId: number, periodStartsOn: string, reason: string, now: Date): Promise<void>;
   team(managerId: number, now: Date): Promise<TeamMember[]>;
+  /** False when another worker took the digest meanwhile: nothing is written. */
   settle(
-    id: number,
-    workerId: string,
+    held: HeldLease,
     settlement: DigestSettlement,
     learners: number,
     now: Date,
   ): Promise<boolean>;
+}
+
+/** A fortnight's digest held by this worker, under a lease fenced by `leaseToken`. */
+export interface DigestClaim extends HeldLease {
+  readonly attempts: number;
 }
 
 export type DigestCounts = Record<DigestSettlement['status'] | 'lost', number>;
@@ -115,8 +127,8 @@ export async function digestTick(
     const settlement =
       team.length === 0
         ? ({ status: 'skipped', reason: 'no active learners' } as const)
-        : await sendDigest(deps, manager, slot, team, claim, now);
-    const kept = await store.settle(claim.id, deps.workerId, settlement, team.length, now);
+        : await sendDigest(deps, store, manager, slot, team, claim, now);
+    const kept = settlement !== 'lost' && (await store.settle(claim, settlement, team.length, now));
     counts[kept ? settlement.status : 'lost'] += 1;
   }
   return counts;
@@ -124,12 +136,13 @@ export async function digestTick(
 
 async function sendDigest(
   deps: DispatchDependencies,
+  store: DigestStore,
   manager: DigestManager,
   slot: DigestSlot,
   team: readonly TeamMember[],
-  claim: { id: number; attempts: number },
+  claim: DigestClaim,
   now: Date,
-): Promise<DigestSettlement> {
+): Promise<DigestSettlement | 'lost'> {
   const learners: DigestLearner[] = [];
   for (const member of team) learners.push(await digestLearner(deps, manager, member, now));
   const layouts = await layoutsOf(deps);
@@ -156,6 +169,9 @@ async function sendDigest(
     messageId,
     date: now,
   });
+  // Only while this worker still holds the digest: one that stalled past its lease while another
+  // took the fortnight sends nothing (see `sendMessage` in dispatch.ts).
+  if (!(await store.fence(claim, sendLeaseSecondsOf(deps)))) return 'lost';
   const outcome: SendOutcome = await deps.transport.send({
     from: deps.mail.replyAddress,
     to: manager.email,

@@ -16,9 +16,15 @@ import {
 } from '../render/index.js';
 import type { Sequence } from '../sequence/schema.js';
 
-/** A claimed delivery with what it takes to send it. */
-export interface DueDelivery {
+/** What a lease holder proves its claim with: the row and the fencing token it claimed it with. */
+export interface HeldLease {
   readonly id: number;
+  /** Bumped by every claim of the row: a holder with an older one has lost the row. */
+  readonly leaseToken: number;
+}
+
+/** A claimed delivery with what it takes to send it. */
+export interface DueDelivery extends HeldLease {
   readonly enrolmentId: number;
   readonly versionId: number;
   readonly stepKey: string;
@@ -64,7 +70,10 @@ export type Settlement =
     }
   | { readonly status: 'failed' | 'skipped' | 'missed' | 'cancelled'; readonly reason: string };
 
-/** What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. */
+/**
+ * What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. Leases are
+ * on the database's clock (see `src/db/deliveries.ts`); `now` decides only what is due.
+ */
 export interface DispatchStore {
   claim(options: {
     workerId: string;
@@ -72,12 +81,19 @@ export interface DispatchStore {
     leaseSeconds: number;
     now: Date;
   }): Promise<DueDelivery[]>;
+  /** The heartbeat: extends the leases still held; answers the ids it renewed. */
+  renew(held: readonly HeldLease[], leaseSeconds: number): Promise<ReadonlySet<number>>;
+  /**
+   * Checked before each message: false when another worker has taken the row (nothing may be
+   * sent); true, with the lease extended to `sendLeaseSeconds`, while this holder has it.
+   */
+  fence(held: HeldLease, sendLeaseSeconds: number): Promise<boolean>;
   /** The programme version an enrolment follows. */
   programme(versionId: number): Promise<Sequence>;
   /** Step keys (`w01-kickoff`) the learner has said are done. */
   doneSteps(enrolmentId: number): Promise<ReadonlySet<string>>;
   /** False when the lease was lost (another worker reclaimed the row): nothing is written. */
-  settle(id: number, workerId: string, settlement: Settlement, now: Date): Promise<boolean>;
+  settle(held: HeldLease, settlement: Settlement, now: Date): Promise<boolean>;
 }
 
 /** A cap on sends per second shared by every worker (SMTP_MAX_PER_SECOND). */
@@ -99,7 +115,16 @@ export interface DispatchDependencies {
   readonly batchSize?: number;
   /** Messages of a batch in flight at once (the SMTP pool has 5 connections). */
   readonly concurrency?: number;
+  /** How long a claim holds without renewal (database clock); renewed every third of it. */
   readonly leaseSeconds?: number;
+  /**
+   * How long the row of a message being handed to the relay holds if its holder stops renewing
+   * (a paused VM, a process stopped or killed). Longer than the batch lease: a row not yet
+   * started can move to another worker at no cost, while one in the relay's hands may have gone
+   * already, and taking it from a holder that is only slow would send it twice. Three leases
+   * when absent.
+   */
+  readonly sendLeaseSeconds?: number;
   /** Temporary failures allowed before a row fails for good. */
   readonly maxAttempts?: number;
   /** Milliseconds to wait after the n-th temporary failure (see `backoff`). */
@@ -148,31 +173,79 @@ const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
  */
 export async function dispatchTick(deps: DispatchDependencies, now: Date): Promise<TickCounts> {
   const counts = noCounts();
+  const leaseSeconds = deps.leaseSeconds ?? 300;
   const batch = await deps.store.claim({
     workerId: deps.workerId,
     limit: deps.batchSize ?? 100,
-    leaseSeconds: deps.leaseSeconds ?? 300,
+    leaseSeconds,
     now,
   });
-  // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
-  let next = 0;
-  const lane = async () => {
-    while (next < batch.length) {
-      const delivery = batch[next++]!;
-      const settlement = await settleOne(deps, delivery, now);
-      const kept = await deps.store.settle(delivery.id, deps.workerId, settlement, now);
-      counts[kept ? settlement.status : 'lost'] += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 5, batch.length) }, lane));
+  const heartbeat = startHeartbeat(deps.store, batch, leaseSeconds);
+  try {
+    // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
+    let next = 0;
+    const lane = async () => {
+      while (next < batch.length) {
+        const delivery = batch[next++]!;
+        const attempt = await settleOne(deps, delivery, now);
+        const kept = attempt.status !== 'lost' && (await deps.store.settle(delivery, attempt, now));
+        heartbeat.release(delivery.id);
+        counts[kept ? attempt.status : 'lost'] += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 5, batch.length) }, lane));
+  } finally {
+    await heartbeat.stop();
+  }
   return counts;
 }
+
+/**
+ * Renews the batch's leases every third of a lease while the batch is being sent, so that a
+ * live holder keeps its rows however slow the relay or the machine. It runs on real time, as
+ * leases do, whatever clock decides what is due. A failed renewal is only retried at the next
+ * beat: should the lease run out meanwhile, the check before each message stops its holder
+ * from sending a row another worker took.
+ */
+function startHeartbeat(
+  store: DispatchStore,
+  batch: readonly HeldLease[],
+  leaseSeconds: number,
+): { release(id: number): void; stop(): Promise<void> } {
+  const held = new Map(batch.map((d) => [d.id, { id: d.id, leaseToken: d.leaseToken }]));
+  let beating: Promise<void> | undefined;
+  const beat = () => {
+    if (beating !== undefined || held.size === 0) return;
+    beating = store
+      .renew([...held.values()], leaseSeconds)
+      .then((renewed) => {
+        for (const id of held.keys()) if (!renewed.has(id)) held.delete(id);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        beating = undefined;
+      });
+  };
+  const timer = batch.length === 0 ? undefined : setInterval(beat, (leaseSeconds * 1000) / 3);
+  return {
+    release: (id) => held.delete(id),
+    async stop() {
+      clearInterval(timer);
+      held.clear();
+      await beating;
+    },
+  };
+}
+
+/** A row another worker took while this one held it: it is neither sent nor settled here. */
+type Lost = { readonly status: 'lost' };
+const lost: Lost = { status: 'lost' };
 
 async function settleOne(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
-): Promise<Settlement> {
+): Promise<Settlement | Lost> {
   if (delivery.method === 'CANCEL') return cancelInvite(deps, delivery, now);
   if (delivery.kind === 'acknowledgement') return acknowledge(deps, delivery, now);
   if (delivery.learner.status !== 'active') {
@@ -265,13 +338,14 @@ async function settleOne(
 }
 
 function settlementOf(
-  outcome: SendOutcome,
+  outcome: SendOutcome | Lost,
   delivery: DueDelivery,
   deps: DispatchDependencies,
   now: Date,
   messageId: string,
   inviteUid: string | undefined,
-): Settlement {
+): Settlement | Lost {
+  if (outcome.status === 'lost') return lost;
   if (outcome.status === 'sent') return { status: 'sent', messageId, inviteUid };
   if (outcome.status === 'failed') return { status: 'failed', reason: outcome.reason };
   const maxAttempts = deps.maxAttempts ?? 8;
@@ -298,7 +372,7 @@ async function cancelInvite(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
-): Promise<Settlement> {
+): Promise<Settlement | Lost> {
   const start = delivery.startsAt ?? delivery.dueAt;
   if (start <= now)
     return { status: 'skipped', reason: 'the practice slot has begun; nothing to withdraw' };
@@ -338,7 +412,7 @@ async function acknowledge(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
-): Promise<Settlement> {
+): Promise<Settlement | Lost> {
   const ack = delivery.payload;
   if (ack === null) return { status: 'failed', reason: 'an acknowledgement without its payload' };
   if (delivery.learner.status === 'bounced')
@@ -451,11 +525,16 @@ function inviteMessage(
   };
 }
 
+/**
+ * Hands one message to the transport, after the relay's quota allows it and only if this worker
+ * still holds the row: the check comes last, just before the message leaves, so that a worker
+ * that stalled (a paused VM) and lost the row meanwhile never sends what another worker took.
+ */
 async function sendMessage(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   message: OutgoingMessage,
-): Promise<SendOutcome> {
+): Promise<SendOutcome | Lost> {
   if (deps.budget !== undefined) {
     // Wait for a place in a second that is not full; the relay's quota is everyone's.
     let at = message.date;
@@ -466,11 +545,18 @@ async function sendMessage(
       at = place.retryAt;
     }
   }
+  const raw = await composeMessage(message);
+  if (!(await deps.store.fence(delivery, sendLeaseSecondsOf(deps)))) return lost;
   return deps.transport.send({
     // The envelope sender is the mailbox we read, so that bounces come back to be counted.
     from: deps.mail.replyAddress,
     to: delivery.learner.email,
-    raw: await composeMessage(message),
+    raw,
     messageId: message.messageId,
   });
+}
+
+/** See `DispatchDependencies.sendLeaseSeconds`. */
+export function sendLeaseSecondsOf(deps: DispatchDependencies): number {
+  return deps.sendLeaseSeconds ?? 3 * (deps.leaseSeconds ?? 300);
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { sendBudget } from '../../src/db/send-budget.js';
 import { shiftStore } from '../../src/db/shift-store.js';
@@ -8,6 +10,7 @@ import { gymServerStore } from '../../src/db/unsubscribe-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { dispatchTick, type DispatchDependencies } from '../../src/engine/dispatch.js';
+import type { MailTransport, OutboundMessage } from '../../src/mail/transport.js';
 import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
 import { pauseEnrolment, resumeEnrolment } from '../../src/engine/shift.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
@@ -331,6 +334,110 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     // Ten messages at two a second: five seconds, none over the cap.
     expect(seconds.map((s) => s.sent)).toEqual([2, 2, 2, 2, 2]);
     expect(waits.length).toBeGreaterThanOrEqual(4);
+  });
+
+  /**
+   * A transport that holds its first message until `release()`: a worker stalled in the middle
+   * of a batch (a paused VM, a relay that stopped answering). `held` resolves with that message.
+   */
+  function stallingTransport(inner: MailTransport) {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached!: (message: OutboundMessage) => void;
+    const held = new Promise<OutboundMessage>((resolve) => (reached = resolve));
+    let first = true;
+    const transport: MailTransport = {
+      name: 'stalling',
+      async send(message) {
+        if (first) {
+          first = false;
+          reached(message);
+          await gate;
+        }
+        return inner.send(message);
+      },
+      close: () => Promise.resolve(),
+    };
+    return { transport, held, release };
+  }
+
+  const messageIds = () =>
+    smtp.received.map((m) => headerValues(parseHeaders(m.data), 'Message-ID')[0]!);
+  const claimedBy = async (worker: string) =>
+    (
+      await database.db
+        .selectFrom('deliveries')
+        .select('id')
+        .where('status', '=', 'claimed')
+        .where('claimed_by', '=', worker)
+        .execute()
+    ).map((r) => r.id);
+  const monday = new Date('2027-01-04T12:00:00Z');
+
+  it('a worker stalled past its lease sends nothing another worker took, and records nothing over it', async () => {
+    const stall = stallingTransport(deps.transport);
+    const stalled = dispatchTick(
+      { ...deps, workerId: 'stalled', transport: stall.transport, concurrency: 1 },
+      monday,
+    );
+    onTestFinished(() => stall.release());
+    const inFlight = await stall.held;
+    const waiting = (await claimedBy('stalled')).filter(
+      (id) => !inFlight.messageId.startsWith(`<d${id}.`),
+    );
+    expect(waiting).toHaveLength(9);
+    // The stall outlasts the batch's lease (moved on the rows, not waited for), though not the
+    // longer lease of the message already in the relay's hands.
+    await database.db
+      .updateTable('deliveries')
+      .set({ lease_until: sql<Date>`now() - interval '1 second'` })
+      .where('id', 'in', waiting)
+      .execute();
+    const taker = await dispatchTick({ ...deps, workerId: 'taker' }, monday);
+    expect(taker).toMatchObject({ sent: 9, lost: 0 });
+
+    stall.release();
+    // Woken up, the stalled worker finishes the message it had started, and for every other row
+    // its check before sending finds the row taken: it sends none of them, and settles none.
+    expect(await stalled).toMatchObject({ sent: 1, lost: 9, pending: 0, failed: 0 });
+    expect(smtp.received).toHaveLength(10);
+    expect(new Set(messageIds()).size).toBe(10);
+    const rows = await database.db
+      .selectFrom('deliveries')
+      .select(['status', 'message_id'])
+      .where('status', 'in', ['sent', 'claimed'])
+      .execute();
+    // Every row the sink has is recorded as sent with its Message-ID; none is left claimed.
+    expect(rows.map((r) => r.status)).toEqual(Array(10).fill('sent'));
+    expect(rows.map((r) => r.message_id).sort()).toEqual(messageIds().sort());
+  });
+
+  it('renews the batch’s lease while it sends, so that a slow batch keeps its rows', async () => {
+    const leaseSeconds = 2;
+    const stall = stallingTransport(deps.transport);
+    const slow = dispatchTick(
+      { ...deps, workerId: 'slow', transport: stall.transport, concurrency: 1, leaseSeconds },
+      monday,
+    );
+    onTestFinished(() => stall.release());
+    await stall.held;
+    const databaseNow = async () =>
+      (await sql<{ now: Date }>`select now() as now`.execute(database.db)).rows[0]!.now;
+    // Wait, on the database's clock, for two whole leases after the claim: without renewal
+    // every row of the batch would be free for the taking by now.
+    const claimedBefore = await databaseNow();
+    while ((await databaseNow()).getTime() < claimedBefore.getTime() + 2 * leaseSeconds * 1000)
+      await sleep(100);
+    expect(await dispatchTick({ ...deps, workerId: 'neighbour' }, monday)).toMatchObject({
+      sent: 0,
+      lost: 0,
+    });
+    expect(await claimedBy('slow')).toHaveLength(10);
+
+    stall.release();
+    expect(await slow).toMatchObject({ sent: 10, lost: 0 });
+    expect(new Set(messageIds()).size).toBe(10);
+    expect(smtp.received).toHaveLength(10);
   });
 
   it('fails a refused address with the server’s words, and keeps the others going', async () => {

@@ -2,7 +2,8 @@
  * A dispatcher worker process for the fault tests: the dispatcher loop of `gym run`
  * (startDispatcher: a failing tick is logged and the next one tries again) with what the CLI
  * does not let us choose: a short lease, so that a killed worker's rows come back in seconds
- * rather than five minutes, and a tick every second. SIGTERM stops it as `gym run` stops.
+ * rather than five minutes (and, when FAULT_SEND_LEASE_SECONDS is set, the lease of a message in
+ * flight), and a tick every second. SIGTERM stops it as `gym run` stops.
  *
  * Settings come from the environment; it writes one JSON line per event to stdout.
  */
@@ -44,6 +45,9 @@ const loop = startDispatcher(
     batchSize: Number(setting('FAULT_BATCH_SIZE')),
     concurrency: Number(setting('FAULT_CONCURRENCY')),
     leaseSeconds: Number(setting('FAULT_LEASE_SECONDS')),
+    ...(process.env.FAULT_SEND_LEASE_SECONDS
+      ? { sendLeaseSeconds: Number(process.env.FAULT_SEND_LEASE_SECONDS) }
+      : {}),
     retryDelay: (attempt) => backoff(attempt, { random: Math.random }),
     compiled: programmeCache({ validation: 'soft' }),
   },

@@ -241,6 +241,8 @@ export function startWorker(
     databaseUrl: string;
     smtpUrl: string;
     leaseSeconds: number;
+    /** The lease of a message in flight; the dispatcher's default (three leases) when absent. */
+    sendLeaseSeconds?: number;
     batchSize: number;
     concurrency: number;
   },
@@ -258,6 +260,8 @@ export function startWorker(
       FAULT_WORKER: name,
       FAULT_CLOCK: clockStart,
       FAULT_LEASE_SECONDS: String(settings.leaseSeconds),
+      FAULT_SEND_LEASE_SECONDS:
+        settings.sendLeaseSeconds === undefined ? '' : String(settings.sendLeaseSeconds),
       FAULT_BATCH_SIZE: String(settings.batchSize),
       FAULT_CONCURRENCY: String(settings.concurrency),
     },
