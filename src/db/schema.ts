@@ -191,7 +191,11 @@ export interface DeliveriesTable {
   reason: string | null;
   sent_at: Timestamp | null;
   /** Carried to this instant by the relay's quota; lateness counts from here (migration 0005). */
-  quota_deferred_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  quota_deferred_until: ColumnType<
+    Date | null,
+    Date | string | null | undefined,
+    Date | string | null
+  >;
   /** What an acknowledgement says and which message it answers; null for plan rows. */
   payload: Json<AcknowledgementPayload> | null;
   created_at: CreatedAt;
