@@ -12,6 +12,9 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   /** A cap on messages per second across all workers together. */
   readonly smtpMaxPerSecond: number | undefined;
+  /** Caps per minute and per rolling 24 hours (the relay account's quota), all workers together. */
+  readonly smtpMaxPerMinute: number | undefined;
+  readonly smtpMaxPerDay: number | undefined;
   /** IMAP mailbox read for replies; absent means the Maildir inbox under `dataDir`. */
   readonly imapUrl: string | undefined;
   readonly from: string;
@@ -62,6 +65,8 @@ export const configVariables = [
   'GYM_DATA_DIR',
   'SMTP_URL',
   'SMTP_MAX_PER_SECOND',
+  'SMTP_MAX_PER_MINUTE',
+  'SMTP_MAX_PER_DAY',
   'IMAP_URL',
   'GYM_FROM',
   'GYM_REPLY_ADDRESS',
@@ -119,6 +124,15 @@ const rules = {
   SMTP_MAX_PER_SECOND: {
     check: (v: string) => Number.isFinite(Number(v)) && Number(v) > 0,
     expected: 'a positive number of messages per second, such as 10',
+  },
+  SMTP_MAX_PER_MINUTE: {
+    check: (v: string) => /^\d+$/.test(v) && Number(v) > 0,
+    expected: 'a whole number of messages a minute, such as 30 (Microsoft 365)',
+  },
+  SMTP_MAX_PER_DAY: {
+    check: (v: string) => /^\d+$/.test(v) && Number(v) > 0,
+    expected:
+      'a whole number of messages per 24 hours, such as 10000 (Microsoft 365) or 2000 (Google Workspace)',
   },
   IMAP_URL: {
     check: urlWithScheme(['imap', 'imaps']),
@@ -234,12 +248,16 @@ export function parseConfig(env: Environment): ConfigResult {
   const oauth2 = readOAuth2(read, problems, { smtpUrl, imapUrl });
 
   const smtpMaxPerSecond = read('SMTP_MAX_PER_SECOND');
+  const smtpMaxPerMinute = read('SMTP_MAX_PER_MINUTE');
+  const smtpMaxPerDay = read('SMTP_MAX_PER_DAY');
   const httpPort = read('GYM_HTTP_PORT');
   const config: Config = {
     databaseUrl,
     dataDir: read('GYM_DATA_DIR') ?? '.gym',
     smtpUrl,
     smtpMaxPerSecond: smtpMaxPerSecond === undefined ? undefined : Number(smtpMaxPerSecond),
+    smtpMaxPerMinute: smtpMaxPerMinute === undefined ? undefined : Number(smtpMaxPerMinute),
+    smtpMaxPerDay: smtpMaxPerDay === undefined ? undefined : Number(smtpMaxPerDay),
     imapUrl,
     from: read('GYM_FROM') ?? 'Digital Gym <gym@localhost>',
     replyAddress: read('GYM_REPLY_ADDRESS') ?? 'progress@localhost',

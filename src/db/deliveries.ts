@@ -73,6 +73,8 @@ export async function claimDueDeliveries(
           ]),
         )
         .orderBy(runnableAt)
+        // Rows the quota carried to the same instant go out in the order they were due.
+        .orderBy('due_at')
         .orderBy('id')
         .limit(options.limit)
         .forUpdate()

@@ -50,6 +50,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
           kind: d.kind,
           payload: d.payload,
           dueAt: d.due_at,
+          quotaDeferredUntil: d.quota_deferred_until ?? undefined,
           startsAt: d.starts_at,
           method: d.method,
           attempts: d.attempts,
@@ -110,6 +111,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
                 retry_at: settlement.retryAt,
                 reason: settlement.reason,
                 ...(settlement.failedAttempt ? {} : { attempts: sql<number>`attempts - 1` }),
+                ...(settlement.quotaDeferred ? { quota_deferred_until: settlement.retryAt } : {}),
               }
             : { ...base, status: settlement.status, reason: settlement.reason };
       // Only while this holder still has the claim (its fencing token, not its name: a restarted

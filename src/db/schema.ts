@@ -19,6 +19,7 @@ export interface Database {
   manager_digests: ManagerDigestsTable;
   manager_replies: ManagerRepliesTable;
   send_budget: SendBudgetTable;
+  send_quota: SendQuotaTable;
 }
 
 /** `timestamptz`: read as a Date, written as a Date (or SQL such as `now()`). */
@@ -189,6 +190,12 @@ export interface DeliveriesTable {
   /** Why a row was skipped, missed, failed or cancelled, or the last temporary error. */
   reason: string | null;
   sent_at: Timestamp | null;
+  /** Carried to this instant by the relay's quota; lateness counts from here (migration 0005). */
+  quota_deferred_until: ColumnType<
+    Date | null,
+    Date | string | null | undefined,
+    Date | string | null
+  >;
   /** What an acknowledgement says and which message it answers; null for plan rows. */
   payload: Json<AcknowledgementPayload> | null;
   created_at: CreatedAt;
@@ -289,6 +296,13 @@ export interface SendBudgetTable {
   second: Timestamp;
   /** Messages sent in that second, by all workers together. */
   sent: number;
+}
+
+export interface SendQuotaTable {
+  /** `minute`: sends in the minute starting at `starts_at`; `relay_pause`: nobody sends before `starts_at`. */
+  bucket: 'minute' | 'relay_pause';
+  starts_at: Timestamp;
+  sent: ColumnType<number, number | undefined, number>;
 }
 
 export type Learner = Selectable<LearnersTable>;

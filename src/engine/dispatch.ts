@@ -33,6 +33,8 @@ export interface DueDelivery extends HeldLease {
   /** What an acknowledgement says; null for the plan's rows. */
   readonly payload: AcknowledgementPayload | null;
   readonly dueAt: Date;
+  /** When the relay's quota last carried this row to later: lateness counts from then. */
+  readonly quotaDeferredUntil?: Date | undefined;
   /** For an invite, the start of the slot it blocks. */
   readonly startsAt: Date | null;
   /** CANCEL withdraws the invite of the step its key names (`w03-practice.cancel`). */
@@ -67,6 +69,11 @@ export type Settlement =
       readonly reason: string;
       /** False when the row only waits for its sending window: no attempt was spent. */
       readonly failedAttempt: boolean;
+      /**
+       * Set when the relay's quota carried the row to `retryAt`: its lateness counts from then,
+       * so a wave bigger than a day's quota goes out the next day instead of being missed.
+       */
+      readonly quotaDeferred?: boolean;
     }
   | { readonly status: 'failed' | 'skipped' | 'missed' | 'cancelled'; readonly reason: string };
 
@@ -96,11 +103,21 @@ export interface DispatchStore {
   settle(held: HeldLease, settlement: Settlement, now: Date): Promise<boolean>;
 }
 
-/** A cap on sends per second shared by every worker (SMTP_MAX_PER_SECOND). */
+/**
+ * The relay's quota shared by every worker (SMTP_MAX_PER_SECOND, _PER_MINUTE, _PER_DAY, and a
+ * pause when the relay says "too many").
+ */
 export interface SendBudget {
-  /** Takes one place in the second of `now`, or says when the next second starts. */
-  take(now: Date): Promise<{ granted: true } | { granted: false; retryAt: Date }>;
+  /** Takes one place at `now`, or says when one may free up and which limit is full. */
+  take(
+    now: Date,
+  ): Promise<{ granted: true } | { granted: false; retryAt: Date; reason?: string | undefined }>;
+  /** Holds every worker back until `until`: the relay answered that we send too fast. */
+  pauseRelay?(until: Date): Promise<void>;
 }
+
+/** A wait for the quota longer than this carries the row to later instead of holding it. */
+const longestQuotaWaitMs = 5_000;
 
 export interface DispatchDependencies {
   readonly store: DispatchStore;
@@ -258,6 +275,7 @@ async function settleOne(
   const zone = delivery.learner.time_zone;
   const decision = dueDecision({
     dueAt: delivery.dueAt,
+    lateSince: delivery.quotaDeferredUntil,
     now,
     lateGrace: sequence.schedule.late_grace,
     zone,
@@ -338,7 +356,7 @@ async function settleOne(
 }
 
 function settlementOf(
-  outcome: SendOutcome | Lost,
+  outcome: SendOutcome | Lost | Deferred,
   delivery: DueDelivery,
   deps: DispatchDependencies,
   now: Date,
@@ -346,8 +364,27 @@ function settlementOf(
   inviteUid: string | undefined,
 ): Settlement | Lost {
   if (outcome.status === 'lost') return lost;
+  if (outcome.status === 'deferred') {
+    return {
+      status: 'pending',
+      retryAt: outcome.until,
+      reason: outcome.reason,
+      failedAttempt: false,
+      quotaDeferred: true,
+    };
+  }
   if (outcome.status === 'sent') return { status: 'sent', messageId, inviteUid };
   if (outcome.status === 'failed') return { status: 'failed', reason: outcome.reason };
+  if (outcome.throttled === true) {
+    // The relay is overloaded, not the message at fault: no attempt spent, everyone slows down.
+    const until = new Date(now.getTime() + relayPauseMs);
+    return {
+      status: 'pending',
+      retryAt: until,
+      reason: `the relay asked us to slow down (${outcome.reason}); trying again ${until.toISOString()}`,
+      failedAttempt: false,
+    };
+  }
   const maxAttempts = deps.maxAttempts ?? 8;
   if (delivery.attempts >= maxAttempts) {
     return {
@@ -534,27 +571,45 @@ async function sendMessage(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   message: OutgoingMessage,
-): Promise<SendOutcome | Lost> {
+): Promise<SendOutcome | Lost | Deferred> {
   if (deps.budget !== undefined) {
-    // Wait for a place in a second that is not full; the relay's quota is everyone's.
+    // Wait for a place in a second that is not full; a longer wait (a full minute or day, a
+    // relay that asked for a pause) carries the row to then: the lease is not for waiting.
     let at = message.date;
     for (;;) {
       const place = await deps.budget.take(at);
       if (place.granted) break;
+      if (place.retryAt.getTime() - at.getTime() > longestQuotaWaitMs) {
+        return {
+          status: 'deferred',
+          until: place.retryAt,
+          reason: `${place.reason ?? 'over the relay quota'}: carried to ${place.retryAt.toISOString()}`,
+        };
+      }
       await deps.waitUntil?.(place.retryAt);
       at = place.retryAt;
     }
   }
   const raw = await composeMessage(message);
   if (!(await deps.store.fence(delivery, sendLeaseSecondsOf(deps)))) return lost;
-  return deps.transport.send({
+  const outcome = await deps.transport.send({
     // The envelope sender is the mailbox we read, so that bounces come back to be counted.
     from: deps.mail.replyAddress,
     to: delivery.learner.email,
     raw,
     messageId: message.messageId,
   });
+  if (outcome.status === 'retry' && outcome.throttled === true) {
+    await deps.budget?.pauseRelay?.(new Date(message.date.getTime() + relayPauseMs));
+  }
+  return outcome;
 }
+
+/** A row the relay's quota carried to later: back to pending, no attempt spent. */
+type Deferred = { readonly status: 'deferred'; readonly until: Date; readonly reason: string };
+
+/** How long every worker holds back after the relay answered "too many". */
+const relayPauseMs = 60_000;
 
 /** See `DispatchDependencies.sendLeaseSeconds`. */
 export function sendLeaseSecondsOf(deps: DispatchDependencies): number {

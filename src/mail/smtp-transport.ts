@@ -201,12 +201,32 @@ export function classifySmtpError(error: unknown): Exclude<SendOutcome, { status
     command,
   };
   if (code !== undefined && setupCodes.has(code)) return { status: 'retry', ...problem };
+  if (responseCode !== undefined && isThrottling(responseCode, response ?? '')) {
+    return { status: 'retry', ...problem, throttled: true };
+  }
   if (responseCode !== undefined) {
     const permanent = responseCode >= 500 && responseCode <= 599 && responseCode !== 503;
     return { status: permanent ? 'failed' : 'retry', ...problem };
   }
   if (code !== undefined && messageCodes.has(code)) return { status: 'failed', ...problem };
   return { status: 'retry', ...problem };
+}
+
+/**
+ * The relay says we send too fast or over its quota, not that the message is wrong: 421 (the
+ * service closes the channel), 452 with "too many", 4.7.x rate answers, and the quota answers some
+ * relays give as 5xx (Gmail's "550 5.4.5 Daily user sending limit exceeded", Exchange Online's
+ * "554 5.2.0 ... SubmissionQuotaExceededException"), which must not fail the learner's message.
+ */
+function isThrottling(responseCode: number, response: string): boolean {
+  const aboutRate =
+    /too many|rate limit|throttl|quota|limit exceeded|try again later|slow down|concurrent connections/i.test(
+      response,
+    );
+  if (responseCode === 421) return true;
+  // Not every 4.7.x: greylisting (451 4.7.1) is about one recipient's domain, not our rate.
+  if (responseCode >= 400 && responseCode < 500) return aboutRate;
+  return /\b5\.4\.5\b|SubmissionQuotaExceeded/i.test(response);
 }
 
 const bareAddress = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+$/;

@@ -47,6 +47,11 @@ export interface SendProblem {
   readonly response?: string | undefined;
   /** The SMTP command the reply answered (`RCPT TO`, `DATA`...), when known. */
   readonly command?: string | undefined;
+  /**
+   * The relay said we send too fast (421, 452 or an enhanced status 4.7.x about rates): not the
+   * message's fault, and a reason for every worker to slow down.
+   */
+  readonly throttled?: boolean | undefined;
 }
 
 /**

@@ -12,6 +12,11 @@ export type DueDecision =
 
 export interface DueInput {
   readonly dueAt: Date;
+  /**
+   * Lateness counts from here instead of `dueAt` when later: a row the relay's quota carried to
+   * the next day is as fresh as when the quota let it go, and keeps its meaning (week 3 is week 3).
+   */
+  readonly lateSince?: Date | undefined;
   /** The dispatcher's clock (the database's), never the process's. */
   readonly now: Date;
   /** `schedule.late_grace`, such as "2d". */
@@ -44,7 +49,9 @@ export function dueDecision(input: DueInput): DueDecision {
   const graceMs = durationMinutes(input.lateGrace) * 60_000;
   const due = `due ${localText(dueAt, zone)}`;
   if (now < dueAt) return { action: 'wait', until: dueAt, reason: `not due yet: ${due}` };
-  const lateMs = now.getTime() - dueAt.getTime();
+  const lateFrom =
+    input.lateSince !== undefined && input.lateSince > dueAt ? input.lateSince : dueAt;
+  const lateMs = now.getTime() - lateFrom.getTime();
   if (lateMs > graceMs)
     return {
       action: 'missed',
@@ -68,7 +75,7 @@ export function dueDecision(input: DueInput): DueDecision {
   const why = dayOff
     ? `${localText(now, zone, 'ccc yyyy-MM-dd')} is not a working day`
     : `${localText(now, zone)} is outside the sending window ${window!.from}-${window!.to}`;
-  if (opens.getTime() - dueAt.getTime() > graceMs)
+  if (opens.getTime() - lateFrom.getTime() > graceMs)
     return {
       action: 'missed',
       reason: `${due}; ${why}, and sending resumes ${localText(opens, zone)}: later than late_grace ${input.lateGrace}`,

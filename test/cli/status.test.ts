@@ -60,16 +60,32 @@ describe('expectedFinish', () => {
   });
 
   it('uses the cap, or the recent rate when it is slower', () => {
-    expect(expectedFinish(status(600, 0), 2)).toEqual({
+    expect(expectedFinish(status(600, 0), { perSecond: 2 })).toEqual({
       at: new Date('2027-01-04T09:05:00Z'),
       basis: 'at SMTP_MAX_PER_SECOND=2',
     });
-    expect(expectedFinish(status(600, 1), 2).at).toEqual(new Date('2027-01-04T09:10:00Z'));
-    expect(expectedFinish(status(600, 4), undefined).at).toEqual(new Date('2027-01-04T09:02:30Z'));
+    expect(expectedFinish(status(600, 1), { perSecond: 2 }).at).toEqual(
+      new Date('2027-01-04T09:10:00Z'),
+    );
+    expect(expectedFinish(status(600, 4), {}).at).toEqual(new Date('2027-01-04T09:02:30Z'));
+    // Microsoft 365: 30 a minute.
+    expect(expectedFinish(status(600, 0), { perSecond: 10, perMinute: 30 })).toEqual({
+      at: new Date('2027-01-04T09:20:00Z'),
+      basis: 'at SMTP_MAX_PER_MINUTE=30',
+    });
+  });
+
+  it('carries a wave bigger than the day quota over the following days', () => {
+    // 5,000 waiting, 2,000 a day, nothing sent yet: 2,000 now, 2,000 tomorrow, 1,000 the day after.
+    const finish = expectedFinish(status(5000, 0), { perMinute: 60, perDay: 2000 });
+    expect(finish.at).toEqual(new Date('2027-01-06T09:16:40Z'));
+    expect(finish.basis).toBe(
+      'at SMTP_MAX_PER_MINUTE=60; over SMTP_MAX_PER_DAY=2000: 2000 now, the rest over 2 more days',
+    );
   });
 
   it('says when it cannot know', () => {
-    expect(expectedFinish(status(600, 0), undefined).at).toBeUndefined();
-    expect(expectedFinish(status(0, 0), undefined).basis).toBe('nothing is waiting');
+    expect(expectedFinish(status(600, 0), {}).at).toBeUndefined();
+    expect(expectedFinish(status(0, 0), {}).basis).toBe('nothing is waiting');
   });
 });

@@ -16,6 +16,7 @@ describe('the embedded PGlite database', () => {
       '0001-initial',
       '0002-replies',
       '0004-leases',
+      '0005-send-quotas',
     ]);
     await first.db
       .insertInto('sequences')

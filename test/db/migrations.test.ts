@@ -23,14 +23,18 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
       expect((await migrator.migrateTo('0001-initial')).error).toBeUndefined();
       const { enrolmentId } = await enrolledLearner(database.db);
       await pendingDeliveries(database.db, enrolmentId, 3, new Date('2027-01-04T09:00:00Z'));
-      expect(await migrateToLatest(database.db)).toEqual(['0002-replies', '0004-leases']);
+      expect(await migrateToLatest(database.db)).toEqual([
+        '0002-replies',
+        '0004-leases',
+        '0005-send-quotas',
+      ]);
       const kept = await database.db
         .selectFrom('deliveries')
         .select(['kind', 'payload', 'lease_token'])
         .where('enrolment_id', '=', enrolmentId)
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
-      for (const name of ['0004-leases', '0002-replies']) {
+      for (const name of ['0005-send-quotas', '0004-leases', '0002-replies']) {
         const down = await migrator.migrateDown();
         expect(down.error).toBeUndefined();
         expect(down.results?.map((r) => r.migrationName)).toEqual([name]);
@@ -52,10 +56,15 @@ describe.each(testBackends())('schema on $name', (backend) => {
   afterAll(() => database?.close());
 
   it('reports each migration it applies, and is a no-op the second time', async () => {
-    expect(applied).toEqual(['0001-initial', '0002-replies', '0004-leases']);
+    expect(applied).toEqual(['0001-initial', '0002-replies', '0004-leases', '0005-send-quotas']);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
-    expect(status.map((m) => m.name)).toEqual(['0001-initial', '0002-replies', '0004-leases']);
+    expect(status.map((m) => m.name)).toEqual([
+      '0001-initial',
+      '0002-replies',
+      '0004-leases',
+      '0005-send-quotas',
+    ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });
 

@@ -18,7 +18,11 @@ describe.each(testBackends())('the shared send budget on $name', (backend) => {
       { granted: true },
       { granted: true },
       { granted: true },
-      { granted: false, retryAt: new Date('2027-01-04T09:00:01.000Z') },
+      {
+        granted: false,
+        retryAt: new Date('2027-01-04T09:00:01.000Z'),
+        reason: 'SMTP_MAX_PER_SECOND: 3 sent this second',
+      },
     ]);
     expect(await budget.take(new Date('2027-01-04T09:00:01.100Z'))).toEqual({ granted: true });
   });
@@ -36,5 +40,50 @@ describe.each(testBackends())('the shared send budget on $name', (backend) => {
     } finally {
       await other.close();
     }
+  });
+
+  it('never grants more than SMTP_MAX_PER_MINUTE to workers taking places at once', async () => {
+    const other = await database.connectAgain();
+    try {
+      const at = new Date('2027-02-01T10:00:20Z');
+      const mine = sendBudget(database.db, { perMinute: 30 });
+      const theirs = sendBudget(other.db, { perMinute: 30 });
+      const places = await Promise.all(
+        Array.from({ length: 45 }, (_, i) => (i % 2 === 0 ? mine : theirs).take(at)),
+      );
+      expect(places.filter((p) => p.granted)).toHaveLength(30);
+      expect(places.find((p) => !p.granted)).toEqual({
+        granted: false,
+        retryAt: new Date('2027-02-01T10:01:00Z'),
+        reason: 'SMTP_MAX_PER_MINUTE: 30 sent this minute',
+      });
+      expect(await mine.take(new Date('2027-02-01T10:01:00Z'))).toEqual({ granted: true });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('counts SMTP_MAX_PER_DAY over a rolling 24 hours and says when the oldest minute frees a place', async () => {
+    const budget = sendBudget(database.db, { perDay: 3 });
+    expect(await budget.take(new Date('2027-03-01T08:00:00Z'))).toEqual({ granted: true });
+    expect(await budget.take(new Date('2027-03-01T13:30:00Z'))).toEqual({ granted: true });
+    expect(await budget.take(new Date('2027-03-01T20:00:00Z'))).toEqual({ granted: true });
+    expect(await budget.take(new Date('2027-03-02T07:59:00Z'))).toEqual({
+      granted: false,
+      retryAt: new Date('2027-03-02T08:00:00Z'),
+      reason: 'SMTP_MAX_PER_DAY: 3 sent in the last 24 hours',
+    });
+    expect(await budget.take(new Date('2027-03-02T08:00:00Z'))).toEqual({ granted: true });
+    expect((await budget.take(new Date('2027-03-02T09:00:00Z'))).granted).toBe(false);
+  });
+
+  it('holds everyone back while the relay asked for a pause', async () => {
+    const budget = sendBudget(database.db, {});
+    await budget.pauseRelay!(new Date('2027-04-01T09:01:00Z'));
+    expect(await budget.take(new Date('2027-04-01T09:00:30Z'))).toMatchObject({
+      granted: false,
+      retryAt: new Date('2027-04-01T09:01:00Z'),
+    });
+    expect(await budget.take(new Date('2027-04-01T09:01:00Z'))).toEqual({ granted: true });
   });
 });

@@ -74,6 +74,8 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
   beforeEach(async () => {
     // A fresh cohort each time (learners take their enrolments and deliveries with them).
     await database.db.deleteFrom('learners').execute();
+    // The relay's counters and pauses belong to the test that made them.
+    await database.db.deleteFrom('send_quota').execute();
     smtp.received.length = 0;
     rejected.clear();
     await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
@@ -334,6 +336,129 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     // Ten messages at two a second: five seconds, none over the cap.
     expect(seconds.map((s) => s.sent)).toEqual([2, 2, 2, 2, 2]);
     expect(waits.length).toBeGreaterThanOrEqual(4);
+  });
+
+  const mondayRows = () =>
+    database.db
+      .selectFrom('deliveries')
+      .select([
+        'id',
+        'status',
+        'due_at',
+        'attempts',
+        'reason',
+        'quota_deferred_until',
+        'message_id',
+      ])
+      .where('due_at', '<=', new Date('2027-01-04T12:00:00Z'))
+      .orderBy('due_at')
+      .orderBy('id')
+      .execute();
+
+  it('carries a wave bigger than SMTP_MAX_PER_DAY to the next days, in order, none missed', async () => {
+    // One lane, so the order is exact (with several, rows of one batch interleave by a few places).
+    const capped = { ...deps, concurrency: 1, budget: sendBudget(database.db, { perDay: 4 }) };
+    expect(await dispatchTick(capped, new Date('2027-01-04T12:00:00Z'))).toMatchObject({
+      sent: 4,
+      pending: 6,
+      failed: 0,
+    });
+    const monday = await mondayRows();
+    const carried = monday.filter((r) => r.status === 'pending');
+    expect(carried).toHaveLength(6);
+    for (const row of carried) {
+      // The day frees a place when Monday 12:00's minute leaves the rolling 24 hours.
+      expect(row.quota_deferred_until).toEqual(new Date('2027-01-05T12:00:00Z'));
+      expect(row.reason).toMatch(/^SMTP_MAX_PER_DAY: 4 sent in the last 24 hours: carried to/);
+      expect(row.attempts).toBe(0); // a quota is not the message's failure
+    }
+    // Two more days of four: past late_grace (2 days) from Monday, yet nothing is missed.
+    await dispatchTick(capped, new Date('2027-01-05T12:00:30Z'));
+    await dispatchTick(capped, new Date('2027-01-06T12:01:00Z'));
+    const after = await mondayRows();
+    expect(after.map((r) => [r.status, r.reason])).toEqual(Array(10).fill(['sent', null]));
+    // Monday's messages went out in the order they were due, and still say week 1.
+    const order = smtp.received.map((m) => headerValues(parseHeaders(m.data), 'Message-ID')[0]);
+    const mondayIds = after.map((r) => r.message_id);
+    expect(order.filter((id) => mondayIds.includes(id!))).toEqual(mondayIds);
+    const lastEmail = smtp.received
+      .filter((m) => !m.data.includes('text/calendar'))
+      .find((m) => m.data.includes('Date: Wed, 06 Jan 2027'));
+    expect(
+      lastEmail === undefined ? '' : headerValues(parseHeaders(lastEmail.data), 'Subject')[0],
+    ).toMatch(/^Week 1: /);
+  });
+
+  it('keeps to SMTP_MAX_PER_MINUTE across three workers, carrying the rest to the next minute', async () => {
+    const others = backend.concurrent
+      ? await Promise.all([database.connectAgain(), database.connectAgain()])
+      : [];
+    onTestFinished(async () => {
+      for (const other of others) await other.close();
+    });
+    const handles = [database, ...others];
+    const workers = [0, 1, 2].map((n) => {
+      const db = (handles[n] ?? database).db;
+      return {
+        ...deps,
+        store: dispatchStore(db),
+        workerId: `worker-${n}`,
+        budget: sendBudget(db, { perMinute: 3 }),
+      };
+    });
+    for (const minute of ['12:00', '12:01', '12:02', '12:03']) {
+      const at = new Date(`2027-01-04T${minute}:10Z`);
+      await Promise.all(workers.map((worker) => dispatchTick(worker, at)));
+    }
+    // Counted at the sink, by the minute each message is dated (the fake clock's).
+    const perMinute = new Map<string, number>();
+    for (const message of smtp.received) {
+      const date = new Date(headerValues(parseHeaders(message.data), 'Date')[0]!);
+      const key = date.toISOString().slice(11, 16);
+      perMinute.set(key, (perMinute.get(key) ?? 0) + 1);
+    }
+    expect([...perMinute.values()].every((n) => n <= 3)).toBe(true);
+    expect(Object.fromEntries(perMinute)).toEqual({
+      '12:00': 3,
+      '12:01': 3,
+      '12:02': 3,
+      '12:03': 1,
+    });
+    expect(await statuses()).toMatchObject({ sent: 10 });
+  });
+
+  it('holds every worker back for a minute when the relay says "too many", spending no attempt', async () => {
+    let answered = 0;
+    const busy = await startSmtpServer({
+      onMailFrom(_address, _session, callback) {
+        answered += 1;
+        if (answered === 1) {
+          return callback(
+            Object.assign(new Error('4.7.0 Too many messages, slow down'), { responseCode: 421 }),
+          );
+        }
+        callback();
+      },
+    });
+    const transport = createSmtpTransport({ url: busy.url, maxConnections: 1 });
+    onTestFinished(async () => {
+      await transport.close();
+      await busy.close();
+    });
+    const worker = { ...deps, transport, concurrency: 1, budget: sendBudget(database.db, {}) };
+    const first = await dispatchTick(worker, new Date('2027-01-04T12:00:00Z'));
+    expect(first).toMatchObject({ sent: 0, failed: 0, pending: 10 });
+    const rows = await mondayRows();
+    expect(rows.every((r) => r.attempts === 0)).toBe(true);
+    expect(rows.filter((r) => /asked us to slow down/.test(r.reason ?? ''))).toHaveLength(10);
+    // Another worker, within the pause, sends nothing either.
+    expect(
+      await dispatchTick({ ...worker, workerId: 'other' }, new Date('2027-01-04T12:00:30Z')),
+    ).toMatchObject({ sent: 0 });
+    expect(await dispatchTick(worker, new Date('2027-01-04T12:01:01Z'))).toMatchObject({
+      sent: 10,
+    });
+    expect(busy.received).toHaveLength(10);
   });
 
   /**

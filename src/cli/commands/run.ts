@@ -5,7 +5,7 @@ import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { digestStore } from '../../db/digest-store.js';
 import { dispatchStore } from '../../db/dispatch-store.js';
-import { sendBudget } from '../../db/send-budget.js';
+import { hasCaps, sendBudget, type SendCaps } from '../../db/send-budget.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
@@ -57,6 +57,11 @@ export function runCommand(getConfig: () => Config): Command {
       const log = createLogger(config.logLevel, 'gym-run');
       const database = await createDatabase(databaseConfigFor(config));
       const transport = createMailTransport(config);
+      const caps: SendCaps = {
+        perSecond: config.smtpMaxPerSecond,
+        perMinute: config.smtpMaxPerMinute,
+        perDay: config.smtpMaxPerDay,
+      };
       const deps: DispatchDependencies = {
         store: dispatchStore(database.db),
         transport,
@@ -68,10 +73,11 @@ export function runCommand(getConfig: () => Config): Command {
         },
         workerId: options.worker,
         retryDelay: (attempt) => backoff(attempt, { random: Math.random }),
-        ...(config.smtpMaxPerSecond === undefined
+        // With a relay, always a budget: it also carries the pause a relay asks for ("too many").
+        ...(config.smtpUrl === undefined && !hasCaps(caps)
           ? {}
           : {
-              budget: sendBudget(database.db, config.smtpMaxPerSecond),
+              budget: sendBudget(database.db, caps),
               waitUntil: (instant: Date) => sleep(Math.max(0, instant.getTime() - now().getTime())),
             }),
         // Soft: a layout warning must not stop a worker; the tests validate layouts strictly.

@@ -2,36 +2,51 @@ import { Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import type { SendCaps } from '../../db/send-budget.js';
 import { readEngineStatus, type EngineStatus } from '../../db/status-store.js';
 import { GymError } from '../../errors.js';
 
 /**
- * When the messages due now will all be out: at the configured cap when there is one, else at
- * the rate of the last five minutes; unknown when nothing is capped and nothing went out lately.
+ * When the messages due now will all be out: at the configured caps (per second, per minute)
+ * or the rate of the last five minutes when that is slower; a wave over the rolling day's quota
+ * finishes days later. Unknown when nothing is capped and nothing went out lately.
  */
 export function expectedFinish(
   status: EngineStatus,
-  capPerSecond: number | undefined,
+  caps: SendCaps,
 ): { readonly at: Date | undefined; readonly basis: string } {
   const waiting = status.queue.dueNow;
   if (waiting === 0) return { at: status.at, basis: 'nothing is waiting' };
+  const capped = Math.min(
+    caps.perSecond ?? Infinity,
+    caps.perMinute === undefined ? Infinity : caps.perMinute / 60,
+  );
   const observed = status.sent.recentPerSecond;
-  const rate =
-    capPerSecond === undefined
-      ? observed
-      : observed > 0
-        ? Math.min(observed, capPerSecond)
-        : capPerSecond;
-  if (rate <= 0) {
+  const rate = observed > 0 ? Math.min(observed, capped) : capped;
+  if (!Number.isFinite(rate) || rate <= 0) {
     return {
       at: undefined,
       basis: 'unknown: nothing went out in the last 5 minutes (is a gym run worker up?)',
     };
   }
   const basis =
-    capPerSecond !== undefined && rate === capPerSecond
-      ? `at SMTP_MAX_PER_SECOND=${capPerSecond}`
+    rate === capped
+      ? caps.perMinute !== undefined && caps.perMinute / 60 === capped
+        ? `at SMTP_MAX_PER_MINUTE=${caps.perMinute}`
+        : `at SMTP_MAX_PER_SECOND=${caps.perSecond}`
       : `at the last 5 minutes' ${rate.toFixed(2)} messages a second`;
+  const leftToday =
+    caps.perDay === undefined ? Infinity : Math.max(0, caps.perDay - status.sent.last24h);
+  if (waiting > leftToday && caps.perDay !== undefined) {
+    const days = Math.ceil((waiting - leftToday) / caps.perDay);
+    const lastChunk = (waiting - leftToday) % caps.perDay || caps.perDay;
+    return {
+      at: new Date(
+        status.at.getTime() + days * 24 * 3600_000 + Math.ceil((lastChunk / rate) * 1000),
+      ),
+      basis: `${basis}; over SMTP_MAX_PER_DAY=${caps.perDay}: ${leftToday} now, the rest over ${days} more day${days === 1 ? '' : 's'}`,
+    };
+  }
   return { at: new Date(status.at.getTime() + Math.ceil((waiting / rate) * 1000)), basis };
 }
 
@@ -58,7 +73,11 @@ export function statusCommand(getConfig: () => Config): Command {
       try {
         await migrateToLatest(database.db);
         const status = await readEngineStatus(database.db, now);
-        const finish = expectedFinish(status, config.smtpMaxPerSecond);
+        const finish = expectedFinish(status, {
+          perSecond: config.smtpMaxPerSecond,
+          perMinute: config.smtpMaxPerMinute,
+          perDay: config.smtpMaxPerDay,
+        });
         if (options.json) {
           process.stdout.write(
             `${JSON.stringify({ ...status, expectedFinish: { at: finish.at ?? null, basis: finish.basis } })}\n`,
@@ -70,7 +89,7 @@ export function statusCommand(getConfig: () => Config): Command {
           `queue     ${status.queue.dueNow} due now (${status.queue.claimed} held by a worker), ${status.queue.dueNext24h} in the next 24 h`,
           `retrying  ${status.queue.retrying}${reasonsOf(status.queue.retryReasons)}`,
           `failed    ${status.queue.failedLast7Days} in the last 7 days${reasonsOf(status.queue.failedReasons)}`,
-          `sent      ${status.sent.lastMinute} in the last minute, ${status.sent.last24h} in the last 24 h${config.smtpMaxPerSecond === undefined ? '' : ` (cap: ${config.smtpMaxPerSecond} a second)`}`,
+          `sent      ${status.sent.lastMinute} in the last minute, ${status.sent.last24h} in the last 24 h${capsText(config)}`,
           `finish    ${finish.at === undefined ? '' : `${finish.at.toISOString()}, `}${finish.basis}`,
           ...(status.mailboxes.length === 0
             ? ['mailbox   no reply read yet']
@@ -90,4 +109,13 @@ export function statusCommand(getConfig: () => Config): Command {
 function reasonsOf(reasons: readonly { reason: string; rows: number }[]): string {
   if (reasons.length === 0) return '';
   return reasons.map((r) => `\n            ${r.rows} × ${r.reason}`).join('');
+}
+
+function capsText(config: Config): string {
+  const caps = [
+    config.smtpMaxPerSecond === undefined ? undefined : `${config.smtpMaxPerSecond} a second`,
+    config.smtpMaxPerMinute === undefined ? undefined : `${config.smtpMaxPerMinute} a minute`,
+    config.smtpMaxPerDay === undefined ? undefined : `${config.smtpMaxPerDay} a day`,
+  ].filter((c) => c !== undefined);
+  return caps.length === 0 ? '' : ` (caps: ${caps.join(', ')})`;
 }

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as replies from './0002-replies.js';
 import * as leases from './0004-leases.js';
+import * as sendQuotas from './0005-send-quotas.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -12,6 +13,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-replies': replies,
   '0004-leases': leases,
+  '0005-send-quotas': sendQuotas,
 };
 
 export const migrationProvider: MigrationProvider = {
