@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DigestStore, TeamMember } from '../engine/digests.js';
 import { mondayOf } from '../planner/local-time.js';
 import { programmeVersions } from './programme-versions.js';
+import { consentReader } from './suppression-store.js';
 import type { Database } from './schema.js';
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -11,6 +12,8 @@ export function digestStore(db: Kysely<Database>): DigestStore {
   const programme = programmeVersions(db);
 
   return {
+    ...consentReader(db),
+
     async managers() {
       const rows = await db
         .selectFrom('managers')

@@ -5,6 +5,13 @@ import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import type { AcknowledgementPayload } from '../db/schema.js';
+import {
+  describeSuppression,
+  normaliseAddress,
+  suppressionFor,
+  type ConsentReader,
+  type Suppression,
+} from '../consent/suppression.js';
 import type { DigestStore } from './digests.js';
 import {
   compileLayouts,
@@ -64,8 +71,11 @@ export type Settlement =
     }
   | { readonly status: 'failed' | 'skipped' | 'missed' | 'cancelled'; readonly reason: string };
 
-/** What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. */
-export interface DispatchStore {
+/**
+ * What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. It reads
+ * suppressions too, at send time: a row queued before a person said no is never sent.
+ */
+export interface DispatchStore extends ConsentReader {
   claim(options: {
     workerId: string;
     limit: number;
@@ -154,18 +164,44 @@ export async function dispatchTick(deps: DispatchDependencies, now: Date): Promi
     leaseSeconds: deps.leaseSeconds ?? 300,
     now,
   });
+  // Consent is read once per batch, after the claim and before anything is sent.
+  const suppressions =
+    batch.length === 0 ? [] : await deps.store.suppressionsOf(batch.map((d) => d.learner.email));
   // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
   let next = 0;
   const lane = async () => {
     while (next < batch.length) {
       const delivery = batch[next++]!;
-      const settlement = await settleOne(deps, delivery, now);
+      const settlement =
+        (await refused(deps, delivery, suppressions)) ?? (await settleOne(deps, delivery, now));
       const kept = await deps.store.settle(delivery.id, deps.workerId, settlement, now);
       counts[kept ? settlement.status : 'lost'] += 1;
     }
   };
   await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 5, batch.length) }, lane));
   return counts;
+}
+
+/** The settlement of a row the person has said no to (see `suppressionFor`), if they have. */
+async function refused(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  suppressions: readonly Suppression[],
+): Promise<Settlement | undefined> {
+  const address = normaliseAddress(delivery.learner.email);
+  const theirs = suppressions.filter((s) => s.address === address);
+  if (theirs.length === 0) return undefined;
+  const no = suppressionFor(
+    theirs,
+    delivery.method === 'CANCEL'
+      ? { kind: 'withdrawal' }
+      : delivery.kind === 'acknowledgement'
+        ? { kind: 'acknowledgement' }
+        : { kind: 'programme', programmeId: (await deps.store.programme(delivery.versionId)).id },
+  );
+  return no === undefined
+    ? undefined
+    : { status: 'cancelled', reason: `${delivery.learner.email} ${describeSuppression(no)}` };
 }
 
 async function settleOne(

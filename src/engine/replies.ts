@@ -5,13 +5,16 @@ import type { InboundItem, InboundVerdict } from '../inbound/source.js';
 import type { Intent, ReadMessage } from '../inbound/types.js';
 import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
 import {
+  taggedTokenFromAddress,
   tokenFromAddress,
   unsubscribeTokenFromAddress,
+  verifyDigestReplyToken,
+  verifyManagerUnsubscribeToken,
   verifyReplyToken,
   verifyUnsubscribeToken,
 } from '../mail/tokens.js';
 import { messageOf } from '../errors.js';
-import { parseIntent } from '../inbound/intent.js';
+import { meansUnsubscribe, parseIntent } from '../inbound/intent.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 /** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
@@ -81,9 +84,19 @@ export interface ReplyStore {
   /** Weeks with a "done", after this reply. */
   weeksDone(enrolmentId: number): Promise<number>;
   skipWeek(enrolmentId: number, week: number, now: Date): Promise<number>;
+  /**
+   * "Stop the programme": ends this enrolment and records the stop (a suppression of scope
+   * `programme:<id>`), so a re-import never starts that programme for them again.
+   */
   stopEnrolment(enrolmentId: number, reason: string, now: Date): Promise<void>;
-  unsubscribe(learnerId: number, now: Date): Promise<void>;
+  /** "Unsubscribe": no more mail from us at all (a suppression of scope `all`). */
+  unsubscribe(learnerId: number, now: Date, how: 'mailto' | 'reply'): Promise<void>;
+  /** A hard bounce: the address is marked and suppressed until someone lifts it. */
   markBounced(learnerId: number, reason: string, now: Date): Promise<void>;
+  /** A manager's "no more digests" (scope `digests`): their people's programmes go on. */
+  unsubscribeManager(managerId: number, how: 'mailto' | 'reply', now: Date): Promise<void>;
+  /** The manager a digest we sent went to. */
+  managerOfDigest(digestId: number): Promise<number | undefined>;
   acknowledgementsSince(learnerId: number, since: Date): Promise<number>;
   queueAcknowledgement(
     ack: { enrolmentId: number; week: number; inboundId: number; payload: AcknowledgementPayload },
@@ -124,6 +137,7 @@ const commands: ReadonlySet<Intent['type']> = new Set(['stop', 'pause', 'skip', 
 type Match =
   | { readonly by: 'token' | 'thread' | 'from'; readonly sent: SentContext }
   | { readonly by: 'unsubscribe'; readonly learnerId: number }
+  | { readonly by: 'manager-unsubscribe'; readonly managerId: number }
   | { readonly by: 'manager'; readonly managerId: number; readonly digestId: number | undefined }
   | { readonly by: 'none'; readonly why: string }
   | { readonly by: 'mismatch'; readonly sent: SentContext; readonly why: string };
@@ -266,13 +280,27 @@ async function act(
     await store.settleInbound(inboundId, { status: 'parked', reason: match.why, raw }, now);
     return 'parked';
   }
+  if (match.by === 'manager-unsubscribe') {
+    await store.unsubscribeManager(match.managerId, 'mailto', now);
+    const reason = 'manager unsubscribe address: no more digests';
+    await store.settleInbound(inboundId, { status: 'processed', reason }, now);
+    return 'manager unsubscribed from the digests';
+  }
+  if (match.by === 'manager' && firstReading.type === 'stop') {
+    // "Stop" or "unsubscribe" in answer to a digest (its footer's link, when there is no web
+    // page) ends the digests: a refusal, never counted as the manager's engagement.
+    await store.unsubscribeManager(match.managerId, 'reply', now);
+    const reason = 'the manager replied stop: no more digests';
+    await store.settleInbound(inboundId, { status: 'processed', reason }, now);
+    return 'manager unsubscribed from the digests';
+  }
   if (match.by === 'manager') {
     const log = await recordManagerReply(deps, inboundId, read, match, now);
     await store.settleInbound(inboundId, { status: 'processed', reason: log }, now);
     return log;
   }
   if (match.by === 'unsubscribe') {
-    await store.unsubscribe(match.learnerId, now);
+    await store.unsubscribe(match.learnerId, now, 'mailto');
     await store.settleInbound(
       inboundId,
       { status: 'processed', learnerId: match.learnerId, reason: 'unsubscribe address' },
@@ -308,6 +336,19 @@ async function act(
 async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<Match> {
   const { store } = deps;
   for (const address of read.recipients) {
+    const managerToken = taggedTokenFromAddress(address, deps.replyAddress, 'm');
+    const managerId =
+      managerToken === undefined
+        ? undefined
+        : verifyManagerUnsubscribeToken(deps.secret, managerToken);
+    if (managerId !== undefined) return { by: 'manager-unsubscribe', managerId };
+    const digestToken = taggedTokenFromAddress(address, deps.replyAddress, 'g');
+    const digestId =
+      digestToken === undefined ? undefined : verifyDigestReplyToken(deps.secret, digestToken);
+    if (digestId !== undefined) {
+      const manager = await store.managerOfDigest(digestId);
+      if (manager !== undefined) return { by: 'manager', managerId: manager, digestId };
+    }
     const unsubscribe = unsubscribeTokenFromAddress(address, deps.replyAddress);
     if (unsubscribe !== undefined) {
       const verified = verifyUnsubscribeToken(deps.secret, unsubscribe);
@@ -476,8 +517,14 @@ async function applyIntent(
       };
     }
     case 'stop':
+      if (meansUnsubscribe(read.text)) {
+        // "Unsubscribe", not "stop": no more mail from us at all, so no acknowledgement either.
+        await event('stop', { unsubscribe: true });
+        await store.unsubscribe(sent.learnerId, now, 'reply');
+        return { log: 'unsubscribed: no more mail from Digital Gym' };
+      }
       await event('stop', {});
-      if (!ended) await store.stopEnrolment(sent.enrolmentId, 'the learner replied stop', now);
+      await store.stopEnrolment(sent.enrolmentId, 'the learner replied stop', now);
       return {
         log: 'stopped the programme',
         ack: {

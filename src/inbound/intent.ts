@@ -1273,3 +1273,67 @@ function today(options: { sentAt: Date; timeZone?: string | undefined }): DateTi
   const day = sent.isValid ? sent : DateTime.fromJSDate(options.sentAt, { zone: 'UTC' });
   return day.isValid ? day.startOf('day') : DateTime.fromMillis(0, { zone: 'UTC' });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stop versus unsubscribe
+
+/** Words that ask for no more mail at all, not only the end of this programme. */
+const unsubscribeCommand = anyOf(
+  'unsubscribe(?: me)?',
+  'opt out',
+  'opt-out',
+  'remove me',
+  'take me off',
+  'stop (?:all )?(?:e-?mails|messages|mail|sending(?: me)?)',
+  'stop (?:emailing|e-mailing|contacting|mailing) me',
+  'cancel (?:my )?subscription',
+  'no more (?:e-?mails|messages|mail)',
+  'me desabonner',
+  'desabonner',
+  'desabonnez-moi',
+  'me desinscrire',
+  'desinscrire',
+  'desinscrivez-moi',
+  'desinscription',
+  'desabonnement',
+  '(?:mich )?abmelden',
+  'abbestellen',
+  '(?:mich )?austragen',
+  'darse de baja',
+  'darme de baja',
+  'dar de baja',
+  'baja',
+  'desuscribir(?:me)?',
+  'cancelar (?:la )?suscripcion',
+  "annulla (?:l')?iscrizione",
+  "annullare (?:l')?iscrizione",
+  'cancellami',
+  'disiscrivimi',
+  'disiscrivermi',
+  'descadastrar(?:-me)?',
+  'afmelden',
+  'uitschrijven',
+  'meld (?:me|mij) af',
+  'schrijf (?:me|mij) uit',
+  'avregistrera(?: mig)?',
+  'afmeld(?: mig)?',
+  'frameld(?: mig)?',
+  'avmeld(?: meg)?',
+  'meld meg av',
+  'peru tilaus',
+  'peruuta tilaus',
+  'poista minut(?: listalta)?',
+);
+
+/**
+ * For a reply read as `stop`: does it ask for no more mail from us at all ("unsubscribe", "opt
+ * out", "remove me", "désabonnez-moi") rather than the end of this programme ("stop", "stop the
+ * course")? The two differ in effect: an unsubscribe also keeps every other programme and
+ * invite away (see src/consent/suppression.ts).
+ *
+ * @example meansUnsubscribe('Please unsubscribe me') // true
+ * @example meansUnsubscribe('stop') // false
+ */
+export function meansUnsubscribe(text: string): boolean {
+  return afterCommand(commandLine(text), unsubscribeCommand, true) !== undefined;
+}

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as replies from './0002-replies.js';
+import * as suppressions from './0003-suppressions.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -10,6 +11,7 @@ import * as replies from './0002-replies.js';
 const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-replies': replies,
+  '0003-suppressions': suppressions,
 };
 
 export const migrationProvider: MigrationProvider = {
