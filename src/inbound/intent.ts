@@ -757,7 +757,10 @@ const stopCommand = String.raw`(?:stop|unsubscribe|opt out|opt-out|remove me|tak
 )})(?: (?:${anyOf('le programme', 'les e-mails', 'les mails', 'tout', 'das programm', 'den kurs', 'el programa', 'el curso', 'il corso', 'il programma', 'o programa', 'o curso', 'het programma', 'de cursus', 'kursen', 'kurset', 'programmet', 'kurssi')}))?`;
 
 function readStop(line: string): Intent | undefined {
-  return startsWithCommand(line, stopCommand, true) ? { type: 'stop' } : undefined;
+  return startsWithCommand(line, stopCommand, true) ||
+    startsWithCommand(line, unsubscribeCommand, true)
+    ? { type: 'stop' }
+    : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

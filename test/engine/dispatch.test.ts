@@ -71,6 +71,8 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
   beforeEach(async () => {
     // A fresh cohort each time (learners take their enrolments and deliveries with them).
     await database.db.deleteFrom('learners').execute();
+    // An opt-out outlives the learner's row (it is about the person): clear it too.
+    await database.db.deleteFrom('suppressions').execute();
     smtp.received.length = 0;
     rejected.clear();
     await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
