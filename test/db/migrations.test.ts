@@ -23,7 +23,10 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
       expect((await migrator.migrateTo('0001-initial')).error).toBeUndefined();
       const { enrolmentId } = await enrolledLearner(database.db);
       await pendingDeliveries(database.db, enrolmentId, 3, new Date('2027-01-04T09:00:00Z'));
-      expect(await migrateToLatest(database.db)).toEqual(['0002-replies']);
+      const upgraded = await migrator.migrateTo('0002-replies');
+      expect(upgraded.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['0002-replies', 'Success'],
+      ]);
       const kept = await database.db
         .selectFrom('deliveries')
         .select(['kind', 'payload'])
@@ -50,10 +53,14 @@ describe.each(testBackends())('schema on $name', (backend) => {
   afterAll(() => database?.close());
 
   it('reports each migration it applies, and is a no-op the second time', async () => {
-    expect(applied).toEqual(['0001-initial', '0002-replies']);
+    expect(applied).toEqual(['0001-initial', '0002-replies', '0003-suppressions']);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
-    expect(status.map((m) => m.name)).toEqual(['0001-initial', '0002-replies']);
+    expect(status.map((m) => m.name)).toEqual([
+      '0001-initial',
+      '0002-replies',
+      '0003-suppressions',
+    ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });
 
