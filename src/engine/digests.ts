@@ -153,7 +153,7 @@ async function sendDigest(
       period: periodLabel(slot, manager.zone),
       learners,
     },
-    // Without an https page, the footer's Unsubscribe is a reply "stop" to the digest's own
+    // Without an https page, the footer's Unsubscribe is a reply "unsubscribe" to the digest's own
     // signed address, which stops this manager's digests (see src/engine/replies.ts).
     {
       replyAddress: replyTo,
