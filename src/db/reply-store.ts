@@ -125,15 +125,6 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
       return one(await sentContext().where('deliveries.invite_uid', '=', uid).executeTakeFirst());
     },
 
-    async learnerIdByEmail(email) {
-      const row = await db
-        .selectFrom('learners')
-        .select('id')
-        .where('email', '=', email.toLowerCase())
-        .executeTakeFirst();
-      return row?.id;
-    },
-
     async assignmentOf(enrolmentId, week) {
       const enrolment = await db
         .selectFrom('enrolments')
@@ -202,6 +193,18 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
 
     async unsubscribe(learnerId, now, how) {
       await unsubscribeLearner(db, learnerId, how, now);
+    },
+
+    async softBouncesOf(learnerId) {
+      const row = await db
+        .selectFrom('inbound_messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('learner_id', '=', learnerId)
+        .where('classification', '=', 'bounce')
+        .where('status', '=', 'processed')
+        .where('reason', 'like', 'soft bounce%')
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     },
 
     async markBounced(learnerId, reason, now) {

@@ -14,6 +14,7 @@ import {
   verifyUnsubscribeToken,
 } from '../mail/tokens.js';
 import { messageOf } from '../errors.js';
+import { normaliseAddress } from '../consent/suppression.js';
 import { meansUnsubscribe, parseIntent } from '../inbound/intent.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
@@ -70,7 +71,6 @@ export interface ReplyStore {
   latestSentTo(email: string): Promise<SentContext | undefined>;
   /** The invite (or its update) with this calendar UID. */
   inviteByUid(uid: string): Promise<SentContext | undefined>;
-  learnerIdByEmail(email: string): Promise<number | undefined>;
   /** The delivery of the week's assignment, which a "done" marks (the week's first email otherwise). */
   assignmentOf(enrolmentId: number, week: number): Promise<number | undefined>;
   addProgress(event: {
@@ -91,6 +91,8 @@ export interface ReplyStore {
   stopEnrolment(enrolmentId: number, reason: string, now: Date): Promise<void>;
   /** "Unsubscribe": no more mail from us at all (a suppression of scope `all`). */
   unsubscribe(learnerId: number, now: Date, how: 'mailto' | 'reply'): Promise<void>;
+  /** Verified soft bounces counted for the learner so far. */
+  softBouncesOf(learnerId: number): Promise<number>;
   /** A hard bounce: the address is marked and suppressed until someone lifts it. */
   markBounced(learnerId: number, reason: string, now: Date): Promise<void>;
   /** A manager's "no more digests" (scope `digests`): their people's programmes go on. */
@@ -629,6 +631,13 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * A delivery status notification. Anyone can send a DSN naming a learner's address, so a bounce
+ * acts only when it proves itself: its returned headers quote a Message-ID we signed (see
+ * `messageIdFor`) for a message we sent to the very address it says failed. Anything else is
+ * parked for `gym inbox` and changes nothing. A verified hard bounce (5.x.x) suppresses the
+ * address until `gym learner resubscribe`; a soft one (4.x.x) is counted and mail goes on.
+ */
 async function actOnBounce(
   deps: ReplyDependencies,
   inboundId: number,
@@ -638,40 +647,43 @@ async function actOnBounce(
 ): Promise<string> {
   const { store } = deps;
   const bounce = read.bounce;
-  let learnerId: number | undefined;
-  let deliveryId: number | undefined;
   const ref =
     bounce?.originalMessageId === undefined
       ? undefined
       : deliveryFromMessageId(deps.secret, bounce.originalMessageId);
-  if (ref !== undefined) {
-    const sent = await store.sentDelivery(ref.deliveryId);
-    learnerId = sent?.learnerId;
-    deliveryId = sent?.deliveryId;
-  }
-  if (learnerId === undefined && bounce?.recipient !== undefined)
-    learnerId = await store.learnerIdByEmail(bounce.recipient);
-  if (learnerId === undefined || bounce === undefined) {
-    await store.settleInbound(
-      inboundId,
-      { status: 'parked', reason: 'a bounce for no learner we know', raw },
-      now,
-    );
+  const sent = ref === undefined ? undefined : await store.sentDelivery(ref.deliveryId);
+  const named = bounce?.recipient === undefined ? undefined : normaliseAddress(bounce.recipient);
+  const problem =
+    bounce === undefined
+      ? 'a bounce without a delivery report'
+      : sent === undefined
+        ? `an unverified bounce${named === undefined ? '' : ` naming ${named}`}: it quotes no Message-ID of a message we sent; nothing was changed`
+        : named !== undefined && named !== normaliseAddress(sent.learnerEmail)
+          ? `an unverified bounce: it names ${named}, but the message it quotes went to ${sent.learnerEmail}; nothing was changed`
+          : undefined;
+  if (problem !== undefined || bounce === undefined || sent === undefined) {
+    const reason = `${problem ?? 'an unverified bounce'}; look at it with gym inbox`;
+    await store.settleInbound(inboundId, { status: 'parked', reason, raw }, now);
     return 'parked';
   }
+  const { learnerId, deliveryId } = sent;
   const words = `${bounce.status}${bounce.diagnostic ? ` ${bounce.diagnostic}` : ''}`.slice(0, 300);
   if (bounce.hard) await store.markBounced(learnerId, `hard bounce ${words}`, now);
+  // A soft bounce (a full mailbox, a server down for the night) is counted, and mail goes on.
+  const soft = bounce.hard ? 0 : (await store.softBouncesOf(learnerId)) + 1;
   await store.settleInbound(
     inboundId,
     {
       status: 'processed',
       learnerId,
-      ...(deliveryId === undefined ? {} : { deliveryId }),
-      reason: `${bounce.hard ? 'hard' : 'soft'} bounce ${words}`,
+      deliveryId,
+      reason: bounce.hard
+        ? `hard bounce ${words}`
+        : `soft bounce ${words} (${soft} for this address; mail goes on)`,
     },
     now,
   );
-  return bounce.hard ? 'address marked bounced' : 'soft bounce noted';
+  return bounce.hard ? 'address marked bounced' : 'soft bounce counted';
 }
 
 async function actOnRsvp(
