@@ -14,6 +14,7 @@ import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInbound } from '../../src/engine/replies.js';
 import { startGymServer, type GymServer } from '../../src/http/gym-server.js';
 import { readMessage } from '../../src/inbound/read.js';
+import { taggedTokenFromAddress, verifyDigestReplyToken } from '../../src/mail/tokens.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { computeReport } from '../../src/report/compute.js';
@@ -148,6 +149,18 @@ describe.each(testBackends())('an opt-out survives a re-import on $name', (backe
     await runUntil(new Date('2027-01-05T12:00:00Z'));
     for (const email of [...saidNo.filter((e) => e !== who.byHand), who.manager])
       expect((await received(email)).length, email).toBeGreaterThan(0);
+
+    // A digest carries the unsubscribe headers and a signed Reply-To, like a learner's email.
+    expect(headerOf(who.manager, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    expect(headerOf(who.manager, 'List-Unsubscribe')).toMatch(
+      /^<mailto:progress\+m[a-z0-9]+@gym\.example\.gov\.uk\?subject=unsubscribe>, <https:\/\/gym\.example\.gov\.uk\/unsubscribe\/m[a-z0-9]+>$/,
+    );
+    const digestReplyTo = taggedTokenFromAddress(
+      headerOf(who.manager, 'Reply-To'),
+      mail.replyAddress,
+      'g',
+    );
+    expect(verifyDigestReplyToken(mail.secret, digestReplyTo ?? '')).toBeGreaterThan(0);
 
     // One-click: what a mail client's Unsubscribe button POSTs to the List-Unsubscribe URL.
     const linkOf = (email: string) =>
