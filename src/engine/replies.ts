@@ -288,6 +288,14 @@ async function act(
     await store.settleInbound(inboundId, { status: 'processed', reason }, now);
     return 'manager unsubscribed from the digests';
   }
+  if (match.by === 'manager' && firstReading.type === 'stop' && match.digestId === undefined) {
+    // Only From says who it is, which anyone can write: held, like a learner's command.
+    const reason =
+      "a manager's stop without a digest's signed address or thread; if it is theirs, run " +
+      `gym learner suppress ${read.from ?? 'EMAIL'} --scope digests`;
+    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw }, now);
+    return 'quarantined';
+  }
   if (match.by === 'manager' && firstReading.type === 'stop') {
     // "Stop" or "unsubscribe" in answer to a digest (its footer's link, when there is no web
     // page) ends the digests: a refusal, never counted as the manager's engagement.

@@ -388,4 +388,45 @@ describe.each(testBackends())('the dispatcher reads consent at send time on $nam
       },
     ]);
   });
+
+  it('stops a manager\'s digests on their "unsubscribe" reply to the digest, and holds a stop only From vouches for', async () => {
+    const handle = (raw: Buffer) =>
+      handleInbound(
+        {
+          store: replyStore(database.db),
+          read: readMessage,
+          secret: testMail.secret,
+          replyAddress: testMail.replyAddress,
+          now: () => new Date('2027-01-04T15:00:00Z'),
+        },
+        { raw, mailbox: 'INBOX', uid: undefined },
+      );
+    const digestTo = async (email: string) =>
+      answered(smtp.received.find((m) => m.to.includes(email))!.data);
+    const rachels = await digestTo('rachel.green@businessandtrade.gov.uk');
+    expect(rachels.replyTo).toMatch(/^progress\+g[a-z0-9]+@gym\.example\.gov\.uk$/);
+    // The footer's Unsubscribe without a web page: a reply "unsubscribe" to the digest.
+    await handle(await replyTo(rachels, 'unsubscribe', { thread: false }));
+    // Helen's address, written by someone else, to the bare mailbox: no proof it is her.
+    const helens = await digestTo('helen.walsh@fcdo.gov.uk');
+    await handle(await replyTo(helens, 'stop', { to: testMail.replyAddress, thread: false }));
+    const rows = await database.db
+      .selectFrom('suppressions')
+      .select(['address', 'scope', 'how'])
+      .where('scope', '=', 'digests')
+      .orderBy('address')
+      .execute();
+    expect(rows).toEqual([
+      { address: 'mark.davies@cardiff.gov.uk', scope: 'digests', how: 'by_hand' },
+      { address: 'rachel.green@businessandtrade.gov.uk', scope: 'digests', how: 'reply' },
+    ]);
+    const held = await database.db
+      .selectFrom('inbound_messages')
+      .select('status')
+      .where('from_address', '=', 'helen.walsh@fcdo.gov.uk')
+      .executeTakeFirstOrThrow();
+    expect(held.status).toBe('quarantined');
+    // Neither is a manager's engagement.
+    expect(await database.db.selectFrom('manager_replies').selectAll().execute()).toEqual([]);
+  });
 });

@@ -87,7 +87,8 @@ export function enrolCommand(getConfig: () => Config): Command {
   return new Command('enrol')
     .description(
       'enrol a cohort from a CSV file: each learner gets the programme that fits, with the reason,\n' +
-        'and its twelve weeks planned in their zone. Re-importing updates instead of duplicating;\n' +
+        'and its twelve weeks planned in their zone. Re-importing updates instead of duplicating,\n' +
+        'and skips (naming the line) anyone who unsubscribed, bounced or stopped that programme;\n' +
         'a file with any bad row imports nothing',
     )
     .argument(
