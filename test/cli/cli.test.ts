@@ -84,7 +84,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\n2 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\n3 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -92,7 +92,11 @@ describe('the gym command line', () => {
     );
     const status = await runGym(['migrate', '--status', '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({
-      migrations: [{ name: '0001-initial' }, { name: '0002-replies' }],
+      migrations: [
+        { name: '0001-initial' },
+        { name: '0002-replies' },
+        { name: '0003-suppressions' },
+      ],
     });
   });
 
@@ -104,7 +108,7 @@ describe('the gym command line', () => {
     ]);
     expect(results.map((r) => r.code)).toEqual([0, 0]);
     const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
-    expect(applied.flat().sort()).toEqual(['0001-initial', '0002-replies']);
+    expect(applied.flat().sort()).toEqual(['0001-initial', '0002-replies', '0003-suppressions']);
   });
 });
 
@@ -125,10 +129,15 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           [0, ''],
         ]);
         const applied = results.map((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
-        expect(applied.flat().sort()).toEqual(['0001-initial', '0002-replies']);
+        expect(applied.flat().sort()).toEqual([
+          '0001-initial',
+          '0002-replies',
+          '0003-suppressions',
+        ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
           { name: '0002-replies' },
+          { name: '0003-suppressions' },
         ]);
       } finally {
         await database.close();
