@@ -12,7 +12,11 @@ describe('the embedded PGlite database', () => {
   it('keeps its data in the folder between runs', async () => {
     const dataDir = freshDir();
     const first = await createDatabase({ kind: 'pglite', dataDir });
-    expect(await migrateToLatest(first.db)).toEqual(['0001-initial', '0002-replies']);
+    expect(await migrateToLatest(first.db)).toEqual([
+      '0001-initial',
+      '0002-replies',
+      '0003-suppressions',
+    ]);
     await first.db
       .insertInto('sequences')
       .values({ id: 'kept', title: 'Kept between runs' })
