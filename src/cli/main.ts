@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { enrolCommand } from './commands/enrol.js';
 import { inboxCommand } from './commands/inbox.js';
+import { learnerCommand } from './commands/learner.js';
 import { migrateCommand } from './commands/migrate.js';
 import { previewCommand } from './commands/preview.js';
 import { renderCommand } from './commands/render.js';
@@ -41,13 +42,17 @@ export function buildProgram(): Command {
   program.addCommand(enrolCommand(() => loadConfig()));
   program.addCommand(runCommand(() => loadConfig()));
   program.addCommand(inboxCommand(() => loadConfig()));
+  program.addCommand(learnerCommand(() => loadConfig()));
   program.addCommand(reportCommand(() => loadConfig()));
   program.addCommand(replyCommand());
   program.addCommand(migrateCommand(() => loadConfig()));
   program.addCommand(configCommand(() => loadConfig()));
   program.addCommand(doctorCommand(() => loadConfig()));
   program.addCommand(statusCommand(() => loadConfig()));
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
   return program;
 }
 

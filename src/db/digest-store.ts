@@ -3,6 +3,7 @@ import type { DigestStore, TeamMember } from '../engine/digests.js';
 import { mondayOf } from '../planner/local-time.js';
 import { leaseFromNow } from './deliveries.js';
 import { programmeVersions } from './programme-versions.js';
+import { consentReader } from './suppression-store.js';
 import type { Database } from './schema.js';
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -12,6 +13,8 @@ export function digestStore(db: Kysely<Database>): DigestStore {
   const programme = programmeVersions(db);
 
   return {
+    ...consentReader(db),
+
     async managers() {
       const rows = await db
         .selectFrom('managers')

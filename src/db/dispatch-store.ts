@@ -2,11 +2,14 @@ import { sql, type Kysely } from 'kysely';
 import type { DispatchStore } from '../engine/dispatch.js';
 import { claimDueDeliveries, fenceDelivery, renewLeases } from './deliveries.js';
 import { programmeVersions } from './programme-versions.js';
+import { consentReader } from './suppression-store.js';
 import type { Database } from './schema.js';
 
 /** The dispatcher's storage, over Kysely (PostgreSQL or PGlite). */
 export function dispatchStore(db: Kysely<Database>): DispatchStore {
   return {
+    ...consentReader(db),
+
     async claim({ workerId, limit, leaseSeconds, now }) {
       const claimed = await claimDueDeliveries(db, { workerId, limit, leaseSeconds, now });
       if (claimed.length === 0) return [];

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EnrolmentStore } from '../engine/enrol.js';
 import type { Database } from './schema.js';
+import { consentReader } from './suppression-store.js';
 
 /** Organisation ids are slugs of their names: "Department for Business and Trade" -> "department-for-business-and-trade". */
 function organisationId(name: string): string {
@@ -18,6 +19,8 @@ function organisationId(name: string): string {
 /** The enrolment use case's storage, over Kysely (PostgreSQL or PGlite). */
 export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): EnrolmentStore {
   return {
+    ...consentReader(db),
+
     transaction: async (work) => {
       if (db.isTransaction) return work(enrolmentStore(db));
       const result = await db.transaction().execute((trx) => work(enrolmentStore(trx)));

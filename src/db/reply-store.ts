@@ -1,7 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ReplyStore, SentContext } from '../engine/replies.js';
 import type { Sequence } from '../sequence/schema.js';
-import { endEnrolments, withdrawInvites } from './end-enrolment.js';
+import { withdrawInvites } from './end-enrolment.js';
+import {
+  markLearnerBounced,
+  stopProgramme,
+  unsubscribeLearner,
+  unsubscribeManager,
+} from './opt-out.js';
 import type { Database } from './schema.js';
 import { programmeVersions } from './programme-versions.js';
 import { shiftStore } from './shift-store.js';
@@ -119,15 +125,6 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
       return one(await sentContext().where('deliveries.invite_uid', '=', uid).executeTakeFirst());
     },
 
-    async learnerIdByEmail(email) {
-      const row = await db
-        .selectFrom('learners')
-        .select('id')
-        .where('email', '=', email.toLowerCase())
-        .executeTakeFirst();
-      return row?.id;
-    },
-
     async assignmentOf(enrolmentId, week) {
       const enrolment = await db
         .selectFrom('enrolments')
@@ -191,36 +188,41 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
     },
 
     async stopEnrolment(enrolmentId, reason, now) {
-      const open = db
-        .selectFrom('enrolments')
-        .select('id')
-        .where('id', '=', enrolmentId)
-        .where('status', 'in', ['active', 'paused']);
-      await endEnrolments(db, open, { reason, now });
+      await stopProgramme(db, enrolmentId, { how: 'reply', reason, now });
     },
 
-    async unsubscribe(learnerId, now) {
-      await db
-        .updateTable('learners')
-        .set({ status: 'unsubscribed', updated_at: now })
-        .where('id', '=', learnerId)
-        .execute();
-      const open = db
-        .selectFrom('enrolments')
-        .select('id')
+    async unsubscribe(learnerId, now, how) {
+      await unsubscribeLearner(db, learnerId, how, now);
+    },
+
+    async softBouncesOf(learnerId) {
+      const row = await db
+        .selectFrom('inbound_messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('learner_id', '=', learnerId)
-        .where('status', 'in', ['active', 'paused']);
-      await endEnrolments(db, open, { reason: 'the learner unsubscribed', now });
+        .where('classification', '=', 'bounce')
+        .where('status', '=', 'processed')
+        .where('reason', 'like', 'soft bounce%')
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     },
 
-    async markBounced(learnerId, _reason, now) {
+    async markBounced(learnerId, reason, now) {
       // The dispatcher sends nothing more to a bounced address; its rows end as cancelled.
-      await db
-        .updateTable('learners')
-        .set({ status: 'bounced', updated_at: now })
-        .where('id', '=', learnerId)
-        .where('status', '=', 'active')
-        .execute();
+      await markLearnerBounced(db, learnerId, reason, now);
+    },
+
+    async unsubscribeManager(managerId, how, now) {
+      await unsubscribeManager(db, managerId, how, now);
+    },
+
+    async managerOfDigest(digestId) {
+      const row = await db
+        .selectFrom('manager_digests')
+        .select('manager_id')
+        .where('id', '=', digestId)
+        .executeTakeFirst();
+      return row?.manager_id;
     },
 
     async acknowledgementsSince(learnerId, since) {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { SuppressionHow, SuppressionScope } from '../consent/suppression.js';
 
 /**
  * The typed shape of the database, kept in step with `migrations/`. Invariants (unique keys,
@@ -20,6 +21,7 @@ export interface Database {
   manager_replies: ManagerRepliesTable;
   send_budget: SendBudgetTable;
   send_quota: SendQuotaTable;
+  suppressions: SuppressionsTable;
 }
 
 /** `timestamptz`: read as a Date, written as a Date (or SQL such as `now()`). */
@@ -303,6 +305,24 @@ export interface SendQuotaTable {
   bucket: 'minute' | 'relay_pause';
   starts_at: Timestamp;
   sent: ColumnType<number, number | undefined, number>;
+}
+
+/**
+ * A person's "no" (#11), by normalised address: `all` mail, a manager's `digests`, or
+ * `programme:<id>` for a stopped programme. Lifted rows are kept as history and are not active.
+ */
+export interface SuppressionsTable {
+  id: Generated<number>;
+  address: string;
+  organisation_id: string | null;
+  scope: SuppressionScope;
+  how: SuppressionHow;
+  /** What happened, in words: the bounce's status, the reason given by hand. */
+  detail: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  lifted_at: Timestamp | null;
+  lifted_by: string | null;
+  lifted_reason: string | null;
 }
 
 export type Learner = Selectable<LearnersTable>;

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { composeMessage } from '../mail/compose.js';
-import { digestMessageIdFor, domainOf } from '../mail/headers.js';
+import { describeSuppression, suppressionFor, type ConsentReader } from '../consent/suppression.js';
+import { managerDigestHeaders } from '../mail/headers.js';
 import type { SendOutcome } from '../mail/transport.js';
 import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
@@ -57,8 +58,11 @@ export type DigestSettlement =
   | { readonly status: 'pending'; readonly retryAt: Date; readonly reason: string }
   | { readonly status: 'failed' | 'skipped'; readonly reason: string };
 
-/** What the digest sender needs from storage; `src/db/digest-store.ts` implements it. */
-export interface DigestStore {
+/**
+ * What the digest sender needs from storage; `src/db/digest-store.ts` implements it. It reads
+ * suppressions too: a manager who unsubscribed from the digests gets none.
+ */
+export interface DigestStore extends ConsentReader {
   managers(): Promise<DigestManager[]>;
   /**
    * Takes the fortnight's digest for this worker: inserts its row, or reclaims one whose lease
@@ -124,10 +128,14 @@ export async function digestTick(
     });
     if (claim === undefined) continue;
     const team = (await store.team(manager.id, now)).filter((m) => m.currentWeek >= 1);
+    // Checked after the claim, at send time: an unsubscribe since the last tick is honoured.
+    const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
     const settlement =
-      team.length === 0
-        ? ({ status: 'skipped', reason: 'no active learners' } as const)
-        : await sendDigest(deps, store, manager, slot, team, claim, now);
+      no !== undefined
+        ? ({ status: 'skipped', reason: `the manager ${describeSuppression(no)}` } as const)
+        : team.length === 0
+          ? ({ status: 'skipped', reason: 'no active learners' } as const)
+          : await sendDigest(deps, store, manager, slot, team, claim, now);
     const kept = settlement !== 'lost' && (await store.settle(claim, settlement, team.length, now));
     counts[kept ? settlement.status : 'lost'] += 1;
   }
@@ -146,6 +154,11 @@ async function sendDigest(
   const learners: DigestLearner[] = [];
   for (const member of team) learners.push(await digestLearner(deps, manager, member, now));
   const layouts = await layoutsOf(deps);
+  const { messageId, replyTo, headers, unsubscribeUrl } = managerDigestHeaders({
+    ...deps.mail,
+    digestId: claim.id,
+    managerId: manager.id,
+  });
   const email = renderManagerDigest(
     layouts,
     {
@@ -153,21 +166,23 @@ async function sendDigest(
       period: periodLabel(slot, manager.zone),
       learners,
     },
-    { replyAddress: deps.mail.replyAddress },
+    // Without an https page, the footer's Unsubscribe is a reply "unsubscribe" to the digest's own
+    // signed address, which stops this manager's digests (see src/engine/replies.ts).
+    {
+      replyAddress: replyTo,
+      unsubscribeUrl: unsubscribeUrl?.startsWith('https:') ? unsubscribeUrl : undefined,
+    },
   );
-  const messageId = digestMessageIdFor(deps.mail.secret, {
-    digestId: claim.id,
-    domain: domainOf(deps.mail.from),
-  });
   const raw = await composeMessage({
     from: deps.mail.from,
     to: { name: manager.name, email: manager.email },
-    replyTo: deps.mail.replyAddress,
+    replyTo,
     subject: email.subject,
     html: email.html,
     text: email.text,
     messageId,
     date: now,
+    headers,
   });
   // Only while this worker still holds the digest: one that stalled past its lease while another
   // took the fortnight sends nothing (see `sendMessage` in dispatch.ts).

@@ -5,6 +5,13 @@ import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import type { AcknowledgementPayload } from '../db/schema.js';
+import {
+  describeSuppression,
+  normaliseAddress,
+  suppressionFor,
+  type ConsentReader,
+  type Suppression,
+} from '../consent/suppression.js';
 import type { DigestStore } from './digests.js';
 import {
   compileLayouts,
@@ -79,9 +86,10 @@ export type Settlement =
 
 /**
  * What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. Leases are
- * on the database's clock (see `src/db/deliveries.ts`); `now` decides only what is due.
+ * on the database's clock (see `src/db/deliveries.ts`); `now` decides only what is due. It reads
+ * suppressions too, at send time: a row queued before a person said no is never sent.
  */
-export interface DispatchStore {
+export interface DispatchStore extends ConsentReader {
   claim(options: {
     workerId: string;
     limit: number;
@@ -197,6 +205,9 @@ export async function dispatchTick(deps: DispatchDependencies, now: Date): Promi
     leaseSeconds,
     now,
   });
+  // Consent is read once per batch, after the claim and before anything is sent.
+  const suppressions =
+    batch.length === 0 ? [] : await deps.store.suppressionsOf(batch.map((d) => d.learner.email));
   const heartbeat = startHeartbeat(deps.store, batch, leaseSeconds);
   try {
     // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
@@ -204,7 +215,8 @@ export async function dispatchTick(deps: DispatchDependencies, now: Date): Promi
     const lane = async () => {
       while (next < batch.length) {
         const delivery = batch[next++]!;
-        const attempt = await settleOne(deps, delivery, now);
+        const attempt =
+          (await refused(deps, delivery, suppressions)) ?? (await settleOne(deps, delivery, now));
         const kept = attempt.status !== 'lost' && (await deps.store.settle(delivery, attempt, now));
         heartbeat.release(delivery.id);
         counts[kept ? attempt.status : 'lost'] += 1;
@@ -257,6 +269,28 @@ function startHeartbeat(
 /** A row another worker took while this one held it: it is neither sent nor settled here. */
 type Lost = { readonly status: 'lost' };
 const lost: Lost = { status: 'lost' };
+
+/** The settlement of a row the person has said no to (see `suppressionFor`), if they have. */
+async function refused(
+  deps: DispatchDependencies,
+  delivery: DueDelivery,
+  suppressions: readonly Suppression[],
+): Promise<Settlement | undefined> {
+  const address = normaliseAddress(delivery.learner.email);
+  const theirs = suppressions.filter((s) => s.address === address);
+  if (theirs.length === 0) return undefined;
+  const no = suppressionFor(
+    theirs,
+    delivery.method === 'CANCEL'
+      ? { kind: 'withdrawal' }
+      : delivery.kind === 'acknowledgement'
+        ? { kind: 'acknowledgement' }
+        : { kind: 'programme', programmeId: (await deps.store.programme(delivery.versionId)).id },
+  );
+  return no === undefined
+    ? undefined
+    : { status: 'cancelled', reason: `${delivery.learner.email} ${describeSuppression(no)}` };
+}
 
 async function settleOne(
   deps: DispatchDependencies,

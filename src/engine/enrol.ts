@@ -1,3 +1,9 @@
+import {
+  describeSuppression,
+  normaliseAddress,
+  suppressionFor,
+  type ConsentReader,
+} from '../consent/suppression.js';
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
 import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
@@ -9,8 +15,11 @@ export interface ProgrammeVersion {
   readonly hash: string;
 }
 
-/** What enrolling needs from storage; `src/db/enrolment-store.ts` implements it over Kysely. */
-export interface EnrolmentStore {
+/**
+ * What enrolling needs from storage; `src/db/enrolment-store.ts` implements it over Kysely. It
+ * reads suppressions: nobody who said no is enrolled again.
+ */
+export interface EnrolmentStore extends ConsentReader {
   /** Runs `work` in one transaction: a cohort is imported whole or not at all. */
   transaction<T>(work: (store: EnrolmentStore) => Promise<T>): Promise<T>;
   /** Inserts or updates by e-mail address; returns the manager's id. */
@@ -39,7 +48,9 @@ export type EnrolAction =
   | 'kept'
   /** Dry run: what would happen. */
   | 'would-enrol'
-  | 'would-keep';
+  | 'would-keep'
+  /** The person said no (unsubscribed, stopped this programme, bounced): not enrolled, not touched. */
+  | 'skipped';
 
 export interface EnrolResult {
   readonly line: number;
@@ -107,7 +118,28 @@ export async function enrolCohort(
   return store.transaction(async (tx) => {
     const results: EnrolResult[] = [];
     const versionIds = new Map<string, number>();
+    const suppressions = await tx.suppressionsOf(rows.map((r) => r.email));
     for (const { row, match, programme, deliveries } of planned) {
+      const address = normaliseAddress(row.email);
+      const no = suppressionFor(
+        suppressions.filter((s) => s.address === address),
+        { kind: 'programme', programmeId: programme.sequence.id },
+      );
+      if (no !== undefined) {
+        // Dry run or not: a "no" is honoured across re-imports until the person lifts it.
+        results.push({
+          line: row.line,
+          email: row.email,
+          reason: match.reason,
+          action: 'skipped',
+          programmeId: programme.sequence.id,
+          notice: `${describeSuppression(no)}; skipped`,
+          firstStep: undefined,
+          deliveries: 0,
+        });
+        options.onProgress?.(results.length, planned.length);
+        continue;
+      }
       // A dry run reads what is there and writes nothing.
       const learnerId = options.dryRun
         ? await tx.findLearnerId(row.email)

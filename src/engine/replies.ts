@@ -5,13 +5,17 @@ import type { InboundItem, InboundVerdict } from '../inbound/source.js';
 import type { Intent, ReadMessage } from '../inbound/types.js';
 import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
 import {
+  taggedTokenFromAddress,
   tokenFromAddress,
   unsubscribeTokenFromAddress,
+  verifyDigestReplyToken,
+  verifyManagerUnsubscribeToken,
   verifyReplyToken,
   verifyUnsubscribeToken,
 } from '../mail/tokens.js';
 import { messageOf } from '../errors.js';
-import { parseIntent } from '../inbound/intent.js';
+import { normaliseAddress } from '../consent/suppression.js';
+import { meansUnsubscribe, parseIntent } from '../inbound/intent.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 /** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
@@ -67,7 +71,6 @@ export interface ReplyStore {
   latestSentTo(email: string): Promise<SentContext | undefined>;
   /** The invite (or its update) with this calendar UID. */
   inviteByUid(uid: string): Promise<SentContext | undefined>;
-  learnerIdByEmail(email: string): Promise<number | undefined>;
   /** The delivery of the week's assignment, which a "done" marks (the week's first email otherwise). */
   assignmentOf(enrolmentId: number, week: number): Promise<number | undefined>;
   addProgress(event: {
@@ -81,9 +84,21 @@ export interface ReplyStore {
   /** Weeks with a "done", after this reply. */
   weeksDone(enrolmentId: number): Promise<number>;
   skipWeek(enrolmentId: number, week: number, now: Date): Promise<number>;
+  /**
+   * "Stop the programme": ends this enrolment and records the stop (a suppression of scope
+   * `programme:<id>`), so a re-import never starts that programme for them again.
+   */
   stopEnrolment(enrolmentId: number, reason: string, now: Date): Promise<void>;
-  unsubscribe(learnerId: number, now: Date): Promise<void>;
+  /** "Unsubscribe": no more mail from us at all (a suppression of scope `all`). */
+  unsubscribe(learnerId: number, now: Date, how: 'mailto' | 'reply'): Promise<void>;
+  /** Verified soft bounces counted for the learner so far. */
+  softBouncesOf(learnerId: number): Promise<number>;
+  /** A hard bounce: the address is marked and suppressed until someone lifts it. */
   markBounced(learnerId: number, reason: string, now: Date): Promise<void>;
+  /** A manager's "no more digests" (scope `digests`): their people's programmes go on. */
+  unsubscribeManager(managerId: number, how: 'mailto' | 'reply', now: Date): Promise<void>;
+  /** The manager a digest we sent went to. */
+  managerOfDigest(digestId: number): Promise<number | undefined>;
   acknowledgementsSince(learnerId: number, since: Date): Promise<number>;
   queueAcknowledgement(
     ack: { enrolmentId: number; week: number; inboundId: number; payload: AcknowledgementPayload },
@@ -124,6 +139,7 @@ const commands: ReadonlySet<Intent['type']> = new Set(['stop', 'pause', 'skip', 
 type Match =
   | { readonly by: 'token' | 'thread' | 'from'; readonly sent: SentContext }
   | { readonly by: 'unsubscribe'; readonly learnerId: number }
+  | { readonly by: 'manager-unsubscribe'; readonly managerId: number }
   | { readonly by: 'manager'; readonly managerId: number; readonly digestId: number | undefined }
   | { readonly by: 'none'; readonly why: string }
   | { readonly by: 'mismatch'; readonly sent: SentContext; readonly why: string };
@@ -266,13 +282,35 @@ async function act(
     await store.settleInbound(inboundId, { status: 'parked', reason: match.why, raw }, now);
     return 'parked';
   }
+  if (match.by === 'manager-unsubscribe') {
+    await store.unsubscribeManager(match.managerId, 'mailto', now);
+    const reason = 'manager unsubscribe address: no more digests';
+    await store.settleInbound(inboundId, { status: 'processed', reason }, now);
+    return 'manager unsubscribed from the digests';
+  }
+  if (match.by === 'manager' && firstReading.type === 'stop' && match.digestId === undefined) {
+    // Only From says who it is, which anyone can write: held, like a learner's command.
+    const reason =
+      "a manager's stop without a digest's signed address or thread; if it is theirs, run " +
+      `gym learner suppress ${read.from ?? 'EMAIL'} --scope digests`;
+    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw }, now);
+    return 'quarantined';
+  }
+  if (match.by === 'manager' && firstReading.type === 'stop') {
+    // "Stop" or "unsubscribe" in answer to a digest (its footer's link, when there is no web
+    // page) ends the digests: a refusal, never counted as the manager's engagement.
+    await store.unsubscribeManager(match.managerId, 'reply', now);
+    const reason = 'the manager replied stop: no more digests';
+    await store.settleInbound(inboundId, { status: 'processed', reason }, now);
+    return 'manager unsubscribed from the digests';
+  }
   if (match.by === 'manager') {
     const log = await recordManagerReply(deps, inboundId, read, match, now);
     await store.settleInbound(inboundId, { status: 'processed', reason: log }, now);
     return log;
   }
   if (match.by === 'unsubscribe') {
-    await store.unsubscribe(match.learnerId, now);
+    await store.unsubscribe(match.learnerId, now, 'mailto');
     await store.settleInbound(
       inboundId,
       { status: 'processed', learnerId: match.learnerId, reason: 'unsubscribe address' },
@@ -308,6 +346,19 @@ async function act(
 async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<Match> {
   const { store } = deps;
   for (const address of read.recipients) {
+    const managerToken = taggedTokenFromAddress(address, deps.replyAddress, 'm');
+    const managerId =
+      managerToken === undefined
+        ? undefined
+        : verifyManagerUnsubscribeToken(deps.secret, managerToken);
+    if (managerId !== undefined) return { by: 'manager-unsubscribe', managerId };
+    const digestToken = taggedTokenFromAddress(address, deps.replyAddress, 'g');
+    const digestId =
+      digestToken === undefined ? undefined : verifyDigestReplyToken(deps.secret, digestToken);
+    if (digestId !== undefined) {
+      const manager = await store.managerOfDigest(digestId);
+      if (manager !== undefined) return { by: 'manager', managerId: manager, digestId };
+    }
     const unsubscribe = unsubscribeTokenFromAddress(address, deps.replyAddress);
     if (unsubscribe !== undefined) {
       const verified = verifyUnsubscribeToken(deps.secret, unsubscribe);
@@ -476,8 +527,14 @@ async function applyIntent(
       };
     }
     case 'stop':
+      if (meansUnsubscribe(read.text)) {
+        // "Unsubscribe", not "stop": no more mail from us at all, so no acknowledgement either.
+        await event('stop', { unsubscribe: true });
+        await store.unsubscribe(sent.learnerId, now, 'reply');
+        return { log: 'unsubscribed: no more mail from Digital Gym' };
+      }
       await event('stop', {});
-      if (!ended) await store.stopEnrolment(sent.enrolmentId, 'the learner replied stop', now);
+      await store.stopEnrolment(sent.enrolmentId, 'the learner replied stop', now);
       return {
         log: 'stopped the programme',
         ack: {
@@ -582,6 +639,13 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * A delivery status notification. Anyone can send a DSN naming a learner's address, so a bounce
+ * acts only when it proves itself: its returned headers quote a Message-ID we signed (see
+ * `messageIdFor`) for a message we sent to the very address it says failed. Anything else is
+ * parked for `gym inbox` and changes nothing. A verified hard bounce (5.x.x) suppresses the
+ * address until `gym learner resubscribe`; a soft one (4.x.x) is counted and mail goes on.
+ */
 async function actOnBounce(
   deps: ReplyDependencies,
   inboundId: number,
@@ -591,40 +655,43 @@ async function actOnBounce(
 ): Promise<string> {
   const { store } = deps;
   const bounce = read.bounce;
-  let learnerId: number | undefined;
-  let deliveryId: number | undefined;
   const ref =
     bounce?.originalMessageId === undefined
       ? undefined
       : deliveryFromMessageId(deps.secret, bounce.originalMessageId);
-  if (ref !== undefined) {
-    const sent = await store.sentDelivery(ref.deliveryId);
-    learnerId = sent?.learnerId;
-    deliveryId = sent?.deliveryId;
-  }
-  if (learnerId === undefined && bounce?.recipient !== undefined)
-    learnerId = await store.learnerIdByEmail(bounce.recipient);
-  if (learnerId === undefined || bounce === undefined) {
-    await store.settleInbound(
-      inboundId,
-      { status: 'parked', reason: 'a bounce for no learner we know', raw },
-      now,
-    );
+  const sent = ref === undefined ? undefined : await store.sentDelivery(ref.deliveryId);
+  const named = bounce?.recipient === undefined ? undefined : normaliseAddress(bounce.recipient);
+  const problem =
+    bounce === undefined
+      ? 'a bounce without a delivery report'
+      : sent === undefined
+        ? `an unverified bounce${named === undefined ? '' : ` naming ${named}`}: it quotes no Message-ID of a message we sent; nothing was changed`
+        : named !== undefined && named !== normaliseAddress(sent.learnerEmail)
+          ? `an unverified bounce: it names ${named}, but the message it quotes went to ${sent.learnerEmail}; nothing was changed`
+          : undefined;
+  if (problem !== undefined || bounce === undefined || sent === undefined) {
+    const reason = `${problem ?? 'an unverified bounce'}; look at it with gym inbox`;
+    await store.settleInbound(inboundId, { status: 'parked', reason, raw }, now);
     return 'parked';
   }
+  const { learnerId, deliveryId } = sent;
   const words = `${bounce.status}${bounce.diagnostic ? ` ${bounce.diagnostic}` : ''}`.slice(0, 300);
   if (bounce.hard) await store.markBounced(learnerId, `hard bounce ${words}`, now);
+  // A soft bounce (a full mailbox, a server down for the night) is counted, and mail goes on.
+  const soft = bounce.hard ? 0 : (await store.softBouncesOf(learnerId)) + 1;
   await store.settleInbound(
     inboundId,
     {
       status: 'processed',
       learnerId,
-      ...(deliveryId === undefined ? {} : { deliveryId }),
-      reason: `${bounce.hard ? 'hard' : 'soft'} bounce ${words}`,
+      deliveryId,
+      reason: bounce.hard
+        ? `hard bounce ${words}`
+        : `soft bounce ${words} (${soft} for this address; mail goes on)`,
     },
     now,
   );
-  return bounce.hard ? 'address marked bounced' : 'soft bounce noted';
+  return bounce.hard ? 'address marked bounced' : 'soft bounce counted';
 }
 
 async function actOnRsvp(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GymError, messageOf } from '../errors.js';
-import { verifyUnsubscribeToken } from '../mail/tokens.js';
+import { verifyManagerUnsubscribeToken, verifyUnsubscribeToken } from '../mail/tokens.js';
 
 /** What the endpoints need from storage; `src/db/unsubscribe-store.ts` implements it. */
 export interface GymServerStore {
@@ -9,7 +9,20 @@ export interface GymServerStore {
    * Stops all mail to the learner: marks the address unsubscribed, stops open enrolments and
    * cancels what was still to be sent. Idempotent. Undefined when there is no such learner.
    */
-  unsubscribe(learnerId: number, now: Date): Promise<{ cancelled: number } | undefined>;
+  unsubscribe(
+    learnerId: number,
+    now: Date,
+    how?: 'one_click' | 'link_confirm',
+  ): Promise<{ cancelled: number } | undefined>;
+  /**
+   * Stops a manager's digests, and nothing else (their people's programmes go on). Idempotent.
+   * False when there is no such manager.
+   */
+  unsubscribeManager(
+    managerId: number,
+    now: Date,
+    how: 'one_click' | 'link_confirm',
+  ): Promise<boolean>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
 }
@@ -51,7 +64,9 @@ const invalidLink = page(
  * The HTTP side of `gym run`: RFC 8058 one-click unsubscribe and a health check.
  *
  * - `POST /unsubscribe/<token>` (what a mail client's "Unsubscribe" button sends, with the body
- *   `List-Unsubscribe=One-Click`) unsubscribes at once: no cookies, no redirect, no login.
+ *   `List-Unsubscribe=One-Click`) unsubscribes at once: no cookies, no redirect, no login. The
+ *   suppression it writes says `one_click`; the confirm page's button says `link_confirm`.
+ * - `/unsubscribe/m<token>` is a manager's link in a digest: it stops that manager's digests only.
  * - `GET /unsubscribe/<token>` only shows a page with a button that POSTs: link scanners and
  *   previews fetch GET links, and must never unsubscribe anyone.
  * - A forged or altered token changes nothing (the token is signed with GYM_SECRET).
@@ -114,12 +129,14 @@ async function handle(
       );
     }
   }
-  const match = /^\/unsubscribe\/([a-z0-9]+)$/i.exec(url.pathname);
+  const match = /^\/unsubscribe\/(m?)([a-z0-9]+)$/i.exec(url.pathname);
   if (match === null) return send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
-  const token = verifyUnsubscribeToken(options.secret, match[1]!);
-  if (!token.ok) {
+  const manager = match[1] !== '' && match[1] !== undefined;
+  const learnerToken = manager ? undefined : verifyUnsubscribeToken(options.secret, match[2]!);
+  const managerId = manager ? verifyManagerUnsubscribeToken(options.secret, match[2]!) : undefined;
+  if (learnerToken?.ok !== true && managerId === undefined) {
     options.log.info(
-      { reason: token.reason },
+      { reason: learnerToken?.ok === false ? learnerToken.reason : 'bad-manager-token' },
       'unsubscribe with an invalid token: nothing changed',
     );
     return send(response, 400, html, invalidLink);
@@ -130,22 +147,39 @@ async function handle(
       200,
       html,
       page(
-        'Unsubscribe from Digital Gym?',
-        '<p>You will get no more emails or calendar invites from your programme.</p>' +
-          '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">' +
+        manager ? 'Stop the Digital Gym digests?' : 'Unsubscribe from Digital Gym?',
+        (manager
+          ? '<p>You will get no more fortnightly digests about your team. Their programmes go on.</p>'
+          : '<p>You will get no more emails or calendar invites from Digital Gym.</p>') +
+          // Not the one-click body: the suppression records that the person confirmed on this page.
+          '<form method="post"><input type="hidden" name="confirm" value="page">' +
           '<button type="submit">Unsubscribe</button></form>',
       ),
     );
   }
   if (request.method !== 'POST')
     return send(response, 405, 'text/plain; charset=utf-8', 'use GET or POST\n');
-  request.resume(); // The body (List-Unsubscribe=One-Click) carries nothing we need beyond the token.
-  const result = await options.store.unsubscribe(token.learnerId, options.now());
+  const how = /(^|&)List-Unsubscribe=One-Click(&|$)/.test(await smallBody(request))
+    ? 'one_click'
+    : 'link_confirm';
+  if (managerId !== undefined) {
+    if (!(await options.store.unsubscribeManager(managerId, options.now(), how)))
+      return send(response, 400, html, invalidLink);
+    options.log.info({ managerId, how }, 'manager unsubscribed from the digests');
+    return send(
+      response,
+      200,
+      html,
+      page(
+        'You are unsubscribed',
+        '<p>You will get no more digests from Digital Gym. Your team’s programmes carry on.</p>',
+      ),
+    );
+  }
+  const learnerId = learnerToken?.ok === true ? learnerToken.learnerId : -1;
+  const result = await options.store.unsubscribe(learnerId, options.now(), how);
   if (result === undefined) return send(response, 400, html, invalidLink);
-  options.log.info(
-    { learnerId: token.learnerId, cancelled: result.cancelled },
-    'learner unsubscribed',
-  );
+  options.log.info({ learnerId, cancelled: result.cancelled, how }, 'learner unsubscribed');
   return send(
     response,
     200,
@@ -155,4 +189,15 @@ async function handle(
       '<p>You will get no more emails or invites from Digital Gym. Thank you for taking part.</p>',
     ),
   );
+}
+
+/** The first few kilobytes of a request body (a form post is a few bytes); the rest is drained. */
+async function smallBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    if (size < 4096) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('latin1').slice(0, 4096);
 }

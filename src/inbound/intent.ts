@@ -757,7 +757,10 @@ const stopCommand = String.raw`(?:stop|unsubscribe|opt out|opt-out|remove me|tak
 )})(?: (?:${anyOf('le programme', 'les e-mails', 'les mails', 'tout', 'das programm', 'den kurs', 'el programa', 'el curso', 'il corso', 'il programma', 'o programa', 'o curso', 'het programma', 'de cursus', 'kursen', 'kurset', 'programmet', 'kurssi')}))?`;
 
 function readStop(line: string): Intent | undefined {
-  return startsWithCommand(line, stopCommand, true) ? { type: 'stop' } : undefined;
+  return startsWithCommand(line, stopCommand, true) ||
+    startsWithCommand(line, unsubscribeCommand, true)
+    ? { type: 'stop' }
+    : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1272,4 +1275,68 @@ function today(options: { sentAt: Date; timeZone?: string | undefined }): DateTi
   const sent = DateTime.fromJSDate(options.sentAt, { zone: options.timeZone ?? 'UTC' });
   const day = sent.isValid ? sent : DateTime.fromJSDate(options.sentAt, { zone: 'UTC' });
   return day.isValid ? day.startOf('day') : DateTime.fromMillis(0, { zone: 'UTC' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stop versus unsubscribe
+
+/** Words that ask for no more mail at all, not only the end of this programme. */
+const unsubscribeCommand = anyOf(
+  'unsubscribe(?: me)?',
+  'opt out',
+  'opt-out',
+  'remove me',
+  'take me off',
+  'stop (?:all )?(?:e-?mails|messages|mail|sending(?: me)?)',
+  'stop (?:emailing|e-mailing|contacting|mailing) me',
+  'cancel (?:my )?subscription',
+  'no more (?:e-?mails|messages|mail)',
+  'me desabonner',
+  'desabonner',
+  'desabonnez-moi',
+  'me desinscrire',
+  'desinscrire',
+  'desinscrivez-moi',
+  'desinscription',
+  'desabonnement',
+  '(?:mich )?abmelden',
+  'abbestellen',
+  '(?:mich )?austragen',
+  'darse de baja',
+  'darme de baja',
+  'dar de baja',
+  'baja',
+  'desuscribir(?:me)?',
+  'cancelar (?:la )?suscripcion',
+  "annulla (?:l')?iscrizione",
+  "annullare (?:l')?iscrizione",
+  'cancellami',
+  'disiscrivimi',
+  'disiscrivermi',
+  'descadastrar(?:-me)?',
+  'afmelden',
+  'uitschrijven',
+  'meld (?:me|mij) af',
+  'schrijf (?:me|mij) uit',
+  'avregistrera(?: mig)?',
+  'afmeld(?: mig)?',
+  'frameld(?: mig)?',
+  'avmeld(?: meg)?',
+  'meld meg av',
+  'peru tilaus',
+  'peruuta tilaus',
+  'poista minut(?: listalta)?',
+);
+
+/**
+ * For a reply read as `stop`: does it ask for no more mail from us at all ("unsubscribe", "opt
+ * out", "remove me", "désabonnez-moi") rather than the end of this programme ("stop", "stop the
+ * course")? The two differ in effect: an unsubscribe also keeps every other programme and
+ * invite away (see src/consent/suppression.ts).
+ *
+ * @example meansUnsubscribe('Please unsubscribe me') // true
+ * @example meansUnsubscribe('stop') // false
+ */
+export function meansUnsubscribe(text: string): boolean {
+  return afterCommand(commandLine(text), unsubscribeCommand, true) !== undefined;
 }

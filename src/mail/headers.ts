@@ -4,8 +4,11 @@ import { GymError } from '../errors.js';
 import {
   macOf,
   replyAddressFor,
+  signDigestReplyToken,
+  signManagerUnsubscribeToken,
   signReplyToken,
   signUnsubscribeToken,
+  taggedAddressFor,
   unsubscribeAddressFor,
 } from './tokens.js';
 
@@ -77,6 +80,52 @@ export function learnerEmailHeaders(input: LearnerEmailHeadersInput): LearnerEma
       revision: input.revision ?? 0,
     }),
     replyTo: replyAddressFor(input.replyAddress, replyToken),
+    headers: {
+      'List-Unsubscribe': unsubscribe.join(', '),
+      ...headers,
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'OOF, AutoReply',
+    },
+  };
+}
+
+/**
+ * The headers of a manager digest, like a learner email's: a Message-ID that names the digest, a
+ * Reply-To with the digest's signed token (`progress+g<token>@…`), and List-Unsubscribe (mailto
+ * `progress+m<token>@…`, and one-click `/unsubscribe/m<token>`) that stop this manager's digests
+ * and nothing else.
+ */
+export function managerDigestHeaders(input: {
+  readonly secret: string;
+  readonly from: string;
+  readonly replyAddress: string;
+  readonly publicUrl: string | undefined;
+  readonly digestId: number;
+  readonly managerId: number;
+}): LearnerEmailHeaders & { readonly unsubscribeUrl: string | undefined } {
+  const token = signManagerUnsubscribeToken(input.secret, { managerId: input.managerId });
+  const unsubscribe = [
+    `<mailto:${taggedAddressFor(input.replyAddress, 'm', token)}?subject=unsubscribe>`,
+  ];
+  const headers: Record<string, string> = {};
+  let unsubscribeUrl: string | undefined;
+  if (input.publicUrl !== undefined) {
+    unsubscribeUrl = unsubscribeUrlFor(input.publicUrl, `m${token}`);
+    unsubscribe.push(`<${unsubscribeUrl}>`);
+    if (unsubscribeUrl.startsWith('https:'))
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  }
+  return {
+    messageId: digestMessageIdFor(input.secret, {
+      digestId: input.digestId,
+      domain: domainOf(input.from),
+    }),
+    replyTo: taggedAddressFor(
+      input.replyAddress,
+      'g',
+      signDigestReplyToken(input.secret, { digestId: input.digestId }),
+    ),
+    unsubscribeUrl,
     headers: {
       'List-Unsubscribe': unsubscribe.join(', '),
       ...headers,

@@ -18,7 +18,7 @@ import { GymError } from '../errors.js';
  */
 
 /** What a token can stand for; part of what is signed. */
-type Purpose = 'reply' | 'unsubscribe';
+type Purpose = 'reply' | 'unsubscribe' | 'manager-unsubscribe' | 'digest-reply';
 
 const version = '1';
 const macBytes = 10; // 80 bits: forging one token takes ~2^80 tries, and each try is an email
@@ -65,6 +65,57 @@ export function verifyUnsubscribeToken(secret: string, token: string): Unsubscri
 }
 
 /**
+ * The unsubscribe token of a manager, for the digest's mailto and one-click links: it stops that
+ * manager's digests only (their people's programmes go on).
+ */
+export function signManagerUnsubscribeToken(
+  secret: string,
+  ref: { readonly managerId: number },
+): string {
+  return sign(secret, 'manager-unsubscribe', ref.managerId);
+}
+
+/** The manager a manager-unsubscribe token names, or undefined. Never throws. */
+export function verifyManagerUnsubscribeToken(secret: string, token: string): number | undefined {
+  const result = verify(secret, 'manager-unsubscribe', token);
+  return result.ok ? result.id : undefined;
+}
+
+/** The reply token of a manager digest, for its Reply-To (`progress+g<token>@domain`). */
+export function signDigestReplyToken(secret: string, ref: { readonly digestId: number }): string {
+  return sign(secret, 'digest-reply', ref.digestId);
+}
+
+/** The digest a digest reply token names, or undefined. Never throws. */
+export function verifyDigestReplyToken(secret: string, token: string): number | undefined {
+  const result = verify(secret, 'digest-reply', token);
+  return result.ok ? result.id : undefined;
+}
+
+/**
+ * The plus-address tags that are not a learner's reply token: `u` a learner's unsubscribe, `m` a
+ * manager's unsubscribe, `g` a digest's Reply-To. Reply tokens start with their version digit.
+ */
+export type AddressTag = 'u' | 'm' | 'g';
+
+/** `progress+<tag><token>@domain`. */
+export function taggedAddressFor(replyAddress: string, tag: AddressTag, token: string): string {
+  return replyAddressFor(replyAddress, `${tag}${token}`);
+}
+
+/** The token after `tag` in `progress+<tag><token>@domain`, like `tokenFromAddress`. */
+export function taggedTokenFromAddress(
+  address: string,
+  replyAddress: string,
+  tag: AddressTag,
+): string | undefined {
+  const found = plusTag(address, replyAddress);
+  return found !== undefined && found.startsWith(tag) && found.length > 1
+    ? found.slice(1)
+    : undefined;
+}
+
+/**
  * The plus-address a reply token goes in.
  *
  * @example replyAddressFor('progress@example.org', '1a...') // 'progress+1a...@example.org'
@@ -94,7 +145,7 @@ export function unsubscribeAddressFor(replyAddress: string, token: string): stri
  */
 export function tokenFromAddress(address: string, replyAddress: string): string | undefined {
   const tag = plusTag(address, replyAddress);
-  return tag === undefined || tag.startsWith('u') ? undefined : tag;
+  return tag === undefined || /^[umg]/.test(tag) ? undefined : tag;
 }
 
 /** The unsubscribe token in `progress+u<token>@domain`, like `tokenFromAddress`. */

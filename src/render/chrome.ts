@@ -18,7 +18,7 @@ export interface RecipientLinks {
   replyAddress: string;
   /**
    * The one-click unsubscribe page (https), when a public URL is configured. Without it the
-   * footer's unsubscribe link is a `mailto:` to `replyAddress` with the body "stop".
+   * footer's unsubscribe link is a `mailto:` to `replyAddress` with the body "unsubscribe".
    */
   unsubscribeUrl?: string | undefined;
 }
@@ -79,13 +79,15 @@ export const actionReplies = {
   pause: 'pause for 1 week',
   tooHard: 'too hard',
   stop: 'stop',
+  /** Not "stop": that ends one programme, this ends all mail from us (see src/consent/). */
+  unsubscribe: 'unsubscribe',
 } as const;
 
-/** The unsubscribe link: the https page when there is one, else a mailto that says "stop". */
+/** The unsubscribe link: the https page when there is one, else a mailto that says "unsubscribe". */
 export function unsubscribeLink(links: RecipientLinks): string {
   const url = links.unsubscribeUrl;
   if (url === undefined || url === '')
-    return mailtoLink(links.replyAddress, 'Unsubscribe', actionReplies.stop);
+    return mailtoLink(links.replyAddress, 'Unsubscribe', actionReplies.unsubscribe);
   if (!/^https:\/\/[^\s"'<>]+$/.test(url)) {
     throw new GymError(
       'RENDER_FAILED',

@@ -84,7 +84,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0004-leases\napplied 0005-send-quotas\n4 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\n5 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -95,6 +95,7 @@ describe('the gym command line', () => {
       migrations: [
         { name: '0001-initial' },
         { name: '0002-replies' },
+        { name: '0003-suppressions' },
         { name: '0004-leases' },
         { name: '0005-send-quotas' },
       ],
@@ -112,6 +113,7 @@ describe('the gym command line', () => {
     expect(applied.flat().sort()).toEqual([
       '0001-initial',
       '0002-replies',
+      '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
     ]);
@@ -138,12 +140,14 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
         expect(applied.flat().sort()).toEqual([
           '0001-initial',
           '0002-replies',
+          '0003-suppressions',
           '0004-leases',
           '0005-send-quotas',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
           { name: '0002-replies' },
+          { name: '0003-suppressions' },
           { name: '0004-leases' },
           { name: '0005-send-quotas' },
         ]);

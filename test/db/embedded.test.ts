@@ -15,6 +15,7 @@ describe('the embedded PGlite database', () => {
     expect(await migrateToLatest(first.db)).toEqual([
       '0001-initial',
       '0002-replies',
+      '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
     ]);

@@ -25,6 +25,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
       await pendingDeliveries(database.db, enrolmentId, 3, new Date('2027-01-04T09:00:00Z'));
       expect(await migrateToLatest(database.db)).toEqual([
         '0002-replies',
+        '0003-suppressions',
         '0004-leases',
         '0005-send-quotas',
       ]);
@@ -34,7 +35,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .where('enrolment_id', '=', enrolmentId)
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
-      for (const name of ['0005-send-quotas', '0004-leases', '0002-replies']) {
+      for (const name of ['0005-send-quotas', '0004-leases', '0003-suppressions', '0002-replies']) {
         const down = await migrator.migrateDown();
         expect(down.error).toBeUndefined();
         expect(down.results?.map((r) => r.migrationName)).toEqual([name]);
@@ -56,12 +57,19 @@ describe.each(testBackends())('schema on $name', (backend) => {
   afterAll(() => database?.close());
 
   it('reports each migration it applies, and is a no-op the second time', async () => {
-    expect(applied).toEqual(['0001-initial', '0002-replies', '0004-leases', '0005-send-quotas']);
+    expect(applied).toEqual([
+      '0001-initial',
+      '0002-replies',
+      '0003-suppressions',
+      '0004-leases',
+      '0005-send-quotas',
+    ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
     expect(status.map((m) => m.name)).toEqual([
       '0001-initial',
       '0002-replies',
+      '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
     ]);

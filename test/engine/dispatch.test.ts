@@ -76,6 +76,8 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     await database.db.deleteFrom('learners').execute();
     // The relay's counters and pauses belong to the test that made them.
     await database.db.deleteFrom('send_quota').execute();
+    // An opt-out outlives the learner's row (it is about the person): clear it too.
+    await database.db.deleteFrom('suppressions').execute();
     smtp.received.length = 0;
     rejected.clear();
     await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {

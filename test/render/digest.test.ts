@@ -139,7 +139,7 @@ describe('the acknowledgement', () => {
       You are getting this because you replied to a Digital Gym email.
       Reply "help" to see everything you can reply.
       Stop the programme: mailto:progress+t0k3n@gym.example.gov.uk?subject=Stop%20the%20programme&body=stop
-      Unsubscribe: mailto:progress+t0k3n@gym.example.gov.uk?subject=Unsubscribe&body=stop
+      Unsubscribe: mailto:progress+t0k3n@gym.example.gov.uk?subject=Unsubscribe&body=unsubscribe
       "
     `);
   });

@@ -119,7 +119,8 @@ describe('a learner step email', () => {
     expect(mailto(unsubscribe!)).toEqual({
       to: 'progress+t0k3n.abc@gym.example.gov.uk',
       subject: 'Unsubscribe',
-      body: 'stop',
+      // Not "stop": that would end one programme, not all mail.
+      body: 'unsubscribe',
     });
     expect(withoutPage.html).toMatch(/>Unsubscribe<\/a>/);
   });

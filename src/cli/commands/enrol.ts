@@ -60,8 +60,12 @@ function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
   return results.flatMap((r) => (r.ok ? [{ sequence: r.sequence, hash: r.hash }] : []));
 }
 
-function printTable(results: readonly EnrolResult[]): void {
+function printTable(results: readonly EnrolResult[], dryRun: boolean): void {
   for (const r of results) {
+    if (r.action === 'skipped') {
+      process.stdout.write(`line ${r.line}: ${r.email} ${r.notice ?? 'said no; skipped'}\n`);
+      continue;
+    }
     const when = r.firstStep ? `  first step ${r.firstStep.replace('T', ' ')}` : '';
     process.stdout.write(
       `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
@@ -71,11 +75,11 @@ function printTable(results: readonly EnrolResult[]): void {
   const count = (action: string) => results.filter((r) => r.action === action).length;
   const enrolled = count('enrolled') + count('would-enrol');
   const kept = count('kept') + count('would-keep');
-  const dry = results.some((r) => r.action.startsWith('would'))
-    ? ' (dry run: nothing was written)'
-    : '';
+  const skipped = count('skipped');
+  const dry = dryRun ? ' (dry run: nothing was written)' : '';
+  const refused = skipped > 0 ? `, ${skipped} skipped (they said no)` : '';
   process.stdout.write(
-    `${results.length} learners: ${enrolled} ${dry ? 'would be ' : ''}enrolled, ${kept} already on a programme${dry}\n`,
+    `${results.length} learners: ${enrolled} ${dry ? 'would be ' : ''}enrolled, ${kept} already on a programme${refused}${dry}\n`,
   );
 }
 
@@ -83,7 +87,8 @@ export function enrolCommand(getConfig: () => Config): Command {
   return new Command('enrol')
     .description(
       'enrol a cohort from a CSV file: each learner gets the programme that fits, with the reason,\n' +
-        'and its twelve weeks planned in their zone. Re-importing updates instead of duplicating;\n' +
+        'and its twelve weeks planned in their zone. Re-importing updates instead of duplicating,\n' +
+        'and skips (naming the line) anyone who unsubscribed, bounced or stopped that programme;\n' +
         'a file with any bad row imports nothing',
     )
     .argument(
@@ -133,7 +138,7 @@ export function enrolCommand(getConfig: () => Config): Command {
             process.stdout.write(
               `${JSON.stringify({ file, dryRun: options.dryRun === true, learners: results })}\n`,
             );
-          else printTable(results);
+          else printTable(results, options.dryRun === true);
         } catch (error) {
           if (error instanceof NoProgrammeMatches) {
             throw new GymError(

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as replies from './0002-replies.js';
+import * as suppressions from './0003-suppressions.js';
 import * as leases from './0004-leases.js';
 import * as sendQuotas from './0005-send-quotas.js';
 
@@ -12,6 +13,7 @@ import * as sendQuotas from './0005-send-quotas.js';
 const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-replies': replies,
+  '0003-suppressions': suppressions,
   '0004-leases': leases,
   '0005-send-quotas': sendQuotas,
 };

@@ -1,0 +1,113 @@
+import { Command, Option } from 'commander';
+import { userInfo } from 'node:os';
+import type { Config } from '../../config/config.js';
+import { describeSuppression, normaliseAddress } from '../../consent/suppression.js';
+import { createDatabase, databaseConfigFor } from '../../db/database.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import { suppressByHand } from '../../db/opt-out.js';
+import { liftSuppressions } from '../../db/suppression-store.js';
+import { GymError } from '../../errors.js';
+
+/** Who runs the command, for the record: the OS user, unless `--by` names someone. */
+function operator(by: string | undefined): string {
+  if (by !== undefined && by.trim() !== '') return by.trim();
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+function checkedAddress(email: string): string {
+  const address = normaliseAddress(email);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address))
+    throw new GymError('USAGE', `${JSON.stringify(email)} is not an email address`);
+  return address;
+}
+
+/**
+ * `gym learner suppress|resubscribe`: a trainer records a "no" given outside email, or lifts
+ * one when the person asks to come back. Only resubscribe lifts a suppression, and it records
+ * who, when and why.
+ */
+export function learnerCommand(getConfig: () => Config): Command {
+  const command = new Command('learner').description(
+    "a person's consent: record a no given by hand, or lift one when they ask to come back",
+  );
+
+  command
+    .command('suppress')
+    .description(
+      'send nothing more to this address: no programme email, invite or acknowledgement\n' +
+        '(--scope all, the default), or no more manager digests (--scope digests);\n' +
+        'a re-import skips them until gym learner resubscribe',
+    )
+    .argument('<email>')
+    .addOption(
+      new Option('--scope <scope>', 'what stops').choices(['all', 'digests']).default('all'),
+    )
+    .option('--reason <words>', 'why, for the record')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .action(
+      async (
+        email: string,
+        options: { scope: 'all' | 'digests'; reason?: string; by?: string },
+      ) => {
+        const address = checkedAddress(email);
+        const database = await createDatabase(databaseConfigFor(getConfig()));
+        try {
+          await migrateToLatest(database.db);
+          const result = await database.db.transaction().execute((trx) =>
+            suppressByHand(trx, {
+              address,
+              scope: options.scope,
+              reason: options.reason,
+              by: operator(options.by),
+              now: new Date(),
+            }),
+          );
+          const what = options.scope === 'all' ? 'no more mail' : 'no more manager digests';
+          process.stdout.write(
+            `${address}: ${what}${result.created ? '' : ' (already suppressed; the earlier record stays)'}` +
+              `${result.cancelled > 0 ? `; ${result.cancelled} queued messages cancelled` : ''}\n`,
+          );
+        } finally {
+          await database.close();
+        }
+      },
+    );
+
+  command
+    .command('resubscribe')
+    .description(
+      'lift every suppression of this address (unsubscribe, stopped programme, bounce), when the\n' +
+        'person asks to come back; records who, when and why. Re-import the cohort to enrol them',
+    )
+    .argument('<email>')
+    .requiredOption('--reason <words>', 'why, for the record (required)')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .action(async (email: string, options: { reason: string; by?: string }) => {
+      const address = checkedAddress(email);
+      if (options.reason.trim() === '')
+        throw new GymError('USAGE', '--reason must say why the suppression is lifted');
+      const database = await createDatabase(databaseConfigFor(getConfig()));
+      try {
+        await migrateToLatest(database.db);
+        const by = operator(options.by);
+        const lifted = await database.db
+          .transaction()
+          .execute((trx) =>
+            liftSuppressions(trx, { address, by, reason: options.reason.trim(), now: new Date() }),
+          );
+        if (lifted.length === 0)
+          throw new GymError('USAGE', `${address} has no suppression to lift; nothing changed`);
+        for (const row of lifted)
+          process.stdout.write(`${address}: lifted "${describeSuppression(row)}" (by ${by})\n`);
+        process.stdout.write('re-import their cohort to enrol them again\n');
+      } finally {
+        await database.close();
+      }
+    });
+
+  return command;
+}
