@@ -142,14 +142,16 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
     const timedOut = { status: 'failed', reason: 'relay timed out' } as const;
     expect(await store.settle(stalled, timedOut, monday9)).toBe(false);
     expect(await leaseOf(id!)).toMatchObject({ status: 'claimed', lease_token: taker.leaseToken });
-    // ...and the new holder sends and records it...
+    // ...and the new holder passes the check before sending, sends and records it...
     const sent = {
       status: 'sent',
       messageId: '<d1.taker@gym.example>',
       inviteUid: undefined,
     } as const;
-    expect(await store.settle(taker, sent, monday9)).toBe(true);
     expect(await store.fence(taker, 600)).toBe(true);
+    expect(await store.settle(taker, sent, monday9)).toBe(true);
+    // (a settled row is nobody's to send any more)
+    expect(await store.fence(taker, 600)).toBe(false);
     // ...over which the stalled one writes nothing either.
     expect(await store.settle(stalled, timedOut, monday9)).toBe(false);
     expect(
