@@ -731,6 +731,23 @@ async function actOnRsvp(
     );
     return 'parked';
   }
+  // Only the invited attendee answers for their slot: a UID alone proves nothing (the UIDs of
+  // invites sent before they were signed can be guessed) (#16).
+  if (read.from !== sent.learnerEmail) {
+    const kept = strangerRaw(raw);
+    await store.settleInbound(
+      inboundId,
+      {
+        status: 'parked',
+        reason:
+          `a calendar reply for ${sent.learnerEmail}'s invite, sent from ${read.from ?? 'no sender address'}; ` +
+          `only the invited attendee's own answer counts${kept.note}`,
+        raw: kept.raw,
+      },
+      now,
+    );
+    return 'parked';
+  }
   await store.addProgress({
     enrolmentId: sent.enrolmentId,
     deliveryId: sent.deliveryId,
