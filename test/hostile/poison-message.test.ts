@@ -280,6 +280,22 @@ describe.each(testBackends())('poison messages on $name', (backend) => {
     });
   });
 
+  it("Raw mail size: a stranger's 3 MiB message keeps only its first 1 MiB in the database", async () => {
+    const messageId = `<big-stranger-${backend.name}@elsewhere.example>`;
+    const raw = Buffer.concat([
+      reply({ From: 'stranger@elsewhere.example', 'Message-ID': messageId }, 'hello'),
+      Buffer.alloc(3 * 1024 * 1024, 'z'),
+    ]);
+    expect(await handleInbound(gym.replies, { raw, mailbox: 'INBOX', uid: undefined })).toBe(
+      'processed',
+    );
+    const row = await inboundRow(gym, messageId);
+    expect(row?.status).toBe('parked');
+    expect(row!.reason).toContain(`only its first ${maxStrangerRawBytes} of ${raw.length} bytes`);
+    expect(row!.raw!.length).toBe(maxStrangerRawBytes);
+    expect(Buffer.from(row!.raw!).equals(raw.subarray(0, maxStrangerRawBytes))).toBe(true);
+  });
+
   it('property: whatever the headers of one message, the next message is processed', async () => {
     const headerValue = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 80 }),
