@@ -90,12 +90,9 @@ export function storableRead(read: ReadMessage): StorableRead {
       );
   }
 
-  // A thread id that long is none of ours: it can only make headers and rows too large.
+  // A thread id that long is none of ours: it can only make headers and rows too large. Dropping
+  // it changes nothing we act on, so it is not a repair that holds the message.
   const threadIds = clean.threadIds.filter((id) => id.length <= maxMessageIdChars);
-  if (threadIds.length < clean.threadIds.length)
-    repairs.push(
-      `${clean.threadIds.length - threadIds.length} In-Reply-To/References ids over ${maxMessageIdChars} characters were dropped`,
-    );
   const messageId =
     clean.messageId !== undefined && clean.messageId.length <= maxMessageIdChars
       ? clean.messageId
