@@ -1,3 +1,5 @@
+import { redactUrl } from './redact-url.js';
+
 /**
  * The configuration, read once at start-up from the environment (and `.env`), validated and
  * frozen. With nothing set, Digital Gym runs on its embedded defaults: PGlite under `.gym/`, a
@@ -26,6 +28,8 @@ export interface Config {
   readonly secretIsBuiltIn: boolean;
   readonly publicUrl: string | undefined;
   readonly dkim: DkimConfig | undefined;
+  /** The address `gym run`'s HTTP server binds to: loopback unless GYM_HTTP_HOST says otherwise. */
+  readonly httpHost: string;
   readonly httpPort: number;
   readonly logLevel: LogLevel;
   /** Sign in to SMTP_URL and IMAP_URL with OAuth2 (XOAUTH2) instead of a password. */
@@ -55,8 +59,9 @@ export interface DkimConfig {
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-// Only for the embedded default, where nothing leaves the machine; any server setting makes
-// GYM_SECRET mandatory.
+// Only for the embedded default, where nothing leaves the machine: it is in the source, so anyone
+// can sign tokens with it. Anything exposed or connected (a public URL, a non-loopback HTTP host,
+// any server) makes GYM_SECRET mandatory, and GYM_SECRET may never be this.
 const builtInSecret = 'digital-gym-embedded-default-secret-not-for-production';
 
 /** The variables we read, in the order we report them. */
@@ -75,6 +80,7 @@ export const configVariables = [
   'DKIM_DOMAIN',
   'DKIM_SELECTOR',
   'DKIM_PRIVATE_KEY',
+  'GYM_HTTP_HOST',
   'GYM_HTTP_PORT',
   'LOG_LEVEL',
   'OAUTH2_TOKEN_URL',
@@ -122,8 +128,9 @@ const rules = {
     expected: 'an SMTP URL such as smtp://user:password@relay.example.org:587',
   },
   SMTP_MAX_PER_SECOND: {
-    check: (v: string) => Number.isFinite(Number(v)) && Number(v) > 0,
-    expected: 'a positive number of messages per second, such as 10',
+    // The shared budget hands out whole sends per second: a fraction would let none through.
+    check: (v: string) => /^\d+$/.test(v) && Number(v) >= 1 && Number.isSafeInteger(Number(v)),
+    expected: 'a whole number of messages per second, 1 or more, such as 10 (no fractions)',
   },
   SMTP_MAX_PER_MINUTE: {
     check: (v: string) => /^\d+$/.test(v) && Number(v) > 0,
@@ -148,12 +155,17 @@ const rules = {
       'a bare address without "+", such as progress@example.org (tokens are added as +token)',
   },
   GYM_SECRET: {
-    check: (v: string) => v.length >= 32,
+    check: (v: string) => secretWeakness(v) === undefined,
     expected: 'at least 32 characters of random text (for example: openssl rand -hex 32)',
   },
   GYM_PUBLIC_URL: {
     check: urlWithScheme(['https', 'http']),
     expected: 'the public base URL of `gym run`, such as https://gym.example.org',
+  },
+  GYM_HTTP_HOST: {
+    check: (v: string) => /^(?:[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(v),
+    expected:
+      'an address to listen on, such as 127.0.0.1 (the default) or 0.0.0.0 for every interface',
   },
   GYM_HTTP_PORT: {
     check: (v: string) => /^\d+$/.test(v) && Number(v) <= 65535,
@@ -175,20 +187,51 @@ const secretVariables: ReadonlySet<ConfigVariable> = new Set([
   'DKIM_PRIVATE_KEY',
   'OAUTH2_CLIENT_SECRET',
 ]);
+const urlVariables: ReadonlySet<ConfigVariable> = new Set([
+  'DATABASE_URL',
+  'SMTP_URL',
+  'IMAP_URL',
+  'GYM_PUBLIC_URL',
+]);
 
-/** Hides secrets and URL passwords before a value is echoed in an error. */
+/** Hides secrets and any URL's userinfo (well-formed or not) before a value is echoed. */
 function shown(variable: ConfigVariable, value: string): string | undefined {
   if (secretVariables.has(variable)) return undefined;
-  try {
-    const url = new URL(value);
-    if (url.password) {
-      url.password = '***';
-      return url.toString();
-    }
-  } catch {
-    // not a URL: shown as it is
+  const safe = urlVariables.has(variable) ? redactUrl(value) : value;
+  return safe.length > 80 ? `${safe.slice(0, 77)}...` : safe;
+}
+
+/**
+ * Why a secret is too weak to sign tokens with, or undefined when it will do. Tokens are HMACs:
+ * whoever guesses the secret can unsubscribe or stop anyone. We cannot measure randomness, but
+ * we can refuse what is plainly not random: short, published, one character or a short run
+ * repeated, too few distinct characters to hold 128 bits, or characters so uneven that their
+ * Shannon entropy (over the secret's own character counts) is under 128 bits. `openssl rand
+ * -hex 32` gives about 240.
+ */
+export function secretWeakness(secret: string): string | undefined {
+  if (secret.length < 32) return 'it is shorter than 32 characters';
+  if (secret === builtInSecret)
+    return 'it is the built-in secret, which is published in the source';
+  for (let period = 1; period <= secret.length / 2; period++) {
+    if (secret === secret.slice(0, period).repeat(secret.length / period))
+      return 'it is one short run of characters repeated';
   }
-  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  const counts = new Map<string, number>();
+  for (const c of secret) counts.set(c, (counts.get(c) ?? 0) + 1);
+  if (counts.size < 8 || secret.length * Math.log2(counts.size) < 128)
+    return `it has too few different characters (${counts.size}) to be random`;
+  // Shannon entropy of the characters as they occur: low when a few of them make up most of it.
+  let bits = 0;
+  for (const n of counts.values()) bits -= n * Math.log2(n / secret.length);
+  if (bits < 128) return `its characters are too uneven to be random (${Math.floor(bits)} bits)`;
+  return undefined;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: nobody else on the network can reach these. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(?:\.\d{1,3}){3}$/.test(bare);
 }
 
 /**
@@ -221,12 +264,31 @@ export function parseConfig(env: Environment): ConfigResult {
   const smtpUrl = read('SMTP_URL');
   const imapUrl = read('IMAP_URL');
   const secret = read('GYM_SECRET');
-  const usesServers = databaseUrl !== undefined || smtpUrl !== undefined || imapUrl !== undefined;
-  if (secret === undefined && usesServers) {
+  const publicUrl = read('GYM_PUBLIC_URL');
+  const httpHost = read('GYM_HTTP_HOST') ?? '127.0.0.1';
+  // Exposed or connected: the built-in secret would let anyone who read our source forge tokens.
+  const exposedBy = [
+    ...(databaseUrl === undefined ? [] : ['DATABASE_URL']),
+    ...(smtpUrl === undefined ? [] : ['SMTP_URL']),
+    ...(imapUrl === undefined ? [] : ['IMAP_URL']),
+    ...(publicUrl === undefined ? [] : ['GYM_PUBLIC_URL']),
+    ...(isLoopback(httpHost) ? [] : [`GYM_HTTP_HOST=${httpHost}`]),
+  ];
+  if (secret === undefined && exposedBy.length > 0) {
     problems.push({
       variable: 'GYM_SECRET',
-      expected: `required when DATABASE_URL, SMTP_URL or IMAP_URL is set: ${rules.GYM_SECRET.expected}`,
+      expected:
+        `required when DATABASE_URL, SMTP_URL, IMAP_URL, GYM_PUBLIC_URL or a non-loopback ` +
+        `GYM_HTTP_HOST is set (here: ${exposedBy.join(', ')}), since the built-in secret is ` +
+        `public: ${rules.GYM_SECRET.expected}`,
     });
+  } else if (secret !== undefined && secretWeakness(secret) !== undefined) {
+    // Replaces the rule's generic line with the reason (the secret itself is never shown).
+    const index = problems.findIndex((p) => p.variable === 'GYM_SECRET');
+    problems[index] = {
+      variable: 'GYM_SECRET',
+      expected: `${rules.GYM_SECRET.expected}; this one is weak: ${secretWeakness(secret)}`,
+    };
   }
 
   const dkimParts = {
@@ -263,7 +325,7 @@ export function parseConfig(env: Environment): ConfigResult {
     replyAddress: read('GYM_REPLY_ADDRESS') ?? 'progress@localhost',
     secret: secret ?? builtInSecret,
     secretIsBuiltIn: secret === undefined,
-    publicUrl: read('GYM_PUBLIC_URL')?.replace(/\/+$/, ''),
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
     dkim:
       dkimSet.length === 3
         ? {
@@ -272,6 +334,7 @@ export function parseConfig(env: Environment): ConfigResult {
             privateKey: dkimParts.DKIM_PRIVATE_KEY!.replace(/\\n/g, '\n'),
           }
         : undefined,
+    httpHost,
     httpPort: httpPort === undefined ? 8080 : Number(httpPort),
     logLevel: (read('LOG_LEVEL') ?? 'info') as LogLevel,
     oauth2,

@@ -83,6 +83,16 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
 
     programme: programmeVersions(db),
 
+    async sentInviteUid(enrolmentId, stepKey) {
+      const row = await db
+        .selectFrom('deliveries')
+        .select('invite_uid')
+        .where('enrolment_id', '=', enrolmentId)
+        .where('step_key', '=', stepKey)
+        .executeTakeFirst();
+      return row?.invite_uid ?? undefined;
+    },
+
     async doneSteps(enrolmentId) {
       const rows = await db
         .selectFrom('progress_events')

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EnrolmentStore } from '../engine/enrol.js';
 import type { Database } from './schema.js';
@@ -16,6 +17,28 @@ function organisationId(name: string): string {
   );
 }
 
+/** PostgreSQL's serialization_failure and deadlock_detected: the transaction may simply run again. */
+const retryableCodes = new Set(['40001', '40P01']);
+
+/**
+ * Runs a whole enrolment transaction again when PostgreSQL chose it as the victim of a deadlock
+ * or a serialisation conflict: two `gym enrol` runs that share managers lock the same rows in
+ * different orders, and one of them is rolled back (#16). All or nothing, so running it again is
+ * safe; the other run has usually finished by then.
+ */
+async function retryingConflicts<T>(attempt: () => Promise<T>, tries = 8): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const code = (error as { code?: unknown } | undefined)?.code;
+      if (n >= tries || typeof code !== 'string' || !retryableCodes.has(code)) throw error;
+      // Jittered, so that two losers do not meet again at once.
+      await sleep(Math.random() * 100 * n);
+    }
+  }
+}
+
 /** The enrolment use case's storage, over Kysely (PostgreSQL or PGlite). */
 export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): EnrolmentStore {
   return {
@@ -23,7 +46,9 @@ export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): En
 
     transaction: async (work) => {
       if (db.isTransaction) return work(enrolmentStore(db));
-      const result = await db.transaction().execute((trx) => work(enrolmentStore(trx)));
+      const result = await retryingConflicts(() =>
+        db.transaction().execute((trx) => work(enrolmentStore(trx))),
+      );
       // A cohort import is a bulk load (36 deliveries a learner): fresh statistics keep the
       // planner from choosing a scan of the whole plan for the next reply or claim, before
       // autovacuum gets round to it.

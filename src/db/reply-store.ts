@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ReplyStore, SentContext } from '../engine/replies.js';
+import { messageKey, storableText } from '../inbound/storable.js';
 import type { Sequence } from '../sequence/schema.js';
 import { withdrawInvites } from './end-enrolment.js';
 import {
@@ -14,9 +15,11 @@ import { shiftStore } from './shift-store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-// PostgreSQL refuses U+0000 in text and jsonb, and decoding puts it in mail easily (`=00`,
-// base64 of a NUL): it is dropped from everything stored, so such a message is still recorded.
-const withoutNul = (text: string) => text.replaceAll('\u0000', '');
+// PostgreSQL refuses U+0000 and lone surrogates in text and jsonb, and decoding puts them in mail
+// easily (`=00`, an encoded word in UTF-16): every string stored goes through storableText, and
+// every Message-ID through messageKey (a hash when too long for the unique index), so such a
+// message is still recorded (#16).
+const withoutNul = storableText;
 const optionalText = (text: string | undefined) => (text === undefined ? null : withoutNul(text));
 const json = (value: unknown) =>
   JSON.stringify(value, (_, v: unknown) => (typeof v === 'string' ? withoutNul(v) : v));
@@ -60,7 +63,7 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
       const inserted = await db
         .insertInto('inbound_messages')
         .values({
-          message_id: withoutNul(record.messageId),
+          message_id: messageKey(record.messageId),
           mailbox: record.mailbox,
           uid: record.uid ?? null,
           received_at: record.receivedAt,
@@ -76,10 +79,13 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
       if (inserted !== undefined) return inserted;
       const existing = await db
         .selectFrom('inbound_messages')
-        .select(['status', 'classification'])
-        .where('message_id', '=', withoutNul(record.messageId))
+        .select(['status', 'classification', sql<boolean>`summary ? 'repairs'`.as('repaired')])
+        .where('message_id', '=', messageKey(record.messageId))
         .executeTakeFirstOrThrow();
-      return { duplicateOf: existing.status, unreadable: existing.classification === 'unknown' };
+      return {
+        duplicateOf: existing.status,
+        unreadable: existing.classification === 'unknown' || existing.repaired === true,
+      };
     },
 
     async settleInbound(id, outcome, now) {

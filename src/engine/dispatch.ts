@@ -1,6 +1,7 @@
 import { buildInvite, inviteBodies, whenLabel } from '../calendar/invite.js';
 import { composeMessage, type OutgoingMessage } from '../mail/compose.js';
 import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
+import { macOf } from '../mail/tokens.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
@@ -109,6 +110,8 @@ export interface DispatchStore extends ConsentReader {
   doneSteps(enrolmentId: number): Promise<ReadonlySet<string>>;
   /** False when the lease was lost (another worker reclaimed the row): nothing is written. */
   settle(held: HeldLease, settlement: Settlement, now: Date): Promise<boolean>;
+  /** The calendar UID an invite of this plan row (`w01-practice`) was first sent with, if any. */
+  sentInviteUid?(enrolmentId: number, stepKey: string): Promise<string | undefined>;
 }
 
 /**
@@ -371,7 +374,7 @@ async function settleOne(
     if (start <= now)
       return { status: 'missed', reason: `the practice slot began at ${whenLabel(start, zone)}` };
     const invite = renderInvite(compiled, week.week, step.id, context);
-    const uid = inviteUidOf(deps, delivery);
+    const uid = await inviteUidOf(deps, delivery);
     // The UID is stored with the plan's own row; an update (`.r2`) reuses it.
     const isUpdate = delivery.stepKey !== baseKeyOf(delivery.stepKey);
     inviteUid = isUpdate ? undefined : uid;
@@ -461,7 +464,7 @@ async function cancelInvite(
   const invite = renderInvite(compiled, week.week, step.id, context);
   const envelope = envelopeFor(deps, delivery);
   const message = inviteMessage(deps, delivery, envelope, now, {
-    uid: inviteUidOf(deps, delivery),
+    uid: await inviteUidOf(deps, delivery),
     start,
     invite,
     minutes: durationMinutes(step.invite.duration),
@@ -521,9 +524,18 @@ async function acknowledge(
   return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
 }
 
-/** Stable per (enrolment, step): every update and the cancellation of an invite reuse it. */
-function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): string {
-  return `gym-${delivery.enrolmentId}-${baseKeyOf(delivery.stepKey)}@${domainOf(deps.mail.replyAddress)}`;
+/**
+ * Stable per (enrolment, step): every update and the cancellation of an invite reuse it. An
+ * invite already sent keeps the UID it went with (those sent before UIDs were signed included);
+ * a new one carries a MAC, so nobody can guess the UID of someone else's practice slot and
+ * answer it for them (#16).
+ */
+async function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): Promise<string> {
+  const base = baseKeyOf(delivery.stepKey);
+  const sent = await deps.store.sentInviteUid?.(delivery.enrolmentId, base);
+  if (sent !== undefined) return sent;
+  const mac = macOf(deps.mail.secret, `digital-gym:invite:v1:${delivery.enrolmentId}:${base}`);
+  return `gym-${delivery.enrolmentId}-${base}-${mac}@${domainOf(deps.mail.replyAddress)}`;
 }
 
 interface Envelope {

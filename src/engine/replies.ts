@@ -16,6 +16,7 @@ import {
 import { messageOf } from '../errors.js';
 import { normaliseAddress } from '../consent/suppression.js';
 import { meansUnsubscribe, parseIntent } from '../inbound/intent.js';
+import { storableRead, type StorableRead } from '../inbound/storable.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 /** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
@@ -49,7 +50,10 @@ export type ProgressKind = Intent['type'] | 'rsvp';
 /** What the reply handler needs from storage; `src/db/reply-store.ts` implements it. */
 export interface ReplyStore {
   transaction<T>(work: (store: ReplyStore) => Promise<T>): Promise<T>;
-  /** Stores the message once; for a Message-ID read before, that row's status and whether it was unreadable. */
+  /**
+   * Stores the message once; for a Message-ID read before, that row's status and whether it was
+   * filed in Failed (unreadable, or its headers had to be repaired).
+   */
   recordInbound(
     record: InboundRecord,
   ): Promise<{ id: number } | { duplicateOf: string; unreadable: boolean }>;
@@ -161,14 +165,38 @@ export async function handleInbound(
   } catch (error) {
     return parkUnreadable(deps, item, now, messageOf(error));
   }
-  const record = recordOf(item, read, now);
-  return deps.store.transaction(async (store): Promise<InboundVerdict> => {
-    const inbound = await store.recordInbound(record);
-    // Read before: filed where it was filed the first time (only unreadable mail goes to Failed).
-    if ('duplicateOf' in inbound) return inbound.unreadable ? 'failed' : 'processed';
-    await act({ ...deps, store }, inbound.id, read, item.raw, now, undefined);
-    return 'processed';
-  });
+  // Whatever a stranger wrote, in forms the database accepts (#16): one refused message must
+  // never stop the mailbox at it.
+  const storable = storableRead(read);
+  const record = recordOf(item, storable, now);
+  let failure: unknown;
+  // Tried twice (a passing conflict or deadlock may succeed the second time), then parked so
+  // that the source files it in Failed and reads on. When even parking fails, the database is
+  // down: the error goes up and the message stays for the next try.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      return await deps.store.transaction(async (store): Promise<InboundVerdict> => {
+        const inbound = await store.recordInbound(record);
+        // Read before: filed where it was filed the first time (only unreadable mail goes to Failed).
+        if ('duplicateOf' in inbound) return inbound.unreadable ? 'failed' : 'processed';
+        if (storable.repairs.length > 0) {
+          // No mail client writes such headers: recorded, but nothing is done until a person
+          // has looked (gym inbox assign), and the message goes to Failed.
+          const kept = strangerRaw(item.raw);
+          const reason =
+            `its headers had to be repaired to be stored (${storable.repairs.join('; ')}); ` +
+            `nothing was done. If it is a learner's, run gym inbox assign ${inbound.id} <their address>${kept.note}`;
+          await store.settleInbound(inbound.id, { status: 'parked', reason, raw: kept.raw }, now);
+          return 'failed';
+        }
+        await act({ ...deps, store }, inbound.id, storable.read, item.raw, now, undefined);
+        return 'processed';
+      });
+    } catch (error) {
+      failure = error;
+    }
+  }
+  return parkUnstorable(deps, item, now, messageOf(failure));
 }
 
 /**
@@ -187,6 +215,7 @@ export async function assignHeld(
   } catch (error) {
     return { problem: `message ${held.id} cannot be read (${messageOf(error)}); discard it` };
   }
+  read = storableRead(read).read;
   return deps.store.transaction(async (store) => {
     const sent = await store.latestSentTo(learnerEmail.toLowerCase());
     if (sent === undefined)
@@ -205,6 +234,33 @@ async function parkUnreadable(
   const head = item.raw.subarray(0, 64 * 1024).toString('latin1');
   const messageId =
     /^message-id:\s*(<[^>\r\n\0]{1,250}>)/im.exec(head)?.[1] ?? syntheticMessageId(item.raw);
+  return parkWhole(deps, item, now, messageId, problem, `unreadable (${problem})`);
+}
+
+/**
+ * A message read but refused by the database twice (a bug of ours, or a value `storableRead`
+ * does not know yet): parked under its bytes' hash, so the mailbox files it in Failed and goes
+ * on with the next one.
+ */
+async function parkUnstorable(
+  deps: ReplyDependencies,
+  item: InboundItem,
+  now: Date,
+  problem: string,
+): Promise<InboundVerdict> {
+  const why = `could not be stored (${problem.slice(0, 500)})`;
+  return parkWhole(deps, item, now, syntheticMessageId(item.raw), problem, why);
+}
+
+/** Records a message nobody could place, parked with (at most `maxStrangerRawBytes` of) its bytes. */
+async function parkWhole(
+  deps: ReplyDependencies,
+  item: InboundItem,
+  now: Date,
+  messageId: string,
+  problem: string,
+  why: string,
+): Promise<InboundVerdict> {
   return deps.store.transaction(async (store): Promise<InboundVerdict> => {
     const inbound = await store.recordInbound({
       messageId,
@@ -217,12 +273,13 @@ async function parkUnreadable(
       summary: { problem },
     });
     if ('duplicateOf' in inbound) return 'failed';
+    const kept = strangerRaw(item.raw);
     await store.settleInbound(
       inbound.id,
       {
         status: 'parked',
-        reason: `unreadable (${problem}); look at it with gym inbox`,
-        raw: item.raw,
+        reason: `${why}; look at it with gym inbox (it is in the Failed folder)${kept.note}`,
+        raw: kept.raw,
       },
       now,
     );
@@ -230,14 +287,29 @@ async function parkUnreadable(
   });
 }
 
+/**
+ * How much of a message from nobody we know is kept in the database: enough to read it in
+ * `gym inbox`, never a stranger's 25 MiB. The whole message stays in the mailbox folder.
+ */
+export const maxStrangerRawBytes = 1024 * 1024;
+
+function strangerRaw(raw: Buffer): { raw: Buffer; note: string } {
+  if (raw.length <= maxStrangerRawBytes) return { raw, note: '' };
+  return {
+    raw: raw.subarray(0, maxStrangerRawBytes),
+    note: `; only its first ${maxStrangerRawBytes} of ${raw.length} bytes are kept here`,
+  };
+}
+
 /** A message without a Message-ID is still read once: its bytes name it. */
 function syntheticMessageId(raw: Buffer): string {
   return `<sha256-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}@inbound.invalid>`;
 }
 
-function recordOf(item: InboundItem, read: ReadMessage, now: Date): InboundRecord {
+function recordOf(item: InboundItem, storable: StorableRead, now: Date): InboundRecord {
+  const { read, key, writtenMessageId, repairs } = storable;
   return {
-    messageId: read.messageId ?? syntheticMessageId(item.raw),
+    messageId: key ?? syntheticMessageId(item.raw),
     mailbox: item.mailbox,
     uid: item.uid,
     receivedAt: read.date ?? now,
@@ -251,6 +323,9 @@ function recordOf(item: InboundItem, read: ReadMessage, now: Date): InboundRecor
       intent: read.intent,
       bounce: read.bounce,
       rsvp: read.rsvp,
+      // The Message-ID as written, when it is stored under a hash (#16).
+      ...(key !== undefined && key !== writtenMessageId ? { messageId: writtenMessageId } : {}),
+      ...(repairs.length > 0 ? { repairs } : {}),
     },
   };
 }
@@ -279,7 +354,12 @@ async function act(
   const match: Match = assigned ? { by: 'token', sent: assigned } : await matchReply(deps, read);
   const firstReading = read.intent ?? { type: 'empty' };
   if (match.by === 'none') {
-    await store.settleInbound(inboundId, { status: 'parked', reason: match.why, raw }, now);
+    const kept = strangerRaw(raw);
+    await store.settleInbound(
+      inboundId,
+      { status: 'parked', reason: `${match.why}${kept.note}`, raw: kept.raw },
+      now,
+    );
     return 'parked';
   }
   if (match.by === 'manager-unsubscribe') {
@@ -670,8 +750,9 @@ async function actOnBounce(
           ? `an unverified bounce: it names ${named}, but the message it quotes went to ${sent.learnerEmail}; nothing was changed`
           : undefined;
   if (problem !== undefined || bounce === undefined || sent === undefined) {
-    const reason = `${problem ?? 'an unverified bounce'}; look at it with gym inbox`;
-    await store.settleInbound(inboundId, { status: 'parked', reason, raw }, now);
+    const kept = strangerRaw(raw);
+    const reason = `${problem ?? 'an unverified bounce'}; look at it with gym inbox${kept.note}`;
+    await store.settleInbound(inboundId, { status: 'parked', reason, raw: kept.raw }, now);
     return 'parked';
   }
   const { learnerId, deliveryId } = sent;
@@ -705,12 +786,30 @@ async function actOnRsvp(
   const rsvp = read.rsvp;
   const sent = rsvp === undefined ? undefined : await store.inviteByUid(rsvp.uid);
   if (sent === undefined || rsvp === undefined) {
+    const kept = strangerRaw(raw);
     await store.settleInbound(
       inboundId,
       {
         status: 'parked',
-        reason: `a calendar reply for an invite we did not send (${rsvp?.uid ?? 'no UID'})`,
-        raw,
+        reason: `a calendar reply for an invite we did not send (${rsvp?.uid ?? 'no UID'})${kept.note}`,
+        raw: kept.raw,
+      },
+      now,
+    );
+    return 'parked';
+  }
+  // Only the invited attendee answers for their slot: a UID alone proves nothing (the UIDs of
+  // invites sent before they were signed can be guessed) (#16).
+  if (read.from !== sent.learnerEmail) {
+    const kept = strangerRaw(raw);
+    await store.settleInbound(
+      inboundId,
+      {
+        status: 'parked',
+        reason:
+          `a calendar reply for ${sent.learnerEmail}'s invite, sent from ${read.from ?? 'no sender address'}; ` +
+          `only the invited attendee's own answer counts${kept.note}`,
+        raw: kept.raw,
       },
       now,
     );

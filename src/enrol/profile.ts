@@ -98,6 +98,11 @@ export function quoted(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
+/** Longest name (first, last, manager, organisation, cohort), email address and slug we take. */
+export const maxNameLength = 100;
+export const maxEmailLength = 254;
+export const maxSlugLength = 64;
+
 // Deliberately modest: one @, no spaces or angle brackets, a dotted domain. Whether the mailbox
 // exists is for the mail server to say (a bounce marks the address).
 const emailPattern =
@@ -106,6 +111,11 @@ const emailPattern =
 /** An email address, lower-cased: `' Ana.Smith@Example.GOV.UK '` → `ana.smith@example.gov.uk`. */
 export function checkEmail(text: string): Checked<string> {
   const email = text.trim().toLowerCase();
+  // RFC 5321's limit for a path; anything longer is no one's address.
+  if (email.length > maxEmailLength)
+    return fail(
+      `${quoted(text)} is ${email.length} characters long; an email address has at most ${maxEmailLength}`,
+    );
   if (/[<>]/.test(email))
     return fail(
       `${quoted(text)} is not a bare email address (give only the address, without a name or <>)`,
@@ -122,6 +132,11 @@ export function checkEmail(text: string): Checked<string> {
  */
 export function checkName(text: string): Checked<string> {
   const name = text.trim();
+  // A name goes into To: headers and every greeting: a 1 MB one would be a 1 MB header (#16).
+  if (name.length > maxNameLength)
+    return fail(
+      `${quoted(text)} is ${name.length} characters long; a name here has at most ${maxNameLength}`,
+    );
   if (/[\r\n\u2028\u2029]/.test(name))
     return fail(`${quoted(text)} contains a line break (a name must be on one line)`);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
@@ -138,6 +153,10 @@ const slugPattern = /^[a-z0-9][a-z0-9-]*$/;
  * the programmes' rules are written in slugs and an odd character would silently match none.
  */
 export function checkSlug(text: string): Checked<string> {
+  if (text.trim().length > maxSlugLength)
+    return fail(
+      `${quoted(text)} is ${text.trim().length} characters long; it can have at most ${maxSlugLength}`,
+    );
   const slug = text
     .trim()
     .toLowerCase()

@@ -91,7 +91,7 @@ export async function startGymServer(options: GymServerOptions): Promise<GymServ
           : error,
       ),
     );
-    server.listen(options.port, options.host ?? '0.0.0.0', ready);
+    server.listen(options.port, options.host ?? '127.0.0.1', ready);
   });
   const { port } = server.address() as AddressInfo;
   return {

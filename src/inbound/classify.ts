@@ -331,7 +331,85 @@ const autoSubjects: readonly RegExp[] = [
   /^resposta autom[áa]tica(?=$|[\s:])/iu,
   /^fuera de la oficina(?=$|[\s:])/iu,
   /^absence(?=$|[\s:])/iu,
+  // "Absent: Re: Week 3" and its kin, as Exchange and Gmail localise them (#16).
+  /^abwesend(?=$|[\s:])/iu,
+  /^absente?(?=$|[\s:])/iu,
+  /^ausente(?=$|[\s:])/iu,
+  /^fuori (?:sede|ufficio)(?=$|[\s:])/iu,
+  /^fora do escrit[óo]rio(?=$|[\s:])/iu,
+  /^afwezig(?=$|[\s:])/iu,
+  /^fr[åa]nvarande(?=$|[\s:])/iu,
+  /^frav[æa]rende(?=$|[\s:])/iu,
+  /^frav[æa]r(?=$|[\s:])/iu,
+  /^poissa(?=$|[\s:])/iu,
+  /^lomalla(?=$|[\s:])/iu,
 ];
+
+/** The same words as a tag anywhere in the subject: "Re: Week 3 [Out of Office]". */
+const autoSubjectTag =
+  /[([]\s*(?:out of (?:the )?office|ooo|auto[- ]?reply|abwesend|absente?|ausente|afwezig|fr[åa]nvarande|frav[æa]rende|poissa)\s*[)\]]/iu;
+
+/**
+ * Out-of-office wording in the body, for robots that send no header and keep the subject
+ * (`Re: Week 3`). Two signs are needed, in one language: a statement of absence ("I am out of
+ * the office") AND one of the set phrases around it ("on my return", "for urgent matters",
+ * "limited access to email"). A learner who writes "done, and I'm on leave next week" has only
+ * the first, and is read as a person (#16).
+ */
+const awayWording: readonly (readonly [RegExp, RegExp])[] = [
+  [
+    /\b(?:i am|i'm|i’m|i will be|i'll be|i’ll be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|away from (?:the|my) (?:office|desk)|on (?:annual |parental |sick |maternity |paternity )?leave|on holiday|on vacation|away)\b/iu,
+    /\b(?:limited|no) access to (?:e-?mail|my (?:e-?mail|inbox))|\b(?:for|in case of) urgent (?:matters|queries|enquiries|inquiries|issues|requests)|\b(?:on|upon|after) my return|\bwill (?:respond|reply|get back to you)|\bplease contact\b/iu,
+  ],
+  [
+    /\bje (?:suis|serai) (?:actuellement |absente? )?(?:absente?|en (?:congés?|vacances)|hors du bureau|en déplacement)/iu,
+    /(?:à|dès) mon retour|en cas d'urgence|en cas d’urgence|accès limité|(?:veuillez|merci de) contacter/iu,
+  ],
+  [
+    /\bich bin (?:derzeit |zurzeit |momentan |bis .{1,40}? )?(?:nicht im büro|abwesend|im urlaub|außer haus)/iu,
+    /nach meiner rückkehr|in dringenden fällen|wenden sie sich|eingeschränkte[mn]? zugriff|keinen zugriff/iu,
+  ],
+  [
+    /\b(?:estoy|estaré) (?:actualmente )?(?:fuera de la oficina|de vacaciones|ausente)/iu,
+    /a mi regreso|(?:para|en caso de) (?:asuntos )?urgen(?:tes?|cias?)|acceso limitado|contacte con|póngase en contacto/iu,
+  ],
+  [
+    /\b(?:sono|sarò) (?:attualmente )?(?:fuori (?:sede|ufficio)|in ferie|assente)/iu,
+    /al mio rientro|per (?:questioni |casi )?urgen(?:ti|ze)|accesso limitato|contattare/iu,
+  ],
+  [
+    /\b(?:estou|estarei) (?:atualmente |actualmente )?(?:fora do escritório|de férias|ausente)/iu,
+    /(?:no|após o) meu regresso|quando (?:eu )?(?:voltar|regressar)|(?:para|em caso de) (?:assuntos )?urgen(?:tes?|cia)|acesso limitado|contact(?:e|ar)/iu,
+  ],
+  [
+    /\bik ben (?:momenteel |tot .{1,40}? )?(?:afwezig|niet op kantoor|niet aanwezig|met vakantie|op vakantie)/iu,
+    /na mijn terugkeer|(?:voor|bij) dringende|beperkte toegang|neem (?:dan )?contact op/iu,
+  ],
+  [
+    /\bjag är (?:för närvarande |tillfälligt )?(?:frånvarande|på semester|ledig|inte på kontoret|borta)/iu,
+    /när jag är tillbaka|(?:vid|för) brådskande|begränsad tillgång|kontakta/iu,
+  ],
+  [
+    /\bjeg er (?:i øjeblikket |for tiden |p\.t\. )?(?:fraværende|på ferie|ikke på kontoret|borte)/iu,
+    /når jeg er tilbake?|(?:i|ved) (?:hastende|akutte|hastesaker)|begræns(?:et)? adgang|begrenset tilgang|kontakt/iu,
+  ],
+  [
+    /\bolen (?:tällä hetkellä |parhaillaan )?(?:lomalla|poissa toimistolta|poissa)/iu,
+    /palattuani|kiireellisissä|rajoitetusti|ota(?:kaa)? yhteyttä/iu,
+  ],
+];
+
+/** The first out-of-office sentence of a body, when it reads as one (see `awayWording`). */
+export function awayNotice(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  // The top of the message: an out-of-office says it at once; quoted history comes later.
+  const top = text.slice(0, 1500).replace(/\s+/g, ' ');
+  for (const [away, formula] of awayWording) {
+    const match = away.exec(top);
+    if (match !== null && formula.test(top)) return top.slice(match.index, match.index + 80);
+  }
+  return undefined;
+}
 
 function autoReplyOf(mail: ParsedInbound): Classification | undefined {
   for (const sign of headerSigns) {
@@ -350,6 +428,11 @@ function autoReplyOf(mail: ParsedInbound): Classification | undefined {
       evidence: `subject ${JSON.stringify(mail.subject.slice(0, 100))}`,
     };
   }
+  // Text, else the top of the HTML with its tags dropped (some robots send HTML only).
+  const notice = awayNotice(mail.text ?? mail.html?.slice(0, 20_000).replace(/<[^>]*>/g, ' '));
+  if (notice !== undefined) {
+    return { kind: 'auto_reply', evidence: `out-of-office wording ${JSON.stringify(notice)}` };
+  }
   return undefined;
 }
 
@@ -359,5 +442,7 @@ export function isAutoSubject(subject: string): boolean {
     .replace(/[\s\u00a0\u202f]+/g, ' ')
     .trim()
     .replace(/^(?:\[[^\]]{0,40}\]\s*)+/, '');
-  return autoSubjects.some((pattern) => pattern.test(normalised));
+  return (
+    autoSubjects.some((pattern) => pattern.test(normalised)) || autoSubjectTag.test(normalised)
+  );
 }

@@ -1,4 +1,5 @@
 import { ImapFlow } from 'imapflow';
+import { redactUrl } from '../config/redact-url.js';
 import { GymError, messageOf } from '../errors.js';
 import type { MailboxCursor } from '../db/mailbox-store.js';
 import { backoff } from '../mail/backoff.js';
@@ -53,7 +54,7 @@ export function parseImapUrl(url: string): ImapAddress {
 
 function invalidUrl(url: string, why: string): GymError {
   // Never echo the password back into a log or a terminal.
-  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  const shown = redactUrl(url);
   return new GymError(
     'CONFIG_INVALID',
     `IMAP_URL ${shown} cannot be used: ${why}; write it as imap://user:password@host:port/INBOX ` +

@@ -37,7 +37,7 @@ describe('the gym command line', () => {
   it('stops on bad configuration with one line naming the variable, exit 1', async () => {
     const result = await runGym(['migrate'], {
       DATABASE_URL: 'nonsense',
-      GYM_SECRET: 'x'.repeat(32),
+      GYM_SECRET: 'f3a9c1d27be84e0f9a6b5c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f',
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
@@ -49,7 +49,7 @@ describe('the gym command line', () => {
   it('says which server it cannot reach, in one line, exit 1', async () => {
     const result = await runGym(['migrate'], {
       DATABASE_URL: 'postgres://gym:secret@127.0.0.1:1/gym',
-      GYM_SECRET: 'x'.repeat(32),
+      GYM_SECRET: 'f3a9c1d27be84e0f9a6b5c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f',
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
@@ -127,7 +127,10 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
     it('survives two processes migrating a fresh database at once', async () => {
       const database = await backend.open();
       try {
-        const env = { DATABASE_URL: database.url!, GYM_SECRET: 'x'.repeat(32) };
+        const env = {
+          DATABASE_URL: database.url!,
+          GYM_SECRET: 'f3a9c1d27be84e0f9a6b5c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f',
+        };
         const results = await Promise.all([
           runGym(['migrate', '--json'], env),
           runGym(['migrate', '--json'], env),

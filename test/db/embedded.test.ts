@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,5 +74,51 @@ describe('the embedded PGlite database', () => {
     writeFileSync(join(dir, 'gym.lock'), '4194305');
     const again = await lockDataDirectory(dir, { waitMs: 0 });
     await again();
+  });
+});
+
+describe('PGlite lock', () => {
+  const startTime = (pid: number) =>
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ')[19]!;
+
+  it('PGlite lock: a lock naming this very process, left by an earlier one with the same PID, is taken over', async () => {
+    // A container restarted after a crash: the new process is PID 1 again, and finds "1" there.
+    for (const content of [`${process.pid}`, `${process.pid} 1`]) {
+      const dir = freshDir();
+      await lockDataDirectory(dir).then((release) => release());
+      writeFileSync(join(dir, 'gym.lock'), content);
+      const release = await lockDataDirectory(dir, { waitMs: 0 });
+      await release();
+    }
+  });
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'PGlite lock: a reused PID (alive, another start time) is taken over; the real holder is not',
+    async () => {
+      const other = process.ppid;
+      const dir = freshDir();
+      await lockDataDirectory(dir).then((release) => release());
+      writeFileSync(join(dir, 'gym.lock'), `${other} ${Number(startTime(other)) + 1}`);
+      await (
+        await lockDataDirectory(dir, { waitMs: 0 })
+      )();
+
+      writeFileSync(join(dir, 'gym.lock'), `${other} ${startTime(other)}`);
+      await expect(lockDataDirectory(dir, { waitMs: 0 })).rejects.toThrow(
+        `is in use by process ${other}`,
+      );
+    },
+  );
+
+  it('PGlite lock: the file names this process and its start time while it holds the lock', async () => {
+    const dir = freshDir();
+    const release = await lockDataDirectory(dir);
+    const [pid, started] = readFileSync(join(dir, 'gym.lock'), 'utf8').split(' ');
+    expect(Number(pid)).toBe(process.pid);
+    if (existsSync('/proc/self/stat')) expect(started).toBe(startTime(process.pid));
+    await release();
+    expect(existsSync(join(dir, 'gym.lock'))).toBe(false);
   });
 });

@@ -461,7 +461,12 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
       const event = new ICAL.Event(vevent);
 
       // Stable per (enrolment, step), stored with the row, first version.
-      expect(event.uid, where).toBe(`gym-${row.enrolmentId}-${row.stepKey}@${domain}`);
+      // Signed (#16), so that nobody can guess another learner's.
+      expect(event.uid, where).toMatch(
+        new RegExp(
+          `^gym-${row.enrolmentId}-${row.stepKey}-[a-z2-7]{16}@${domain.replaceAll('.', '\\.')}$`,
+        ),
+      );
       expect(row.inviteUid, where).toBe(event.uid);
       expect(uids.has(event.uid), `${where}: UID used twice`).toBe(false);
       uids.add(event.uid);

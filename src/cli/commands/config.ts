@@ -50,7 +50,7 @@ export function configCommand(getConfig: () => Config): Command {
           'DKIM',
           config.dkim ? `${config.dkim.keySelector}._domainkey.${config.dkim.domainName}` : 'off',
         ],
-        ['HTTP port', String(config.httpPort)],
+        ['HTTP address', `${config.httpHost}:${config.httpPort}`],
         ['log level', config.logLevel],
       ] as const;
       const width = Math.max(...lines.map(([label]) => label.length));

@@ -6,6 +6,7 @@ import { replyStore } from '../../db/reply-store.js';
 import { assignHeld } from '../../engine/replies.js';
 import { GymError } from '../../errors.js';
 import { readMessage } from '../../inbound/read.js';
+import { printable, printableJson } from '../printable.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -63,7 +64,7 @@ export function inboxCommand(getConfig: () => Config): Command {
           .orderBy('id')
           .execute();
         if (options.json) {
-          for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+          for (const row of rows) process.stdout.write(`${printableJson(row)}\n`);
           return;
         }
         if (rows.length === 0) {
@@ -72,10 +73,11 @@ export function inboxCommand(getConfig: () => Config): Command {
         }
         for (const row of rows) {
           const text = typeof row.summary?.text === 'string' ? row.summary.text : '';
+          // Every field may hold a stranger's words: printed without control characters.
           process.stdout.write(
-            `#${row.id} ${row.status} ${row.received_at.toISOString()} from ${row.from_address ?? '?'}: ${row.subject ?? '(no subject)'}\n` +
-              `    why: ${row.reason ?? '?'}\n` +
-              (text === '' ? '' : `    says: ${text.split('\n')[0]!.slice(0, 100)}\n`),
+            `#${row.id} ${row.status} ${row.received_at.toISOString()} from ${printable(row.from_address ?? '?')}: ${printable(row.subject ?? '(no subject)')}\n` +
+              `    why: ${printable(row.reason ?? '?')}\n` +
+              (text === '' ? '' : `    says: ${printable(text.split('\n')[0]!.slice(0, 100))}\n`),
           );
         }
         process.stdout.write(
@@ -106,7 +108,9 @@ export function inboxCommand(getConfig: () => Config): Command {
           learner,
         );
         if ('problem' in outcome) throw new GymError('USAGE', outcome.problem);
-        process.stdout.write(`#${held.id} assigned to ${learner}: ${outcome.applied}\n`);
+        process.stdout.write(
+          `#${held.id} assigned to ${printable(learner)}: ${printable(outcome.applied)}\n`,
+        );
       });
     });
 

@@ -37,7 +37,7 @@ export function runCommand(getConfig: () => Config): Command {
       'run the engine: every few seconds, send the emails and invites that are due, exactly once,\n' +
         'with any number of workers sharing one PostgreSQL; read learners’ replies from IMAP_URL (one\n' +
         'worker holds the mailbox) or the Maildir .gym/inbox; and serve one-click unsubscribe and\n' +
-        '/healthz on GYM_HTTP_PORT. SIGTERM finishes the messages in flight, then exits',
+        '/healthz on GYM_HTTP_HOST:GYM_HTTP_PORT (127.0.0.1:8080). SIGTERM finishes the messages in flight, then exits',
     )
     .option('--once', 'send what is due now, then exit (for a system cron or a CI job)')
     .option('--clock <iso>', 'start the clock at this instant (trials and demos on future dates)')
@@ -111,6 +111,7 @@ export function runCommand(getConfig: () => Config): Command {
         const http = await startGymServer({
           store: gymServerStore(database.db),
           secret: config.secret,
+          host: config.httpHost,
           port: config.httpPort,
           now,
           log,
