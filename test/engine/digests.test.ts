@@ -116,6 +116,31 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(second!.text).toContain('Reply "Talked to Aisha Khan"');
   });
 
+  it('flags who needs a word: Aisha and Daniel, two weeks behind and quiet since week 1; not James', async () => {
+    const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
+      /team/i.test(m.subject),
+    );
+    const text = second!.text;
+    expect(text).toContain('2 could use a word from you this fortnight.');
+    const block = (name: string) => text.slice(text.indexOf(name)).split('\nTalked to')[0]!;
+    for (const name of ['AISHA KHAN', 'DANIEL EVANS']) {
+      expect(block(name), name).toContain('· 0 of 2 assignments done');
+      // Nobody replied: 13 days since their first email on 4 January, to the morning of the 18th.
+      expect(
+        block(name)
+          .split('\n')
+          .filter((line) => line.startsWith('* ')),
+        name,
+      ).toEqual([
+        '* Behind on assignments. Could you protect 30 minutes in their diary this week for practice?',
+        '* Quiet for 13 days. A quick "how is it going?" at your next one-to-one often gets things moving again.',
+      ]);
+    }
+    // James started a week later: one assignment due, nothing to flag yet.
+    expect(block('JAMES OKAFOR')).toContain('· 0 of 1 assignment done');
+    expect(block('JAMES OKAFOR')).not.toMatch(/^\* /m);
+  });
+
   it('logs a manager’s "Talked to Aisha" as engagement about Aisha', async () => {
     const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
       /team/i.test(m.subject),
