@@ -17,7 +17,8 @@ function keptLog() {
 }
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  // Generous: a safety net against a hang on a loaded machine, not a timing.
+  const deadline = Date.now() + 150_000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
