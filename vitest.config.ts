@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     // Each file opens its own databases; two cores, so two files at a time.
     maxWorkers: 2,
+    // After the usual summary, one line naming the suites not run for want of a server
+    // (PostgreSQL, Dovecot, Chromium) and how to get each; see test/helpers/servers.ts.
+    reporters: ['default', './test/helpers/servers-reporter.ts'],
   },
 });

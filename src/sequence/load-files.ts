@@ -1,7 +1,13 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { GymError } from '../errors.js';
-import { loadSequences, type LoadResult, type ReadFile } from './loader.js';
+import {
+  checkAcrossFiles,
+  loadSequence,
+  refuseIfTooLarge,
+  type LoadResult,
+  type ReadFile,
+} from './loader.js';
 
 /** Where the programmes live unless told otherwise. */
 export const defaultSequencePaths = ['sequences'] as const;
@@ -23,9 +29,15 @@ export function loadSequenceFiles(
   const files = paths.flatMap((path) => sequenceFilesAt(path, cwd));
   const unique = [...new Set(files)];
   const readFile: ReadFile = (path) => readTextIfExists(resolve(cwd, path));
-  return loadSequences(
-    unique.map((path) => ({ path, text: readFileSync(resolve(cwd, path), 'utf8') })),
-    readFile,
+  return checkAcrossFiles(
+    unique.map((path) => {
+      const absolute = resolve(cwd, path);
+      // Refused before it is read: a huge file costs nothing but its size.
+      return (
+        refuseIfTooLarge(path, statSync(absolute).size) ??
+        loadSequence(path, readFileSync(absolute, 'utf8'), readFile)
+      );
+    }),
   );
 }
 

@@ -62,6 +62,30 @@ export interface FailedSequence {
 export type LoadResult = LoadedSequence | FailedSequence;
 
 /**
+ * The largest sequence file we read. The shipped 12-week programmes are about 50 KB; parsing and
+ * checking stay well under a few seconds up to this size, and a file far beyond it is a mistake
+ * (or an attack) that would otherwise hold `gym validate` for minutes.
+ */
+export const maxSequenceFileBytes = 2 * 1024 * 1024;
+
+/** The failure for a sequence file of `bytes` bytes, or undefined when it is small enough. */
+export function refuseIfTooLarge(path: string, bytes: number): FailedSequence | undefined {
+  if (bytes <= maxSequenceFileBytes) return undefined;
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return failed(path, undefined, [
+    {
+      file: path,
+      line: 1,
+      column: 1,
+      message:
+        `the file is ${mb(bytes)}; a sequence file may be at most ${mb(maxSequenceFileBytes)} ` +
+        '(a 12-week programme is about 50 KB): move long texts into Markdown files ' +
+        '({ file: week-1/tip.md }) or split the file',
+    },
+  ]);
+}
+
+/**
  * Loads one sequence file from its text: YAML syntax, the schema, the rules across keys
  * (programme-checks.ts), every template and every Markdown file it names. It collects every
  * problem, each with its line and column, rather than stopping at the first; it never throws.
@@ -71,6 +95,8 @@ export type LoadResult = LoadedSequence | FailedSequence;
  * if (!result.ok) for (const p of result.problems) console.log(`${p.file}:${p.line}:${p.column} ${p.message}`);
  */
 export function loadSequence(path: string, text: string, readFile: ReadFile): LoadResult {
+  const tooLarge = refuseIfTooLarge(path, Buffer.byteLength(text, 'utf8'));
+  if (tooLarge) return tooLarge;
   // An editor's byte-order mark is not content; without it, columns match what the editor shows.
   const source = text.replace(/^\uFEFF/, '');
   const { source: yaml, syntaxProblems } = parseYaml(source);

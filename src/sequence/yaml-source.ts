@@ -8,6 +8,8 @@ import {
   parseDocument,
   visit,
   type Document,
+  type Pair,
+  type YAMLMap,
   type YAMLError,
 } from 'yaml';
 import type { Path } from './problems.js';
@@ -25,23 +27,63 @@ export interface SyntaxProblem {
   message: string;
 }
 
+/**
+ * The most aliases (`*name`) a sequence file may use. The YAML library resolves each alias by
+ * scanning every anchor and alias before it, so the cost grows with the square of their number
+ * (70,000 aliases took over a minute). The shipped programmes use none; a trainer who reuses a
+ * block with `&` and `*` needs a handful.
+ */
+export const maxAliases = 1000;
+
 /** Parses one YAML document, keeping every syntax error with its position. Never throws. */
 export function parseYaml(text: string): { source: YamlSource; syntaxProblems: SyntaxProblem[] } {
   const lineCounter = new LineCounter();
   // prettyErrors off: we add the position ourselves and want the bare message.
   // logLevel 'error': the library would otherwise print warnings to the console; we report them.
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
+  // uniqueKeys off: the library compares each key with every key before it in its mapping (a
+  // 3 MB file of keys took minutes); duplicateKeys below finds the same keys in one pass.
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    logLevel: 'error',
+    uniqueKeys: false,
+  });
+  const errors = [
+    ...document.errors.map((error) => ({ offset: error.pos[0], error })),
+    ...duplicateKeys(document).map((offset) => ({ offset, error: undefined })),
+    ...document.warnings.map((error) => ({ offset: error.pos[0], error })),
+  ].sort((a, b) => a.offset - b.offset);
   const syntaxProblems: SyntaxProblem[] = [];
   const lines = new Set<number>();
-  for (const error of [...document.errors, ...document.warnings]) {
+  for (const { offset, error } of errors) {
     // After one error the parser often reports a second, confused one on the same line (a tab
     // then looks like a bad key); the first says what to fix.
-    const line = lineCounter.linePos(error.pos[0]).line;
+    const line = lineCounter.linePos(offset).line;
     if (lines.has(line)) continue;
     lines.add(line);
-    syntaxProblems.push({ offset: error.pos[0], message: describeYamlError(error, text) });
+    const message = error ? describeYamlError(error, text) : duplicateKeyMessage(text, offset);
+    syntaxProblems.push({ offset, message });
   }
   return { source: { text, document, lineCounter }, syntaxProblems };
+}
+
+/**
+ * Where each key that repeats an earlier key of the same mapping starts, in one pass with a set
+ * per mapping. Keys are equal as the YAML library's own check has them: the same scalar value.
+ */
+function duplicateKeys(document: Document.Parsed): number[] {
+  const offsets: number[] = [];
+  visit(document, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        if (seen.has(pair.key.value)) offsets.push(pair.key.range?.[0] ?? 0);
+        else seen.add(pair.key.value);
+      }
+    },
+  });
+  return offsets;
 }
 
 /**
@@ -62,6 +104,27 @@ export function dataOf(source: YamlSource): { data: unknown } | { problem: Synta
       problem: {
         offset: complexKey,
         message: 'YAML: a key must be a word or a text, not a list or a mapping',
+      },
+    };
+  }
+  // Counted before toJS(), which would take minutes over a file of aliases (see maxAliases).
+  let aliases = 0;
+  let pastTheCap: number | undefined;
+  visit(source.document, {
+    Alias(_, alias) {
+      aliases += 1;
+      if (aliases <= maxAliases) return undefined;
+      pastTheCap = alias.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  if (pastTheCap !== undefined) {
+    return {
+      problem: {
+        offset: pastTheCap,
+        message:
+          `YAML: more than ${maxAliases.toLocaleString('en-GB')} aliases ("*name"); a sequence ` +
+          'file may repeat anchors at most that often: write the repeated values out instead',
       },
     };
   }
@@ -153,15 +216,34 @@ interface NodesAt {
   keyStart?: number;
 }
 
+/**
+ * Each mapping's pairs by key, built the first time a path goes through the mapping: a file with
+ * thousands of problems looks its paths up in constant time per step, not by scanning the keys
+ * (which made `gym validate` quadratic in the number of keys).
+ */
+const pairsByKey = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, segment: string | number): Pair | undefined {
+  let index = pairsByKey.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const item of map.items) {
+      const key = isScalar(item.key) ? String(item.key.value) : undefined;
+      // The first of duplicate keys, as a search from the top would find.
+      if (key !== undefined && !index.has(key)) index.set(key, item);
+    }
+    pairsByKey.set(map, index);
+  }
+  return index.get(String(segment));
+}
+
 function nodesAt(source: YamlSource, path: Path): NodesAt {
   let node: unknown = source.document.contents;
   let keyStart: number | undefined;
   let found: NodesAt = { complete: true, start: startOf(node) ?? 0, end: endOf(node) };
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
-      );
+      const pair = pairOf(node, segment);
       if (!pair) return { ...found, complete: false };
       keyStart = startOf(pair.key);
       node = pair.value;
@@ -202,10 +284,8 @@ function describeYamlError(error: YAMLError, text: string): string {
   switch (error.code) {
     case 'TAB_AS_INDENT':
       return 'YAML: a tab is used for indentation; indent with spaces only';
-    case 'DUPLICATE_KEY': {
-      const key = /^[^:\n]*/.exec(text.slice(error.pos[0]))?.[0].trim() ?? '';
-      return `YAML: the key "${key}" appears twice in the same place; keep one`;
-    }
+    case 'DUPLICATE_KEY':
+      return duplicateKeyMessage(text, error.pos[0]);
     case 'BLOCK_AS_IMPLICIT_KEY':
       // Most often `subject: Week 1: listen`; sometimes a line indented too far.
       return 'YAML: a value contains ": " or is indented too far; put text containing ": " in quotes, such as subject: "Week 1: listen"';
@@ -225,6 +305,11 @@ function describeYamlError(error: YAMLError, text: string): string {
       return `YAML: ${lowerFirst(error.message).replace(/: "(.{30})[^]+"$/, ': "$1..."')}`;
     }
   }
+}
+
+function duplicateKeyMessage(text: string, offset: number): string {
+  const key = /^[^:\n]*/.exec(text.slice(offset, offset + 200))?.[0].trim() ?? '';
+  return `YAML: the key "${key}" appears twice in the same place; keep one`;
 }
 
 function lowerFirst(text: string): string {

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startReplyListener, type ReplyListener } from '../../src/cli/reply-listener.js';
 import { parseConfig, type Config } from '../../src/config/config.js';
 import type { GymDatabase } from '../../src/db/database.js';
-import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
+import { openMigrated, postgresBackend, type TestDatabase } from '../helpers/backends.js';
+import { describeWithServers } from '../helpers/servers.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { replyMessage } from '../inbound/helpers.js';
 
@@ -16,7 +17,8 @@ function keptLog() {
 }
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  // Generous: a safety net against a hang on a loaded machine, not a timing.
+  const deadline = Date.now() + 150_000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -24,9 +26,11 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean): P
 }
 
 // The advisory lock is PostgreSQL's: PGlite has one process by construction.
-describe.each(testBackends().filter((b) => b.name === 'postgres'))(
-  'two gym run workers and one mailbox on $name',
-  (backend) => {
+describeWithServers(
+  ['postgres', 'dovecot'],
+  'two gym run workers and one mailbox on PostgreSQL',
+  () => {
+    const backend = postgresBackend();
     let database: TestDatabase;
     let second: GymDatabase;
     let dovecot: Dovecot;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
 import { runGym } from '../helpers/cli.js';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { describeWithServers } from '../helpers/servers.js';
 import { startTokenServer, type TokenServer } from '../helpers/oauth2-server.js';
 
 /**
@@ -13,7 +14,7 @@ import { startTokenServer, type TokenServer } from '../helpers/oauth2-server.js'
  * client-credentials token from a real token server, a relay that takes XOAUTH2 only and a
  * Dovecot whose oauth2 passdb asks the token server about every token.
  */
-describe.skipIf(!dovecotAvailable)('gym run --once with OAuth2 for SMTP and IMAP', () => {
+describeWithServers(['dovecot'], 'gym run --once with OAuth2 for SMTP and IMAP', () => {
   let tokens: TokenServer;
   let dovecot: Dovecot;
   let relay: TestSmtpServer;

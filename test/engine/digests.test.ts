@@ -14,7 +14,7 @@ import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { exampleCohort, shippedProgrammes, testMail } from '../helpers/cohort.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
-import { answered, type Answered } from '../inbound/reply-builder.js';
+import { answered, replyTo, type Answered } from '../inbound/reply-builder.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
 
 const programmes = shippedProgrammes;
@@ -116,6 +116,31 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(second!.text).toContain('Reply "Talked to Aisha Khan"');
   });
 
+  it('flags who needs a word: Aisha and Daniel, two weeks behind and quiet since week 1; not James', async () => {
+    const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
+      /team/i.test(m.subject),
+    );
+    const text = second!.text;
+    expect(text).toContain('2 could use a word from you this fortnight.');
+    const block = (name: string) => text.slice(text.indexOf(name)).split('\nTalked to')[0]!;
+    for (const name of ['AISHA KHAN', 'DANIEL EVANS']) {
+      expect(block(name), name).toContain('· 0 of 2 assignments done');
+      // Nobody replied: 13 days since their first email on 4 January, to the morning of the 18th.
+      expect(
+        block(name)
+          .split('\n')
+          .filter((line) => line.startsWith('* ')),
+        name,
+      ).toEqual([
+        '* Behind on assignments. Could you protect 30 minutes in their diary this week for practice?',
+        '* Quiet for 13 days. A quick "how is it going?" at your next one-to-one often gets things moving again.',
+      ]);
+    }
+    // James started a week later: one assignment due, nothing to flag yet.
+    expect(block('JAMES OKAFOR')).toContain('· 0 of 1 assignment done');
+    expect(block('JAMES OKAFOR')).not.toMatch(/^\* /m);
+  });
+
   it('logs a manager’s "Talked to Aisha" as engagement about Aisha', async () => {
     const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
       /team/i.test(m.subject),
@@ -174,5 +199,46 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(
       (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) => /team/i.test(m.subject)),
     ).toHaveLength(3);
+  });
+
+  it('quotes a reflection only of a learner who agreed to share it with their manager', async () => {
+    // Aisha said yes to sharing with her manager in the cohort file, Daniel said no.
+    const reflect = async (email: string, text: string, id: string) => {
+      const week1 = (await digestsTo(email)).find((m) => m.subject.startsWith('Week 1'))!;
+      const raw = await replyTo(week1, text, {
+        messageId: id,
+        date: new Date('2027-02-08T12:00:00Z'),
+      });
+      const verdict = await handleInbound(
+        {
+          store: replyStore(database.db),
+          read: readMessage,
+          secret: mail.secret,
+          replyAddress: mail.replyAddress,
+          now: () => new Date('2027-02-08T12:00:00Z'),
+        },
+        { raw, mailbox: 'INBOX', uid: undefined },
+      );
+      expect(verdict).toBe('processed');
+    };
+    await reflect(
+      'aisha.khan@businessandtrade.gov.uk',
+      'Mapping who talks about export controls showed me three trade bodies we never brief.',
+      '<aisha-reflection@mail.example.test>',
+    );
+    await reflect(
+      'daniel.evans@businessandtrade.gov.uk',
+      'Honestly the listening post made me realise how little our team hears from small firms.',
+      '<daniel-reflection@mail.example.test>',
+    );
+    const before = (await digestsTo('rachel.green@businessandtrade.gov.uk')).length;
+    await runUntil(new Date('2027-02-09T00:00:00Z'), new Date('2027-02-16T12:00:00Z'));
+    const next = (await digestsTo('rachel.green@businessandtrade.gov.uk'))
+      .slice(before)
+      .filter((m) => /team/i.test(m.subject));
+    expect(next).toHaveLength(1);
+    expect(next[0]!.text).toContain('> Mapping who talks about export controls');
+    expect(next[0]!.text).not.toContain('listening post made me realise');
+    expect(next[0]!.text).not.toContain('Daniel shared this');
   });
 });

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
-import { openMigrated, testBackends } from '../helpers/backends.js';
+import { openMigrated, postgresBackend } from '../helpers/backends.js';
+import { describeWithServers } from '../helpers/servers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const programmes: ProgrammeVersion[] = loadSequenceFiles(['sequences'], root).flatMap((r) =>
@@ -34,11 +35,9 @@ function cohort(prefix: string, managers: readonly number[], learners: number) {
 }
 
 // PGlite has one connection: two enrols there are one after the other by construction.
-const concurrent = testBackends().filter((backend) => backend.concurrent);
-
-describe.skipIf(concurrent.length === 0).each(concurrent)(
-  'Two enrols at once on $name',
-  (backend) => {
+describeWithServers(['postgres'], 'Two enrols at once on PostgreSQL', () => {
+  const backend = postgresBackend();
+  {
     it('Two enrols at once that share managers both finish, each learner enrolled once', async () => {
       const database = await openMigrated(backend);
       const other = await database.connectAgain();
@@ -70,5 +69,5 @@ describe.skipIf(concurrent.length === 0).each(concurrent)(
         await database.close();
       }
     }, 240_000);
-  },
-);
+  }
+});

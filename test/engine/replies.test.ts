@@ -340,6 +340,25 @@ describe.each(testBackends())('replies become progress on $name', (backend) => {
     expect(rows.every((r) => r.raw !== null)).toBe(true);
   });
 
+  it('counts the assignments a learner has done in the progress line of her next email', async () => {
+    // Aisha said "done" to week 1 (the first test); Tom, in New York, has said nothing.
+    await drainDue(dispatch, () => new Date('2027-01-11T15:00:00Z'));
+    const weekTwoTo = async (email: string): Promise<Answered> => {
+      for (const message of smtp.received) {
+        const sent = await answered(message.data);
+        if (sent.to === email && sent.subject.startsWith('Week 2')) return sent;
+      }
+      throw new Error(`no week 2 email to ${email}`);
+    };
+    expect((await weekTwoTo('aisha.khan@businessandtrade.gov.uk')).text).toContain(
+      'Week 2 of 12 · 1 assignment done',
+    );
+    // Zero is left out, not printed as "0 assignments done".
+    const tom = (await weekTwoTo('tom.fletcher@fcdo.gov.uk')).text;
+    expect(tom).toContain('Week 2 of 12');
+    expect(tom).not.toMatch(/assignments? done/);
+  });
+
   // An invite we sent, with its UID, to answer as a calendar would.
   async function inviteTo(email: string) {
     const row = await database.db

@@ -413,6 +413,9 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
       if (row.kind === 'email') {
         expect(one('Subject'), where).toBe(step.email!.subject);
         expect(types, where).toEqual(['text/plain', 'text/html']);
+        // The footer's Unsubscribe link, the one a person sees, is the header's one-click page.
+        const plain = alternatives[0]!.parts.find((p) => p.type === 'text/plain')!;
+        expect(plain.body.toString('utf8'), where).toContain(`Unsubscribe: ${https.href}`);
         expect(
           partsOf(top).some((p) => p.type === 'text/calendar'),
           where,

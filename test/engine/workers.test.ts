@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
-import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
+import { openMigrated, postgresBackend, type TestDatabase } from '../helpers/backends.js';
+import { describeWithServers } from '../helpers/servers.js';
 import { runGym } from '../helpers/cli.js';
 import {
   headerValues,
@@ -48,50 +49,48 @@ async function seedWave(database: TestDatabase): Promise<void> {
 }
 
 // Several processes need a server: PGlite is one process's own database.
-describe.each(testBackends().filter((b) => b.concurrent))(
-  'four gym run workers on one $name',
-  (backend) => {
-    let database: TestDatabase;
-    let smtp: TestSmtpServer;
+describeWithServers(['postgres'], 'four gym run workers on one PostgreSQL', () => {
+  const backend = postgresBackend();
+  let database: TestDatabase;
+  let smtp: TestSmtpServer;
 
-    beforeAll(async () => {
-      database = await openMigrated(backend);
-      smtp = await startSmtpServer();
-      await seedWave(database);
-    });
-    afterAll(async () => {
-      await smtp?.close();
-      await database?.close();
-    });
+  beforeAll(async () => {
+    database = await openMigrated(backend);
+    smtp = await startSmtpServer();
+    await seedWave(database);
+  });
+  afterAll(async () => {
+    await smtp?.close();
+    await database?.close();
+  });
 
-    it('send a 5,000-delivery wave with no row sent twice and none left behind', async () => {
-      const env = {
-        DATABASE_URL: database.url!,
-        SMTP_URL: smtp.url,
-        GYM_SECRET: 'a-test-secret-of-at-least-32-characters!',
-      };
-      const workers = await Promise.all(
-        ['a', 'b', 'c', 'd'].map((name) =>
-          runGym(['run', '--once', '--clock', '2027-03-01T09:00:00Z', '--worker', name], env),
-        ),
-      );
-      expect(workers.map((w) => w.code)).toEqual([0, 0, 0, 0]);
-      const sentBy = workers.map((w) => Number(/"sent":(\d+)/.exec(w.stderr)?.[1] ?? -1));
-      // Together all of the wave, and SKIP LOCKED spread it over more than one worker.
-      expect(sentBy.reduce((a, b) => a + b, 0)).toBe(wave);
-      expect(sentBy.filter((n) => n > 0).length).toBeGreaterThan(1);
+  it('send a 5,000-delivery wave with no row sent twice and none left behind', async () => {
+    const env = {
+      DATABASE_URL: database.url!,
+      SMTP_URL: smtp.url,
+      GYM_SECRET: 'a-test-secret-of-at-least-32-characters!',
+    };
+    const workers = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) =>
+        runGym(['run', '--once', '--clock', '2027-03-01T09:00:00Z', '--worker', name], env),
+      ),
+    );
+    expect(workers.map((w) => w.code)).toEqual([0, 0, 0, 0]);
+    const sentBy = workers.map((w) => Number(/"sent":(\d+)/.exec(w.stderr)?.[1] ?? -1));
+    // Together all of the wave, and SKIP LOCKED spread it over more than one worker.
+    expect(sentBy.reduce((a, b) => a + b, 0)).toBe(wave);
+    expect(sentBy.filter((n) => n > 0).length).toBeGreaterThan(1);
 
-      expect(smtp.received).toHaveLength(wave);
-      const ids = new Set(
-        smtp.received.map((m) => headerValues(parseHeaders(m.data), 'Message-ID')[0]),
-      );
-      expect(ids.size).toBe(wave);
-      const statuses = await database.db
-        .selectFrom('deliveries')
-        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('status')
-        .execute();
-      expect(statuses.map((s) => [s.status, Number(s.n)])).toEqual([['sent', wave]]);
-    });
-  },
-);
+    expect(smtp.received).toHaveLength(wave);
+    const ids = new Set(
+      smtp.received.map((m) => headerValues(parseHeaders(m.data), 'Message-ID')[0]),
+    );
+    expect(ids.size).toBe(wave);
+    const statuses = await database.db
+      .selectFrom('deliveries')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    expect(statuses.map((s) => [s.status, Number(s.n)])).toEqual([['sent', wave]]);
+  });
+});

@@ -9,7 +9,8 @@ import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { openMigrated, testBackends } from '../helpers/backends.js';
 import { startGym, type RunningGym } from '../helpers/cli.js';
-import { dovecotAvailable, startDovecot } from '../helpers/dovecot.js';
+import { startDovecot } from '../helpers/dovecot.js';
+import { missingServers } from '../helpers/servers.js';
 import { answered, replyTo } from '../inbound/reply-builder.js';
 import { clockStart, programmeSteps, secret, seedWave, startSink, waitUntil } from './helpers.js';
 
@@ -26,7 +27,7 @@ const replyAddress = 'progress@gym.example.gov.uk';
 
 const postgres = testBackends().find((backend) => backend.name === 'postgres');
 
-describe.skipIf(postgres === undefined || !dovecotAvailable)(
+describe.skipIf(postgres === undefined || missingServers(['dovecot']).length > 0)(
   'Dovecot connections killed during a burst of replies',
   () => {
     it('1,000 replies through gym run: none lost, none counted twice', async () => {

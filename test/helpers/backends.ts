@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createDatabase, type DatabaseConfig, type GymDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { requireRealServers } from './servers.js';
 
 /**
  * The storage backends every storage suite runs over: PGlite always, and a real PostgreSQL when
@@ -22,10 +23,6 @@ export interface TestDatabase extends GymDatabase {
   readonly url: string | undefined;
   /** Another connection to the same database (PGlite: the same one, it has only one). */
   connectAgain(): Promise<GymDatabase>;
-}
-
-function requireRealServers(): boolean {
-  return process.env.GYM_REQUIRE_REAL_SERVERS === '1';
 }
 
 const pglite: TestBackend = {
@@ -82,6 +79,15 @@ function postgres(adminUrl: string | undefined): TestBackend {
       };
     },
   };
+}
+
+/**
+ * The real PostgreSQL alone, for suites that need several processes on one database: run them
+ * with describeWithServers(['postgres'], ...) (servers.ts), which leaves them out where there is
+ * no TEST_DATABASE_URL, and fails them in CI.
+ */
+export function postgresBackend(): TestBackend {
+  return postgres(process.env.TEST_DATABASE_URL);
 }
 
 export function testBackends(): TestBackend[] {

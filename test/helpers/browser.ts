@@ -1,20 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { onPath } from './servers.js';
 
-/** Debian's Chromium: no browser download (they fail on our machines). */
-export const chromiumPath = '/usr/bin/chromium';
-
-/**
- * True where the browser tests can run. Under GYM_REQUIRE_REAL_SERVERS=1 (CI) it is always true,
- * so a missing Chromium fails the run instead of leaving the tests out.
- */
-export const browserAvailable =
-  existsSync(chromiumPath) || process.env.GYM_REQUIRE_REAL_SERVERS === '1';
-
+/** Debian's Chromium, as found on PATH: no browser download (they fail on our machines). */
 export function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (CI's .ci/run does)`);
+  const chromiumPath = onPath('chromium');
+  if (chromiumPath === undefined) {
+    throw new Error("chromium is not on PATH: apt-get install -y chromium (CI's .ci/run does)");
   }
   // Playwright gives the browser a fresh, throwaway profile of its own.
   return chromium.launch({

@@ -1,22 +1,24 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onPath } from './servers.js';
 
-/** Debian's Dovecot 2.3 (dovecot-imapd); CI's .ci/run installs it. */
-const dovecotPath = '/usr/sbin/dovecot';
-const doveadmPath = '/usr/bin/doveadm';
-
-/**
- * True where the IMAP tests can run. Under GYM_REQUIRE_REAL_SERVERS=1 (CI) it is always true, so
- * a missing Dovecot fails the run (startDovecot throws) instead of leaving the tests out.
- */
-export const dovecotAvailable =
-  (existsSync(dovecotPath) && existsSync(doveadmPath)) ||
-  process.env.GYM_REQUIRE_REAL_SERVERS === '1';
+/** Debian's Dovecot 2.3 (dovecot-imapd), as found on PATH; CI's .ci/run installs it. */
+function dovecotPaths(): { dovecot: string; doveadm: string } {
+  const dovecot = onPath('dovecot');
+  const doveadm = onPath('doveadm');
+  if (dovecot === undefined || doveadm === undefined) {
+    throw new Error(
+      'dovecot or doveadm is not on PATH: apt-get install -y --no-install-recommends ' +
+        "dovecot-imapd (CI's .ci/run does; dovecot is in /usr/sbin); the IMAP tests need a real " +
+        'Dovecot 2.3',
+    );
+  }
+  return { dovecot, doveadm };
+}
 
 export interface Dovecot {
   readonly host: string;
@@ -63,12 +65,7 @@ export async function startDovecot(
     oauth2IntrospectionUrl?: string;
   } = {},
 ): Promise<Dovecot> {
-  if (!existsSync(dovecotPath) || !existsSync(doveadmPath)) {
-    throw new Error(
-      `${dovecotPath} or ${doveadmPath} is missing: apt-get install -y --no-install-recommends ` +
-        "dovecot-imapd (CI's .ci/run does); the IMAP tests need a real Dovecot 2.3",
-    );
-  }
+  const { dovecot: dovecotPath, doveadm: doveadmPath } = dovecotPaths();
   const runningAsRoot = process.getuid?.() === 0;
   const dir = await mkdtemp(join(tmpdir(), 'gym-dovecot-'));
   // The auth process (dovecot user) reads the users file and the imap process (nobody) the mail

@@ -33,7 +33,7 @@ import {
 
 const ana = 'ana.lopez@example.gov.uk';
 const ben = 'ben.cole@example.gov.uk';
-/** The victim of the one attack that works (see the BUG below), kept apart from Ana and Ben. */
+/** The target of the token-without-a-sender attack below, kept apart from Ana and Ben. */
 const cara = 'cara.hughes@example.gov.uk';
 const cohort = [
   cohortHeader,
@@ -203,16 +203,9 @@ describe.each(testBackends())('hostile mail to the reply handler on $name', (bac
     });
   });
 
-  // BUG: PostgreSQL (and PGlite) refuse U+0000 in text and jsonb. handleInbound stores the
-  // subject and Message-ID in text columns and the visible text in the jsonb `summary`
-  // (src/engine/replies.ts recordOf, lines 226 and 231; src/db/reply-store.ts recordInbound,
-  // lines 46-48) without removing NULs, so the insert fails and handleInbound throws instead of
-  // recording the message.
-  // The mailbox sources then leave it in the inbox and stop the drain at it
-  // (src/inbound/imap-source.ts drain, maildir-source.ts drain), so one such message holds up
-  // every reply behind it, on every retry. Each message here is 7-bit clean: the NUL comes from a
-  // decoded encoded word, base64 or quoted-printable. Expected: recorded (NULs removed or
-  // replaced), or parked with its raw bytes; never a throw.
+  // PostgreSQL (and PGlite) refuse U+0000 in text and jsonb, and a message that cannot be stored
+  // would hold up every reply behind it in the mailbox. Each message here is 7-bit clean: the NUL
+  // comes from a decoded encoded word, base64 or quoted-printable.
   describe('NUL characters that decoding puts into the subject, text or Message-ID', () => {
     it.each([
       ['an encoded-word subject that decodes to NUL', { Subject: '=?utf-8?B?AA==?=' }, 'done'],
@@ -319,14 +312,8 @@ describe.each(testBackends())('hostile mail to the reply handler on $name', (bac
       await expectNobodyChanged();
     });
 
-    // BUG: matchReply (src/engine/replies.ts line 319) checks the sender only when there is
-    // one: `if (read.from !== undefined && read.from !== sent.learnerEmail)`. A message with a
-    // learner's token and no readable From (no From header, or an empty group) is taken as
-    // theirs, by token, and its command applied (here Cara is paused for 6 weeks). Anyone who has
-    // seen the Reply-To of one of their emails can pause, skip or stop their programme by
-    // leaving the From out. (Line 335 accepts a thread match without a From in the same way.)
-    // Expected: a reply with no sender is not the learner's; hold it (quarantine) like a reply
-    // from someone else.
+    // A reply with a learner's token and no readable sender is not the learner's: anyone who has
+    // seen the Reply-To of one of their emails could otherwise pause, skip or stop them.
     it.each([
       ['no From header', undefined],
       ['an empty group as From', 'undisclosed-recipients:;'],

@@ -9,7 +9,8 @@ import { imapSource } from '../../src/inbound/imap-source.js';
 import { maildirSource } from '../../src/inbound/maildir-source.js';
 import type { InboundHandler, MailSource } from '../../src/inbound/source.js';
 import { testBackends } from '../helpers/backends.js';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { describeWithServers } from '../helpers/servers.js';
 import { recordingLog } from '../inbound/helpers.js';
 import {
   cohortHeader,
@@ -231,7 +232,7 @@ describe.each(testBackends())('poison messages on $name', (backend) => {
     });
   });
 
-  describe.skipIf(!dovecotAvailable)('through a real Dovecot', () => {
+  describeWithServers(['dovecot'], 'through a real Dovecot', () => {
     let dovecot: Dovecot;
     let source: MailSource | undefined;
     beforeAll(async () => {

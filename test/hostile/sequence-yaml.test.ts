@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadSequenceFiles } from '../../src/sequence/load-files.js';
 import { loadSequence, type LoadResult } from '../../src/sequence/loader.js';
 import { runGym } from '../helpers/cli.js';
 import { root } from './helpers.js';
@@ -15,11 +16,12 @@ import { root } from './helpers.js';
 
 const good = readFileSync(`${root}/test/fixtures/sequences/good/minimal.yaml`, 'utf8');
 
-/** Loads, timing it; checks every problem points into the file. */
-function load(text: string): { result: LoadResult; ms: number } {
-  const started = performance.now();
+/**
+ * Loads, checking every problem points into the file. No timing is asserted (a loaded machine
+ * would make it flaky): a hang or a quadratic blow-up shows as the test's timeout.
+ */
+function load(text: string): { result: LoadResult } {
   const result = loadSequence('p.yaml', text, () => undefined);
-  const ms = performance.now() - started;
   if (!result.ok) {
     const lines = text.split('\n').length;
     expect(result.problems.length).toBeGreaterThan(0);
@@ -31,7 +33,7 @@ function load(text: string): { result: LoadResult; ms: number } {
       expect(problem.message).not.toBe('');
     }
   }
-  return { result, ms };
+  return { result };
 }
 
 const problemsOf = (text: string) => {
@@ -53,11 +55,10 @@ function billionLaughs(levels = 9): string {
 }
 
 describe('alias bombs', () => {
-  it('refuses a billion laughs quickly, as a problem of the file', () => {
-    const { result, ms } = load(billionLaughs());
+  it('refuses a billion laughs as a problem of the file', () => {
+    const { result } = load(billionLaughs());
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems[0]!.message).toMatch(/YAML: excessive alias count/i);
-    expect(ms).toBeLessThan(2000);
   });
 
   it('refuses a billion laughs hidden under a key of a good programme', () => {
@@ -76,23 +77,16 @@ describe('alias bombs', () => {
           .fill(i === 0 ? '*a' : `*m${i - 1}`)
           .join(', ')}]`,
     );
-    const { result, ms } = load(`a: &a { x: 1 }\n${merges.join('\n')}\n`);
+    const { result } = load(`a: &a { x: 1 }\n${merges.join('\n')}\n`);
     expect(result.ok).toBe(false);
-    expect(ms).toBeLessThan(2000);
   });
 
-  // BUG: src/sequence/yaml-source.ts dataOf, lines 71-80. When toJS() refuses a document (here:
-  // "Excessive alias count"), dataOf looks for the offending alias by calling
-  // `alias.resolve(source.document)` for every alias; each call searches the whole document, so
-  // the search is quadratic. 2,000 aliases of one anchor (a 25 KB file) take about 3 s, 4,000
-  // about 10 s, and a few hundred KB of YAML block `gym validate` for minutes; and the problem
-  // still says 1:1, since every alias does resolve. Expected: one pass (collect the
-  // anchors, then the aliases), well under a second, pointing at an alias.
-  it('refuses 2,000 aliases of one anchor in well under a second', () => {
+  it('refuses 2,000 aliases of one anchor, pointing at the first alias past the limit', () => {
     const text = `a: &x v\n${Array.from({ length: 2000 }, (_, i) => `k${i}: *x`).join('\n')}\n`;
-    const { result, ms } = load(text);
-    expect(result.ok).toBe(false);
-    expect(ms).toBeLessThan(1000);
+    expect(problemsOf(text)).toEqual([
+      '1002:8 YAML: more than 1,000 aliases ("*name"); a sequence file may repeat anchors at ' +
+        'most that often: write the repeated values out instead',
+    ]);
   });
 });
 
@@ -153,9 +147,8 @@ describe('syntax that breaks parsers', () => {
     ['a 5 MB line', `title: ${'x'.repeat(5_000_000)}\n`],
     ['2,000 anchors', Array.from({ length: 2000 }, (_, i) => `k${i}: &a${i} v`).join('\n')],
   ])('%s: problems, no throw, no hang', (_, text) => {
-    const { result, ms } = load(text);
+    const { result } = load(text);
     expect(result.ok).toBe(false);
-    expect(ms).toBeLessThan(10_000);
   });
 });
 
@@ -203,7 +196,7 @@ describe('fuzzing the loader with hostile YAML', () => {
 });
 
 describe('gym validate on hostile files', () => {
-  it('prints file:line:col for each, exits 1, and does not hang', async () => {
+  it('prints file:line:col for each and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gym-hostile-yaml-'));
     const files = {
       'tabs.yaml': good.replace(/\n {2}/g, '\n\t'),
@@ -215,9 +208,7 @@ describe('gym validate on hostile files', () => {
       ),
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    const started = Date.now();
     const result = await runGym(['validate', dir]);
-    expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.code).toBe(1);
     const shown = relative(root, dir);
     for (const name of Object.keys(files))
@@ -231,5 +222,104 @@ describe('gym validate on hostile files', () => {
     expect(result.stdout).toMatch(/laughs\.yaml:\d+:\d+ YAML: excessive alias count/i);
     expect(result.stdout).toMatch(/5 sequence files: 0 ok, 5 with problems\n$/);
     expect(result.stderr).toMatch(/^gym: \d+ problems? in 5 files\n$/);
+  });
+});
+
+// Issue #16, "Validation time": 693 KB of aliases took 78 s and 3 MB of keys 107 s, because the
+// YAML library compares each key with every key before it and resolves each alias by scanning
+// the ones before it. Files are capped at 2 MB and 1,000 aliases, and the rest is linear.
+describe('Validation time', () => {
+  /** `count` audience rules in the minimal programme, each a key of its own. */
+  const withRules = (count: number) =>
+    good.replace(
+      '  match:\n',
+      `  match:\n${Array.from({ length: count }, (_, i) => `    field_${i}: [value ${i}, other ${i}]\n`).join('')}`,
+    );
+
+  it('refuses a 3 MB sequence file by name, before reading it, and loads the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gym-validation-time-'));
+    writeFileSync(join(dir, 'big.yaml'), `${good}# ${'x'.repeat(3 * 1024 * 1024)}\n`);
+    writeFileSync(join(dir, 'small.yaml'), good);
+    const [big, small] = loadSequenceFiles([dir], dir);
+    expect(big).toEqual({
+      ok: false,
+      path: 'big.yaml',
+      problems: [
+        {
+          file: 'big.yaml',
+          line: 1,
+          column: 1,
+          message:
+            'the file is 3.0 MB; a sequence file may be at most 2.0 MB (a 12-week programme is ' +
+            'about 50 KB): move long texts into Markdown files ({ file: week-1/tip.md }) or ' +
+            'split the file',
+        },
+      ],
+    });
+    expect(small?.ok).toBe(true);
+  });
+
+  it('refuses the same 3 MB in one line from gym validate, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gym-validation-time-'));
+    const file = join(dir, 'big.yaml');
+    writeFileSync(file, `${good}# ${'x'.repeat(3 * 1024 * 1024)}\n`);
+    const result = await runGym(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      `${relative(root, file)}:1:1 the file is 3.0 MB; a sequence file may be at most 2.0 MB ` +
+        '(a 12-week programme is about 50 KB): move long texts into Markdown files ' +
+        '({ file: week-1/tip.md }) or split the file\n1 sequence file: 0 ok, 1 with problems\n',
+    );
+  });
+
+  it('validates a 2 MB programme of 47,000 audience rules (keys), every rule kept', () => {
+    const text = withRules(47_000);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1.9 * 1024 * 1024);
+    const { result } = load(text);
+    expect(
+      result.ok,
+      result.ok
+        ? ''
+        : result.problems
+            .slice(0, 3)
+            .map((p) => p.message)
+            .join('\n'),
+    ).toBe(true);
+    if (result.ok) {
+      expect(Object.keys(result.sequence.audience.match)).toHaveLength(47_000 + 2);
+      expect(result.sequence.audience.match.field_46999).toEqual(['value 46999', 'other 46999']);
+    }
+  });
+
+  it('reports each of 40,000 unknown keys in a 1.5 MB file at its own line', () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `extra_${i}: value ${i}`);
+    const text = `${good}${keys.join('\n')}\n`;
+    const firstLine = good.split('\n').length;
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(40_000);
+    expect(problems[0]).toMatch(new RegExp(`^${firstLine}:1 unknown key "extra_0"`));
+    expect(problems.at(-1)).toMatch(
+      new RegExp(`^${firstLine + 39_999}:1 unknown key "extra_39999"`),
+    );
+  });
+
+  it('finds a repeated key among 40,000 at its line, as the YAML library would', () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `    field_${i}: v`);
+    keys.push('    field_123: again');
+    const text = good.replace('  match:\n', `  match:\n${keys.join('\n')}\n`);
+    const line = text.split('\n').findIndex((l) => l.includes('field_123: again')) + 1;
+    expect(problemsOf(text)).toEqual([
+      `${line}:5 YAML: the key "field_123" appears twice in the same place; keep one`,
+    ]);
+  });
+
+  it('refuses 693 KB of aliases at the first alias past 1,000', () => {
+    const aliases = Array.from({ length: 70_000 }, (_, i) => `k${i}: *x`);
+    const text = `a: &x v\n${aliases.join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(690_000);
+    expect(problemsOf(text)).toEqual([
+      '1002:8 YAML: more than 1,000 aliases ("*name"); a sequence file may repeat anchors at ' +
+        'most that often: write the repeated values out instead',
+    ]);
   });
 });

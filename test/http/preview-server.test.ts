@@ -2,16 +2,17 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPreviewServer, type PreviewServer } from '../../src/http/preview-server.js';
 import { defaultSample } from '../../src/preview/sample-learner.js';
-import { artefactPath, browserAvailable, launchChromium } from '../helpers/browser.js';
+import { artefactPath, launchChromium } from '../helpers/browser.js';
+import { describeWithServers } from '../helpers/servers.js';
 
 /**
  * The trainer's preview page in a real browser: the twelve weeks of a shipped programme for the
  * sample learner, and a page that reloads itself when the trainer saves the file.
  */
-describe.skipIf(!browserAvailable)('gym preview in Chromium', () => {
+describeWithServers(['chromium'], 'gym preview in Chromium', () => {
   let browser: Browser;
   let server: PreviewServer;
   let page: Page;

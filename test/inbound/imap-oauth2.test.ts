@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { imapSource } from '../../src/inbound/imap-source.js';
 import { mailTokens } from '../../src/mail/oauth2.js';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { describeWithServers } from '../helpers/servers.js';
 import { startTokenServer, type TokenServer } from '../helpers/oauth2-server.js';
 import { memoryCursor, recordingHandler, recordingLog, replyMessage } from './helpers.js';
 
@@ -9,7 +10,7 @@ import { memoryCursor, recordingHandler, recordingLog, replyMessage } from './he
 let clockMs = Date.parse('2027-01-04T09:00:00Z');
 const now = () => clockMs;
 
-describe.skipIf(!dovecotAvailable)('the IMAP listener signing in to Dovecot with OAuth2', () => {
+describeWithServers(['dovecot'], 'the IMAP listener signing in to Dovecot with OAuth2', () => {
   let server: TokenServer;
   let dovecot: Dovecot;
 

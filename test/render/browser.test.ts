@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   compileLayouts,
   compileProgramme,
@@ -10,7 +10,8 @@ import {
   type RenderedEmail,
 } from '../../src/render/index.js';
 import { sampleChrome, sampleContext, sampleSequence } from '../fixtures/sample-sequence.js';
-import { browserAvailable, launchChromium } from '../helpers/browser.js';
+import { launchChromium } from '../helpers/browser.js';
+import { describeWithServers, missingServers } from '../helpers/servers.js';
 import { team } from './digest-fixtures.js';
 
 /**
@@ -22,7 +23,7 @@ let browser: Browser;
 const emails: Record<string, RenderedEmail> = {};
 
 beforeAll(async () => {
-  if (!browserAvailable) return;
+  if (missingServers(['chromium']).length > 0) return;
   const programme = await compileProgramme(sampleSequence());
   const layouts = await compileLayouts();
   emails.step = renderStep(programme, 3, 'kickoff', sampleContext(3), sampleChrome);
@@ -78,7 +79,7 @@ const layoutInPage = `({
   images: document.images.length,
 })`;
 
-describe.skipIf(!browserAvailable)('in a browser', () => {
+describeWithServers(['chromium'], 'in a browser', () => {
   it.each([
     ['step', 375],
     ['step', 800],

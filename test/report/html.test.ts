@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { computeReport } from '../../src/report/compute.js';
 import { renderHtml } from '../../src/report/render-html.js';
-import { artefactPath, browserAvailable, launchChromium } from '../helpers/browser.js';
+import { artefactPath, launchChromium } from '../helpers/browser.js';
+import { describeWithServers } from '../helpers/servers.js';
 import { sampleData, script } from './fixtures.js';
 
 /**
@@ -14,7 +15,7 @@ import { sampleData, script } from './fixtures.js';
  * test-results/ for people to look at.
  */
 
-describe.runIf(browserAvailable)('the HTML report in Chromium', () => {
+describeWithServers(['chromium'], 'the HTML report in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const requests: string[] = [];
