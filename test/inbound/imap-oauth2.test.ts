@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { imapSource } from '../../src/inbound/imap-source.js';
 import { mailTokens } from '../../src/mail/oauth2.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
