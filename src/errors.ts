@@ -16,6 +16,10 @@ export const errorCodes = {
   /** Filling a compiled email for one recipient failed: a value the engine should have supplied is missing. */
   RENDER_FAILED: { user: false },
   MAIL_INVALID: { user: false }, // a message, token or transport call we built wrongly: a bug
+  /** The SMTP relay refused or could not be reached for every message of a run. */
+  RELAY_REFUSED: { user: true },
+  /** The IMAP server could not be reached, or refused the login. */
+  MAILBOX_UNREACHABLE: { user: true },
 } as const satisfies Record<string, { user: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -83,6 +83,11 @@ export interface ImapSourceOptions {
   readonly cursorKey?: string | undefined;
   readonly logger: SourceLog;
   /**
+   * Told when the listener connects (`undefined`) and when a connection fails or is lost (the
+   * reason, one line naming the server): what /healthz reports about the mailbox.
+   */
+  readonly onStatus?: ((problem: string | undefined) => void) | undefined;
+  /**
    * How often to look for new messages whatever IDLE says (1 minute by default): a watchdog for
    * a connection that died without a word (a NAT timeout, a server that froze), which IDLE alone
    * would wait on for the socket timeout.
@@ -399,6 +404,7 @@ export function imapSource(options: ImapSourceOptions): MailSource {
         }
         connections += 1;
         current = client;
+        options.onStatus?.(undefined);
         log.info(
           { ...where, connection: connections, afterFailures: failures },
           'IMAP connected; listening for replies',
@@ -410,6 +416,9 @@ export function imapSource(options: ImapSourceOptions): MailSource {
         await closed;
         current = undefined;
         if (stopping) break;
+        options.onStatus?.(
+          `the mailbox ${describe(address)} dropped the connection: ${disconnectReason(client)}`,
+        );
         log.warn(
           {
             ...where,
@@ -421,6 +430,9 @@ export function imapSource(options: ImapSourceOptions): MailSource {
         );
       } else {
         if (stopping) break;
+        options.onStatus?.(
+          `cannot reach the mailbox ${describe(address)}: ${closeReasons.get(client) ?? 'unknown'}`,
+        );
         log.warn(
           { ...where, reason: closeReasons.get(client) ?? 'unknown' },
           'IMAP connection failed',
@@ -455,7 +467,12 @@ export function imapSource(options: ImapSourceOptions): MailSource {
   /** `poll()` without `start()` (`gym run --once`): one connection, one drain, logout. */
   async function pollOnce(): Promise<number> {
     const client = newClient();
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (error) {
+      client.close();
+      throw unreachable(address, error);
+    }
     try {
       await createFolders(client);
       return await drain(client);
@@ -500,6 +517,30 @@ export function imapSource(options: ImapSourceOptions): MailSource {
       if (started) log.info({ ...where }, 'IMAP listener stopped');
     },
   };
+}
+
+/** `engine@example.org@imap.example.org:993/INBOX`: the mailbox for a person, no password. */
+function describe(address: ImapAddress): string {
+  return `${address.auth.user}@${address.host}:${address.port}/${address.mailbox}`;
+}
+
+/** One line for `gym run --once` when the mailbox cannot be read at all: exit 1, not a stack. */
+function unreachable(address: ImapAddress, error: unknown): GymError {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+    authenticationFailed?: unknown;
+    responseText?: unknown;
+  };
+  const why =
+    fields.authenticationFailed === true
+      ? `the server refused the login for ${address.auth.user}` +
+        (typeof fields.responseText === 'string' ? ` (${fields.responseText})` : '')
+      : messageOf(error);
+  return new GymError(
+    'MAILBOX_UNREACHABLE',
+    `cannot read the mailbox ${describe(address)}: ${why}; check IMAP_URL and that the server is up, then run again`,
+    { host: address.host, port: address.port, mailbox: address.mailbox },
+    { cause: error },
+  );
 }
 
 function* batches(waiting: readonly WaitingMessage[]): Generator<WaitingMessage[]> {
