@@ -42,7 +42,7 @@ export function healthBoard(): HealthBoard {
  *
  * @example relayVerdict({ attempted: 3, accepted: 0, relayRefusals: 3, firstRefusal: { reason:
  *   'MAIL FROM: 550 5.7.1 sender refused' } }, 'smtp relay.example.org:587')
- *   // { fault: 'the SMTP relay relay.example.org:587 refused all 3 messages: MAIL FROM: 550 ...' }
+ *   // { fault: 'the SMTP relay relay.example.org:587 took none of the 3 messages: MAIL FROM: 550 ...' }
  */
 export function relayVerdict(
   tally: SendTally,
@@ -51,8 +51,11 @@ export function relayVerdict(
   if (tally.accepted > 0) return 'ok';
   if (tally.attempted === 0 || tally.relayRefusals === 0 || tally.firstRefusal === undefined)
     return 'unknown';
-  const all = tally.attempted === 1 ? 'the only message' : `all ${tally.attempted} messages`;
-  return { fault: `${relayLabel(transportName)} refused ${all}: ${tally.firstRefusal.reason}` };
+  const what =
+    tally.attempted === 1
+      ? 'did not take the only message'
+      : `took none of the ${tally.attempted} messages`;
+  return { fault: `${relayLabel(transportName)} ${what}: ${tally.firstRefusal.reason}` };
 }
 
 /** `the SMTP relay relay.example.org:587` from a transport's name, without its pool details. */

@@ -18,14 +18,14 @@ describe('what a tick says about the relay', () => {
     expect(relayVerdict(tally({ attempted: 3, relayRefusals: 3, firstRefusal: refusal }), relay))
       .toMatchInlineSnapshot(`
         {
-          "fault": "the SMTP relay relay.example.org:587 refused all 3 messages: MAIL FROM: 550 5.7.1 sender not allowed",
+          "fault": "the SMTP relay relay.example.org:587 took none of the 3 messages: MAIL FROM: 550 5.7.1 sender not allowed",
         }
       `);
     expect(
       relayVerdict(tally({ attempted: 1, relayRefusals: 1, firstRefusal: refusal }), relay),
     ).toEqual({
       fault:
-        'the SMTP relay relay.example.org:587 refused the only message: MAIL FROM: 550 5.7.1 sender not allowed',
+        'the SMTP relay relay.example.org:587 did not take the only message: MAIL FROM: 550 5.7.1 sender not allowed',
     });
     // One message through is a working relay, whatever happened to the others.
     expect(

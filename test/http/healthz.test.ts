@@ -145,7 +145,7 @@ describe.each(testBackends())(
       const logged = await recorded.waitFor(/^error the SMTP relay/);
       expect(logged).toMatch(
         new RegExp(
-          `^error the SMTP relay 127\\.0\\.0\\.1:${smtp.port} refused all \\d+ messages: MAIL FROM: 550 5\\.7\\.1 this relay does not know you; nothing is being sent`,
+          `^error the SMTP relay 127\\.0\\.0\\.1:${smtp.port} took none of the \\d+ messages: MAIL FROM: 550 5\\.7\\.1 this relay does not know you; nothing is being sent`,
         ),
       );
 
@@ -153,7 +153,7 @@ describe.each(testBackends())(
       expect(local.status).toBe(503);
       expect(local.body).toMatch(
         new RegExp(
-          `^unavailable\\nrelay: the SMTP relay 127\\.0\\.0\\.1:${smtp.port} refused all \\d+ messages: MAIL FROM: 550`,
+          `^unavailable\\nrelay: the SMTP relay 127\\.0\\.0\\.1:${smtp.port} took none of the \\d+ messages: MAIL FROM: 550`,
         ),
       );
       // A stranger, or anyone through a proxy, learns the status and nothing else.
