@@ -61,6 +61,8 @@ export interface EnrolOptions {
   readonly holidays: ReadonlySet<string>;
   /** Called after each row, for a progress display on large files. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** How many rows there are, when `rows` is a stream (for `onProgress`). */
+  readonly total?: number;
 }
 
 /** A row that no programme matches (and no programme is the default). */
@@ -79,16 +81,20 @@ export class NoProgrammeMatches extends Error {
  * learner gets the programme that fits, with the reason, and the plan of that programme in their
  * zone as pending deliveries. Re-importing the same file updates profiles and managers and adds
  * no second enrolment: a learner already on a programme keeps it (and its plan), and is told
- * when a different one would match now. All rows in one transaction: all or nothing.
+ * when a different one would match now. All rows in one transaction: all or nothing (a row that
+ * no programme matches throws NoProgrammeMatches and rolls the transaction back).
+ *
+ * `rows` may be a stream (see `cohortRows`): each row is matched and planned when its turn
+ * comes, so memory holds one plan at a time, not a cohort's.
  */
 export async function enrolCohort(
   store: EnrolmentStore,
-  rows: readonly CohortRow[],
+  rows: Iterable<CohortRow> | AsyncIterable<CohortRow>,
   programmes: readonly ProgrammeVersion[],
   options: EnrolOptions,
 ): Promise<EnrolResult[]> {
   const sequences = programmes.map((p) => p.sequence);
-  const planned = rows.map((row) => {
+  const plan = (row: CohortRow) => {
     const match = matchProgramme(row, sequences);
     if (match.programmeId === undefined)
       throw new NoProgrammeMatches(row.line, row.email, match.reason);
@@ -102,12 +108,14 @@ export async function enrolCohort(
       }),
     );
     return { row, match, programme, deliveries };
-  });
+  };
+  const total = options.total ?? (Array.isArray(rows) ? rows.length : 0);
 
   return store.transaction(async (tx) => {
     const results: EnrolResult[] = [];
     const versionIds = new Map<string, number>();
-    for (const { row, match, programme, deliveries } of planned) {
+    for await (const next of rows) {
+      const { row, match, programme, deliveries } = plan(next);
       // A dry run reads what is there and writes nothing.
       const learnerId = options.dryRun
         ? await tx.findLearnerId(row.email)
@@ -168,7 +176,7 @@ export async function enrolCohort(
           deliveries: deliveries.length,
         });
       }
-      options.onProgress?.(results.length, planned.length);
+      options.onProgress?.(results.length, total);
     }
     return results;
   });

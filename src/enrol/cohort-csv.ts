@@ -111,10 +111,27 @@ export async function readCohortStream(
   options: { now: Date; onRow?: (row: CohortRow) => void },
 ): Promise<{ problems: CohortProblem[]; rows: number }> {
   let rows = 0;
-  const checker = cohortChecker(file, options.now, (row) => {
+  const reading = cohortRows(chunks, file, options);
+  for (;;) {
+    const next = await reading.next();
+    if (next.done === true) return { problems: next.value, rows };
     rows += 1;
-    options.onRow?.(row);
-  });
+    options.onRow?.(next.value);
+  }
+}
+
+/**
+ * The rows of a cohort file without a problem, as they are read, then (as the generator's return
+ * value) every problem of the file. A consumer that is slow (one database write a row) holds the
+ * reading back: no more than a piece of the file is read ahead.
+ */
+export async function* cohortRows(
+  chunks: AsyncIterable<string>,
+  file: string,
+  options: { now: Date },
+): AsyncGenerator<CohortRow, CohortProblem[]> {
+  const ready: CohortRow[] = [];
+  const checker = cohortChecker(file, options.now, (row) => ready.push(row));
   let parser: ReturnType<typeof parseStream> | undefined;
   let ended: Promise<void> = Promise.resolve();
   let delimiter = ',';
@@ -170,6 +187,7 @@ export async function readCohortStream(
       if (carry !== '') text = text.slice(0, -1);
       // Line endings become \n, as in readCohortCsv.
       await feed(text.replace(/\r\n?/g, '\n'));
+      yield* ready.splice(0);
     }
     await feed(carry === '' ? '' : '\n');
     // A file of one line, with no line break after it: the header alone.
@@ -187,7 +205,8 @@ export async function readCohortStream(
     reportCsvError(error, undefined, delimiter, checker.csvReport);
   }
   check();
-  return { problems: checker.finish(), rows };
+  yield* ready.splice(0);
+  return checker.finish();
 }
 
 /** Where the first line with something on it ends, or undefined while it has not ended. */

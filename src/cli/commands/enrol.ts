@@ -1,10 +1,17 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { enrolmentStore } from '../../db/enrolment-store.js';
 import { migrateToLatest } from '../../db/migrate.js';
-import { formatCohortProblem, readCohortCsv } from '../../enrol/cohort-csv.js';
+import {
+  cohortRows,
+  formatCohortProblem,
+  readCohortStream,
+  type CohortRow,
+} from '../../enrol/cohort-csv.js';
+import { cohortEncoding, cohortText } from '../../enrol/encoding.js';
 import {
   enrolCohort,
   NoProgrammeMatches,
@@ -25,6 +32,33 @@ function readText(file: string, what: string): string {
       { file },
       { cause },
     );
+  }
+}
+
+/**
+ * The rows of a checked cohort file, read again for the import (a file of any size is never held
+ * whole). Throws, rolling the import back, if the file changed since it was checked.
+ */
+async function* rowsOfCheckedFile(
+  file: string,
+  encoding: string,
+  now: Date,
+  expected: number,
+): AsyncGenerator<CohortRow> {
+  const reading = cohortRows(cohortText(file, encoding), file, { now });
+  let count = 0;
+  for (;;) {
+    const next = await reading.next();
+    if (next.done === true) {
+      if (next.value.length > 0 || count !== expected)
+        throw new GymError(
+          'COHORT_INVALID',
+          `${file} changed while it was being imported; nothing was imported, run again`,
+        );
+      return;
+    }
+    count += 1;
+    yield next.value;
   }
 }
 
@@ -91,6 +125,10 @@ export function enrolCommand(getConfig: () => Config): Command {
       'columns: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, and optionally cohort, confidence, barriers, goals, share_with_manager, ...',
     )
     .option('--dry-run', 'show who would get which programme and why, and write nothing')
+    .option(
+      '--encoding <name>',
+      'the file’s character encoding when it is not UTF-8, such as windows-1252 (Excel’s plain "CSV" on Windows)',
+    )
     .option('--json', 'print one JSON object')
     .option('--dir <path>', 'the programmes', 'sequences')
     .option(
@@ -100,10 +138,31 @@ export function enrolCommand(getConfig: () => Config): Command {
     .action(
       async (
         file: string,
-        options: { dryRun?: boolean; json?: boolean; dir: string; holidays?: string },
+        options: {
+          dryRun?: boolean;
+          json?: boolean;
+          dir: string;
+          holidays?: string;
+          encoding?: string;
+        },
       ) => {
         const config = getConfig();
-        const cohort = readCohortCsv(readText(file, 'the cohort file'), file, { now: new Date() });
+        try {
+          await access(file, constants.R_OK);
+        } catch (cause) {
+          throw new GymError(
+            'USAGE',
+            `cannot read the cohort file ${file}: ${(cause as Error).message}`,
+            { file },
+            { cause },
+          );
+        }
+        // Streamed twice: once to check every row, once to import. Memory holds a piece of the
+        // file and one entry per learner, whatever its size.
+        const now = new Date();
+        const encoding = await cohortEncoding(file, options.encoding);
+        if (encoding !== 'utf-8') process.stderr.write(`reading ${file} as ${encoding}\n`);
+        const cohort = await readCohortStream(cohortText(file, encoding), file, { now });
         if (cohort.problems.length > 0) {
           for (const problem of cohort.problems)
             process.stdout.write(`${formatCohortProblem(problem)}\n`);
@@ -117,10 +176,12 @@ export function enrolCommand(getConfig: () => Config): Command {
         const database = await createDatabase(databaseConfigFor(config));
         try {
           await migrateToLatest(database.db);
-          const showProgress = !options.json && cohort.rows.length >= 200 && process.stderr.isTTY;
-          const results = await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
+          const showProgress = !options.json && cohort.rows >= 200 && process.stderr.isTTY;
+          const rows = rowsOfCheckedFile(file, encoding, now, cohort.rows);
+          const results = await enrolCohort(enrolmentStore(database.db), rows, programmes, {
             dryRun: options.dryRun === true,
             holidays,
+            total: cohort.rows,
             onProgress: showProgress
               ? (done, total) => {
                   if (done % 100 === 0 || done === total)
