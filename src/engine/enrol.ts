@@ -63,6 +63,11 @@ export interface EnrolOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** How many rows there are, when `rows` is a stream (for `onProgress`). */
   readonly total?: number;
+  /**
+   * Takes each result as it comes instead of keeping them all (the returned list is then empty):
+   * a dry run of a large cohort prints as it goes and holds nothing.
+   */
+  readonly onResult?: (result: EnrolResult) => void;
 }
 
 /** A row that no programme matches (and no programme is the default). */
@@ -112,7 +117,15 @@ export async function enrolCohort(
   const total = options.total ?? (Array.isArray(rows) ? rows.length : 0);
 
   return store.transaction(async (tx) => {
-    const results: EnrolResult[] = [];
+    const kept: EnrolResult[] = [];
+    let done = 0;
+    const results = {
+      push(result: EnrolResult) {
+        done += 1;
+        if (options.onResult === undefined) kept.push(result);
+        else options.onResult(result);
+      },
+    };
     const versionIds = new Map<string, number>();
     for await (const next of rows) {
       const { row, match, programme, deliveries } = plan(next);
@@ -176,8 +189,8 @@ export async function enrolCohort(
           deliveries: deliveries.length,
         });
       }
-      options.onProgress?.(results.length, total);
+      options.onProgress?.(done, total);
     }
-    return results;
+    return kept;
   });
 }

@@ -94,23 +94,48 @@ function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
   return results.flatMap((r) => (r.ok ? [{ sequence: r.sequence, hash: r.hash }] : []));
 }
 
-function printTable(results: readonly EnrolResult[]): void {
-  for (const r of results) {
-    const when = r.firstStep ? `  first step ${r.firstStep.replace('T', ' ')}` : '';
-    process.stdout.write(
-      `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
-    );
-    process.stdout.write(`       ${r.notice ?? r.reason}\n`);
-  }
-  const count = (action: string) => results.filter((r) => r.action === action).length;
-  const enrolled = count('enrolled') + count('would-enrol');
-  const kept = count('kept') + count('would-keep');
-  const dry = results.some((r) => r.action.startsWith('would'))
-    ? ' (dry run: nothing was written)'
-    : '';
-  process.stdout.write(
-    `${results.length} learners: ${enrolled} ${dry ? 'would be ' : ''}enrolled, ${kept} already on a programme${dry}\n`,
-  );
+interface ResultPrinter {
+  row(result: EnrolResult): void;
+  end(): void;
+}
+
+/** The table of results, a row at a time, then the totals. */
+function tablePrinter(): ResultPrinter {
+  const counts = { all: 0, enrolled: 0, kept: 0, dry: false };
+  return {
+    row(r) {
+      const when = r.firstStep ? `  first step ${r.firstStep.replace('T', ' ')}` : '';
+      process.stdout.write(
+        `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
+      );
+      process.stdout.write(`       ${r.notice ?? r.reason}\n`);
+      counts.all += 1;
+      if (r.action === 'enrolled' || r.action === 'would-enrol') counts.enrolled += 1;
+      if (r.action === 'kept' || r.action === 'would-keep') counts.kept += 1;
+      if (r.action.startsWith('would')) counts.dry = true;
+    },
+    end() {
+      const dry = counts.dry ? ' (dry run: nothing was written)' : '';
+      process.stdout.write(
+        `${counts.all} learners: ${counts.enrolled} ${dry ? 'would be ' : ''}enrolled, ${counts.kept} already on a programme${dry}\n`,
+      );
+    },
+  };
+}
+
+/** `{"file":…,"dryRun":…,"learners":[…]}` on one line, written a learner at a time. */
+function jsonPrinter(file: string, dryRun: boolean): ResultPrinter {
+  let first = true;
+  process.stdout.write(`${JSON.stringify({ file, dryRun }).slice(0, -1)},"learners":[`);
+  return {
+    row(result) {
+      process.stdout.write(`${first ? '' : ','}${JSON.stringify(result)}`);
+      first = false;
+    },
+    end() {
+      process.stdout.write(']}\n');
+    },
+  };
 }
 
 export function enrolCommand(getConfig: () => Config): Command {
@@ -176,12 +201,20 @@ export function enrolCommand(getConfig: () => Config): Command {
         const database = await createDatabase(databaseConfigFor(config));
         try {
           await migrateToLatest(database.db);
-          const showProgress = !options.json && cohort.rows >= 200 && process.stderr.isTTY;
+          const showProgress =
+            !options.json && options.dryRun !== true && cohort.rows >= 200 && process.stderr.isTTY;
           const rows = rowsOfCheckedFile(file, encoding, now, cohort.rows);
+          const dryRun = options.dryRun === true;
+          let printer: ResultPrinter | undefined;
+          const print = () =>
+            (printer ??= options.json ? jsonPrinter(file, dryRun) : tablePrinter());
           const results = await enrolCohort(enrolmentStore(database.db), rows, programmes, {
-            dryRun: options.dryRun === true,
+            dryRun,
             holidays,
             total: cohort.rows,
+            // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
+            // prints once the whole cohort is in.
+            onResult: dryRun ? (result) => print().row(result) : undefined,
             onProgress: showProgress
               ? (done, total) => {
                   if (done % 100 === 0 || done === total)
@@ -190,11 +223,8 @@ export function enrolCommand(getConfig: () => Config): Command {
                 }
               : undefined,
           });
-          if (options.json)
-            process.stdout.write(
-              `${JSON.stringify({ file, dryRun: options.dryRun === true, learners: results })}\n`,
-            );
-          else printTable(results);
+          for (const result of results) print().row(result);
+          print().end();
         } catch (error) {
           if (error instanceof NoProgrammeMatches) {
             throw new GymError(
