@@ -49,6 +49,27 @@ describe('gym enrol and the encoding of the cohort file', () => {
 
   it('stores the names as written with --encoding windows-1252', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gym-encoding-'));
+    // The dry run prints its JSON a learner at a time: still one object, on one line.
+    const dry = await runGym(
+      [
+        'enrol',
+        `${fixtures}/excel-windows-1252.csv`,
+        '--encoding',
+        'cp1252',
+        '--dry-run',
+        '--json',
+      ],
+      { GYM_DATA_DIR: dataDir },
+    );
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.split('\n')).toHaveLength(2);
+    const preview = JSON.parse(dry.stdout) as { dryRun: boolean; learners: { action: string }[] };
+    expect(preview.dryRun).toBe(true);
+    expect(preview.learners.map((l) => l.action)).toEqual([
+      'would-enrol',
+      'would-enrol',
+      'would-enrol',
+    ]);
     const result = await runGym(
       ['enrol', `${fixtures}/excel-windows-1252.csv`, '--encoding', 'windows-1252'],
       { GYM_DATA_DIR: dataDir },
