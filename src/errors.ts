@@ -18,6 +18,10 @@ export const errorCodes = {
   /** The OAuth2 provider refused a token, or a server refused the token (the operator's to fix). */
   OAUTH2_FAILED: { user: true },
   MAIL_INVALID: { user: false }, // a message, token or transport call we built wrongly: a bug
+  /** The SMTP relay refused or could not be reached for every message of a run. */
+  RELAY_REFUSED: { user: true },
+  /** The IMAP server could not be reached, or refused the login. */
+  MAILBOX_UNREACHABLE: { user: true },
 } as const satisfies Record<string, { user: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -50,6 +50,11 @@ export async function startReplyListener(options: {
   listen: boolean;
   /** How often a worker without the mailbox tries to take it over; 30 s by default. */
   takeoverIntervalMs?: number;
+  /**
+   * Told whether the mailbox this worker reads answers: a reason while it does not, undefined
+   * once it does (or when this worker no longer reads it). For /healthz.
+   */
+  onMailboxStatus?: (problem: string | undefined) => void;
 }): Promise<ReplyListener> {
   const { config, database, log } = options;
   const deps = replyDependencies(config, database, options.now);
@@ -78,6 +83,7 @@ export async function startReplyListener(options: {
         const lostSource = source;
         source = undefined;
         lock = undefined;
+        options.onMailboxStatus?.(undefined);
         void lostSource?.stop();
       },
     });
@@ -88,6 +94,7 @@ export async function startReplyListener(options: {
       handler,
       cursor: mailboxCursor(database.db),
       logger: log,
+      onStatus: options.onMailboxStatus,
     });
     if (options.listen) await source.start();
     log.info({ mailbox: where, lock: lock.key }, 'this worker reads the mailbox');

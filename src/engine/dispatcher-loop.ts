@@ -52,7 +52,13 @@ export async function sendDueDigests(
  */
 export function startDispatcher(
   deps: DispatchDependencies,
-  options: { now: () => Date; log: DispatcherLog; every?: string },
+  options: {
+    now: () => Date;
+    log: DispatcherLog;
+    every?: string;
+    /** Called after each tick, failed or not: where the run loop looks at the relay's health. */
+    afterTick?: () => void;
+  },
 ): DispatcherLoop {
   let running: Promise<void> = Promise.resolve();
   let busy = false;
@@ -78,6 +84,7 @@ export function startDispatcher(
       )
       .finally(() => {
         busy = false;
+        options.afterTick?.();
       });
     return running;
   };

@@ -72,6 +72,13 @@ export interface EnrolOptions {
   readonly holidays: ReadonlySet<string>;
   /** Called after each row, for a progress display on large files. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** How many rows there are, when `rows` is a stream (for `onProgress`). */
+  readonly total?: number;
+  /**
+   * Takes each result as it comes instead of keeping them all (the returned list is then empty):
+   * a dry run of a large cohort prints as it goes and holds nothing.
+   */
+  readonly onResult?: (result: EnrolResult) => void;
 }
 
 /** A row that no programme matches (and no programme is the default). */
@@ -90,16 +97,20 @@ export class NoProgrammeMatches extends Error {
  * learner gets the programme that fits, with the reason, and the plan of that programme in their
  * zone as pending deliveries. Re-importing the same file updates profiles and managers and adds
  * no second enrolment: a learner already on a programme keeps it (and its plan), and is told
- * when a different one would match now. All rows in one transaction: all or nothing.
+ * when a different one would match now. All rows in one transaction: all or nothing (a row that
+ * no programme matches throws NoProgrammeMatches and rolls the transaction back).
+ *
+ * `rows` may be a stream (see `cohortRows`): each row is matched and planned when its turn
+ * comes, so memory holds one plan at a time, not a cohort's.
  */
 export async function enrolCohort(
   store: EnrolmentStore,
-  rows: readonly CohortRow[],
+  rows: Iterable<CohortRow> | AsyncIterable<CohortRow>,
   programmes: readonly ProgrammeVersion[],
   options: EnrolOptions,
 ): Promise<EnrolResult[]> {
   const sequences = programmes.map((p) => p.sequence);
-  const planned = rows.map((row) => {
+  const plan = (row: CohortRow) => {
     const match = matchProgramme(row, sequences);
     if (match.programmeId === undefined)
       throw new NoProgrammeMatches(row.line, row.email, match.reason);
@@ -113,16 +124,26 @@ export async function enrolCohort(
       }),
     );
     return { row, match, programme, deliveries };
-  });
+  };
+  const total = options.total ?? (Array.isArray(rows) ? rows.length : 0);
 
   return store.transaction(async (tx) => {
-    const results: EnrolResult[] = [];
+    const kept: EnrolResult[] = [];
+    let done = 0;
+    const results = {
+      push(result: EnrolResult) {
+        done += 1;
+        if (options.onResult === undefined) kept.push(result);
+        else options.onResult(result);
+      },
+    };
     const versionIds = new Map<string, number>();
-    const suppressions = await tx.suppressionsOf(rows.map((r) => r.email));
-    for (const { row, match, programme, deliveries } of planned) {
+    for await (const next of rows) {
+      const { row, match, programme, deliveries } = plan(next);
+      // One row at a time, as the file streams: its person's "no", if any, is read with it.
       const address = normaliseAddress(row.email);
       const no = suppressionFor(
-        suppressions.filter((s) => s.address === address),
+        (await tx.suppressionsOf([row.email])).filter((s) => s.address === address),
         { kind: 'programme', programmeId: programme.sequence.id },
       );
       if (no !== undefined) {
@@ -137,7 +158,7 @@ export async function enrolCohort(
           firstStep: undefined,
           deliveries: 0,
         });
-        options.onProgress?.(results.length, planned.length);
+        options.onProgress?.(done, total);
         continue;
       }
       // A dry run reads what is there and writes nothing.
@@ -200,8 +221,8 @@ export async function enrolCohort(
           deliveries: deliveries.length,
         });
       }
-      options.onProgress?.(results.length, planned.length);
+      options.onProgress?.(done, total);
     }
-    return results;
+    return kept;
   });
 }

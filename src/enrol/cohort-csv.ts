@@ -1,4 +1,5 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { CsvError, parse as parseStream, type Options } from 'csv-parse';
+import { parse } from 'csv-parse/sync';
 import { didYouMean } from '../sequence/did-you-mean.js';
 import { listInWords } from '../sequence/problems.js';
 import {
@@ -86,62 +87,213 @@ const requiredColumns = columnNames.filter((name) => cohortColumns[name].require
  * // cohort.csv:7 time_zone "Europe/Londn" is not an IANA time zone (did you mean Europe/London?)
  */
 export function readCohortCsv(text: string, file: string, options: { now: Date }): CohortFile {
-  const problems: CohortProblem[] = [];
-  const report = (line: number, message: string, column?: number) =>
-    problems.push(column === undefined ? { file, line, message } : { file, line, column, message });
-  const today = options.now.toISOString().slice(0, 10);
-
+  const rows: CohortRow[] = [];
+  const checker = cohortChecker(file, options.now, (row) => rows.push(row));
   // Line endings become \n before parsing: the line count is the same, and a file that mixes
   // Windows and Unix lines (one row pasted from elsewhere) reads as one file.
   const source = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const delimiter = sniffDelimiter(source);
-  const [header, ...body] = readRecords(source, delimiter, report);
-  if (header === undefined) {
-    if (problems.length === 0)
-      report(1, `the file is empty (expected a header line: ${columnNames.join(', ')})`);
-    return { rows: [], problems };
+  checker.delimiter(delimiter);
+  for (const record of readRecords(source, delimiter, checker.csvReport)) checker.record(record);
+  return { rows, problems: checker.finish() };
+}
+
+/**
+ * `readCohortCsv` for a file of any size: reads `chunks` (the file's text, in pieces) as they
+ * come, so memory holds one record at a time plus one entry per learner and manager for the
+ * checks across rows, never the file. Rows without a problem go to `onRow` in file order (the
+ * same contract: import only when `problems` comes back empty, so a caller that imports reads
+ * the file twice: once to check it, once to import it).
+ */
+export async function readCohortStream(
+  chunks: AsyncIterable<string>,
+  file: string,
+  options: { now: Date; onRow?: (row: CohortRow) => void },
+): Promise<{ problems: CohortProblem[]; rows: number }> {
+  let rows = 0;
+  const reading = cohortRows(chunks, file, options);
+  for (;;) {
+    const next = await reading.next();
+    if (next.done === true) return { problems: next.value, rows };
+    rows += 1;
+    options.onRow?.(next.value);
   }
+}
 
-  const unreadable = problems.length > 0; // a quote that never closes has eaten the rest
-  const layout = readHeader(header, report);
-  if (body.length === 0 && !unreadable)
-    report(header.line, 'no learners: the file has a header line but no rows below it');
+/**
+ * The rows of a cohort file without a problem, as they are read, then (as the generator's return
+ * value) every problem of the file. A consumer that is slow (one database write a row) holds the
+ * reading back: no more than a piece of the file is read ahead.
+ */
+export async function* cohortRows(
+  chunks: AsyncIterable<string>,
+  file: string,
+  options: { now: Date },
+): AsyncGenerator<CohortRow, CohortProblem[]> {
+  const ready: CohortRow[] = [];
+  const checker = cohortChecker(file, options.now, (row) => ready.push(row));
+  let parser: ReturnType<typeof parseStream> | undefined;
+  let ended: Promise<void> = Promise.resolve();
+  let delimiter = ',';
+  const records: CsvRecord[] = [];
+  // The parser starts once the header line is in: the delimiter is read from it.
+  const start = (head: string) => {
+    delimiter = sniffDelimiter(head);
+    checker.delimiter(delimiter);
+    const started = parseStream({
+      ...parseOptions(delimiter),
+      on_skip: (error: CsvError | undefined, raw: string | undefined) => {
+        if (error !== undefined) reportCsvError(error, raw, delimiter, checker.csvReport);
+        return undefined;
+      },
+    });
+    started.on('data', (read: ParsedRecord) =>
+      records.push({ line: read.info.lines - extraLines(read.raw), values: read.record }),
+    );
+    ended = new Promise<void>((resolve, reject) => {
+      started.on('end', resolve);
+      started.on('error', reject);
+    });
+    parser = started;
+  };
+  const check = () => {
+    for (const record of records.splice(0)) checker.record(record);
+  };
 
-  const rows: CohortRow[] = [];
+  let head = '';
+  let first = true;
+  // A \r at the end of a chunk may be the first half of a \r\n: held back for the next chunk.
+  let carry = '';
+  const feed = async (text: string) => {
+    if (parser === undefined) {
+      head += text;
+      if (firstNonBlankLineEnd(head) === undefined) return;
+      start(head);
+      text = head;
+      head = '';
+    }
+    // Back-pressure: wait for the parser to take this piece before reading the next.
+    if (!parser!.write(text)) await new Promise((resolve) => parser!.once('drain', resolve));
+    check();
+  };
+  try {
+    for await (const chunk of chunks) {
+      let text = carry + chunk;
+      if (first) {
+        text = text.replace(/^\uFEFF/, '');
+        first = false;
+      }
+      carry = text.endsWith('\r') ? '\r' : '';
+      if (carry !== '') text = text.slice(0, -1);
+      // Line endings become \n, as in readCohortCsv.
+      await feed(text.replace(/\r\n?/g, '\n'));
+      yield* ready.splice(0);
+    }
+    await feed(carry === '' ? '' : '\n');
+    // A file of one line, with no line break after it: the header alone.
+    if (parser === undefined && head !== '') {
+      start(head);
+      parser!.write(head);
+    }
+    if (parser !== undefined) {
+      parser.end();
+      await ended;
+    }
+  } catch (error) {
+    // Errors the parser cannot skip past. Anything that is not a CsvError is our bug: rethrown.
+    if (!(error instanceof CsvError)) throw error;
+    reportCsvError(error, undefined, delimiter, checker.csvReport);
+  }
+  check();
+  yield* ready.splice(0);
+  return checker.finish();
+}
+
+/** Where the first line with something on it ends, or undefined while it has not ended. */
+function firstNonBlankLineEnd(text: string): number | undefined {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf('\n', start);
+    if (end < 0) return undefined;
+    if (text.slice(start, end).trim() !== '') return end;
+    start = end + 1;
+  }
+}
+
+/**
+ * The checks of a cohort file, fed one record at a time (the header first): every problem by
+ * line, and the checks across rows (one row per learner, one spelling per manager).
+ */
+function cohortChecker(file: string, now: Date, onRow: (row: CohortRow) => void) {
+  const problems: CohortProblem[] = [];
+  const report: Report = (line, message, column) =>
+    problems.push(column === undefined ? { file, line, message } : { file, line, column, message });
+  const today = now.toISOString().slice(0, 10);
+  let delimiter = ',';
+  let header: { record: CsvRecord; layout: Layout } | undefined;
+  // A quote that never closes has eaten the rest of the file: "no learners" would be wrong.
+  let unreadable = false;
+  let bodyRows = 0;
   const learnerLines = new Map<string, number>();
   const managerNames = new Map<string, { name: string; line: number }>();
-  for (const record of body) {
-    const say = (message: string) => report(record.line, message);
-    const read = readRow(record, layout, delimiter, today, say);
-    if (read === undefined) continue;
-    const { profile } = read;
-    let { ok } = read;
+  return {
+    report,
+    /** Reports what the CSV parser could not read. */
+    csvReport: ((line, message, column) => {
+      unreadable = true;
+      report(line, message, column);
+    }) satisfies Report,
+    delimiter(value: string) {
+      delimiter = value;
+    },
+    record(record: CsvRecord) {
+      if (header === undefined) {
+        header = { record, layout: readHeader(record, report) };
+        return;
+      }
+      bodyRows += 1;
+      const say = (message: string) => report(record.line, message);
+      const read = readRow(record, header.layout, delimiter, today, say);
+      if (read === undefined) return;
+      const { profile } = read;
+      let { ok } = read;
 
-    // Checks across rows use whichever values of the row are good, even when others are not, so
-    // that fixing one problem does not uncover the next.
-    if (profile.email !== '') {
-      const firstLine = learnerLines.get(profile.email);
-      if (firstLine === undefined) learnerLines.set(profile.email, record.line);
-      else {
-        ok = false;
-        say(`learner ${profile.email} is already on line ${firstLine} (one row per learner)`);
+      // Checks across rows use whichever values of the row are good, even when others are not,
+      // so that fixing one problem does not uncover the next.
+      if (profile.email !== '') {
+        const firstLine = learnerLines.get(profile.email);
+        if (firstLine === undefined) learnerLines.set(profile.email, record.line);
+        else {
+          ok = false;
+          say(`learner ${profile.email} is already on line ${firstLine} (one row per learner)`);
+        }
       }
-    }
-    if (profile.manager_email !== '' && profile.manager_name !== '') {
-      const manager = managerNames.get(profile.manager_email);
-      if (manager === undefined)
-        managerNames.set(profile.manager_email, { name: profile.manager_name, line: record.line });
-      else if (!sameName(manager.name, profile.manager_name)) {
-        ok = false;
-        say(
-          `manager_name ${quoted(profile.manager_name)} differs from ${quoted(manager.name)} on line ${manager.line} for manager ${profile.manager_email} (use one spelling)`,
-        );
+      if (profile.manager_email !== '' && profile.manager_name !== '') {
+        const manager = managerNames.get(profile.manager_email);
+        if (manager === undefined)
+          managerNames.set(profile.manager_email, {
+            name: profile.manager_name,
+            line: record.line,
+          });
+        else if (!sameName(manager.name, profile.manager_name)) {
+          ok = false;
+          say(
+            `manager_name ${quoted(profile.manager_name)} differs from ${quoted(manager.name)} on line ${manager.line} for manager ${profile.manager_email} (use one spelling)`,
+          );
+        }
       }
-    }
-    if (ok) rows.push({ line: record.line, ...profile });
-  }
-  problems.sort((a, b) => a.line - b.line);
-  return { rows, problems };
+      if (ok) onRow({ line: record.line, ...profile });
+    },
+    finish(): CohortProblem[] {
+      if (header === undefined) {
+        if (problems.length === 0)
+          report(1, `the file is empty (expected a header line: ${columnNames.join(', ')})`);
+      } else if (bodyRows === 0 && !unreadable) {
+        report(header.record.line, 'no learners: the file has a header line but no rows below it');
+      }
+      return problems.sort((a, b) => a.line - b.line);
+    },
+  };
 }
 
 /** `cohort.csv:7 message`, or `cohort.csv:7:12 message` when the problem has a column. */
@@ -173,6 +325,20 @@ interface ParsedRecord {
   info: { lines: number };
 }
 
+/** How cohort files are parsed, whole or streamed. */
+function parseOptions(delimiter: string): Options {
+  return {
+    delimiter,
+    info: true,
+    raw: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_empty_values: true,
+    skip_records_with_error: true,
+  };
+}
+
 /**
  * The records of the file with the line each starts on. Blank lines and rows of empty cells
  * (what a spreadsheet leaves below its data) are skipped. A stray quote inside a value is kept
@@ -187,14 +353,7 @@ function readRecords(source: string, delimiter: string, report: Report): CsvReco
   };
   try {
     const parsed = parse(source, {
-      delimiter,
-      info: true,
-      raw: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-      skip_records_with_error: true,
+      ...parseOptions(delimiter),
       on_skip: skipped,
     }) as unknown as ParsedRecord[];
     for (const { record, raw, info } of parsed)

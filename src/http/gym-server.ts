@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Fault } from '../engine/health.js';
 import { GymError, messageOf } from '../errors.js';
 import { verifyManagerUnsubscribeToken, verifyUnsubscribeToken } from '../mail/tokens.js';
 
@@ -40,6 +41,8 @@ export interface GymServerOptions {
   readonly port: number;
   readonly now: () => Date;
   readonly log: GymServerLog;
+  /** What the worker knows is failing now (the relay, the mailbox): /healthz answers 503 then. */
+  readonly health?: () => readonly Fault[];
 }
 
 export interface GymServer {
@@ -70,7 +73,10 @@ const invalidLink = page(
  * - `GET /unsubscribe/<token>` only shows a page with a button that POSTs: link scanners and
  *   previews fetch GET links, and must never unsubscribe anyone.
  * - A forged or altered token changes nothing (the token is signed with GYM_SECRET).
- * - `GET /healthz` answers 200 when the database answers, 503 when it does not.
+ * - `GET /healthz` answers 200 `ok` when the database answers and nothing else is failing, and
+ *   503 `unavailable` while the database, the relay or the mailbox is not working. Only a client
+ *   on this machine (loopback, not through a proxy) is told which part and why: the reasons name
+ *   hosts and ports, which are nobody else's business.
  */
 export async function startGymServer(options: GymServerOptions): Promise<GymServer> {
   const server = createServer((request, response) => {
@@ -104,6 +110,23 @@ export async function startGymServer(options: GymServerOptions): Promise<GymServ
   };
 }
 
+/**
+ * A client on this machine: a loopback address, and no proxy header saying it speaks for someone
+ * else (a reverse proxy on the same host connects from loopback too).
+ */
+function isLocalClient(request: IncomingMessage): boolean {
+  if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined)
+    return false;
+  return isLoopbackAddress(request.socket.remoteAddress);
+}
+
+/** 127.0.0.0/8, ::1, and IPv4 loopback written as IPv6 (`::ffff:127.0.0.1`). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.replace(/^::ffff:/i, '');
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1';
+}
+
 function send(response: ServerResponse, status: number, type: string, body: string): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   response.end(body);
@@ -117,17 +140,25 @@ async function handle(
   const url = new URL(request.url ?? '/', 'http://gym');
   const html = 'text/html; charset=utf-8';
   if (url.pathname === '/healthz' && request.method === 'GET') {
+    const faults: { component: string; reason: string }[] = [...(options.health?.() ?? [])];
     try {
       await options.store.ping();
-      return send(response, 200, 'text/plain; charset=utf-8', 'ok\n');
     } catch (error) {
-      return send(
-        response,
-        503,
-        'text/plain; charset=utf-8',
-        `database not answering: ${messageOf(error)}\n`,
-      );
+      faults.unshift({
+        component: 'database',
+        reason: `the database does not answer: ${messageOf(error)}`,
+      });
     }
+    const status = faults.length === 0 ? 'ok' : 'unavailable';
+    const details = isLocalClient(request)
+      ? faults.map((fault) => `${fault.component}: ${fault.reason}\n`).join('')
+      : '';
+    return send(
+      response,
+      faults.length === 0 ? 200 : 503,
+      'text/plain; charset=utf-8',
+      `${status}\n${details}`,
+    );
   }
   const match = /^\/unsubscribe\/(m?)([a-z0-9]+)$/i.exec(url.pathname);
   if (match === null) return send(response, 404, 'text/plain; charset=utf-8', 'not found\n');

@@ -91,6 +91,11 @@ export interface ImapSourceOptions {
   readonly cursorKey?: string | undefined;
   readonly logger: SourceLog;
   /**
+   * Told when the listener connects (`undefined`) and when a connection fails or is lost (the
+   * reason, one line naming the server): what /healthz reports about the mailbox.
+   */
+  readonly onStatus?: ((problem: string | undefined) => void) | undefined;
+  /**
    * How often to look for new messages whatever IDLE says (1 minute by default): a watchdog for
    * a connection that died without a word (a NAT timeout, a server that froze), which IDLE alone
    * would wait on for the socket timeout.
@@ -451,6 +456,7 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
         }
         connections += 1;
         current = client;
+        options.onStatus?.(undefined);
         log.info(
           { ...where, connection: connections, afterFailures: failures },
           'IMAP connected; listening for replies',
@@ -462,6 +468,9 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
         await closed;
         current = undefined;
         if (stopping) break;
+        options.onStatus?.(
+          `the mailbox ${describe(address)} dropped the connection: ${disconnectReason(client)}`,
+        );
         log.warn(
           {
             ...where,
@@ -473,6 +482,9 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
         );
       } else {
         if (stopping) break;
+        options.onStatus?.(
+          `cannot reach the mailbox ${describe(address)}: ${closeReasons.get(client) ?? 'unknown'}`,
+        );
         log.warn(
           { ...where, reason: closeReasons.get(client) ?? 'unknown' },
           'IMAP connection failed',
@@ -513,6 +525,7 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
         await client.connect();
         return client;
       } catch (error) {
+        client.close();
         const explained = explainConnectError(error);
         if (tokenRefused && attempt === 1) continue;
         throw explained;
@@ -522,7 +535,13 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
 
   /** `poll()` without `start()` (`gym run --once`): one connection, one drain, logout. */
   async function pollOnce(): Promise<number> {
-    const client = await connectOnce();
+    let client: ImapFlow;
+    try {
+      client = await connectOnce();
+    } catch (error) {
+      // A refused OAuth2 token already says what to change; anything else is "cannot read".
+      throw error instanceof GymError ? error : unreachable(address, error);
+    }
     try {
       await createFolders(client);
       return await drain(client);
@@ -531,7 +550,7 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
     }
   }
 
-  const described = `${address.auth.user}@${address.host}:${address.port}/${mailbox}`;
+  const described = describe(address);
 
   /** One connection for a check of `gym doctor`, whatever the check, always logged out. */
   async function withConnection<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
@@ -632,6 +651,30 @@ export interface ImapMailSource extends MailSource {
   verify(): Promise<{ readonly ok: boolean; readonly detail: string }>;
   /** The folder (the mailbox, Processed or Failed) holding a message with this Message-ID. */
   find(messageId: string): Promise<string | undefined>;
+}
+
+/** `engine@example.org@imap.example.org:993/INBOX`: the mailbox for a person, no password. */
+function describe(address: ImapAddress): string {
+  return `${address.auth.user}@${address.host}:${address.port}/${address.mailbox}`;
+}
+
+/** One line for `gym run --once` when the mailbox cannot be read at all: exit 1, not a stack. */
+function unreachable(address: ImapAddress, error: unknown): GymError {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+    authenticationFailed?: unknown;
+    responseText?: unknown;
+  };
+  const why =
+    fields.authenticationFailed === true
+      ? `the server refused the login for ${address.auth.user}` +
+        (typeof fields.responseText === 'string' ? ` (${fields.responseText})` : '')
+      : messageOf(error);
+  return new GymError(
+    'MAILBOX_UNREACHABLE',
+    `cannot read the mailbox ${describe(address)}: ${why}; check IMAP_URL and that the server is up, then run again`,
+    { host: address.host, port: address.port, mailbox: address.mailbox },
+    { cause: error },
+  );
 }
 
 function* batches(waiting: readonly WaitingMessage[]): Generator<WaitingMessage[]> {

@@ -179,6 +179,7 @@ const messageCodes = new Set(['EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS']);
  * What a failed nodemailer send means for the delivery:
  * - a 4xx reply, a network error (refused, reset, closed, timed out, DNS) or a set-up problem
  *   (authentication, TLS): `retry`;
+ * - a refusal of the envelope sender (`MAIL FROM`), whatever its code: `retry` (set-up);
  * - a 5xx reply: `failed`, except 503 (bad sequence of commands), which says the session went
  *   wrong, not the message, and goes through on a new connection: `retry`;
  * - an envelope nodemailer refused to send (no server reply): `failed`;
@@ -204,6 +205,9 @@ export function classifySmtpError(error: unknown): Exclude<SendOutcome, { status
   if (responseCode !== undefined && isThrottling(responseCode, response ?? '')) {
     return { status: 'retry', ...problem, throttled: true };
   }
+  // A refused envelope sender is refused for every message alike (the relay does not let us
+  // send as GYM_REPLY_ADDRESS): set-up as well, kept for when it is fixed, never failed for good.
+  if (command !== undefined && /^MAIL FROM/i.test(command)) return { status: 'retry', ...problem };
   if (responseCode !== undefined) {
     const permanent = responseCode >= 500 && responseCode <= 599 && responseCode !== 503;
     return { status: permanent ? 'failed' : 'retry', ...problem };

@@ -1,10 +1,17 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { enrolmentStore } from '../../db/enrolment-store.js';
 import { migrateToLatest } from '../../db/migrate.js';
-import { formatCohortProblem, readCohortCsv } from '../../enrol/cohort-csv.js';
+import {
+  cohortRows,
+  formatCohortProblem,
+  readCohortStream,
+  type CohortRow,
+} from '../../enrol/cohort-csv.js';
+import { cohortEncoding, cohortText } from '../../enrol/encoding.js';
 import {
   enrolCohort,
   NoProgrammeMatches,
@@ -25,6 +32,33 @@ function readText(file: string, what: string): string {
       { file },
       { cause },
     );
+  }
+}
+
+/**
+ * The rows of a checked cohort file, read again for the import (a file of any size is never held
+ * whole). Throws, rolling the import back, if the file changed since it was checked.
+ */
+async function* rowsOfCheckedFile(
+  file: string,
+  encoding: string,
+  now: Date,
+  expected: number,
+): AsyncGenerator<CohortRow> {
+  const reading = cohortRows(cohortText(file, encoding), file, { now });
+  let count = 0;
+  for (;;) {
+    const next = await reading.next();
+    if (next.done === true) {
+      if (next.value.length > 0 || count !== expected)
+        throw new GymError(
+          'COHORT_INVALID',
+          `${file} changed while it was being imported; nothing was imported, run again`,
+        );
+      return;
+    }
+    count += 1;
+    yield next.value;
   }
 }
 
@@ -60,27 +94,55 @@ function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
   return results.flatMap((r) => (r.ok ? [{ sequence: r.sequence, hash: r.hash }] : []));
 }
 
-function printTable(results: readonly EnrolResult[], dryRun: boolean): void {
-  for (const r of results) {
-    if (r.action === 'skipped') {
-      process.stdout.write(`line ${r.line}: ${r.email} ${r.notice ?? 'said no; skipped'}\n`);
-      continue;
-    }
-    const when = r.firstStep ? `  first step ${r.firstStep.replace('T', ' ')}` : '';
-    process.stdout.write(
-      `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
-    );
-    process.stdout.write(`       ${r.notice ?? r.reason}\n`);
-  }
-  const count = (action: string) => results.filter((r) => r.action === action).length;
-  const enrolled = count('enrolled') + count('would-enrol');
-  const kept = count('kept') + count('would-keep');
-  const skipped = count('skipped');
-  const dry = dryRun ? ' (dry run: nothing was written)' : '';
-  const refused = skipped > 0 ? `, ${skipped} skipped (they said no)` : '';
-  process.stdout.write(
-    `${results.length} learners: ${enrolled} ${dry ? 'would be ' : ''}enrolled, ${kept} already on a programme${refused}${dry}\n`,
-  );
+interface ResultPrinter {
+  row(result: EnrolResult): void;
+  end(): void;
+}
+
+/** The table of results, a row at a time, then the totals. */
+function tablePrinter(): ResultPrinter {
+  const counts = { all: 0, enrolled: 0, kept: 0, skipped: 0, dry: false };
+  return {
+    row(r) {
+      counts.all += 1;
+      if (r.action === 'skipped') {
+        // Someone who said no: named by line, never enrolled (#11).
+        process.stdout.write(`line ${r.line}: ${r.email} ${r.notice ?? 'said no; skipped'}\n`);
+        counts.skipped += 1;
+        return;
+      }
+      const when = r.firstStep ? `  first step ${r.firstStep.replace('T', ' ')}` : '';
+      process.stdout.write(
+        `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
+      );
+      process.stdout.write(`       ${r.notice ?? r.reason}\n`);
+      if (r.action === 'enrolled' || r.action === 'would-enrol') counts.enrolled += 1;
+      if (r.action === 'kept' || r.action === 'would-keep') counts.kept += 1;
+      if (r.action.startsWith('would')) counts.dry = true;
+    },
+    end() {
+      const dry = counts.dry ? ' (dry run: nothing was written)' : '';
+      const refused = counts.skipped > 0 ? `, ${counts.skipped} skipped (they said no)` : '';
+      process.stdout.write(
+        `${counts.all} learners: ${counts.enrolled} ${dry ? 'would be ' : ''}enrolled, ${counts.kept} already on a programme${refused}${dry}\n`,
+      );
+    },
+  };
+}
+
+/** `{"file":…,"dryRun":…,"learners":[…]}` on one line, written a learner at a time. */
+function jsonPrinter(file: string, dryRun: boolean): ResultPrinter {
+  let first = true;
+  process.stdout.write(`${JSON.stringify({ file, dryRun }).slice(0, -1)},"learners":[`);
+  return {
+    row(result) {
+      process.stdout.write(`${first ? '' : ','}${JSON.stringify(result)}`);
+      first = false;
+    },
+    end() {
+      process.stdout.write(']}\n');
+    },
+  };
 }
 
 export function enrolCommand(getConfig: () => Config): Command {
@@ -96,6 +158,10 @@ export function enrolCommand(getConfig: () => Config): Command {
       'columns: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, and optionally cohort, confidence, barriers, goals, share_with_manager, ...',
     )
     .option('--dry-run', 'show who would get which programme and why, and write nothing')
+    .option(
+      '--encoding <name>',
+      'the file’s character encoding when it is not UTF-8, such as windows-1252 (Excel’s plain "CSV" on Windows)',
+    )
     .option('--json', 'print one JSON object')
     .option('--dir <path>', 'the programmes', 'sequences')
     .option(
@@ -105,10 +171,31 @@ export function enrolCommand(getConfig: () => Config): Command {
     .action(
       async (
         file: string,
-        options: { dryRun?: boolean; json?: boolean; dir: string; holidays?: string },
+        options: {
+          dryRun?: boolean;
+          json?: boolean;
+          dir: string;
+          holidays?: string;
+          encoding?: string;
+        },
       ) => {
         const config = getConfig();
-        const cohort = readCohortCsv(readText(file, 'the cohort file'), file, { now: new Date() });
+        try {
+          await access(file, constants.R_OK);
+        } catch (cause) {
+          throw new GymError(
+            'USAGE',
+            `cannot read the cohort file ${file}: ${(cause as Error).message}`,
+            { file },
+            { cause },
+          );
+        }
+        // Streamed twice: once to check every row, once to import. Memory holds a piece of the
+        // file and one entry per learner, whatever its size.
+        const now = new Date();
+        const encoding = await cohortEncoding(file, options.encoding);
+        if (encoding !== 'utf-8') process.stderr.write(`reading ${file} as ${encoding}\n`);
+        const cohort = await readCohortStream(cohortText(file, encoding), file, { now });
         if (cohort.problems.length > 0) {
           for (const problem of cohort.problems)
             process.stdout.write(`${formatCohortProblem(problem)}\n`);
@@ -122,10 +209,20 @@ export function enrolCommand(getConfig: () => Config): Command {
         const database = await createDatabase(databaseConfigFor(config));
         try {
           await migrateToLatest(database.db);
-          const showProgress = !options.json && cohort.rows.length >= 200 && process.stderr.isTTY;
-          const results = await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
-            dryRun: options.dryRun === true,
+          const showProgress =
+            !options.json && options.dryRun !== true && cohort.rows >= 200 && process.stderr.isTTY;
+          const rows = rowsOfCheckedFile(file, encoding, now, cohort.rows);
+          const dryRun = options.dryRun === true;
+          let printer: ResultPrinter | undefined;
+          const print = () =>
+            (printer ??= options.json ? jsonPrinter(file, dryRun) : tablePrinter());
+          const results = await enrolCohort(enrolmentStore(database.db), rows, programmes, {
+            dryRun,
             holidays,
+            total: cohort.rows,
+            // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
+            // prints once the whole cohort is in.
+            onResult: dryRun ? (result) => print().row(result) : undefined,
             onProgress: showProgress
               ? (done, total) => {
                   if (done % 100 === 0 || done === total)
@@ -134,11 +231,8 @@ export function enrolCommand(getConfig: () => Config): Command {
                 }
               : undefined,
           });
-          if (options.json)
-            process.stdout.write(
-              `${JSON.stringify({ file, dryRun: options.dryRun === true, learners: results })}\n`,
-            );
-          else printTable(results, options.dryRun === true);
+          for (const result of results) print().row(result);
+          print().end();
         } catch (error) {
           if (error instanceof NoProgrammeMatches) {
             throw new GymError(

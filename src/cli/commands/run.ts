@@ -10,12 +10,15 @@ import { migrateToLatest } from '../../db/migrate.js';
 import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
 import { drainDue, sendDueDigests, startDispatcher } from '../../engine/dispatcher-loop.js';
+import { faultReporter, healthBoard, relayVerdict, relayWatch } from '../../engine/health.js';
 import { GymError } from '../../errors.js';
 import { startGymServer } from '../../http/gym-server.js';
 import { backoff } from '../../mail/backoff.js';
 import { createMailTransport } from '../../mail/create-transport.js';
+import { watchedTransport } from '../../mail/watched-transport.js';
 import { programmeCache } from '../../render/index.js';
 import { createLogger } from '../logger.js';
+import { stopRequests } from '../stop-requests.js';
 import { startReplyListener } from '../reply-listener.js';
 
 /** A clock that starts at `start` and runs at real speed: for trials and demos on future dates. */
@@ -50,13 +53,11 @@ export function runCommand(getConfig: () => Config): Command {
       const config = getConfig();
       const now = clockFrom(options.clock);
       // Listen from the start: a SIGTERM while starting up still ends in a clean stop.
-      const stopRequested = new Promise<void>((resolve) => {
-        process.once('SIGTERM', resolve);
-        process.once('SIGINT', resolve);
-      });
+      const stop = stopRequests();
       const log = createLogger(config.logLevel, 'gym-run');
       const database = await createDatabase(databaseConfigFor(config));
-      const transport = createMailTransport(config);
+      const watched = watchedTransport(createMailTransport(config));
+      const { transport } = watched;
       const caps: SendCaps = {
         perSecond: config.smtpMaxPerSecond,
         perMinute: config.smtpMaxPerMinute,
@@ -91,8 +92,17 @@ export function runCommand(getConfig: () => Config): Command {
           const replies = await startReplyListener({ config, database, now, log, listen: false });
           try {
             const read = await replies.poll();
-            const counts = await drainDue(deps, now);
+            // Ctrl+C during a long drain: the messages in hand finish, nothing more is claimed.
+            const counts = await drainDue(deps, now, stop.isRequested);
             const digests = await sendDueDigests(deps, now);
+            const relay = relayVerdict(watched.takeTally(), transport.name);
+            // The rows keep their reasons and are retried; the operator gets one line and exit 1.
+            if (typeof relay === 'object')
+              throw new GymError(
+                'RELAY_REFUSED',
+                `${relay.fault}; nothing was sent. Check SMTP_URL and the relay, then run again (the messages wait and are retried)`,
+                { transport: transport.name },
+              );
             log.info(
               {
                 ...counts,
@@ -108,6 +118,8 @@ export function runCommand(getConfig: () => Config): Command {
           }
           return;
         }
+        const board = healthBoard();
+        const faults = faultReporter(board, log);
         const http = await startGymServer({
           store: gymServerStore(database.db),
           secret: config.secret,
@@ -115,9 +127,24 @@ export function runCommand(getConfig: () => Config): Command {
           port: config.httpPort,
           now,
           log,
+          health: () => board.faults(),
         });
-        const loop = startDispatcher(deps, { now, log });
-        const replies = await startReplyListener({ config, database, now, log, listen: true });
+        const loop = startDispatcher(deps, {
+          now,
+          log,
+          afterTick: relayWatch(watched.takeTally, transport.name, faults, now),
+        });
+        const replies = await startReplyListener({
+          config,
+          database,
+          now,
+          log,
+          listen: true,
+          onMailboxStatus: (problem) =>
+            problem === undefined
+              ? faults.working('mailbox')
+              : faults.failing('mailbox', problem, now()),
+        });
         log.info(
           {
             worker: options.worker,
@@ -128,11 +155,12 @@ export function runCommand(getConfig: () => Config): Command {
           },
           'dispatcher started',
         );
-        await stopRequested;
-        log.info({}, 'stopping: finishing the messages in flight');
+        const reason = await stop.requested;
+        log.info({ reason }, 'stopping: finishing the messages in flight');
         await Promise.all([loop.stop(), http.close(), replies.stop()]);
         log.info({}, 'stopped');
       } finally {
+        stop.dispose();
         await transport.close();
         await database.close();
       }
