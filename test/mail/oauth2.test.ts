@@ -212,7 +212,7 @@ describe('OAuth2 tokens (Google service account with domain-wide delegation)', (
 
 describe('OAuth2 configuration', () => {
   const base = {
-    GYM_SECRET: 'x'.repeat(40),
+    GYM_SECRET: randomBytes(32).toString('hex'),
     SMTP_URL: 'smtp://gym%40council.gov.uk@smtp.office365.com:587',
     IMAP_URL: 'imaps://gym%40council.gov.uk@outlook.office365.com/INBOX',
   };
