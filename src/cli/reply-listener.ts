@@ -69,7 +69,9 @@ export async function startReplyListener(options: {
 
   const address = parseImapUrl(config.imapUrl);
   const where = `imap ${address.auth.user}@${address.host}:${address.port}/${address.mailbox}`;
-  const lockName = `${address.auth.user}@${address.host}/${address.mailbox}`;
+  // Advisory locks are the whole server's, not a schema's: the port is part of which mailbox it
+  // is (two test Dovecots on one host, or two instances behind one name, are two mailboxes).
+  const lockName = `${address.auth.user}@${address.host}:${address.port}/${address.mailbox}`;
   let lock: MailboxLock | undefined;
   let source: MailSource | undefined;
   let stopped = false;
