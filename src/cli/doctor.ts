@@ -12,7 +12,7 @@ import { imapSource, parseImapUrl, type ImapMailSource } from '../inbound/imap-s
 import type { SourceLog } from '../inbound/source.js';
 import { composeMessage } from '../mail/compose.js';
 import { mailSignIn } from '../mail/create-transport.js';
-import { createSmtpTransport, type SmtpTransport } from '../mail/smtp-transport.js';
+import { createSmtpTransport, userOf, type SmtpTransport } from '../mail/smtp-transport.js';
 
 /**
  * `gym doctor`: every connection the engine needs, checked the way the engine makes it, one line
@@ -409,13 +409,4 @@ function addressOf(mailbox: string): string | undefined {
 
 function domainOf(mailbox: string): string | undefined {
   return addressOf(mailbox)?.split('@')[1]?.toLowerCase();
-}
-
-function userOf(url: string): string | undefined {
-  try {
-    const user = decodeURIComponent(new URL(url).username);
-    return user === '' ? undefined : user;
-  } catch {
-    return undefined;
-  }
 }

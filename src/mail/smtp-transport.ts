@@ -265,7 +265,8 @@ function checkDkimKey(dkim: DkimConfig): void {
   }
 }
 
-function userOf(url: string): string | undefined {
+/** The user an SMTP_URL or IMAP_URL names, URL-decoded (`gym@council.gov.uk`); undefined when none. */
+export function userOf(url: string): string | undefined {
   try {
     const user = decodeURIComponent(new URL(url).username);
     return user === '' ? undefined : user;
