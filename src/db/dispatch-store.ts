@@ -83,6 +83,25 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
 
     programme: programmeVersions(db),
 
+    async recordTick(workerId, outcome) {
+      await db
+        .insertInto('worker_ticks')
+        .values({
+          worker: workerId,
+          last_tick_at: sql<Date>`now()`,
+          sent: outcome.sent,
+          error: outcome.error ?? null,
+        })
+        .onConflict((oc) =>
+          oc.column('worker').doUpdateSet({
+            last_tick_at: sql<Date>`now()`,
+            sent: outcome.sent,
+            error: outcome.error ?? null,
+          }),
+        )
+        .execute();
+    },
+
     async sentInviteUid(enrolmentId, stepKey) {
       const row = await db
         .selectFrom('deliveries')

@@ -21,6 +21,7 @@ export interface Database {
   manager_replies: ManagerRepliesTable;
   send_budget: SendBudgetTable;
   send_quota: SendQuotaTable;
+  worker_ticks: WorkerTicksTable;
   suppressions: SuppressionsTable;
 }
 
@@ -298,6 +299,15 @@ export interface SendBudgetTable {
   second: Timestamp;
   /** Messages sent in that second, by all workers together. */
   sent: number;
+}
+
+/** Each worker's last tick, for `gym status` (migration 0006). */
+export interface WorkerTicksTable {
+  worker: string;
+  last_tick_at: Timestamp;
+  sent: ColumnType<number, number | undefined, number>;
+  /** Why the last tick failed; null when it did not. */
+  error: string | null;
 }
 
 export interface SendQuotaTable {

@@ -22,6 +22,13 @@ export interface EngineStatus {
     /** The rate of the last 5 minutes, messages a second; 0 when nothing went out. */
     readonly recentPerSecond: number;
   };
+  /** Each worker's last tick (database clock), newest first. */
+  readonly workers: readonly {
+    readonly worker: string;
+    readonly lastTickAt: Date;
+    readonly sent: number;
+    readonly error: string | undefined;
+  }[];
   readonly mailboxes: readonly {
     readonly mailbox: string;
     readonly uidValidity: string;
@@ -82,6 +89,12 @@ export async function readEngineStatus(db: Kysely<Database>, now: Date): Promise
       union all
       select sent_at from manager_digests where sent_at > ${at}::timestamptz - interval '24 hours' and sent_at <= ${at}::timestamptz
     ) sent`.execute(db);
+  const workers = await db
+    .selectFrom('worker_ticks')
+    .select(['worker', 'last_tick_at', 'sent', 'error'])
+    .orderBy('last_tick_at', 'desc')
+    .limit(20)
+    .execute();
   const mailboxes = await db
     .selectFrom('mailbox_cursors')
     .select(['mailbox', 'uid_validity', 'last_uid', 'updated_at'])
@@ -110,6 +123,12 @@ export async function readEngineStatus(db: Kysely<Database>, now: Date): Promise
       last24h: count(s?.last_24h),
       recentPerSecond: count(s?.last_5m) / 300,
     },
+    workers: workers.map((w) => ({
+      worker: w.worker,
+      lastTickAt: w.last_tick_at,
+      sent: w.sent,
+      error: w.error ?? undefined,
+    })),
     mailboxes: mailboxes.map((m) => ({
       mailbox: m.mailbox,
       uidValidity: m.uid_validity,

@@ -110,6 +110,11 @@ export interface DispatchStore extends ConsentReader {
   doneSteps(enrolmentId: number): Promise<ReadonlySet<string>>;
   /** False when the lease was lost (another worker reclaimed the row): nothing is written. */
   settle(held: HeldLease, settlement: Settlement, now: Date): Promise<boolean>;
+  /** Records that `workerId` ticked (database clock): what it sent, or why the tick failed. */
+  recordTick?(
+    workerId: string,
+    outcome: { sent: number; error?: string | undefined },
+  ): Promise<void>;
   /** The calendar UID an invite of this plan row (`w01-practice`) was first sent with, if any. */
   sentInviteUid?(enrolmentId: number, stepKey: string): Promise<string | undefined>;
 }

@@ -50,6 +50,17 @@ export async function sendDueDigests(
  * due. Ticks never overlap in one process; other processes claim other rows (SKIP LOCKED). A
  * failing tick (the database restarting, say) is logged and the next one tries again.
  */
+/**
+ * Leaves a trace of the tick for `gym status` ("each worker's last tick"). Best effort: a
+ * database that cannot take it failed the tick already, and the log says so.
+ */
+export async function noteTick(
+  deps: DispatchDependencies,
+  outcome: { sent: number; error?: string | undefined },
+): Promise<void> {
+  await deps.store.recordTick?.(deps.workerId, outcome).catch(() => undefined);
+}
+
 export function startDispatcher(
   deps: DispatchDependencies,
   options: {
@@ -71,17 +82,19 @@ export function startDispatcher(
     running = drainDue(deps, options.now, () => stopping)
       .then(async (counts) => {
         if (Object.values(counts).some((n) => n > 0)) options.log.info({ ...counts }, 'dispatched');
+        await noteTick(deps, { sent: counts.sent });
         if (stopping) return;
         const digests = await sendDueDigests(deps, options.now);
         if (digests !== undefined && Object.values(digests).some((n) => n > 0))
           options.log.info({ ...digests }, 'manager digests');
       })
-      .catch((error: unknown) =>
+      .catch(async (error: unknown) => {
         options.log.error(
           { err: messageOf(error) },
           'dispatch tick failed; retrying at the next tick',
-        ),
-      )
+        );
+        await noteTick(deps, { sent: 0, error: messageOf(error) });
+      })
       .finally(() => {
         busy = false;
         options.afterTick?.();

@@ -84,7 +84,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\n5 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\n6 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -98,6 +98,7 @@ describe('the gym command line', () => {
         { name: '0003-suppressions' },
         { name: '0004-leases' },
         { name: '0005-send-quotas' },
+        { name: '0006-worker-ticks' },
       ],
     });
   });
@@ -116,6 +117,7 @@ describe('the gym command line', () => {
       '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
+      '0006-worker-ticks',
     ]);
   });
 });
@@ -146,6 +148,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0003-suppressions',
           '0004-leases',
           '0005-send-quotas',
+          '0006-worker-ticks',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
@@ -153,6 +156,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0003-suppressions' },
           { name: '0004-leases' },
           { name: '0005-send-quotas' },
+          { name: '0006-worker-ticks' },
         ]);
       } finally {
         await database.close();

@@ -7,6 +7,7 @@ import type { EngineStatus } from '../../src/db/status-store.js';
 import { runGym } from '../helpers/cli.js';
 
 interface StatusJson {
+  workers: { worker: string; sent: number; error?: string }[];
   queue: { dueNow: number; dueNext24h: number; retrying: number; failedLast7Days: number };
   sent: { lastMinute: number; last24h: number };
   expectedFinish: { at: string | null; basis: string };
@@ -26,8 +27,10 @@ describe('gym status', () => {
     expect(waiting.sent).toEqual({ lastMinute: 0, last24h: 0, recentPerSecond: 0 });
     expect(waiting.expectedFinish.at).toBeNull();
     expect(waiting.expectedFinish.basis).toMatch(/^unknown: nothing went out/);
+    expect(waiting.workers).toEqual([]);
 
-    expect((await runGym(['run', '--once', '--clock', '2027-01-04T12:00:00Z'], env)).code).toBe(0);
+    const run = ['run', '--once', '--clock', '2027-01-04T12:00:00Z', '--worker', 'cron-1'];
+    expect((await runGym(run, env)).code).toBe(0);
     const after = JSON.parse(
       (await runGym(['status', '--json', '--clock', '2027-01-04T12:00:30Z'], env)).stdout,
     ) as StatusJson;
@@ -35,10 +38,21 @@ describe('gym status', () => {
     // Ten learner messages and the three managers' digests.
     expect(after.sent).toMatchObject({ lastMinute: 13, last24h: 13 });
     expect(after.expectedFinish.basis).toBe('nothing is waiting');
+    // Each worker's last tick: this one sent the ten learner messages.
+    expect(after.workers).toMatchObject([{ worker: 'cron-1', sent: 10 }]);
 
     const table = await runGym(['status', '--clock', '2027-01-04T12:00:30Z'], env);
     expect(table.stdout).toMatch(/^queue +0 due now/m);
     expect(table.stdout).toMatch(/^sent +13 in the last minute, 13 in the last 24 h/m);
+    expect(table.stdout).toMatch(/^worker +cron-1: last tick \S+, sent 10$/m);
+
+    // The report says the same about the outbox, on its last line.
+    const report = await runGym(['report'], env);
+    expect(report.stdout.trimEnd().split('\n').at(-1)).toBe('Sending: nothing is waiting');
+    const json = JSON.parse((await runGym(['report', '--json'], env)).stdout) as {
+      sending: { dueNow: number };
+    };
+    expect(json.sending.dueNow).toBe(0);
   });
 });
 
@@ -55,6 +69,7 @@ describe('expectedFinish', () => {
       claimed: 0,
     },
     sent: { lastMinute: 0, last24h: 0, recentPerSecond },
+    workers: [],
     mailboxes: [],
     replies: { lastReadAt: undefined, waitingForYou: 0 },
   });

@@ -18,6 +18,7 @@ describe('the embedded PGlite database', () => {
       '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
+      '0006-worker-ticks',
     ]);
     await first.db
       .insertInto('sequences')

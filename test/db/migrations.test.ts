@@ -28,6 +28,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0003-suppressions',
         '0004-leases',
         '0005-send-quotas',
+        '0006-worker-ticks',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -35,7 +36,13 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .where('enrolment_id', '=', enrolmentId)
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
-      for (const name of ['0005-send-quotas', '0004-leases', '0003-suppressions', '0002-replies']) {
+      for (const name of [
+        '0006-worker-ticks',
+        '0005-send-quotas',
+        '0004-leases',
+        '0003-suppressions',
+        '0002-replies',
+      ]) {
         const down = await migrator.migrateDown();
         expect(down.error).toBeUndefined();
         expect(down.results?.map((r) => r.migrationName)).toEqual([name]);
@@ -63,6 +70,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
+      '0006-worker-ticks',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -72,6 +80,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0003-suppressions',
       '0004-leases',
       '0005-send-quotas',
+      '0006-worker-ticks',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

@@ -3,11 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { readEngineStatus } from '../../db/status-store.js';
 import { GymError, messageOf } from '../../errors.js';
 import { computeReport, type Report } from '../../report/compute.js';
 import { renderCsv } from '../../report/render-csv.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderTable } from '../../report/render-table.js';
+import { expectedFinish } from './status.js';
 import { cohortsOf, readReportData } from '../../report/snapshot.js';
 
 const formats = ['table', 'csv', 'html'] as const;
@@ -18,11 +20,25 @@ const progressFrom = 500;
 
 export const noLearnersYet = 'no learners yet: enrol a cohort with gym enrol FILE.csv';
 
-function render(report: Report, format: Format, json: boolean): string {
-  if (json) return `${JSON.stringify(report)}\n`;
+function render(report: Report, sending: Sending, format: Format, json: boolean): string {
+  if (json) return `${JSON.stringify({ ...report, sending })}\n`;
   if (format === 'csv') return renderCsv(report);
   if (format === 'html') return renderHtml(report);
-  return renderTable(report);
+  return `${renderTable(report)}\n${sendingLine(sending)}\n`;
+}
+
+/** The outbox in one line of the report: what waits, and when it will all be out (`gym status`). */
+interface Sending {
+  readonly dueNow: number;
+  readonly expectedFinish: Date | null;
+  readonly basis: string;
+}
+
+function sendingLine(sending: Sending): string {
+  if (sending.dueNow === 0) return 'Sending: nothing is waiting';
+  const when =
+    sending.expectedFinish === null ? '' : `, all out by ${sending.expectedFinish.toISOString()}`;
+  return `Sending: ${sending.dueNow} due now${when} (${sending.basis})`;
 }
 
 export function reportCommand(getConfig: () => Config): Command {
@@ -47,6 +63,7 @@ export function reportCommand(getConfig: () => Config): Command {
       const config = getConfig();
       const database = await createDatabase(databaseConfigFor(config));
       let report: Report;
+      let sending: Sending;
       try {
         await migrateToLatest(database.db);
         const showProgress = process.stderr.isTTY && !options.json;
@@ -62,6 +79,17 @@ export function reportCommand(getConfig: () => Config): Command {
             : undefined,
         });
         report = computeReport(data);
+        const status = await readEngineStatus(database.db, new Date());
+        const finish = expectedFinish(status, {
+          perSecond: config.smtpMaxPerSecond,
+          perMinute: config.smtpMaxPerMinute,
+          perDay: config.smtpMaxPerDay,
+        });
+        sending = {
+          dueNow: status.queue.dueNow,
+          expectedFinish: finish.at ?? null,
+          basis: finish.basis,
+        };
         if (report.learners.length === 0 && options.cohort !== undefined) {
           const cohorts = (await cohortsOf(database.db)).filter((c) => c.cohort !== null);
           if (cohorts.length > 0) {
@@ -84,7 +112,7 @@ export function reportCommand(getConfig: () => Config): Command {
         process.stderr.write(`${noLearnersYet}\n`);
       }
 
-      const output = render(report, options.format, options.json === true);
+      const output = render(report, sending, options.format, options.json === true);
       if (options.out === undefined) {
         process.stdout.write(output);
         return;

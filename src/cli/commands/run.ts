@@ -9,7 +9,12 @@ import { hasCaps, sendBudget, type SendCaps } from '../../db/send-budget.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
-import { drainDue, sendDueDigests, startDispatcher } from '../../engine/dispatcher-loop.js';
+import {
+  drainDue,
+  noteTick,
+  sendDueDigests,
+  startDispatcher,
+} from '../../engine/dispatcher-loop.js';
 import { faultReporter, healthBoard, relayVerdict, relayWatch } from '../../engine/health.js';
 import { GymError } from '../../errors.js';
 import { startGymServer } from '../../http/gym-server.js';
@@ -94,6 +99,7 @@ export function runCommand(getConfig: () => Config): Command {
             const read = await replies.poll();
             // Ctrl+C during a long drain: the messages in hand finish, nothing more is claimed.
             const counts = await drainDue(deps, now, stop.isRequested);
+            await noteTick(deps, { sent: counts.sent });
             const digests = await sendDueDigests(deps, now);
             const relay = relayVerdict(watched.takeTally(), transport.name);
             // The rows keep their reasons and are retried; the operator gets one line and exit 1.

@@ -55,8 +55,8 @@ export function statusCommand(getConfig: () => Config): Command {
   return new Command('status')
     .description(
       'show the outbox queue (due now, in the next 24 h, retrying with their errors, failed this\n' +
-        'week), what went out in the last minute and day, the mailbox cursor and the last reply\n' +
-        'read, and when the messages due now will all be out',
+        "week), what went out in the last minute and day, each worker's last tick, the mailbox\n" +
+        'cursor and the last reply read, and when the messages due now will all be out',
     )
     .option('--json', 'print one JSON object')
     .option('--clock <iso>', 'as of this instant (as gym run --clock)')
@@ -91,6 +91,12 @@ export function statusCommand(getConfig: () => Config): Command {
           `failed    ${status.queue.failedLast7Days} in the last 7 days${reasonsOf(status.queue.failedReasons)}`,
           `sent      ${status.sent.lastMinute} in the last minute, ${status.sent.last24h} in the last 24 h${capsText(config)}`,
           `finish    ${finish.at === undefined ? '' : `${finish.at.toISOString()}, `}${finish.basis}`,
+          ...(status.workers.length === 0
+            ? ['workers   none has ticked yet (start gym run)']
+            : status.workers.map(
+                (w) =>
+                  `worker    ${w.worker}: last tick ${w.lastTickAt.toISOString()}, sent ${w.sent}${w.error === undefined ? '' : `; failed: ${w.error}`}`,
+              )),
           ...(status.mailboxes.length === 0
             ? ['mailbox   no reply read yet']
             : status.mailboxes.map(

@@ -4,6 +4,7 @@ import * as replies from './0002-replies.js';
 import * as suppressions from './0003-suppressions.js';
 import * as leases from './0004-leases.js';
 import * as sendQuotas from './0005-send-quotas.js';
+import * as workerTicks from './0006-worker-ticks.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -16,6 +17,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0003-suppressions': suppressions,
   '0004-leases': leases,
   '0005-send-quotas': sendQuotas,
+  '0006-worker-ticks': workerTicks,
 };
 
 export const migrationProvider: MigrationProvider = {
