@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Config } from '../config/config.js';
 import type { SendBudget } from '../engine/dispatch.js';
 import type { Database } from './schema.js';
 
@@ -8,6 +9,17 @@ export interface SendCaps {
   readonly perMinute?: number | undefined;
   /** Per rolling 24 hours, as Microsoft 365 counts its 10,000 recipients a day. */
   readonly perDay?: number | undefined;
+}
+
+/** The caps the configuration sets (SMTP_MAX_PER_SECOND, _PER_MINUTE, _PER_DAY). */
+export function sendCapsOf(
+  config: Pick<Config, 'smtpMaxPerSecond' | 'smtpMaxPerMinute' | 'smtpMaxPerDay'>,
+): SendCaps {
+  return {
+    perSecond: config.smtpMaxPerSecond,
+    perMinute: config.smtpMaxPerMinute,
+    perDay: config.smtpMaxPerDay,
+  };
 }
 
 /** True when any cap is set (the dispatcher then asks the budget before each message). */
@@ -43,17 +55,6 @@ export function sendBudget(db: Kysely<Database>, caps: SendCaps | number): SendB
       on conflict (second) do update set sent = send_budget.sent + 1
         where send_budget.sent < ${perSecond}
       returning sent`.execute(db);
-    if (second.getTime() - lastCleanup > 60_000) {
-      lastCleanup = second.getTime();
-      await db
-        .deleteFrom('send_budget')
-        .where('second', '<', new Date(second.getTime() - 60_000))
-        .execute();
-      await db
-        .deleteFrom('send_quota')
-        .where('starts_at', '<', new Date(second.getTime() - dayMs - 3600_000))
-        .execute();
-    }
     return rows.length === 1
       ? undefined
       : {
@@ -63,13 +64,39 @@ export function sendBudget(db: Kysely<Database>, caps: SendCaps | number): SendB
         };
   }
 
+  /** Old seconds, minutes and pauses go, at most once a minute of the clock (any caps set). */
+  async function cleanUp(now: Date) {
+    if (Math.abs(now.getTime() - lastCleanup) < 60_000) return;
+    lastCleanup = now.getTime();
+    await db
+      .deleteFrom('send_budget')
+      .where('second', '<', new Date(now.getTime() - 60_000))
+      .execute();
+    await db
+      .deleteFrom('send_quota')
+      .where('starts_at', '<', new Date(now.getTime() - dayMs - 3600_000))
+      .execute();
+  }
+
+  // The relay's pause is read at most once a second of the clock, not before every message: a
+  // pause another worker sets reaches this one within a second (and its own at once).
+  let pause: { readonly until: Date | undefined; readonly readAt: number } | undefined;
+
   async function relayPause(now: Date) {
-    const pause = await db
-      .selectFrom('send_quota')
-      .select((eb) => eb.fn.max('starts_at').as('until'))
-      .where('bucket', '=', 'relay_pause')
-      .executeTakeFirst();
-    const pausedUntil = pause?.until == null ? undefined : new Date(pause.until);
+    const stale =
+      pause === undefined || now.getTime() < pause.readAt || now.getTime() - pause.readAt >= 1000;
+    if (stale) {
+      const row = await db
+        .selectFrom('send_quota')
+        .select((eb) => eb.fn.max('starts_at').as('until'))
+        .where('bucket', '=', 'relay_pause')
+        .executeTakeFirst();
+      pause = {
+        until: row?.until == null ? undefined : new Date(row.until),
+        readAt: now.getTime(),
+      };
+    }
+    const pausedUntil = pause?.until;
     if (pausedUntil === undefined || pausedUntil <= now) return undefined;
     return {
       granted: false as const,
@@ -130,6 +157,7 @@ export function sendBudget(db: Kysely<Database>, caps: SendCaps | number): SendB
 
   return {
     async take(now) {
+      await cleanUp(now);
       const denied =
         (await relayPause(now)) ?? (await takeSecond(now)) ?? (await takeMinuteAndDay(now));
       return denied ?? { granted: true };
@@ -139,6 +167,7 @@ export function sendBudget(db: Kysely<Database>, caps: SendCaps | number): SendB
         insert into send_quota (bucket, starts_at, sent)
         values ('relay_pause', ${until.toISOString()}::timestamptz, 0)
         on conflict do nothing`.execute(db);
+      pause = undefined; // this worker's next take reads it at once
     },
   };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectedFinish } from '../../src/cli/commands/status.js';
+import { expectedFinish } from '../../src/report/expected-finish.js';
 import type { EngineStatus } from '../../src/db/status-store.js';
 import { runGym } from '../helpers/cli.js';
 

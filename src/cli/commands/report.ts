@@ -3,13 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { sendCapsOf } from '../../db/send-budget.js';
 import { readEngineStatus } from '../../db/status-store.js';
 import { GymError, messageOf } from '../../errors.js';
 import { computeReport, type Report } from '../../report/compute.js';
 import { renderCsv } from '../../report/render-csv.js';
 import { renderHtml } from '../../report/render-html.js';
+import { expectedFinish } from '../../report/expected-finish.js';
 import { renderTable } from '../../report/render-table.js';
-import { expectedFinish } from './status.js';
 import { cohortsOf, readReportData } from '../../report/snapshot.js';
 
 const formats = ['table', 'csv', 'html'] as const;
@@ -80,11 +81,7 @@ export function reportCommand(getConfig: () => Config): Command {
         });
         report = computeReport(data);
         const status = await readEngineStatus(database.db, new Date());
-        const finish = expectedFinish(status, {
-          perSecond: config.smtpMaxPerSecond,
-          perMinute: config.smtpMaxPerMinute,
-          perDay: config.smtpMaxPerDay,
-        });
+        const finish = expectedFinish(status, sendCapsOf(config));
         sending = {
           dueNow: status.queue.dueNow,
           expectedFinish: finish.at ?? null,

@@ -5,7 +5,7 @@ import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { digestStore } from '../../db/digest-store.js';
 import { dispatchStore } from '../../db/dispatch-store.js';
-import { hasCaps, sendBudget, type SendCaps } from '../../db/send-budget.js';
+import { hasCaps, sendBudget, sendCapsOf } from '../../db/send-budget.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { gymServerStore } from '../../db/unsubscribe-store.js';
 import type { DispatchDependencies } from '../../engine/dispatch.js';
@@ -63,11 +63,7 @@ export function runCommand(getConfig: () => Config): Command {
       const database = await createDatabase(databaseConfigFor(config));
       const watched = watchedTransport(createMailTransport(config));
       const { transport } = watched;
-      const caps: SendCaps = {
-        perSecond: config.smtpMaxPerSecond,
-        perMinute: config.smtpMaxPerMinute,
-        perDay: config.smtpMaxPerDay,
-      };
+      const caps = sendCapsOf(config);
       const deps: DispatchDependencies = {
         store: dispatchStore(database.db),
         transport,
