@@ -10,8 +10,8 @@ import type { Kysely } from 'kysely';
 import { replyStore } from '../src/db/reply-store.js';
 import type { Database } from '../src/db/schema.js';
 import { handleInbound } from '../src/engine/replies.js';
-import { readMessage } from '../src/inbound/read.js';
-import type { InboundKind } from '../src/inbound/types.js';
+import { readMessage } from '../src/replies/read.js';
+import type { InboundKind } from '../src/replies/types.js';
 import { replyAddressFor, signReplyToken } from '../src/mail/tokens.js';
 
 export interface InboundCorpus {

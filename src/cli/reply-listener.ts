@@ -7,7 +7,7 @@ import { handleInbound, type ReplyDependencies } from '../engine/replies.js';
 import { imapSource, parseImapUrl } from '../inbound/imap-source.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { mailSignIn } from '../mail/create-transport.js';
-import { readMessage } from '../inbound/read.js';
+import { readMessage } from '../replies/read.js';
 import type { MailSource, SourceLog } from '../inbound/source.js';
 
 export interface ReplyListener {

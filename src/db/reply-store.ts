@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ReplyStore, SentContext } from '../engine/replies.js';
-import { messageKey, storableText } from '../inbound/storable.js';
+import { messageKey, storableText } from '../replies/storable.js';
 import type { Sequence } from '../sequence/schema.js';
 import { withdrawInvites } from './end-enrolment.js';
 import {

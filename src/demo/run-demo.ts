@@ -18,7 +18,7 @@ import { enrolCohort, type ProgrammeVersion } from '../engine/enrol.js';
 import { handleInbound } from '../engine/replies.js';
 import { GymError } from '../errors.js';
 import { maildirSource } from '../inbound/maildir-source.js';
-import { readMessage } from '../inbound/read.js';
+import { readMessage } from '../replies/read.js';
 import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
 import { createMaildirTransport } from '../mail/maildir-transport.js';
 import { digestSchedule } from '../planner/index.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { AcknowledgementPayload, ManagerReplyAction } from '../db/schema.js';
 import type { InboundItem, InboundVerdict } from '../inbound/source.js';
-import type { Intent, ReadMessage } from '../inbound/types.js';
+import type { Intent, ReadMessage } from '../replies/types.js';
 import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
 import {
   taggedTokenFromAddress,
@@ -15,8 +15,8 @@ import {
 } from '../mail/tokens.js';
 import { messageOf } from '../errors.js';
 import { normaliseAddress } from '../consent/suppression.js';
-import { meansUnsubscribe, parseIntent } from '../inbound/intent.js';
-import { storableRead, type StorableRead } from '../inbound/storable.js';
+import { meansUnsubscribe, parseIntent } from '../replies/intent.js';
+import { storableRead, type StorableRead } from '../replies/storable.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 /** A delivery we sent, with the learner and enrolment a reply to it belongs to. */

@@ -7,7 +7,7 @@ import type { DispatchDependencies } from '../../src/engine/dispatch.js';
 import { drainDue } from '../../src/engine/dispatcher-loop.js';
 import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInbound } from '../../src/engine/replies.js';
-import { readMessage } from '../../src/inbound/read.js';
+import { readMessage } from '../../src/replies/read.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { exampleCohort, shippedProgrammes, testMail } from '../helpers/cohort.js';

@@ -13,7 +13,7 @@ import { drainDue } from '../../src/engine/dispatcher-loop.js';
 import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInbound } from '../../src/engine/replies.js';
 import { startGymServer, type GymServer } from '../../src/http/gym-server.js';
-import { readMessage } from '../../src/inbound/read.js';
+import { readMessage } from '../../src/replies/read.js';
 import { taggedTokenFromAddress, verifyDigestReplyToken } from '../../src/mail/tokens.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';

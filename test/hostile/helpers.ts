@@ -8,7 +8,7 @@ import type { DispatchDependencies } from '../../src/engine/dispatch.js';
 import { enrolCohort, type ProgrammeVersion } from '../../src/engine/enrol.js';
 import { handleInbound, type ReplyDependencies } from '../../src/engine/replies.js';
 import type { InboundVerdict } from '../../src/inbound/source.js';
-import { readMessage } from '../../src/inbound/read.js';
+import { readMessage } from '../../src/replies/read.js';
 import { closableTransport, type OutboundMessage } from '../../src/mail/transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';

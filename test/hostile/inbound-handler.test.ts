@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxStrangerRawBytes } from '../../src/engine/replies.js';
-import { maxInboundBytes } from '../../src/inbound/parse-mail.js';
+import { maxInboundBytes } from '../../src/replies/parse-mail.js';
 import {
   replyAddressFor,
   signReplyToken,

@@ -6,13 +6,13 @@ import {
   InboundParseError,
   InboundTooLargeError,
   maxInboundBytes,
-} from '../../src/inbound/parse-mail.js';
-import { readMessage } from '../../src/inbound/read.js';
-import type { ReadMessage } from '../../src/inbound/types.js';
+} from '../../src/replies/parse-mail.js';
+import { readMessage } from '../../src/replies/read.js';
+import type { ReadMessage } from '../../src/replies/types.js';
 
 /**
  * The reply reader (readMessage: parse, classify, visible text, intent) on hostile bytes, with no
- * database. The contract (src/inbound/read.ts): it returns a kind for anything, and throws only
+ * database. The contract (src/replies/read.ts): it returns a kind for anything, and throws only
  * InboundTooLargeError or InboundParseError, which the handler parks.
  */
 

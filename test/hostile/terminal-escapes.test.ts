@@ -6,7 +6,7 @@ import { createDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { replyStore } from '../../src/db/reply-store.js';
 import { handleInbound } from '../../src/engine/replies.js';
-import { readMessage } from '../../src/inbound/read.js';
+import { readMessage } from '../../src/replies/read.js';
 import { runGym } from '../helpers/cli.js';
 import { mail } from './helpers.js';
 

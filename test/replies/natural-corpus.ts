@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { readMessage } from '../../src/inbound/read.js';
-import type { Intent, IntentType, ReadMessage } from '../../src/inbound/types.js';
+import { readMessage } from '../../src/replies/read.js';
+import type { Intent, IntentType, ReadMessage } from '../../src/replies/types.js';
 
 export const corpusDir = fileURLToPath(new URL('../fixtures/corpora/natural/', import.meta.url));
 

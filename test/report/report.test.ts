@@ -6,7 +6,7 @@ import { drainDue } from '../../src/engine/dispatcher-loop.js';
 import type { DispatchDependencies } from '../../src/engine/dispatch.js';
 import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInbound, type ReplyDependencies } from '../../src/engine/replies.js';
-import { readMessage } from '../../src/inbound/read.js';
+import { readMessage } from '../../src/replies/read.js';
 import { createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import { programmeCache } from '../../src/render/index.js';
 import { computeReport, type LearnerReport, type Report } from '../../src/report/compute.js';

@@ -5,7 +5,7 @@ import { migrateToLatest } from '../../db/migrate.js';
 import { replyStore } from '../../db/reply-store.js';
 import { assignHeld } from '../../engine/replies.js';
 import { GymError } from '../../errors.js';
-import { readMessage } from '../../inbound/read.js';
+import { readMessage } from '../../replies/read.js';
 import { printable, printableJson } from '../printable.js';
 
 async function withDatabase<T>(

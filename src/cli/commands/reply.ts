@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { GymError, messageOf } from '../../errors.js';
-import { readMessage } from '../../inbound/read.js';
-import type { ReadMessage } from '../../inbound/types.js';
+import { readMessage } from '../../replies/read.js';
+import type { ReadMessage } from '../../replies/types.js';
 
 /** The JSON line `gym reply inspect --json` prints for one file. */
 function inspection(file: string, read: ReadMessage): Record<string, unknown> {

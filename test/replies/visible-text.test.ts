@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { visibleText } from '../../src/inbound/visible-text.js';
-import { normalise, readFixture, scoredCases } from './corpus.js';
+import { visibleText } from '../../src/replies/visible-text.js';
+import { normalise, readFixture, scoredCases } from '../inbound/corpus.js';
 
 describe('visibleText on the email-reply-parser corpus', () => {
   it('matches at least 95% of the cases with a derivable visible text', () => {

@@ -2,14 +2,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classify, isAutoSubject, parseContentLine } from '../../src/inbound/classify.js';
+import { classify, isAutoSubject, parseContentLine } from '../../src/replies/classify.js';
 import {
   InboundParseError,
   InboundTooLargeError,
   type ParsedInbound,
   maxInboundBytes,
   parseMail,
-} from '../../src/inbound/parse-mail.js';
+} from '../../src/replies/parse-mail.js';
 import { deliveryFromMessageId } from '../../src/mail/headers.js';
 import { tokenFromAddress, verifyReplyToken } from '../../src/mail/tokens.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/inbound/classify.js';
-import { parseMail } from '../../src/inbound/parse-mail.js';
+import { classify } from '../../src/replies/classify.js';
+import { parseMail } from '../../src/replies/parse-mail.js';
 
 /**
  * Out-of-office by subject (#16): a robot that sends no RFC 3834 header and no "Automatic reply"

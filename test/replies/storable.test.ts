@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { messageKey, storableRead, storableText } from '../../src/inbound/storable.js';
-import type { ReadMessage } from '../../src/inbound/types.js';
+import { messageKey, storableRead, storableText } from '../../src/replies/storable.js';
+import type { ReadMessage } from '../../src/replies/types.js';
 
 const base: ReadMessage = {
   messageId: '<ok@mail.example.test>',

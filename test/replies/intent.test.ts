@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIntent } from '../../src/inbound/intent.js';
-import type { Intent } from '../../src/inbound/types.js';
+import { parseIntent } from '../../src/replies/intent.js';
+import type { Intent } from '../../src/replies/types.js';
 import { actionReplies } from '../../src/render/chrome.js';
 
 // A Monday in December: "3 Jan" is next year's, "20 Dec" is today.
