@@ -29,12 +29,33 @@ export async function readMessage(
     threadIds: mail.threadIds,
   };
   if (kind !== 'reply') {
-    return { ...envelope, kind, evidence, text: '', intent: undefined, bounce, rsvp };
+    return {
+      ...envelope,
+      kind,
+      evidence,
+      text: '',
+      intent: undefined,
+      confidence: undefined,
+      language: undefined,
+      bounce,
+      rsvp,
+    };
   }
   const text = visibleText({ text: mail.text, html: mail.html });
   const intent = parseIntent(text, {
     sentAt: mail.date ?? options.now ?? new Date(),
     timeZone: options.timeZone,
   });
-  return { ...envelope, kind, evidence, text, intent, bounce: undefined, rsvp: undefined };
+  // Until the intent reader grades itself, every reading counts as clear.
+  return {
+    ...envelope,
+    kind,
+    evidence,
+    text,
+    intent,
+    confidence: 'clear',
+    language: undefined,
+    bounce: undefined,
+    rsvp: undefined,
+  };
 }

@@ -21,6 +21,12 @@ export type Intent =
 
 export type IntentType = Intent['type'];
 
+/**
+ * How sure the reader is. A clear command acts; a probable one that would change the programme
+ * (stop, unsubscribe, pause, skip, resume) is asked about before anything changes.
+ */
+export type IntentConfidence = 'clear' | 'probable';
+
 /** A delivery status notification (RFC 3464) about a message we sent. */
 export interface BounceReport {
   /** The DSN status code, `5.1.1`; 5.x.x is a hard bounce, 4.x.x a soft one. */
@@ -67,6 +73,10 @@ export interface ReadMessage extends InboundEnvelope {
   readonly text: string;
   /** Only for a human reply. */
   readonly intent: Intent | undefined;
+  /** Only for a human reply: how sure the reading of `intent` is. */
+  readonly confidence: IntentConfidence | undefined;
+  /** The language the learner wrote in (`en`, `cy`, `de`, ...), when the reader could tell. */
+  readonly language: string | undefined;
   readonly bounce: BounceReport | undefined;
   readonly rsvp: RsvpReport | undefined;
 }

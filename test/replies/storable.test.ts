@@ -14,6 +14,8 @@ const base: ReadMessage = {
   evidence: 'no automatic-mail headers or subject',
   text: 'done',
   intent: { type: 'done' },
+  confidence: 'clear',
+  language: 'en',
   bounce: undefined,
   rsvp: undefined,
 };
