@@ -1,0 +1,71 @@
+/**
+ * The public reply-parsing corpora (test/fixtures/corpora/<project>/, each with its LICENSE and
+ * SOURCE.md) as visible-text cases: the reply body and the learner's own words expected from
+ * it. Shared by test/replies/public-corpora.test.ts and `npm run measure:replies`.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { visibleText } from '../../src/replies/visible-text.js';
+import { normalise, scoredCases } from '../inbound/corpus.js';
+
+const corporaDir = fileURLToPath(new URL('../fixtures/corpora/', import.meta.url));
+
+/** Each project whose fixtures are laid out as emails/<name>.txt and visible/<name>.txt. */
+export const publicProjects = [
+  'talon',
+  'discourse-email-reply-trimmer',
+  'willdurand-email-reply-parser',
+  'zapier-email-reply-parser',
+] as const;
+
+export interface VisibleCase {
+  /** The project the case comes from (its folder, or `crisp-email-reply-parser`). */
+  readonly source: string;
+  readonly name: string;
+  readonly body: string;
+  readonly expected: string;
+}
+
+function projectCases(project: string): VisibleCase[] {
+  const dir = join(corporaDir, project);
+  const emails = join(dir, 'emails');
+  if (!existsSync(join(dir, 'LICENSE')))
+    throw new Error(`${dir}: no LICENSE beside the fixtures; copy the upstream licence first`);
+  return readdirSync(emails)
+    .filter((file) => file.endsWith('.txt'))
+    .sort()
+    .map((file) => {
+      const expectedPath = join(dir, 'visible', file);
+      if (!existsSync(expectedPath))
+        throw new Error(`${expectedPath}: missing; write the expected visible text of ${file}`);
+      return {
+        source: project,
+        name: file.replace(/\.txt$/, ''),
+        body: readFileSync(join(emails, file), 'utf8'),
+        expected: readFileSync(expectedPath, 'utf8'),
+      };
+    });
+}
+
+/** Every public case: the crisp-oss corpus (expectations from its tests) and the projects above. */
+export function publicCases(): VisibleCase[] {
+  const crisp = scoredCases().scored.map(
+    (c): VisibleCase => ({ source: 'crisp-email-reply-parser', ...c }),
+  );
+  return [...crisp, ...publicProjects.flatMap(projectCases)];
+}
+
+export interface VisibleOutcome {
+  readonly case: VisibleCase;
+  readonly got: string;
+  readonly right: boolean;
+}
+
+/** Reads every case with the product's `visibleText` and compares it with the expectation. */
+export function scoreVisible(cases: readonly VisibleCase[]): VisibleOutcome[] {
+  return cases.map((c) => {
+    const got = visibleText({ text: c.body });
+    return { case: c, got, right: normalise(got) === normalise(c.expected) };
+  });
+}
