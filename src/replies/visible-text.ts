@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
+import EmailForwardParser from 'email-forward-parser';
 import EmailReplyParser from 'email-reply-parser';
 import { replyMarker } from '../render/chrome.js';
+import { asPattern, entriesOf } from './quote-headers.js';
 
 /**
  * The learner's own words of a reply: quoted history, client separators and signatures removed.
@@ -37,10 +39,8 @@ export function visibleText(input: {
 }
 
 function visibleTextOfPlain(raw: string): string {
-  const lines = normaliseLines(raw);
-  const cut = firstHistoryLine(lines);
-  const kept = isBlank(lines.slice(0, cut)) ? inlineAnswers(lines, cut) : lines.slice(0, cut);
-  const reduced = withoutLibraryHistory(collapseBlankRuns(kept));
+  const lines = withoutForward(normaliseLines(raw));
+  const reduced = withoutLibraryHistory(collapseBlankRuns(ownLines(lines)));
   return tidy(reduced);
 }
 
@@ -49,22 +49,55 @@ function isBlank(lines: readonly string[]): boolean {
 }
 
 /**
- * A reply with nothing above the quote header may answer inline, between ">" quoted lines
- * ("> What about option B?\nOption B has drawbacks."). Then the learner's words are the unquoted
- * lines below the header, up to the next history marker; the library hides the quoted ones.
- * Without ">" quoting (Outlook) everything below the header is history.
+ * The lines above the first history marker and, when that marker is a quote header over ">"
+ * quoted lines, the learner's answers written between and below them ("Before ... After",
+ * inline and bottom posting): the header, the quoted lines and the blank lines after each are
+ * dropped, the unquoted lines kept, up to the next unquoted history marker. Without ">" quoting
+ * (Outlook, Apple's forwards) everything below the marker is history.
  */
-function inlineAnswers(lines: readonly string[], cut: number): string[] {
-  const quoteStart = lines.findIndex((line, index) => index > cut && line.trim() !== '');
-  if (quoteStart === -1 || !(lines[quoteStart] ?? '').startsWith('>')) return [];
-  const below = lines.slice(quoteStart);
-  // Quoted lines are hidden anyway, our "Reply above this line" among them: only an unquoted
-  // marker (a signature, a second header) ends the answers.
-  const end = below.findIndex(
-    (line, index) => !line.startsWith('>') && startsHistory(below, index),
+function ownLines(lines: readonly string[]): string[] {
+  const cut = firstHistoryLine(lines);
+  const above = lines.slice(0, cut);
+  const headerLines = cut < lines.length ? quoteHeaderLinesAt(lines, cut) : 0;
+  if (headerLines === 0) return above;
+  const quoteStart = lines.findIndex(
+    (line, index) => index >= cut + headerLines && line.trim() !== '',
   );
-  const own = end === -1 ? below : below.slice(0, end);
-  return own.some((line) => line.trim() !== '' && !line.startsWith('>')) ? own : [];
+  if (quoteStart === -1 || !isQuoted(lines[quoteStart] ?? '')) return above;
+  const answers: string[] = [];
+  let dropping = true;
+  for (let index = quoteStart; index < lines.length; index++) {
+    const line = lines[index] ?? '';
+    if (isQuoted(line) || isWrappedLinkInQuote(lines, index)) {
+      dropping = true;
+      continue;
+    }
+    if (line.trim() === '' && dropping) continue;
+    // Quoted lines are dropped anyway, our "Reply above this line" among them: only an
+    // unquoted marker (a signature, a second header) ends the answers.
+    if (startsHistory(lines, index)) break;
+    dropping = false;
+    answers.push(line);
+  }
+  if (isBlank(answers)) return above;
+  return isBlank(above) ? answers : [...above, ...answers];
+}
+
+function isQuoted(line: string): boolean {
+  return line.startsWith('>');
+}
+
+/**
+ * The rest of a long quoted line that the client wrapped without a ">", between two quoted lines:
+ * a link ("> View ticket (http://example.com/action" / "_nonce=3dd518)" / ">") or the end of a
+ * sentence under a full-width quoted line. An answer written inline is shorter than a wrapped
+ * line above it, or has blank lines around it.
+ */
+function isWrappedLinkInQuote(lines: readonly string[], index: number): boolean {
+  const line = (lines[index] ?? '').trim();
+  const previous = lines[index - 1] ?? '';
+  if (!isQuoted(previous) || !isQuoted(lines[index + 1] ?? '')) return false;
+  return /:\/\//.test(line) || /^\S*[=/&?]\S*\)$/.test(line) || previous.length >= 60;
 }
 
 /**
@@ -122,7 +155,7 @@ function startsHistory(lines: readonly string[], index: number): boolean {
   return (
     line.includes(replyMarker) ||
     isSignatureDelimiter(line) ||
-    isUnderscoreRule(line) ||
+    isUnderscoreRule(lines, index) ||
     isOriginalMessageSeparator(line) ||
     isForwardIntro(line) ||
     isDeviceSignature(line) ||
@@ -136,59 +169,47 @@ function isSignatureDelimiter(line: string): boolean {
   return line === '--';
 }
 
-/** Outlook's `________________________________` above the header block. */
-function isUnderscoreRule(line: string): boolean {
-  return /^\s*_{10,}\s*$/.test(line.slice(0, headerMaxChars));
+/**
+ * Outlook's `________________________________` right above its header block. A rule with a blank
+ * line under it is a delimiter in the learner's own text ("Part one / ____ / Part two").
+ */
+function isUnderscoreRule(lines: readonly string[], index: number): boolean {
+  const line = (lines[index] ?? '').slice(0, headerMaxChars);
+  if (!/^\s*_{10,}\s*$/.test(line)) return false;
+  return (lines[index + 1] ?? '').trim() !== '';
 }
 
-const originalMessageWords = [
-  'original message',
-  'ursprüngliche nachricht',
-  'originalnachricht',
-  "message d'origine",
-  'message d’origine',
-  'mensaje original',
-  'messaggio originale',
-  'mensagem original',
-  'oorspronkelijk bericht',
-  'origineel bericht',
-  'originalmeddelande',
-  'ursprungligt meddelande',
-  'oprindelig meddelelse',
-  'opprinnelig melding',
-  'alkuperäinen viesti',
-  'forwarded message',
-  'weitergeleitete nachricht',
-  'message transféré',
-  'mensaje reenviado',
-  'messaggio inoltrato',
-  'mensagem encaminhada',
-  'doorgestuurd bericht',
-  'vidarebefordrat meddelande',
-  'videresendt meddelelse',
-  'videresendt melding',
-  'välitetty viesti',
-  'reply message',
-];
+// Table entries, lower case and with one kind of apostrophe, for exact comparison.
+const fold = (text: string) => text.toLowerCase().replace(/’/g, "'").replace(/\s+/g, ' ');
+const separatorWords = new Set(entriesOf('separators').map(fold));
 
-/** `-----Original Message-----` and its translations, with or without the dashes' spaces. */
+/**
+ * `-----Original Message-----` and its translations and decorations: `----- Original Message
+ * -----`, `*-----Original Message-----*`, `> ---------- Forwarded message ---------`.
+ */
 function isOriginalMessageSeparator(line: string): boolean {
-  const match = /^[\s>*]*-{2,}\s*([^-]{3,60}?)\s*-{2,}\s*$/.exec(line.slice(0, headerMaxChars));
-  const words = match?.[1]?.toLowerCase();
-  return words !== undefined && originalMessageWords.includes(words);
+  const match = /^[\s>*_]*-{2,}\s*(.{2,60}?)\s*-{2,}[\s*_]*$/u.exec(line.slice(0, headerMaxChars));
+  const words = match?.[1];
+  return words !== undefined && separatorWords.has(fold(words));
 }
 
-/** Apple Mail's forward intro: the learner's words are above it. */
+const forwardIntro = new RegExp(
+  `^\\s*>?\\s*(?:${entriesOf('forwardIntros').map(asPattern).join('|')})\\s*[:：]\\s*$`,
+  'iu',
+);
+
+/** Apple Mail's forward intro ("Begin forwarded message:"): the learner's words are above it. */
 function isForwardIntro(line: string): boolean {
-  return /^\s*(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message réexpédié|Inicio del mensaje reenviado|Inizio messaggio inoltrato|Início da mensagem reencaminhada|Begin doorgestuurd bericht|Vidarebefordrat brev)\s*:\s*$/i.test(
-    line.slice(0, headerMaxChars),
-  );
+  return forwardIntro.test(line.slice(0, headerMaxChars));
 }
 
 // "Sent from my iPhone" and friends. A sentence that only starts so ("Sent from my desk, is much
-// easier...") has more punctuation and words than these one-line client stamps ever do.
-const deviceSignatureStart =
-  /^\s*(?:Sent from|Sent via|Sent with|Sent using|Get Outlook for|Envoyé de mon|Envoyé depuis|Envoyé à partir de|Obtenir Outlook pour|Télécharger Outlook pour|Von meinem|Gesendet von|Outlook für \S+ beziehen|Enviado desde|Enviado do meu|Enviado de meu|Enviado do|Inviato da|Scarica Outlook per|Verzonden vanaf|Verstuurd vanaf|Outlook voor \S+ downloaden|Skickat från|Hämta Outlook för|Sendt fra|Hent Outlook til|Få Outlook til|Lähetetty|Hanki Outlook)\b/i;
+// easier...") has more punctuation and words than these one-line client stamps ever do. The end
+// of a stamp's first words is not a `\b` in Japanese or Chinese, hence the letter lookahead.
+const deviceSignatureStart = new RegExp(
+  `^\\s*(?:${entriesOf('deviceSignatures').map(asPattern).join('|')})(?![\\p{L}\\p{N}])`,
+  'iu',
+);
 
 function isDeviceSignature(line: string): boolean {
   if (line.length > 120 || !deviceSignatureStart.test(line)) return false;
@@ -199,17 +220,24 @@ function isDeviceSignature(line: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Outlook header blocks: From/Sent/To/Subject in the client's language
 
-const fromLabel =
-  /^\s*\*?(?:From|De|Von|Da|Van|Från|Fra|Frá|Lähettäjä|Od|От|Kimden|Feladó)\s*\*?\s*:/i;
-const followingLabel =
-  /^\s*\*?(?:Sent|Date|To|Cc|Subject|Envoyé(?: le)?|À|A|Objet|Gesendet|Datum|An|Betreff|Enviado(?: el)?|Enviada em|Fecha|Para|Asunto|Assunto|Data|Inviato|Oggetto|Verzonden|Aan|Onderwerp|Skickat|Till|Ämne|Kopia|Sendt|Dato|Til|Emne|Kopi|Lähetetty|Päivämäärä|Vastaanottaja|Aihe|Wysłane|Do|Temat|Odesláno|Komu|Předmět)\s*\*?\s*:/i;
+const labelPattern = (labels: readonly string[]) =>
+  new RegExp(`^\\s*\\*?(?:${labels.map(asPattern).join('|')})\\s*\\*?\\s*[:：]`, 'iu');
+const fromLabel = labelPattern(entriesOf('fromLabels'));
+const followingLabel = labelPattern(entriesOf('otherLabels'));
+const dateLabel = labelPattern(['Date', 'Datum', 'Fecha', 'Data', 'Dato', 'Дата', '日期', '日付']);
 
 /**
  * A `From:` line followed, within the next five lines, by at least two other header lines
- * (Sent, Date, To, Subject...): one "From:" alone is how a learner may start a sentence.
+ * (Sent, Date, To, Subject...): one "From:" alone is how a learner may start a sentence. Some
+ * clients start the block with the date ("Date: Fri, 28 Sep 2012 10:55:48 +0000" then From, To);
+ * a Date line with a year and a time, right above another header line, starts one too.
  */
 function isOutlookHeaderBlock(lines: readonly string[], index: number): boolean {
   const first = (lines[index] ?? '').slice(0, headerMaxChars);
+  if (dateLabel.test(first) && headerYear.test(first) && headerTime.test(first)) {
+    const next = (lines[index + 1] ?? '').slice(0, headerMaxChars);
+    if (fromLabel.test(next) || followingLabel.test(next)) return true;
+  }
   if (!fromLabel.test(first)) return false;
   let labels = 0;
   for (const next of lines.slice(index + 1, index + 6)) {
@@ -221,41 +249,83 @@ function isOutlookHeaderBlock(lines: readonly string[], index: number): boolean 
 // ---------------------------------------------------------------------------------------------
 // Quote headers: "On <date>, <name> wrote:" in the client's language, maybe wrapped
 
-// The words a header starts with, per language: On (en), Le (fr), Am (de), El (es, ca), Il / In
-// data (it), Em / No dia (pt), Op (nl), Den / På (sv, da, no), Dne (cs), W dniu / Dnia (pl).
-const headerOpener = /^\s*(?:On|Le|Am|El|Il|In data|Em|No dia|Op|Den|På|Dne|W dniu|Dnia|El día)\s/i;
+// The words a header starts with, per language (quote-headers.ts): On, Le, Am, El, Il giorno,
+// Em, Op, Den, På, Dne, W dniu, Ar, 在...
+const headerOpener = new RegExp(
+  `^\\s*(?:${entriesOf('openers').map(asPattern).join('|')})\\s`,
+  'iu',
+);
+const wroteOpener = new RegExp(
+  `^\\s*(?:${entriesOf('wroteOpeners').map(asPattern).join('|')})\\s`,
+  'iu',
+);
+
+// A verb in a script with spaces must start a word ("wrote", not "rewrote"); a Japanese or
+// Chinese one follows the name or the time directly ("Name <x@y>于...09:00写道：").
+const alphabetic = /^[\p{Script=Latin}\p{Script=Cyrillic}]/u;
+const verbAlternation = (verbs: readonly string[]) =>
+  verbs
+    .map((verb) =>
+      alphabetic.test(verb)
+        ? `(?<![\\p{Script=Latin}\\p{Script=Cyrillic}])${asPattern(verb)}`
+        : asPattern(verb),
+    )
+    .join('|');
 
 // The verb that ends it, then a colon (only Zoho's dash-framed "wrote ----" has none), or the verb
-// followed by the author (nl, de, sv, da, no: "Op 4 jan. 2027 schreef Digital Gym <...>:").
-const headerVerb =
-  '(?:wrote|a écrit|écrit|schrieb|escribió|escribio|ha escrit|scritto|escreveu|schreef|skrev|kirjoitti|napisał|napisal|pisze|napsal|írta)';
-const headerVerbAtEnd = new RegExp(`${headerVerb}\\s*:$`, 'i');
-const headerVerbAtFramedEnd = new RegExp(`${headerVerb}$`, 'i');
-const headerVerbBeforeAuthor = /\b(?:schrieb|schreef|skrev|wrote|kirjoitti)\s[^:]*:$/i;
+// followed by the author (nl, de, sv, da, no, cy: "Op 4 jan. 2027 schreef Digital Gym <...>:").
+const verbsAtEnd = verbAlternation(entriesOf('verbsAtEnd'));
+const headerVerbAtEnd = new RegExp(`(?:${verbsAtEnd})\\s*[:：]$`, 'iu');
+const headerVerbAtFramedEnd = new RegExp(`(?:${verbsAtEnd})$`, 'iu');
+const headerVerbBeforeAuthor = new RegExp(
+  `(?:${verbAlternation(entriesOf('verbsBeforeAuthor'))})\\s[^:：]*[:：]$`,
+  'iu',
+);
 
 // A real header carries a time, a year or an address; "On Monday I wrote:" carries none.
 const headerAddress = /@|</;
 const headerTime = /\d{1,2}[:.h]\d{2}/;
-const headerYear = /\b(?:19|20)\d{2}\b/;
-// Gmail's ISO style: "2014-03-20 8:48 GMT+01:00 Rémi Dolan <do_not_reply@dolan.com>:"
-const isoHeader = /^\s*(?:19|20)\d{2}-\d{2}-\d{2}\s[^<>]*<[^<>]*>:$/;
+const headerYear = /(?<!\d)(?:19|20)\d{2}(?!\d)/;
+// Gmail without a verb (ISO dates, Russian, Japanese): "2014-03-20 8:48 GMT+01:00 Rémi Dolan
+// <do_not_reply@dolan.com>:", "ср, 5 мар. 2025 г. в 10:00, Имя <x@y>:", "2026年1月3日(土) 9:00
+// Name <x@y>:". The address in angle brackets and then the colon end the line.
+const addressThenColon = /<\s*[^<>\s]+@[^<>\s]+\s*>\s*[:：]$/;
 
 /** Whether one line, or it and the one or two after it (a wrapped header), is a quote header. */
 function isQuoteHeaderAt(lines: readonly string[], index: number): boolean {
+  return quoteHeaderLinesAt(lines, index) > 0;
+}
+
+/** How many lines the quote header at `index` takes (a wrapped one, up to three), or 0. */
+function quoteHeaderLinesAt(lines: readonly string[], index: number): number {
   const first = lines[index] ?? '';
-  if (first.length > headerMaxChars) return false;
-  if (isQuoteHeader(first)) return true;
+  if (first.length > headerMaxChars) return 0;
+  if (isQuoteHeader(first) || isDatedAddressAboveQuote(lines, index)) return 1;
   // A wrapped header's later lines are not blank and do not begin a header of their own; else
   // "On Monday I..." followed by a real header would be taken together as one.
   let joined = first;
   for (let extra = 1; extra <= 2; extra++) {
     const next = lines[index + extra];
-    if (next === undefined || next.trim() === '' || isHeaderLike(next)) return false;
+    if (next === undefined || next.trim() === '' || isHeaderLike(next)) return 0;
     joined = `${joined} ${next.trim()}`;
-    if (joined.length > headerMaxChars) return false;
-    if (isQuoteHeader(joined)) return !/[.!?]$/.test(first.trim()) || /@|</.test(first);
+    if (joined.length > headerMaxChars) return 0;
+    if (isQuoteHeader(joined))
+      return !/[.!?]$/.test(first.trim()) || /@|</.test(first) ? extra + 1 : 0;
   }
-  return false;
+  return 0;
+}
+
+/**
+ * A header with no verb and no colon, only a date and an address ("2011/4/7 Nathan <x@y>"), is
+ * one when ">" quoted lines follow it.
+ */
+function isDatedAddressAboveQuote(lines: readonly string[], index: number): boolean {
+  const line = lines[index] ?? '';
+  if (!/^\s*(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}\b.*<[^<>\s]+@[^<>\s]+>\s*$/.test(line)) {
+    return false;
+  }
+  const next = lines.slice(index + 1).find((candidate) => candidate.trim() !== '');
+  return next !== undefined && isQuoted(next);
 }
 
 function isHeaderLike(line: string): boolean {
@@ -271,15 +341,16 @@ function isQuoteHeader(candidate: string): boolean {
     .replace(/^[\s>*-]+/, '')
     .replace(/[\s*-]+$/, '')
     .replace(/\s+/g, ' ');
-  if (isoHeader.test(text)) return true;
-  const endsWithVerb =
-    headerVerbAtEnd.test(text) ||
-    (dashFramed && headerVerbAtFramedEnd.test(text)) ||
-    (text.endsWith(':') && headerVerbBeforeAuthor.test(text));
-  if (!endsWithVerb) return false;
   const address = headerAddress.test(text);
   const time = headerTime.test(text);
   const year = headerYear.test(text);
+  if (addressThenColon.test(text) && (time || year)) return true;
+  if (wroteOpener.test(text) && /[:：]$/.test(text)) return address || time || year;
+  const endsWithVerb =
+    headerVerbAtEnd.test(text) ||
+    (dashFramed && headerVerbAtFramedEnd.test(text)) ||
+    headerVerbBeforeAuthor.test(text);
+  if (!endsWithVerb) return false;
   if (headerOpener.test(text)) return address || time || year;
   // Without an opener word ("Jane <jane@...> wrote:", "tir. 18. apr. 2017 kl. 13:09 skrev ...",
   // "2013.02.08. 7:31 keltezéssel, ... írta:") it takes two of the three.
@@ -310,20 +381,51 @@ function isLearnersOwn(line: string, previous: string | undefined): boolean {
  * signature is that long, and the library's regexes are slow on long lines).
  */
 function withoutLibraryHistory(lines: readonly string[]): string[] {
+  return throughLibrary(
+    lines,
+    (line, index) => isLearnersOwn(line, lines[index - 1]),
+    (text) => new EmailReplyParser().read(text).getVisibleText(),
+  );
+}
+
+// email-forward-parser (crisp-oss, MIT) knows how Gmail, Outlook, Apple Mail, Yahoo, Thunderbird
+// and others introduce a forwarded message in some twenty languages. It is only asked where the
+// learner's words end; what it says about the forwarded message is not used.
+const forwardParser = new EmailForwardParser();
+
+/** The lines above a forwarded message, or all of them when there is none. */
+function withoutForward(lines: readonly string[]): string[] {
+  return throughLibrary(
+    lines,
+    () => false,
+    (text) => {
+      const result = forwardParser.read(text);
+      return result.forwarded ? (result.message ?? '') : text;
+    },
+  );
+}
+
+/**
+ * Runs one of the libraries on `lines` when they are short enough for its backtracking regexes,
+ * with long lines (and those `keep` says are the learner's own) swapped for placeholders that it
+ * cannot take for anything, and put back afterwards.
+ */
+function throughLibrary(
+  lines: readonly string[],
+  keep: (line: string, index: number) => boolean,
+  read: (text: string) => string,
+): string[] {
   const total = lines.reduce((sum, line) => sum + line.length + 1, 0);
-  if (total > libraryMaxChars || lines.every((line) => line.trim() === '')) return [...lines];
-  const longLines: string[] = [];
+  if (total > libraryMaxChars || isBlank(lines)) return [...lines];
+  const held: string[] = [];
   const shortened = lines.map((line, index) => {
-    if (line.length <= libraryMaxLineChars && !isLearnersOwn(line, lines[index - 1])) return line;
-    longLines.push(line);
-    return placeholder(longLines.length - 1);
+    if (line.length <= libraryMaxLineChars && !keep(line, index)) return line;
+    held.push(line);
+    return placeholder(held.length - 1);
   });
-  const visible = new EmailReplyParser().read(shortened.join('\n')).getVisibleText();
-  return visible
+  return read(shortened.join('\n'))
     .split('\n')
-    .map((line) =>
-      line.replace(/\uE000(\d+)\uE001/g, (_, n: string) => longLines[Number(n)] ?? ''),
-    );
+    .map((line) => line.replace(/\uE000(\d+)\uE001/g, (_, n: string) => held[Number(n)] ?? ''));
 }
 
 function placeholder(index: number): string {

@@ -48,10 +48,26 @@ function projectCases(project: string): VisibleCase[] {
     });
 }
 
+/**
+ * crisp-oss cases whose expectation, read from the upstream test, is the first fragment of a
+ * bottom-posted reply ("Hi," of email_2): the learner's words go on below the quote, and the
+ * full text is written in email-reply-parser/visible/<fixture>.
+ */
+const crispOverrides = new URL('../fixtures/corpora/email-reply-parser/visible/', import.meta.url);
+
+function crispExpected(name: string, fromTests: string): string {
+  const override = new URL(name, crispOverrides);
+  return existsSync(fileURLToPath(override)) ? readFileSync(override, 'utf8') : fromTests;
+}
+
 /** Every public case: the crisp-oss corpus (expectations from its tests) and the projects above. */
 export function publicCases(): VisibleCase[] {
   const crisp = scoredCases().scored.map(
-    (c): VisibleCase => ({ source: 'crisp-email-reply-parser', ...c }),
+    (c): VisibleCase => ({
+      source: 'crisp-email-reply-parser',
+      ...c,
+      expected: crispExpected(c.name, c.expected),
+    }),
   );
   return [...crisp, ...publicProjects.flatMap(projectCases)];
 }

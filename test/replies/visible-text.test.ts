@@ -226,8 +226,8 @@ describe('visibleText keeps the learner’s own words', () => {
   it('keeps answers written inline between the quoted lines', () => {
     const body =
       'On Mon, 4 Jan 2027 at 09:00, Digital Gym <progress@gym.example> wrote:\n> Reply above this line\n> What did you change?\n\nThe headline.\n\n> What will you try next?\n\nShorter posts.\n\n-- \nJane\n';
-    // The library joins the unquoted fragments with one newline.
-    expect(visibleText({ text: body })).toBe('The headline.\nShorter posts.');
+    // The quoted lines go, with the blank lines under them; the answers keep their own spacing.
+    expect(visibleText({ text: body })).toBe('The headline.\n\nShorter posts.');
     const tricky = readFixture('fixtures/email_tricky_18_inline_reply.txt');
     expect(visibleText({ text: tricky })).toContain('Option C is not suitable');
   });
