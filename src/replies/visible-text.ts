@@ -204,10 +204,17 @@ function isForwardIntro(line: string): boolean {
 }
 
 // "Sent from my iPhone" and friends. A sentence that only starts so ("Sent from my desk, is much
-// easier...") has more punctuation and words than these one-line client stamps ever do. The end
-// of a stamp's first words is not a `\b` in Japanese or Chinese, hence the letter lookahead.
+// easier...") has more punctuation and words than these one-line client stamps ever do. A stamp
+// in a script with spaces ends a word ("Sent from", not "Sent fromage"); in Chinese the device
+// follows directly ("发自我的iPhone").
 const deviceSignatureStart = new RegExp(
-  `^\\s*(?:${entriesOf('deviceSignatures').map(asPattern).join('|')})(?![\\p{L}\\p{N}])`,
+  `^\\s*(?:${entriesOf('deviceSignatures')
+    .map((entry) =>
+      /[\p{Script=Latin}\p{Script=Cyrillic}]$/u.test(entry)
+        ? `${asPattern(entry)}(?![\\p{L}\\p{N}])`
+        : asPattern(entry),
+    )
+    .join('|')})`,
   'iu',
 );
 
@@ -450,10 +457,31 @@ const quoteContainers = [
   'div.OutlookMessageHeader',
 ];
 
-// Outlook (web, new and desktop 365) starts the history with one of these; nothing after it is
-// the learner's, nested or not, so the HTML is cut at the tag's `<`.
-const outlookHistoryStart =
-  /<(?:div|hr|span)\b[^<>]*\bid\s*=\s*["']?(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling)\b/i;
+// Where a client starts the history in HTML; nothing after it is the learner's, nested or not, so
+// the HTML is cut at the tag's `<` before it is turned into text (as talon's html_quotations
+// does with cut_microsoft_quote, cut_zimbra_quote and cut_by_id):
+// - Outlook on the web, new Outlook and Outlook 365: `<div id="appendonsend">`, `<hr>` then
+//   `<div id="divRplyFwdMsg">` (`x_` prefixed once forwarded), `mail-editor-reference-message-
+//   container`; Outlook for Mac `<div id="OLK_SRC_BODY_SECTION">`; old Outlook `stopSpelling`.
+// - Zimbra: `<hr id="zwchr" data-marker="__DIVIDER__">` above `data-marker="__QUOTED_TEXT__"`.
+// - Yahoo: `<div id="yahoo_quoted_…" class="yahoo_quoted">`, its classes prefixed `ydp…` when
+//   the reply is itself quoted again.
+// - Zoho: `<div class="zmail_extra">`.
+const htmlHistoryStarts = [
+  /<(?:div|hr|span)\b[^<>]*\bid\s*=\s*["']?(?:x_)?(?:divRplyFwdMsg|appendonsend|stopSpelling|mail-editor-reference-message-container|OLK_SRC_BODY_SECTION|zwchr)\b/i,
+  /<(?:div|hr)\b[^<>]*\bdata-marker\s*=\s*["']?__(?:DIVIDER|QUOTED_TEXT)__/i,
+  /<div\b[^<>]*\bclass\s*=\s*["']?[^"'<>]*(?:yahoo_quoted|zmail_extra)\b/i,
+];
+
+/** The HTML before the first client history marker, or all of it. */
+function beforeHtmlHistory(html: string): string {
+  let end = html.length;
+  for (const start of htmlHistoryStarts) {
+    const found = start.exec(html);
+    if (found !== null && found.index < end) end = found.index;
+  }
+  return html.slice(0, end);
+}
 
 interface HtmlToTextOptions {
   wordwrap: false;
@@ -486,8 +514,7 @@ const htmlToTextOptions: HtmlToTextOptions = {
 function htmlToPlainText(html: string): string {
   if (html.trim() === '') return '';
   const capped = html.slice(0, maxHtmlChars);
-  const outlook = outlookHistoryStart.exec(capped);
-  const own = outlook === null ? capped : capped.slice(0, outlook.index);
+  const own = beforeHtmlHistory(capped);
   try {
     return convert(own, htmlToTextOptions);
   } catch {

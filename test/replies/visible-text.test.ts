@@ -332,3 +332,221 @@ describe('visibleText properties', () => {
     );
   });
 });
+
+// Quote headers in the languages added for issue #12 §3, as each client writes them (sources in
+// src/replies/quote-headers.ts).
+const moreHeaders: [string, string][] = [
+  ['ru, Gmail (no verb)', 'пн, 4 янв. 2027 г. в 09:00, Digital Gym <progress@gym.example>:'],
+  ['ru, Apple Mail', '4 янв. 2027 г., в 9:00, Digital Gym <progress@gym.example> написал(а):'],
+  ['ru, Thunderbird', '04.01.2027 9:00, Digital Gym пишет:'],
+  [
+    'ru, Outlook 2019',
+    '4 января 2027 г., в 9:00, пользователь "Digital Gym" <progress@gym.example> написал:',
+  ],
+  ['uk, Gmail', 'пн, 4 січ. 2027 р. о 09:00 Digital Gym <progress@gym.example> пише:'],
+  ['uk, Apple Mail', '4 січ. 2027 р. о 09:00 Digital Gym <progress@gym.example> написав(ла):'],
+  ['pl, Gmail', 'pon., 4 sty 2027 o 09:00 Digital Gym <progress@gym.example> napisał(a):'],
+  [
+    'pl, Gmail (older), wrapped',
+    'W dniu 4 stycznia 2027 09:00 użytkownik Digital Gym <progress@gym.example>\nnapisał:',
+  ],
+  ['pl, Thunderbird', 'W dniu 4.01.2027 o 09:00, Digital Gym pisze:'],
+  [
+    'pl, Apple Mail',
+    'Wiadomość napisana przez Digital Gym <progress@gym.example> w dniu 04.01.2027, o godz. 09:00:',
+  ],
+  ['cs, Gmail', 'po 4. 1. 2027 v 9:00 odesílatel Digital Gym <progress@gym.example> napsal:'],
+  ['cs, Thunderbird', 'Dne 04. 01. 2027 v 9:00 Digital Gym napsal(a):'],
+  ['ja, Gmail (no verb)', '2027年1月4日(月) 9:00 Digital Gym <progress@gym.example>:'],
+  ['ja, Apple Mail', '2027/01/04 9:00、Digital Gym <progress@gym.example>のメール:'],
+  ['zh, Gmail', 'Digital Gym <progress@gym.example> 于2027年1月4日周一 09:00写道：'],
+  ['zh, Apple Mail', '在 2027年1月4日，09:00，Digital Gym <progress@gym.example> 写道：'],
+  ['zh-TW, Gmail', 'Digital Gym <progress@gym.example> 於 2027年1月4日 週一 上午9:00寫道：'],
+  ['tr, Gmail', 'Digital Gym <progress@gym.example>, 4 Oca 2027 Pzt, 09:00 tarihinde şunu yazdı:'],
+  ['tr, Thunderbird', '4.01.2027 09:00 tarihinde Digital Gym yazdı:'],
+  [
+    'tr, Apple Mail',
+    '4 Oca 2027 tarihinde 09:00 saatinde, Digital Gym <progress@gym.example> şunları yazdı:',
+  ],
+  [
+    'cy, Gmail',
+    'Ar ddydd Llun, 4 Ion 2027 am 09:00, Digital Gym <progress@gym.example> ysgrifennodd:',
+  ],
+  [
+    'cy, Evolution and Thunderbird',
+    'Ar Llun, 2027-01-04 am 09:00 +0000, ysgrifennodd Digital Gym:',
+  ],
+  ['cy, Thunderbird without a date', 'Ysgrifennodd Digital Gym <progress@gym.example>:'],
+  [
+    'nl, Apple Mail',
+    'Op 4 jan. 2027 om 09:00 heeft Digital Gym <progress@gym.example> het volgende geschreven:',
+  ],
+];
+
+const moreOutlookBlocks: [string, string][] = [
+  [
+    'ru',
+    'От: Digital Gym <progress@gym.example>\nОтправлено: 4 января 2027 г. 9:00\nКому: Jane\nТема: Неделя 3',
+  ],
+  [
+    'uk',
+    'Від: Digital Gym <progress@gym.example>\nНадіслано: 4 січня 2027 р. 9:00\nКому: Jane\nТема: Тиждень 3',
+  ],
+  [
+    'pl',
+    'Od: Digital Gym <progress@gym.example>\nWysłano: poniedziałek, 4 stycznia 2027 09:00\nDo: Jane\nTemat: Tydzień 3',
+  ],
+  [
+    'cs',
+    'Od: Digital Gym <progress@gym.example>\nOdesláno: pondělí 4. ledna 2027 9:00\nKomu: Jane\nPředmět: Týden 3',
+  ],
+  [
+    'ja',
+    '差出人: Digital Gym <progress@gym.example>\n送信日時: 2027年1月4日 9:00\n宛先: Jane\n件名: 第3週',
+  ],
+  [
+    'zh',
+    '发件人: Digital Gym <progress@gym.example>\n发送时间: 2027年1月4日 9:00\n收件人: Jane\n主题: 第3周',
+  ],
+  [
+    'tr',
+    'Kimden: Digital Gym <progress@gym.example>\nGönderildi: 4 Ocak 2027 Pazartesi 09:00\nKime: Jane\nKonu: Hafta 3',
+  ],
+  [
+    'cy',
+    'Oddi wrth: Digital Gym <progress@gym.example>\nAnfonwyd: Dydd Llun, 4 Ionawr 2027 09:00\nAt: Jane\nPwnc: Wythnos 3',
+  ],
+  [
+    'Outlook to text from HTML, bold labels',
+    '*From:* Digital Gym <progress@gym.example>\n*Sent:* Monday, 4 January 2027 09:00\n*To:* Jane\n*Subject:* Week 3',
+  ],
+  [
+    'a block that starts with the date',
+    'Date: Mon, 4 Jan 2027 09:00:00 +0000\nFrom: progress@gym.example\nTo: jane@example.com\nSubject: Week 3',
+  ],
+];
+
+const decoratedSeparators = [
+  '-----Исходное сообщение-----',
+  '-----Початкове повідомлення-----',
+  '-----Oryginalna wiadomość-----',
+  '-------- Původní zpráva --------',
+  '-----元のメッセージ-----',
+  '-----原始邮件-----',
+  '-------- Özgün İleti --------',
+  '-----Neges Wreiddiol-----',
+  '----- Original Message -----',
+  '*-----Original Message-----*',
+  '> -----Original Message-----',
+  '-------- Original-Nachricht --------',
+  '-------- Message transféré --------',
+];
+
+const phoneStamps = [
+  'Anfonwyd o fy iPhone',
+  'Von meinem iPhone gesendet',
+  'Отправлено с iPhone',
+  'Надіслано з iPhone',
+  'Wysłane z iPhone’a',
+  'Odesláno z iPhonu',
+  'iPhoneから送信',
+  '发自我的iPhone',
+  "iPhone'umdan gönderildi",
+  'Sent from Mail for Windows',
+];
+
+describe('visibleText in the languages added for #12', () => {
+  it.each(moreHeaders)('quote header, %s', (_client, header) => {
+    expect(
+      visibleText({ text: `${reply}\n\n${header}\n\n> Week 3\n> Reply above this line\n` }),
+    ).toBe(reply);
+    expect(visibleText({ text: `${reply}\n\n${header}\n\nWeek 3: write a press release\n` })).toBe(
+      reply,
+    );
+  });
+
+  it.each(moreOutlookBlocks)('Outlook header block, %s', (_language, block) => {
+    const body = `${reply}\n\n${block}\n\nWeek 3: write a press release\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+    expect(visibleText({ text: `${reply}\n\n${'_'.repeat(32)}\n${block}\n\nWeek 3\n` })).toBe(
+      reply,
+    );
+  });
+
+  it.each(decoratedSeparators)('%s', (separator) => {
+    const body = `${reply}\n\n${separator}\nFrom: Digital Gym\n\nWeek 3\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+
+  it.each(phoneStamps)('phone stamp %j', (stamp) => {
+    expect(visibleText({ text: `${reply}\n\n${stamp}\n` })).toBe(reply);
+  });
+
+  it.each([
+    'Он пишет: всё хорошо, спасибо.',
+    'W dniu egzaminu napisał: nic.',
+    'Ar ddydd Llun ysgrifennodd fy rheolwr: da iawn.',
+    '我在家里写道：这周很好。',
+    'Ders 3 için şunu yazdı: tamam.',
+  ])('keeps a sentence that only sounds like a header: %j', (body) => {
+    expect(visibleText({ text: body })).toBe(body);
+  });
+});
+
+describe('visibleText with forwards, delimiters and interleaved answers', () => {
+  it('keeps the words above a forwarded message and none of the forward', () => {
+    const forwards = [
+      `${reply}\n\n---------- Forwarded message ---------\nFrom: Digital Gym <progress@gym.example>\nDate: Mon, 4 Jan 2027 at 09:00\nSubject: Week 3\nTo: Jane <jane@example.com>\n\nReply STOP to stop.\n`,
+      `${reply}\n\nBegin forwarded message:\n\nFrom: Digital Gym <progress@gym.example>\nSubject: Week 3\nDate: 4 January 2027 at 09:00:00 GMT\nTo: Jane <jane@example.com>\n\nReply STOP to stop.\n`,
+      `${reply}\n\nPoczątek przekazywanej wiadomości:\n\nOd: Digital Gym <progress@gym.example>\nTemat: Tydzień 3\nData: 4 stycznia 2027 09:00:00 CET\nDo: Jan <jan@example.com>\n\nStop.\n`,
+      `${reply}\n\n-------- Перенаправленное сообщение --------\nТема: Неделя 3\nДата: Mon, 4 Jan 2027 09:00:00 +0000\nОт: Digital Gym <progress@gym.example>\nКому: jane@example.com\n\nStop.\n`,
+    ];
+    for (const body of forwards) expect(visibleText({ text: body })).toBe(reply);
+  });
+
+  it('reads a bare forward, with no words above it, as nothing of the learner’s', () => {
+    const body = `---------- Forwarded message ---------\nFrom: Digital Gym <progress@gym.example>\nDate: Mon, 4 Jan 2027 at 09:00\nSubject: Week 3\nTo: Jane <jane@example.com>\n\nReply STOP to stop.\n`;
+    expect(visibleText({ text: body })).toBe('');
+  });
+
+  it('keeps rows of dashes, underscores and equals signs that the learner drew', () => {
+    for (const rule of ['-'.repeat(40), '_'.repeat(40), '='.repeat(40), '* * *']) {
+      const body = `Part one of my answer.\n\n${rule}\n\nPart two of my answer.`;
+      expect(visibleText({ text: body })).toBe(body);
+    }
+  });
+
+  it('keeps the answers between and below the quoted lines (Before ... After)', () => {
+    const body =
+      'Hallo,\n\nAm 04.01.2027 um 09:00 schrieb Digital Gym <progress@gym.example>:\n> Was hast du geändert?\n\nDie Überschrift.\n\n> Was probierst du als Nächstes?\n\nKürzere Beiträge.\n\nViele Grüße\nJana\n';
+    expect(visibleText({ text: body })).toBe(
+      'Hallo,\n\nDie Überschrift.\n\nKürzere Beiträge.\n\nViele Grüße\nJana',
+    );
+  });
+
+  it('does not take the rest of a wrapped quoted line for an answer', () => {
+    const body = `${reply}\n\nOn Mon, 4 Jan 2027 at 09:00, Digital Gym <progress@gym.example> wrote:\n> This week, write a press release about a service your team runs, in plain English\nfor the public.\n> Reply STOP to stop.\n`;
+    expect(visibleText({ text: body })).toBe(reply);
+  });
+});
+
+const owaHtml = `<div dir="ltr"><div style="font-family:Aptos">${reply}</div><div id="mail-editor-reference-message-container"><hr><b>From:</b> Digital Gym<br><b>Sent:</b> Monday<br><div>STOP</div></div></div>`;
+const zimbraHtml = `<html><body><div style="font-family: arial"><div>${reply}</div><br><hr id="zwchr" data-marker="__DIVIDER__"><div data-marker="__HEADERS__"><b>De: </b>"Digital Gym" &lt;progress@gym.example&gt;<br><b>À: </b>jane@example.com<br></div><br><div data-marker="__QUOTED_TEXT__">Reply STOP to stop.</div></div></body></html>`;
+const yahooNestedHtml = `<div class="ydp5c4yahoo-style-wrap"><div>${reply}</div></div><div id="ydp8e1yahoo_quoted_123" class="ydp8e1yahoo_quoted"><div>On Monday, 4 January 2027, 09:00:00 GMT, Digital Gym wrote:</div><div>Reply STOP to stop.</div></div>`;
+const zohoHtml = `<div>${reply}<br></div><div class="zmail_extra_hr"></div><div class="zmail_extra"><div>---- On Mon, 04 Jan 2027 09:00:00 +0000 <b>Digital Gym</b> wrote ----</div><blockquote>Reply STOP to stop.</blockquote></div>`;
+const appleInterleavedHtml = `<html><body dir="auto"><div>Hi,</div><blockquote type="cite">What did you change?</blockquote><div>The headline.</div><blockquote type="cite">Reply STOP to stop.</blockquote></body></html>`;
+
+describe('visibleText of HTML-only replies, quoted parts dropped before conversion', () => {
+  it.each([
+    ['new Outlook (mail-editor-reference-message-container)', owaHtml],
+    ['Zimbra (hr#zwchr)', zimbraHtml],
+    ['Yahoo, nested (ydp…yahoo_quoted)', yahooNestedHtml],
+    ['Zoho (zmail_extra)', zohoHtml],
+  ])('%s', (_client, html) => {
+    expect(visibleText({ html })).toBe(reply);
+  });
+
+  it('keeps the answers between Apple Mail’s cite blockquotes', () => {
+    expect(visibleText({ html: appleInterleavedHtml })).toBe('Hi,\nThe headline.');
+  });
+});
