@@ -1,7 +1,8 @@
 /**
  * How well the reply reader reads the natural-phrasing corpus (test/fixtures/corpora/natural):
- * per language and per intent, cases / right / accuracy, then every miss. Not a test: the floor
- * lives in natural-corpus.test.ts. Run it with
+ * per language and per intent, cases / right / accuracy, then every miss; then how well it finds
+ * the learner's own words on the public reply-parsing corpora, per source. Not a test: the floors
+ * live in natural-corpus.test.ts and public-corpora.test.ts. Run it with
  *
  *   npm run measure:replies            # tables and misses
  *   npm run measure:replies -- --json  # the same as JSON
@@ -22,6 +23,7 @@ import {
   tally,
   type Tally,
 } from './natural-corpus.js';
+import { publicCases, scoreVisible } from './visible-corpus.js';
 
 const corpus = loadCorpus();
 const emlIndex = process.argv.indexOf('--eml');
@@ -42,6 +44,19 @@ const overall = tally(outcomes, () => 'all').get('all') ?? { cases: 0, right: 0 
 const misses = outcomes.filter((o) => !o.right);
 const leaks = outcomes.filter((o) => o.quoteLeaked);
 const intentOrder = [...intentTypes, 'auto_reply'];
+
+// Visible text on the public corpora, per source (talon, discourse, willdurand, zapier, crisp).
+const visibleOutcomes = scoreVisible(publicCases());
+const visibleBySource = new Map<string, Tally>();
+for (const o of visibleOutcomes) {
+  const t = visibleBySource.get(o.case.source) ?? { cases: 0, right: 0 };
+  visibleBySource.set(o.case.source, { cases: t.cases + 1, right: t.right + (o.right ? 1 : 0) });
+}
+const visibleOverall: Tally = {
+  cases: visibleOutcomes.length,
+  right: visibleOutcomes.filter((o) => o.right).length,
+};
+const visibleMisses = visibleOutcomes.filter((o) => !o.right);
 
 const pct = (t: Tally) => `${(accuracy(t) * 100).toFixed(1)}%`;
 const round = (t: Tally) => ({ ...t, accuracy: Math.round(accuracy(t) * 1000) / 1000 });
@@ -71,6 +86,16 @@ if (process.argv.includes('--json')) {
           intentOrder.map((i) => [i, round(byIntent.get(i) ?? { cases: 0, right: 0 })]),
         ),
         byLanguageAndIntent: grid,
+        visibleText: {
+          overall: round(visibleOverall),
+          bySource: Object.fromEntries([...visibleBySource].map(([k, t]) => [k, round(t)])),
+          misses: visibleMisses.map((o) => ({
+            source: o.case.source,
+            case: o.case.name,
+            expected: o.case.expected,
+            got: o.got,
+          })),
+        },
         quoteLeaks: leaks.map((o) => ({
           lang: o.case.lang,
           case: o.case.index,
@@ -109,5 +134,20 @@ if (process.argv.includes('--json')) {
     console.log(
       `  ${o.case.lang} #${String(o.case.index).padEnd(3)} ${o.expected.padEnd(22)} got ${o.got.padEnd(22)} ${JSON.stringify(text.length > 90 ? `${text.slice(0, 87)}...` : text)}`,
     );
+  }
+}
+
+if (!process.argv.includes('--json')) {
+  const row = (label: string, t: Tally) =>
+    `${label.padEnd(32)} ${String(t.cases).padStart(5)} ${String(t.right).padStart(5)} ${pct(t).padStart(8)}`;
+  console.log(`\nVisible text on the public corpora (learner's words exactly right)`);
+  console.log(
+    `${''.padEnd(32)} ${'cases'.padStart(5)} ${'right'.padStart(5)} ${'accuracy'.padStart(8)}`,
+  );
+  for (const [source, t] of visibleBySource) console.log(row(source, t));
+  console.log(row('overall', visibleOverall));
+  for (const o of visibleMisses) {
+    const got = o.got.replace(/\s+/g, ' ').trim();
+    console.log(`  miss ${o.case.source}/${o.case.name}: got ${JSON.stringify(got.slice(0, 90))}`);
   }
 }
