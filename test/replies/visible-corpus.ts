@@ -62,13 +62,11 @@ function crispExpected(name: string, fromTests: string): string {
 
 /** Every public case: the crisp-oss corpus (expectations from its tests) and the projects above. */
 export function publicCases(): VisibleCase[] {
-  const crisp = scoredCases().scored.map(
-    (c): VisibleCase => ({
-      source: 'crisp-email-reply-parser',
-      ...c,
-      expected: crispExpected(c.name, c.expected),
-    }),
-  );
+  const crisp = scoredCases().scored.map((c): VisibleCase => ({
+    source: 'crisp-email-reply-parser',
+    ...c,
+    expected: crispExpected(c.name, c.expected),
+  }));
   return [...crisp, ...publicProjects.flatMap(projectCases)];
 }
 
