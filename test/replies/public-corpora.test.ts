@@ -7,8 +7,14 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { normalise } from '../inbound/corpus.js';
-import { publicCases, publicProjects, scoreVisible, type VisibleCase } from './visible-corpus.js';
+import {
+  comparable,
+  expectationFile,
+  publicCases,
+  publicProjects,
+  scoreVisible,
+  type VisibleCase,
+} from './visible-corpus.js';
 
 /**
  * Where the reader and the upstream expectation still differ, and why. Each is a known miss:
@@ -30,7 +36,7 @@ describe('the public corpora are complete', () => {
       expect(files, project).toEqual(
         expect.arrayContaining(['LICENSE', 'SOURCE.md', 'emails', 'visible']),
       );
-      const emails = readdirSync(`${corpora}${project}/emails`).sort();
+      const emails = readdirSync(`${corpora}${project}/emails`).map(expectationFile).sort();
       expect(readdirSync(`${corpora}${project}/visible`).sort(), project).toEqual(emails);
     }
     expect(cases.filter((c) => c.source !== 'crisp-email-reply-parser').length).toBeGreaterThan(50);
@@ -47,14 +53,19 @@ describe('visibleText reads each public case exactly', () => {
   const expected = outcomes.filter((o) => !(key(o.case) in knownMisses));
 
   it.each(expected.map((o) => [key(o.case), o] as const))('%s', (_key, outcome) => {
-    expect(normalise(outcome.got)).toBe(normalise(outcome.case.expected));
+    expect(comparable(outcome.case, outcome.got)).toBe(
+      comparable(outcome.case, outcome.case.expected),
+    );
   });
 
   for (const [name, why] of Object.entries(knownMisses)) {
     it.fails(`${name} (known: ${why})`, () => {
       const outcome = outcomes.find((o) => key(o.case) === name);
       expect(outcome).toBeDefined();
-      expect(normalise(outcome?.got ?? '')).toBe(normalise(outcome?.case.expected ?? ''));
+      if (outcome === undefined) return;
+      expect(comparable(outcome.case, outcome.got)).toBe(
+        comparable(outcome.case, outcome.case.expected),
+      );
     });
   }
 });

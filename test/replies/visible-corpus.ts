@@ -24,7 +24,14 @@ export interface VisibleCase {
   readonly source: string;
   readonly name: string;
   readonly body: string;
+  /** An HTML body: read as `{ html }`, and compared with white space runs as one space. */
+  readonly html?: boolean;
   readonly expected: string;
+}
+
+/** `emails/x.txt` is expected in `visible/x.txt`, `emails/x.html` in `visible/x.html.txt`. */
+export function expectationFile(email: string): string {
+  return email.endsWith('.html') ? `${email}.txt` : email;
 }
 
 function projectCases(project: string): VisibleCase[] {
@@ -33,16 +40,17 @@ function projectCases(project: string): VisibleCase[] {
   if (!existsSync(join(dir, 'LICENSE')))
     throw new Error(`${dir}: no LICENSE beside the fixtures; copy the upstream licence first`);
   return readdirSync(emails)
-    .filter((file) => file.endsWith('.txt'))
+    .filter((file) => file.endsWith('.txt') || file.endsWith('.html'))
     .sort()
     .map((file) => {
-      const expectedPath = join(dir, 'visible', file);
+      const expectedPath = join(dir, 'visible', expectationFile(file));
       if (!existsSync(expectedPath))
         throw new Error(`${expectedPath}: missing; write the expected visible text of ${file}`);
       return {
         source: project,
         name: file.replace(/\.txt$/, ''),
         body: readFileSync(join(emails, file), 'utf8'),
+        html: file.endsWith('.html'),
         expected: readFileSync(expectedPath, 'utf8'),
       };
     });
@@ -79,7 +87,13 @@ export interface VisibleOutcome {
 /** Reads every case with the product's `visibleText` and compares it with the expectation. */
 export function scoreVisible(cases: readonly VisibleCase[]): VisibleOutcome[] {
   return cases.map((c) => {
-    const got = visibleText({ text: c.body });
-    return { case: c, got, right: normalise(got) === normalise(c.expected) };
+    const got = visibleText(c.html === true ? { html: c.body } : { text: c.body });
+    return { case: c, got, right: comparable(c, got) === comparable(c, c.expected) };
   });
+}
+
+/** The text as compared: normalised, and for an HTML case with its white space runs as one. */
+export function comparable(c: VisibleCase, text: string): string {
+  const normalised = normalise(text);
+  return c.html === true ? normalised.replace(/\s+/g, ' ') : normalised;
 }
