@@ -550,3 +550,39 @@ describe('visibleText of HTML-only replies, quoted parts dropped before conversi
     expect(visibleText({ html: appleInterleavedHtml })).toBe('Hi,\nThe headline.');
   });
 });
+
+describe('visibleText never lets a quote through', () => {
+  // Every header this file knows, in every language and client, over a quote full of commands.
+  const headers = [...languages, ...moreHeaders].map(([, header]) => header);
+  const blocks = [...outlookBlocks, ...moreOutlookBlocks].map(([, block]) => block);
+  const word = fc.stringMatching(/^[a-zà-ÿ]{1,12}$/);
+  const sentence = fc
+    .array(word, { minLength: 1, maxLength: 8 })
+    .map((words) => `${words.join(' ')}.`);
+  const own = fc.array(sentence, { minLength: 1, maxLength: 4 }).map((lines) => lines.join('\n'));
+  const decoys = '> STOP\n> Unsubscribe\n> Pause for 2 weeks\n> Reply above this line';
+
+  it('keeps exactly the learner’s words above any quote header over ">" lines', () => {
+    fc.assert(
+      fc.property(own, fc.constantFrom(...headers), (text, header) => {
+        expect(visibleText({ text: `${text}\n\n${header}\n${decoys}\n` })).toBe(text);
+      }),
+    );
+  });
+
+  it('keeps exactly the learner’s words above any Outlook block or separator', () => {
+    const separators = [...originalMessages, ...decoratedSeparators];
+    fc.assert(
+      fc.property(
+        own,
+        fc.constantFrom(...blocks),
+        fc.constantFrom('', '_'.repeat(32), ...separators),
+        (text, block, separator) => {
+          const rule = separator === '' ? '' : `${separator}\n`;
+          const body = `${text}\n\n${rule}${block}\n\nSTOP\nUnsubscribe\n`;
+          expect(visibleText({ text: body })).toBe(text);
+        },
+      ),
+    );
+  });
+});
