@@ -5,16 +5,23 @@ import { replyMarker } from '../render/chrome.js';
 import { asPattern, entriesOf } from './quote-headers.js';
 
 /**
- * The learner's own words of a reply: quoted history, client separators and signatures removed.
+ * The learner's own words of a reply: quoted history, forwarded messages, client separators and
+ * signatures removed. Each part does what it is strongest at:
  *
- * Our own line rules run first and cut the message at the first line where the quoted history
- * starts (a quote header, an Outlook header block, an "Original Message" or underscore separator,
- * a `-- ` signature, a "Sent from my iPhone" line, our "Reply above this line" marker). They are
- * linear, language-aware and strict about what a header looks like, so a learner's sentence
- * that starts with "On" or "From" is never taken for one. email-reply-parser then reads what is
- * left, for what it knows and we do not (">" quoted lines, "Regards" signatures, CJK and Polish
- * headers). Everything after the first cut is dropped: a reply written below the quoted email
- * (bottom posting) loses its words, which is the price of never keeping our own email's text.
+ * 1. HTML bodies lose their quoted parts before they become text: the history markers of Outlook
+ *    on the web, Zimbra, Yahoo and Zoho cut the document, and Gmail's, Apple's and Thunderbird's
+ *    quote containers are skipped by html-to-text, so answers between them stay.
+ * 2. email-forward-parser finds where a forwarded message starts, in some twenty languages; only
+ *    the words above it are the learner's.
+ * 3. Our own line rules, built from the per-language tables in quote-headers.ts, find the first
+ *    line where the history starts (a quote header, an Outlook header block, an "Original
+ *    Message" separator, a `-- ` signature, a "Sent from my iPhone" line, our "Reply above this
+ *    line" marker). They are linear and strict about what a header looks like, so a learner's
+ *    sentence that starts with "On" or "From" is never taken for one. Below a quote header over
+ *    ">" lines, the unquoted lines are the learner's answers (inline and bottom posting) and are
+ *    kept; below anything else, everything is history.
+ * 4. email-reply-parser then reads what is left, for what it knows and we do not (">" quoted
+ *    lines above any header, "Regards" signatures).
  */
 
 /** Only this much of a text body is read: a reply is a few lines, not a novel. */
