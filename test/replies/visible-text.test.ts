@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readMessage } from '../../src/replies/read.js';
 import { visibleText } from '../../src/replies/visible-text.js';
 import { normalise, readFixture, scoredCases } from '../inbound/corpus.js';
 
@@ -584,5 +585,34 @@ describe('visibleText never lets a quote through', () => {
         },
       ),
     );
+  });
+});
+
+describe('readMessage of HTML-only replies takes no command from the quote', () => {
+  const eml = (html: string) =>
+    Buffer.from(
+      [
+        'From: Jane Learner <jane@example.com>',
+        'To: progress+t0k3n@gym.example',
+        'Subject: Re: Week 3',
+        'Date: Mon, 04 Jan 2027 10:00:00 +0000',
+        'Message-ID: <html-only@example.com>',
+        'MIME-Version: 1.0',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        html,
+      ].join('\r\n'),
+    );
+
+  it.each([
+    ['Outlook on the web', owaHtml],
+    ['Zimbra', zimbraHtml],
+    ['Yahoo', yahooNestedHtml],
+    ['Zoho', zohoHtml],
+  ])('%s', async (_client, html) => {
+    const read = await readMessage(eml(html));
+    expect(read.kind).toBe('reply');
+    expect(read.text).toBe(reply);
+    expect(read.intent?.type).not.toBe('stop');
   });
 });
