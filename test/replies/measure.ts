@@ -46,7 +46,7 @@ const leaks = outcomes.filter((o) => o.quoteLeaked);
 const intentOrder = [...intentTypes, 'auto_reply'];
 
 // Visible text on the public corpora, per source (talon, discourse, willdurand, zapier, crisp).
-const visibleOutcomes = scoreVisible(publicCases());
+const visibleOutcomes = await scoreVisible(publicCases());
 const visibleBySource = new Map<string, Tally>();
 for (const o of visibleOutcomes) {
   const t = visibleBySource.get(o.case.source) ?? { cases: 0, right: 0 };

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readMessage } from '../../src/replies/read.js';
 import { visibleText } from '../../src/replies/visible-text.js';
 import { normalise, scoredCases } from '../inbound/corpus.js';
 
@@ -24,15 +25,25 @@ export interface VisibleCase {
   readonly source: string;
   readonly name: string;
   readonly body: string;
-  /** An HTML body: read as `{ html }`, and compared with white space runs as one space. */
-  readonly html?: boolean;
+  /**
+   * `text` (the default) and `html` bodies are read with `visibleText` (an HTML one is compared
+   * with white space runs as one space); an `eml` message with `readMessage`, end to end.
+   */
+  readonly kind?: Kind;
   readonly expected: string;
 }
 
-/** `emails/x.txt` is expected in `visible/x.txt`, `emails/x.html` in `visible/x.html.txt`. */
+/**
+ * `emails/x.txt` is expected in `visible/x.txt`; `emails/x.html` (an HTML body) and `emails/x.eml`
+ * (a whole message, read with `readMessage`) in `visible/x.html.txt` and `visible/x.eml.txt`.
+ */
 export function expectationFile(email: string): string {
-  return email.endsWith('.html') ? `${email}.txt` : email;
+  return email.endsWith('.txt') ? email : `${email}.txt`;
 }
+
+type Kind = 'text' | 'html' | 'eml';
+const kindOf = (file: string): Kind =>
+  file.endsWith('.html') ? 'html' : file.endsWith('.eml') ? 'eml' : 'text';
 
 function projectCases(project: string): VisibleCase[] {
   const dir = join(corporaDir, project);
@@ -40,7 +51,7 @@ function projectCases(project: string): VisibleCase[] {
   if (!existsSync(join(dir, 'LICENSE')))
     throw new Error(`${dir}: no LICENSE beside the fixtures; copy the upstream licence first`);
   return readdirSync(emails)
-    .filter((file) => file.endsWith('.txt') || file.endsWith('.html'))
+    .filter((file) => /\.(?:txt|html|eml)$/.test(file))
     .sort()
     .map((file) => {
       const expectedPath = join(dir, 'visible', expectationFile(file));
@@ -50,7 +61,7 @@ function projectCases(project: string): VisibleCase[] {
         source: project,
         name: file.replace(/\.txt$/, ''),
         body: readFileSync(join(emails, file), 'utf8'),
-        html: file.endsWith('.html'),
+        kind: kindOf(file),
         expected: readFileSync(expectedPath, 'utf8'),
       };
     });
@@ -84,16 +95,29 @@ export interface VisibleOutcome {
   readonly right: boolean;
 }
 
-/** Reads every case with the product's `visibleText` and compares it with the expectation. */
-export function scoreVisible(cases: readonly VisibleCase[]): VisibleOutcome[] {
-  return cases.map((c) => {
-    const got = visibleText(c.html === true ? { html: c.body } : { text: c.body });
-    return { case: c, got, right: comparable(c, got) === comparable(c, c.expected) };
-  });
+/** Reads every case with the product's reader and compares it with the expectation. */
+export async function scoreVisible(cases: readonly VisibleCase[]): Promise<VisibleOutcome[]> {
+  const outcomes: VisibleOutcome[] = [];
+  for (const c of cases) {
+    const got = await readCase(c);
+    outcomes.push({ case: c, got, right: comparable(c, got) === comparable(c, c.expected) });
+  }
+  return outcomes;
+}
+
+async function readCase(c: VisibleCase): Promise<string> {
+  switch (c.kind ?? 'text') {
+    case 'html':
+      return visibleText({ html: c.body });
+    case 'eml':
+      return (await readMessage(Buffer.from(c.body, 'utf8'))).text;
+    case 'text':
+      return visibleText({ text: c.body });
+  }
 }
 
 /** The text as compared: normalised, and for an HTML case with its white space runs as one. */
 export function comparable(c: VisibleCase, text: string): string {
   const normalised = normalise(text);
-  return c.html === true ? normalised.replace(/\s+/g, ' ') : normalised;
+  return c.kind === 'html' ? normalised.replace(/\s+/g, ' ') : normalised;
 }
