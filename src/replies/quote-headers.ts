@@ -192,7 +192,7 @@ export const quoteHeaderLanguages: Readonly<Record<string, QuoteHeaderLanguage>>
     openers: ['Ar', 'Ar ddydd'],
     verbsAtEnd: ['ysgrifennodd'],
     verbsBeforeAuthor: ['ysgrifennodd'],
-    fromLabels: ['Oddi wrth', 'Gan'],
+    fromLabels: ['Oddi wrth'],
     otherLabels: ['Anfonwyd', 'Dyddiad', 'At', 'Cc', 'Pwnc'],
     separators: ['Neges Wreiddiol', "Neges wedi'i hanfon ymlaen", 'Neges wedi’i hanfon ymlaen'],
     forwardIntros: [],

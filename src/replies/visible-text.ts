@@ -97,14 +97,15 @@ function isQuoted(line: string): boolean {
 /**
  * The rest of a long quoted line that the client wrapped without a ">", between two quoted lines:
  * a link ("> View ticket (http://example.com/action" / "_nonce=3dd518)" / ">") or the end of a
- * sentence under a full-width quoted line. An answer written inline is shorter than a wrapped
- * line above it, or has blank lines around it.
+ * sentence under a full-width quoted line, which goes on in lower case. An answer written inline
+ * starts a sentence of its own, or has blank lines around it.
  */
 function isWrappedLinkInQuote(lines: readonly string[], index: number): boolean {
   const line = (lines[index] ?? '').trim();
   const previous = lines[index - 1] ?? '';
   if (!isQuoted(previous) || !isQuoted(lines[index + 1] ?? '')) return false;
-  return /:\/\//.test(line) || /^\S*[=/&?]\S*\)$/.test(line) || previous.length >= 60;
+  const wrappedSentence = previous.length >= 60 && /^\p{Ll}/u.test(line);
+  return /:\/\//.test(line) || /^\S*[=/&?]\S*\)$/.test(line) || wrappedSentence;
 }
 
 /**

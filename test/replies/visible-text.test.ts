@@ -525,6 +525,11 @@ describe('visibleText with forwards, delimiters and interleaved answers', () => 
     );
   });
 
+  it('keeps an answer written right under a long quoted line, with no blank line', () => {
+    const body = `On Mon, 4 Jan 2027 at 09:00, Digital Gym <progress@gym.example> wrote:\n> This week, write a press release about a service your team runs, in plain English.\nYes, about the library service.\n> What will you try next?\nShorter posts.\n`;
+    expect(visibleText({ text: body })).toBe('Yes, about the library service.\nShorter posts.');
+  });
+
   it('does not take the rest of a wrapped quoted line for an answer', () => {
     const body = `${reply}\n\nOn Mon, 4 Jan 2027 at 09:00, Digital Gym <progress@gym.example> wrote:\n> This week, write a press release about a service your team runs, in plain English\nfor the public.\n> Reply STOP to stop.\n`;
     expect(visibleText({ text: body })).toBe(reply);
