@@ -160,10 +160,15 @@ function firstHistoryLine(lines: readonly string[]): number {
 function startsHistory(lines: readonly string[], index: number): boolean {
   const line = lines[index] ?? '';
   if (line.trim() === '') return false;
+  return isUnderscoreRule(lines, index) || startsHistoryOtherThanRule(lines, index);
+}
+
+function startsHistoryOtherThanRule(lines: readonly string[], index: number): boolean {
+  const line = lines[index] ?? '';
+  if (line.trim() === '') return false;
   return (
     line.includes(replyMarker) ||
     isSignatureDelimiter(line) ||
-    isUnderscoreRule(lines, index) ||
     isOriginalMessageSeparator(line) ||
     isForwardIntro(line) ||
     isDeviceSignature(line) ||
@@ -178,13 +183,34 @@ function isSignatureDelimiter(line: string): boolean {
 }
 
 /**
- * Outlook's `________________________________` right above its header block. A rule with a blank
- * line under it is a delimiter in the learner's own text ("Part one / ____ / Part two").
+ * Outlook's `________________________________` right above its header block, or a rule above a
+ * signature block ("____ / Dr. Jane Doe / Comms team"). A rule with a blank line and then
+ * sentences under it is a delimiter in the learner's own text ("Part one / ____ / Part two.").
  */
 function isUnderscoreRule(lines: readonly string[], index: number): boolean {
   const line = (lines[index] ?? '').slice(0, headerMaxChars);
   if (!/^\s*_{10,}\s*$/.test(line)) return false;
-  return (lines[index + 1] ?? '').trim() !== '';
+  if ((lines[index + 1] ?? '').trim() !== '') return true;
+  return isSignatureBlockBelow(lines, index + 1);
+}
+
+/**
+ * Whether the lines from `start` up to the next history marker (or the end) are a signature:
+ * one to five short lines (a name, a title, a place), none of them ending a sentence.
+ */
+function isSignatureBlockBelow(lines: readonly string[], start: number): boolean {
+  const block: string[] = [];
+  for (let index = start; index < lines.length && block.length <= 5; index++) {
+    const line = lines[index] ?? '';
+    if (line.trim() === '') continue;
+    if (startsHistoryOtherThanRule(lines, index)) break;
+    block.push(line.trim());
+  }
+  return (
+    block.length >= 1 &&
+    block.length <= 5 &&
+    block.every((line) => line.length <= 40 && !/[.!?:;]$/.test(line))
+  );
 }
 
 // Table entries, lower case and with one kind of apostrophe, for exact comparison.

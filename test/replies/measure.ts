@@ -139,10 +139,10 @@ if (process.argv.includes('--json')) {
 
 if (!process.argv.includes('--json')) {
   const row = (label: string, t: Tally) =>
-    `${label.padEnd(32)} ${String(t.cases).padStart(5)} ${String(t.right).padStart(5)} ${pct(t).padStart(8)}`;
+    `${label.padEnd(36)} ${String(t.cases).padStart(5)} ${String(t.right).padStart(5)} ${pct(t).padStart(8)}`;
   console.log(`\nVisible text on the public corpora (learner's words exactly right)`);
   console.log(
-    `${''.padEnd(32)} ${'cases'.padStart(5)} ${'right'.padStart(5)} ${'accuracy'.padStart(8)}`,
+    `${''.padEnd(36)} ${'cases'.padStart(5)} ${'right'.padStart(5)} ${'accuracy'.padStart(8)}`,
   );
   for (const [source, t] of visibleBySource) console.log(row(source, t));
   console.log(row('overall', visibleOverall));

@@ -18,6 +18,7 @@ export const publicProjects = [
   'discourse-email-reply-trimmer',
   'willdurand-email-reply-parser',
   'zapier-email-reply-parser',
+  'fiedl-extended-email-reply-parser',
 ] as const;
 
 export interface VisibleCase {

@@ -517,6 +517,13 @@ describe('visibleText with forwards, delimiters and interleaved answers', () => 
     }
   });
 
+  it('drops a signature block under a rule, but not the sentences under one', () => {
+    const signed = `${reply}\n${'_'.repeat(29)}\n\nJane Learner\nComms Officer\n\nSent via mobile device\n`;
+    expect(visibleText({ text: signed })).toBe(reply);
+    const parts = `${reply}\n\n${'_'.repeat(29)}\n\nAnd a second part of my answer.\n`;
+    expect(visibleText({ text: parts })).toBe(parts.trim());
+  });
+
   it('keeps the answers between and below the quoted lines (Before ... After)', () => {
     const body =
       'Hallo,\n\nAm 04.01.2027 um 09:00 schrieb Digital Gym <progress@gym.example>:\n> Was hast du geändert?\n\nDie Überschrift.\n\n> Was probierst du als Nächstes?\n\nKürzere Beiträge.\n\nViele Grüße\nJana\n';
