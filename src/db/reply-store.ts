@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ReplyStore, SentContext } from '../engine/replies.js';
 import { messageKey, storableText } from '../replies/storable.js';
+import { acknowledgementKey, planKey } from '../planner/step-key.js';
 import type { Sequence } from '../sequence/schema.js';
 import { withdrawInvites } from './end-enrolment.js';
 import {
@@ -147,7 +148,7 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .selectFrom('deliveries')
         .select('id')
         .where('enrolment_id', '=', enrolmentId)
-        .where('step_key', '=', `w${String(week).padStart(2, '0')}-${step.id}`)
+        .where('step_key', '=', planKey(week, step.id))
         .executeTakeFirst();
       return delivery?.id;
     },
@@ -248,7 +249,7 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .insertInto('deliveries')
         .values({
           enrolment_id: ack.enrolmentId,
-          step_key: `ack-${ack.inboundId}`,
+          step_key: acknowledgementKey(ack.inboundId),
           week: ack.week,
           kind: 'acknowledgement',
           due_at: now,

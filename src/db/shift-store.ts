@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ShiftStore, StoredStep } from '../engine/shift.js';
 import type { Sequence } from '../sequence/schema.js';
+import { updateKey } from '../planner/step-key.js';
 import type { Database } from './schema.js';
 
 /** An invite's update is stored as its own delivery: `w03-practice.r2` is SEQUENCE 2 of `w03-practice`. */
@@ -106,7 +107,7 @@ export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftS
             .values({
               ...values,
               enrolment_id: enrolmentId,
-              step_key: `${update.stepKey}.r${update.inviteSequence}`,
+              step_key: updateKey(update.stepKey, update.inviteSequence),
               week: update.week,
               kind: 'invite',
               invite_sequence: update.inviteSequence,

@@ -1,4 +1,5 @@
 import type { ContactStatus, EnrolmentStatus, ProgressEventKind } from '../db/schema.js';
+import { planKey } from '../planner/step-key.js';
 
 /**
  * The trainer's report, computed from plain rows and a `now`: no I/O here. `snapshot.ts` reads
@@ -192,7 +193,7 @@ export const quietAfterDays = 10;
 
 /** The step key the planner gives a step: `w03-kickoff`. */
 export function stepKeyOf(week: number, stepId: string): string {
-  return `w${String(week).padStart(2, '0')}-${stepId}`;
+  return planKey(week, stepId);
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
