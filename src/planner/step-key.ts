@@ -29,6 +29,11 @@ export function updateKey(stepKey: string, sequence: number): string {
   return `${stepKey}${updateSuffix}${sequence}`;
 }
 
+/** The plan key an update row updates (`w03-practice` for `w03-practice.r2`), else undefined. */
+export function updatedKeyOf(stepKey: string): string | undefined {
+  return /^(.+)\.r\d+$/.exec(stepKey)?.[1];
+}
+
 /** The row that withdraws an invite: `w03-practice.cancel`. */
 export function cancelKey(stepKey: string): string {
   return `${stepKey}${cancelSuffix}`;
