@@ -6,7 +6,7 @@ import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
 import { baseKeyOf, stepIdOf, weekPrefix } from '../planner/step-key.js';
 import { templateContext } from '../render/context.js';
-import type { AcknowledgementPayload } from '../db/schema.js';
+import type { AcknowledgementPayload } from '../replies/types.js';
 import {
   describeSuppression,
   normaliseAddress,
