@@ -503,6 +503,7 @@ async function acknowledge(
       firstName: delivery.learner.first_name,
       message: ack.message,
       detail: ack.detail,
+      question: ack.question,
     },
     {
       replyAddress: envelope.replyTo,
