@@ -194,7 +194,6 @@ export function noCounts(): TickCounts {
   return { sent: 0, pending: 0, failed: 0, skipped: 0, missed: 0, cancelled: 0, lost: 0 };
 }
 
-
 /**
  * One tick of the dispatcher: claim a batch of due deliveries, decide for each (missed after
  * downtime, outside the window, a `when` that no longer holds, a learner who stopped), render

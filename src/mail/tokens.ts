@@ -19,12 +19,7 @@ import { GymError } from '../errors.js';
 
 /** What a token can stand for; part of what is signed. */
 type Purpose =
-  | 'reply'
-  | 'unsubscribe'
-  | 'manager-unsubscribe'
-  | 'digest-reply'
-  | 'confirm-yes'
-  | 'confirm-no';
+  'reply' | 'unsubscribe' | 'manager-unsubscribe' | 'digest-reply' | 'confirm-yes' | 'confirm-no';
 
 const version = '1';
 const macBytes = 10; // 80 bits: forging one token takes ~2^80 tries, and each try is an email

@@ -34,11 +34,6 @@ export function updatedKeyOf(stepKey: string): string | undefined {
   return /^(.+)\.r\d+$/.exec(stepKey)?.[1];
 }
 
-/** The row that withdraws an invite: `w03-practice.cancel`. */
-export function cancelKey(stepKey: string): string {
-  return `${stepKey}${cancelSuffix}`;
-}
-
 /** For SQL: `like` patterns of a plan key's update rows, and of any derived row. */
 export const sqlPatterns = {
   /** Appended to a plan key's column: `step_key like d.step_key || '.r%'`. */

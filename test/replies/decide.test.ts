@@ -238,46 +238,46 @@ describe('decide: a command needs the learner’s signed address', () => {
 });
 
 describe('decide: a probable command asks, and neither acts nor files a reflection', () => {
-  it.each([
+  it.each<{ text: string; intent: Intent; proposal: string; yes: string }>([
     {
       text: "I'm off sick this week",
-      intent: { type: 'pause', weeks: 1 } as Intent,
+      intent: { type: 'pause', weeks: 1 },
       proposal: 'pause for 1 week',
       yes: 'Yes, pause',
     },
     {
       text: 'Maybe pause for 2 weeks?',
-      intent: { type: 'pause', weeks: 2 } as Intent,
+      intent: { type: 'pause', weeks: 2 },
       proposal: 'pause for 2 weeks',
       yes: 'Yes, pause',
     },
     {
       text: "I'm on leave until 25 January",
-      intent: { type: 'pause', until: '2027-01-25' } as Intent,
+      intent: { type: 'pause', until: '2027-01-25' },
       proposal: 'pause until Monday 25 January',
       yes: 'Yes, pause',
     },
     {
       text: 'I think I might need to drop out',
-      intent: { type: 'stop' } as Intent,
+      intent: { type: 'stop' },
       proposal: 'stop this programme',
       yes: 'Yes, stop it',
     },
     {
       text: 'Maybe just unsubscribe me?',
-      intent: { type: 'stop' } as Intent,
+      intent: { type: 'stop' },
       proposal: 'unsubscribe from all Digital Gym emails',
       yes: 'Yes, unsubscribe me',
     },
     {
       text: 'I might skip this one',
-      intent: { type: 'skip' } as Intent,
+      intent: { type: 'skip' },
       proposal: 'skip the rest of week 2',
       yes: 'Yes, skip it',
     },
     {
       text: 'I think I could come back now',
-      intent: { type: 'resume' } as Intent,
+      intent: { type: 'resume' },
       proposal: 'resume your programme now',
       yes: 'Yes, resume',
     },
@@ -338,12 +338,8 @@ describe('decide: the answer to a question completes it', () => {
     expect(decision.changes).toEqual([
       { type: 'pause', enrolmentId: 4, resumeAt: new Date('2027-01-25T10:00:00Z') },
     ]);
-    expect(decision.events).toEqual([
-      expect.objectContaining({
-        kind: 'pause',
-        inboundId: 5,
-        data: expect.objectContaining({ text: 'Maybe pause for 2 weeks?' }),
-      }),
+    expect(decision.events).toMatchObject([
+      { kind: 'pause', inboundId: 5, data: { text: 'Maybe pause for 2 weeks?' } },
     ]);
     expect(decision.answer?.message).toBe('Paused until Monday 25 January.');
     expect(decision.log).toBe(
@@ -453,10 +449,10 @@ describe('decide: managers', () => {
     expect(decision.log).toBe('manager talked (Sam Jones)');
   });
 
-  it.each([
-    ['stop', { type: 'stop' } as Intent, 'clear' as const],
-    ['Please remove me from these emails', { type: 'stop' } as Intent, 'clear' as const],
-    ['maybe unsubscribe me', { type: 'stop' } as Intent, 'probable' as const],
+  it.each<[string, Intent, IntentConfidence]>([
+    ['stop', { type: 'stop' }, 'clear'],
+    ['Please remove me from these emails', { type: 'stop' }, 'clear'],
+    ['maybe unsubscribe me', { type: 'stop' }, 'probable'],
   ])(
     '"%s" in answer to a digest is a digest opt-out, never a learner’s stop',
     (text, intent, confidence) => {
@@ -535,12 +531,8 @@ describe('decide: bounces and calendar answers', () => {
         rsvp: { uid: 'u', partstat: 'ACCEPTED', attendee: 'sam@example.test', sequence: 0 },
       }),
     );
-    expect(decision.events).toEqual([
-      expect.objectContaining({
-        kind: 'rsvp',
-        deliveryId: 40,
-        data: expect.objectContaining({ partstat: 'ACCEPTED' }),
-      }),
+    expect(decision.events).toMatchObject([
+      { kind: 'rsvp', deliveryId: 40, data: { partstat: 'ACCEPTED' } },
     ]);
     expect(decision.log).toBe('RSVP ACCEPTED');
   });
