@@ -499,10 +499,10 @@ function proposalOf(
 ): { proposal: string; yesLabel: string } {
   switch (intent.type) {
     case 'pause': {
-      if (intent.until !== undefined || intent.weeks === undefined) {
+      // A date is named as the day it ends on; a span as the span, counted from the "yes".
+      if (intent.until !== undefined) {
         const at = resumeTime(intent, sent.zone, now);
-        if (intent.until !== undefined)
-          return { proposal: `pause until ${dayLabel(at, sent.zone)}`, yesLabel: 'Yes, pause' };
+        return { proposal: `pause until ${dayLabel(at, sent.zone)}`, yesLabel: 'Yes, pause' };
       }
       const weeks = intent.weeks ?? 1;
       return {
