@@ -1,5 +1,6 @@
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { sqlPatterns } from '../planner/step-key.js';
 
 /**
  * Ends the given open enrolments (a stop, an unsubscribe): every row not sent yet is cancelled
@@ -43,19 +44,19 @@ export async function withdrawInvites(
   await sql`
     insert into deliveries
       (enrolment_id, step_key, week, kind, due_at, starts_at, planned_local, method, invite_sequence)
-    select d.enrolment_id, d.step_key || '.cancel', d.week, 'invite', ${now},
+    select d.enrolment_id, d.step_key || ${sql.lit(sqlPatterns.cancel)}, d.week, 'invite', ${now},
       coalesce(u.starts_at, d.starts_at), d.planned_local, 'CANCEL',
       greatest(d.invite_sequence, coalesce(u.invite_sequence, 0)) + 1
     from deliveries d
     left join lateral (
       select starts_at, invite_sequence from deliveries u
-      where u.enrolment_id = d.enrolment_id and u.step_key like d.step_key || '.r%'
+      where u.enrolment_id = d.enrolment_id and u.step_key like d.step_key || ${sql.lit(sqlPatterns.updatesOf)}
         and u.status = 'sent'
       order by u.invite_sequence desc
       limit 1
     ) u on true
     where d.enrolment_id in (${enrolments}) and d.kind = 'invite' and d.method = 'REQUEST'
-      and d.status = 'sent' and d.step_key not like '%.%'
+      and d.status = 'sent' and d.step_key not like ${sql.lit(sqlPatterns.derived)}
       and coalesce(u.starts_at, d.starts_at) > ${after}
       ${week === undefined ? sql`` : sql`and d.week = ${week}`}
     on conflict (enrolment_id, step_key) do nothing`.execute(trx);

@@ -1,6 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ReplyStore, SentContext } from '../engine/replies.js';
+import type { ReplyStore } from '../engine/replies.js';
+import type { SentContext } from '../replies/decide.js';
+import type { Intent } from '../replies/types.js';
 import { messageKey, storableText } from '../replies/storable.js';
+import { acknowledgementKey, planKey } from '../planner/step-key.js';
 import type { Sequence } from '../sequence/schema.js';
 import { withdrawInvites } from './end-enrolment.js';
 import {
@@ -103,19 +106,21 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .execute();
     },
 
-    async sentDelivery(deliveryId) {
+    async sent(by) {
+      if ('deliveryId' in by)
+        return one(
+          await sentContext()
+            .where('deliveries.id', '=', by.deliveryId)
+            .where('deliveries.status', '=', 'sent')
+            .executeTakeFirst(),
+        );
+      if ('inviteUid' in by)
+        return one(
+          await sentContext().where('deliveries.invite_uid', '=', by.inviteUid).executeTakeFirst(),
+        );
       return one(
         await sentContext()
-          .where('deliveries.id', '=', deliveryId)
-          .where('deliveries.status', '=', 'sent')
-          .executeTakeFirst(),
-      );
-    },
-
-    async latestSentTo(email) {
-      return one(
-        await sentContext()
-          .where('learners.email', '=', email)
+          .where('learners.email', '=', by.email)
           .where('deliveries.status', '=', 'sent')
           // The open enrolment first, then the latest; within it the latest message sent.
           .orderBy(sql`enrolments.status in ('active', 'paused')`, 'desc')
@@ -125,10 +130,6 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
           .limit(1)
           .executeTakeFirst(),
       );
-    },
-
-    async inviteByUid(uid) {
-      return one(await sentContext().where('deliveries.invite_uid', '=', uid).executeTakeFirst());
     },
 
     async assignmentOf(enrolmentId, week) {
@@ -147,7 +148,7 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .selectFrom('deliveries')
         .select('id')
         .where('enrolment_id', '=', enrolmentId)
-        .where('step_key', '=', `w${String(week).padStart(2, '0')}-${step.id}`)
+        .where('step_key', '=', planKey(week, step.id))
         .executeTakeFirst();
       return delivery?.id;
     },
@@ -167,14 +168,47 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .execute();
     },
 
-    async weeksDone(enrolmentId) {
-      const row = await db
+    async progressOf(enrolmentId, week) {
+      const rows = await db
         .selectFrom('progress_events')
-        .select(sql<number>`count(distinct data ->> 'week')`.as('weeks'))
+        .select(sql<string>`distinct data ->> 'week'`.as('week'))
         .where('enrolment_id', '=', enrolmentId)
         .where('kind', '=', 'done')
-        .executeTakeFirstOrThrow();
-      return Number(row.weeks);
+        .execute();
+      return {
+        weeksDone: rows.length,
+        thisWeekDone: rows.some((r) => r.week === String(week)),
+      };
+    },
+
+    async proposalOf(inboundId) {
+      const row = await db
+        .selectFrom('inbound_messages')
+        .select([
+          'delivery_id',
+          'summary',
+          (eb) =>
+            eb
+              .exists(
+                eb
+                  .selectFrom('progress_events')
+                  .select('id')
+                  .where('inbound_message_id', '=', inboundId),
+              )
+              .as('answered'),
+        ])
+        .where('id', '=', inboundId)
+        .executeTakeFirst();
+      const intent = row?.summary?.intent as Intent | undefined;
+      if (row?.delivery_id == null || intent === undefined) return undefined;
+      const text = row.summary?.text;
+      return {
+        inboundId,
+        deliveryId: row.delivery_id,
+        intent,
+        text: typeof text === 'string' ? text : '',
+        answered: Boolean(row.answered),
+      };
     },
 
     async skipWeek(enrolmentId, week, now) {
@@ -222,13 +256,26 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
       await unsubscribeManager(db, managerId, how, now);
     },
 
-    async managerOfDigest(digestId) {
-      const row = await db
-        .selectFrom('manager_digests')
-        .select('manager_id')
-        .where('id', '=', digestId)
-        .executeTakeFirst();
-      return row?.manager_id;
+    async manager(by) {
+      const row =
+        'digestId' in by
+          ? await db
+              .selectFrom('manager_digests')
+              .select('manager_id as id')
+              .where('id', '=', by.digestId)
+              .executeTakeFirst()
+          : await db
+              .selectFrom('managers')
+              .select('id')
+              .where('email', '=', by.email.toLowerCase())
+              .executeTakeFirst();
+      if (row === undefined) return undefined;
+      const team = await db
+        .selectFrom('learners')
+        .select(['id as learnerId', 'first_name as firstName', 'last_name as lastName'])
+        .where('manager_id', '=', row.id)
+        .execute();
+      return { managerId: row.id, team };
     },
 
     async acknowledgementsSince(learnerId, since) {
@@ -248,7 +295,7 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .insertInto('deliveries')
         .values({
           enrolment_id: ack.enrolmentId,
-          step_key: `ack-${ack.inboundId}`,
+          step_key: acknowledgementKey(ack.inboundId),
           week: ack.week,
           kind: 'acknowledgement',
           due_at: now,
@@ -260,22 +307,6 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
     },
 
     shifts: () => shiftStore(db),
-
-    async managerByEmail(email) {
-      const row = await db
-        .selectFrom('managers')
-        .select('id')
-        .where('email', '=', email.toLowerCase())
-        .executeTakeFirst();
-      return row?.id;
-    },
-
-    managerTeam: (managerId) =>
-      db
-        .selectFrom('learners')
-        .select(['id as learnerId', 'first_name as firstName', 'last_name as lastName'])
-        .where('manager_id', '=', managerId)
-        .execute(),
 
     async addManagerReply(reply) {
       await db

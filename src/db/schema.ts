@@ -1,3 +1,4 @@
+import type { AcknowledgementPayload, ManagerReplyAction } from '../replies/types.js';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SuppressionHow, SuppressionScope } from '../consent/suppression.js';
 
@@ -205,17 +206,6 @@ export interface DeliveriesTable {
   updated_at: UpdatedAt;
 }
 
-/** The content of an acknowledgement delivery, decided when the reply was read. */
-export interface AcknowledgementPayload {
-  readonly message: string;
-  readonly detail?: string | undefined;
-  /** The learner's subject, answered as "Re: ...". */
-  readonly subject: string;
-  /** The learner's Message-ID and thread, so the answer lands in the same conversation. */
-  readonly inReplyTo: string | undefined;
-  readonly references: readonly string[];
-}
-
 export interface ProgressEventsTable {
   id: Generated<number>;
   enrolment_id: number;
@@ -277,9 +267,6 @@ export interface ManagerDigestsTable {
   learners: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
 }
-
-export const managerReplyActions = ['talked', 'helped', 'note'] as const;
-export type ManagerReplyAction = (typeof managerReplyActions)[number];
 
 /** A manager's answer to a digest ("I've talked to Sam"): their engagement. */
 export interface ManagerRepliesTable {

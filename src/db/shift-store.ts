@@ -1,10 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ShiftStore, StoredStep } from '../engine/shift.js';
 import type { Sequence } from '../sequence/schema.js';
+import { updatedKeyOf, updateKey } from '../planner/step-key.js';
 import type { Database } from './schema.js';
-
-/** An invite's update is stored as its own delivery: `w03-practice.r2` is SEQUENCE 2 of `w03-practice`. */
-const updateKey = /^(.+)\.r(\d+)$/;
 
 /** Storage for changes of plan (pause, resume), over Kysely. */
 export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftStore {
@@ -45,7 +43,7 @@ export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftS
         .execute();
       const latestUpdate = new Map<string, (typeof rows)[number]>();
       for (const row of rows) {
-        const base = updateKey.exec(row.step_key)?.[1];
+        const base = updatedKeyOf(row.step_key);
         if (
           base !== undefined &&
           row.invite_sequence >= (latestUpdate.get(base)?.invite_sequence ?? 0)
@@ -106,7 +104,7 @@ export function shiftStore(db: Kysely<Database> | Transaction<Database>): ShiftS
             .values({
               ...values,
               enrolment_id: enrolmentId,
-              step_key: `${update.stepKey}.r${update.inviteSequence}`,
+              step_key: updateKey(update.stepKey, update.inviteSequence),
               week: update.week,
               kind: 'invite',
               invite_sequence: update.inviteSequence,

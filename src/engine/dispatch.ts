@@ -4,8 +4,9 @@ import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
 import { macOf } from '../mail/tokens.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
 import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
+import { baseKeyOf, stepIdOf, weekPrefix } from '../planner/step-key.js';
 import { templateContext } from '../render/context.js';
-import type { AcknowledgementPayload } from '../db/schema.js';
+import type { AcknowledgementPayload } from '../replies/types.js';
 import {
   describeSuppression,
   normaliseAddress,
@@ -193,11 +194,6 @@ export function noCounts(): TickCounts {
   return { sent: 0, pending: 0, failed: 0, skipped: 0, missed: 0, cancelled: 0, lost: 0 };
 }
 
-/** The plan's own key of a delivery: `w03-practice` for its update `.r2` and its `.cancel`. */
-const baseKeyOf = (stepKey: string) => stepKey.replace(/\.(cancel|r\d+)$/, '');
-const stepIdOf = (stepKey: string) => baseKeyOf(stepKey).replace(/^w\d+-/, '');
-const weekKey = (week: number) => `w${String(week).padStart(2, '0')}-`;
-
 /**
  * One tick of the dispatcher: claim a batch of due deliveries, decide for each (missed after
  * downtime, outside the window, a `when` that no longer holds, a learner who stopped), render
@@ -344,7 +340,7 @@ async function settleOne(
   }
   const done = await deps.store.doneSteps(delivery.enrolmentId);
   if (step.when !== undefined) {
-    const prefix = weekKey(week.week);
+    const prefix = weekPrefix(week.week);
     const doneThisWeek = new Set([...done].filter((k) => k.startsWith(prefix)).map(stepIdOf));
     const condition = evaluateCondition(step.when, doneThisWeek);
     if (!condition.send) return { status: 'skipped', reason: condition.reason };
@@ -506,6 +502,7 @@ async function acknowledge(
       firstName: delivery.learner.first_name,
       message: ack.message,
       detail: ack.detail,
+      question: ack.question,
     },
     {
       replyAddress: envelope.replyTo,

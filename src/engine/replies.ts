@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { DateTime } from 'luxon';
-import type { AcknowledgementPayload, ManagerReplyAction } from '../db/schema.js';
 import type { InboundItem, InboundVerdict } from '../inbound/source.js';
-import type { Intent, ReadMessage } from '../replies/types.js';
+import type { AcknowledgementPayload, ManagerReplyAction, ReadMessage } from '../replies/types.js';
 import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
 import {
+  signConfirmToken,
+  taggedAddressFor,
   taggedTokenFromAddress,
   tokenFromAddress,
   unsubscribeTokenFromAddress,
+  verifyConfirmToken,
   verifyDigestReplyToken,
   verifyManagerUnsubscribeToken,
   verifyReplyToken,
@@ -15,21 +16,17 @@ import {
 } from '../mail/tokens.js';
 import { messageOf } from '../errors.js';
 import { normaliseAddress } from '../consent/suppression.js';
-import { meansUnsubscribe, parseIntent } from '../replies/intent.js';
+import {
+  decide,
+  type Decision,
+  type Match,
+  type Proposal,
+  type ProgressKind,
+  type SentContext,
+  type TeamMember,
+} from '../replies/decide.js';
 import { storableRead, type StorableRead } from '../replies/storable.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
-
-/** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
-export interface SentContext {
-  readonly deliveryId: number;
-  readonly enrolmentId: number;
-  readonly enrolmentStatus: string;
-  readonly learnerId: number;
-  readonly learnerEmail: string;
-  readonly zone: string;
-  readonly week: number;
-  readonly totalWeeks: number;
-}
 
 type HeldStatus = 'parked' | 'quarantined';
 
@@ -45,9 +42,16 @@ export interface InboundRecord {
   readonly summary: Record<string, unknown>;
 }
 
-export type ProgressKind = Intent['type'] | 'rsvp';
+/** A manager we know, with the people they manage. */
+interface ManagerFound {
+  readonly managerId: number;
+  readonly team: readonly TeamMember[];
+}
 
-/** What the reply handler needs from storage; `src/db/reply-store.ts` implements it. */
+/**
+ * What the reply handler needs from storage; `src/db/reply-store.ts` implements it. Reads serve
+ * matching and the decision's context; writes serve `applyDecision`, the one place that writes.
+ */
 export interface ReplyStore {
   transaction<T>(work: (store: ReplyStore) => Promise<T>): Promise<T>;
   /**
@@ -70,13 +74,22 @@ export interface ReplyStore {
         },
     now: Date,
   ): Promise<void>;
-  sentDelivery(deliveryId: number): Promise<SentContext | undefined>;
-  /** The learner's open enrolment's latest sent delivery, found by address. */
-  latestSentTo(email: string): Promise<SentContext | undefined>;
-  /** The invite (or its update) with this calendar UID. */
-  inviteByUid(uid: string): Promise<SentContext | undefined>;
+  /**
+   * A delivery we sent, found by its id, by the calendar UID of its invite, or (`email`) the
+   * learner's open enrolment's latest sent delivery.
+   */
+  sent(
+    by: { deliveryId: number } | { email: string } | { inviteUid: string },
+  ): Promise<SentContext | undefined>;
   /** The delivery of the week's assignment, which a "done" marks (the week's first email otherwise). */
   assignmentOf(enrolmentId: number, week: number): Promise<number | undefined>;
+  /** Weeks marked done so far, and whether `week` is one of them. */
+  progressOf(
+    enrolmentId: number,
+    week: number,
+  ): Promise<{ weeksDone: number; thisWeekDone: boolean }>;
+  /** A message we asked about (its stored reading), and whether a button answered it already. */
+  proposalOf(inboundId: number): Promise<(Proposal & { deliveryId: number }) | undefined>;
   addProgress(event: {
     enrolmentId: number;
     deliveryId: number | undefined;
@@ -85,8 +98,6 @@ export interface ReplyStore {
     data: Record<string, unknown>;
     occurredAt: Date;
   }): Promise<void>;
-  /** Weeks with a "done", after this reply. */
-  weeksDone(enrolmentId: number): Promise<number>;
   skipWeek(enrolmentId: number, week: number, now: Date): Promise<number>;
   /**
    * "Stop the programme": ends this enrolment and records the stop (a suppression of scope
@@ -101,8 +112,8 @@ export interface ReplyStore {
   markBounced(learnerId: number, reason: string, now: Date): Promise<void>;
   /** A manager's "no more digests" (scope `digests`): their people's programmes go on. */
   unsubscribeManager(managerId: number, how: 'mailto' | 'reply', now: Date): Promise<void>;
-  /** The manager a digest we sent went to. */
-  managerOfDigest(digestId: number): Promise<number | undefined>;
+  /** The manager a digest we sent went to, or the manager at an address; with their team. */
+  manager(by: { digestId: number } | { email: string }): Promise<ManagerFound | undefined>;
   acknowledgementsSince(learnerId: number, since: Date): Promise<number>;
   queueAcknowledgement(
     ack: { enrolmentId: number; week: number; inboundId: number; payload: AcknowledgementPayload },
@@ -110,11 +121,6 @@ export interface ReplyStore {
   ): Promise<void>;
   /** The change-of-plan store inside this transaction (pause, resume). */
   shifts(): ShiftStore;
-  managerByEmail(email: string): Promise<number | undefined>;
-  /** The people a manager manages, to find whom "Talked to Sam" is about. */
-  managerTeam(
-    managerId: number,
-  ): Promise<{ learnerId: number; firstName: string; lastName: string }[]>;
   addManagerReply(reply: {
     managerId: number;
     inboundId: number;
@@ -136,17 +142,6 @@ export interface ReplyDependencies {
   /** Acknowledgements per learner per 24 hours, so that two robots can never loop. */
   readonly acknowledgementsPerDay?: number;
 }
-
-/** Programme-changing commands: only a reply carrying the learner's signed token may give them. */
-const commands: ReadonlySet<Intent['type']> = new Set(['stop', 'pause', 'skip', 'resume']);
-
-type Match =
-  | { readonly by: 'token' | 'thread' | 'from'; readonly sent: SentContext }
-  | { readonly by: 'unsubscribe'; readonly learnerId: number }
-  | { readonly by: 'manager-unsubscribe'; readonly managerId: number }
-  | { readonly by: 'manager'; readonly managerId: number; readonly digestId: number | undefined }
-  | { readonly by: 'none'; readonly why: string }
-  | { readonly by: 'mismatch'; readonly sent: SentContext; readonly why: string };
 
 /**
  * Reads one inbound message and acts on it: a progress event (once per Message-ID, whatever
@@ -217,7 +212,7 @@ export async function assignHeld(
   }
   read = storableRead(read).read;
   return deps.store.transaction(async (store) => {
-    const sent = await store.latestSentTo(learnerEmail.toLowerCase());
+    const sent = await store.sent({ email: learnerEmail.toLowerCase() });
     if (sent === undefined)
       return { problem: `${learnerEmail} has no programme with an email sent to reply to` };
     const outcome = await act({ ...deps, store }, held.id, read, held.raw, now, sent);
@@ -321,6 +316,8 @@ function recordOf(item: InboundItem, storable: StorableRead, now: Date): Inbound
       evidence: read.evidence,
       text: read.text.slice(0, 2000),
       intent: read.intent,
+      confidence: read.confidence,
+      language: read.language,
       bounce: read.bounce,
       rsvp: read.rsvp,
       // The Message-ID as written, when it is stored under a hash (#16).
@@ -330,6 +327,10 @@ function recordOf(item: InboundItem, storable: StorableRead, now: Date): Inbound
   };
 }
 
+/**
+ * Matches the message, decides what it means (src/replies/decide.ts), and applies the decision.
+ * `assigned`: a trainer said in `gym inbox` whose it is, having read it.
+ */
 async function act(
   deps: ReplyDependencies,
   inboundId: number,
@@ -339,92 +340,186 @@ async function act(
   assigned: SentContext | undefined,
 ): Promise<string> {
   const { store } = deps;
-  switch (read.kind) {
-    case 'auto_reply':
-      // Out-of-office and other robots never count as progress and are never answered.
-      await store.settleInbound(inboundId, { status: 'processed', reason: read.evidence }, now);
-      return 'auto-reply ignored';
-    case 'bounce':
-      return actOnBounce(deps, inboundId, read, raw, now);
-    case 'rsvp':
-      return actOnRsvp(deps, inboundId, read, raw, now);
-    case 'reply':
-      break;
+  const match: Match =
+    read.kind === 'auto_reply'
+      ? { by: 'none', why: read.evidence }
+      : read.kind === 'bounce'
+        ? await matchBounce(deps, read)
+        : read.kind === 'rsvp'
+          ? await matchRsvp(deps, read)
+          : assigned !== undefined
+            ? { by: 'token', sent: assigned }
+            : await matchReply(deps, read);
+  const sent = 'sent' in match ? match.sent : undefined;
+  const context = {
+    inboundId,
+    match,
+    now,
+    vouched: assigned !== undefined,
+    progress:
+      sent === undefined || read.kind !== 'reply'
+        ? undefined
+        : await store.progressOf(sent.enrolmentId, sent.week),
+    answersLeft: sent === undefined ? undefined : await answersLeft(deps, sent.learnerId, now),
+  };
+  const decision = decide(read, context);
+  return applyDecision(deps, { inboundId, decision, read, raw, match, now });
+}
+
+async function answersLeft(deps: ReplyDependencies, learnerId: number, now: Date): Promise<number> {
+  const perDay = deps.acknowledgementsPerDay ?? 3;
+  const since = new Date(now.getTime() - 24 * 60 * 60 * 1000);
+  return perDay - (await deps.store.acknowledgementsSince(learnerId, since));
+}
+
+/**
+ * The one place a decision is written, inside the caller's transaction: the plan changes, then
+ * the progress events (with what the changes did: weeks moved, messages skipped), a manager's
+ * engagement, the inbound row's outcome, and the threaded answer.
+ */
+async function applyDecision(
+  deps: ReplyDependencies,
+  applied: {
+    inboundId: number;
+    decision: Decision;
+    read: ReadMessage;
+    raw: Buffer;
+    match: Match;
+    now: Date;
+  },
+): Promise<string> {
+  const { store } = deps;
+  const { inboundId, decision, read, raw, match, now } = applied;
+  let outcome: Record<string, unknown> = {};
+  let note = '';
+  for (const change of decision.changes) {
+    switch (change.type) {
+      case 'pause': {
+        const weeks = await pauseEnrolment(store.shifts(), change.enrolmentId, {
+          pausedAt: now,
+          resumeAt: change.resumeAt,
+        });
+        outcome = { weeks };
+        note = ` (${weeks} weeks)`;
+        break;
+      }
+      case 'resume': {
+        const weeks = await resumeEnrolment(store.shifts(), change.enrolmentId, { resumedAt: now });
+        outcome = { weeks };
+        note = weeks === 0 ? ' (was not paused)' : ` (${-weeks} weeks earlier)`;
+        break;
+      }
+      case 'skip': {
+        const skipped = await store.skipWeek(change.enrolmentId, change.week, now);
+        outcome = { skipped };
+        note = ` (${skipped} messages)`;
+        break;
+      }
+      case 'stop':
+        await store.stopEnrolment(change.enrolmentId, change.reason, now);
+        break;
+      case 'unsubscribe':
+        await store.unsubscribe(change.learnerId, now, change.how);
+        break;
+      case 'digest-opt-out':
+        await store.unsubscribeManager(change.managerId, change.how, now);
+        break;
+      case 'bounced':
+        await store.markBounced(change.learnerId, change.reason, now);
+        break;
+    }
   }
-  const match: Match = assigned ? { by: 'token', sent: assigned } : await matchReply(deps, read);
-  const firstReading = read.intent ?? { type: 'empty' };
-  if (match.by === 'none') {
-    const kept = strangerRaw(raw);
+  const occurredAt = read.date ?? now;
+  for (const event of decision.events) {
+    const assignment =
+      event.assignmentWeek === undefined
+        ? undefined
+        : await store.assignmentOf(event.enrolmentId, event.assignmentWeek);
+    await store.addProgress({
+      enrolmentId: event.enrolmentId,
+      deliveryId: assignment ?? event.deliveryId,
+      inboundId: event.inboundId,
+      kind: event.kind,
+      data: { ...event.data, ...(event.withOutcome === true ? outcome : {}) },
+      occurredAt,
+    });
+  }
+  if (decision.managerReply !== undefined)
+    await store.addManagerReply({ ...decision.managerReply, inboundId, occurredAt });
+
+  const reason = `${decision.log}${note}`;
+  const filed = {
+    ...(decision.learnerId === undefined ? {} : { learnerId: decision.learnerId }),
+    ...(decision.deliveryId === undefined ? {} : { deliveryId: decision.deliveryId }),
+  };
+  if (decision.status === 'processed') {
+    await store.settleInbound(inboundId, { status: 'processed', reason, ...filed }, now);
+  } else {
+    // Mail from nobody we know keeps at most `maxStrangerRawBytes`; a learner's is kept whole.
+    const kept = match.by === 'none' ? strangerRaw(raw) : { raw, note: '' };
     await store.settleInbound(
       inboundId,
-      { status: 'parked', reason: `${match.why}${kept.note}`, raw: kept.raw },
+      { status: decision.status, reason: `${reason}${kept.note}`, raw: kept.raw, ...filed },
       now,
     );
-    return 'parked';
+    return decision.status;
   }
-  if (match.by === 'manager-unsubscribe') {
-    await store.unsubscribeManager(match.managerId, 'mailto', now);
-    const reason = 'manager unsubscribe address: no more digests';
-    await store.settleInbound(inboundId, { status: 'processed', reason }, now);
-    return 'manager unsubscribed from the digests';
-  }
-  if (match.by === 'manager' && firstReading.type === 'stop' && match.digestId === undefined) {
-    // Only From says who it is, which anyone can write: held, like a learner's command.
-    const reason =
-      "a manager's stop without a digest's signed address or thread; if it is theirs, run " +
-      `gym learner suppress ${read.from ?? 'EMAIL'} --scope digests`;
-    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw }, now);
-    return 'quarantined';
-  }
-  if (match.by === 'manager' && firstReading.type === 'stop') {
-    // "Stop" or "unsubscribe" in answer to a digest (its footer's link, when there is no web
-    // page) ends the digests: a refusal, never counted as the manager's engagement.
-    await store.unsubscribeManager(match.managerId, 'reply', now);
-    const reason = 'the manager replied stop: no more digests';
-    await store.settleInbound(inboundId, { status: 'processed', reason }, now);
-    return 'manager unsubscribed from the digests';
-  }
-  if (match.by === 'manager') {
-    const log = await recordManagerReply(deps, inboundId, read, match, now);
-    await store.settleInbound(inboundId, { status: 'processed', reason: log }, now);
-    return log;
-  }
-  if (match.by === 'unsubscribe') {
-    await store.unsubscribe(match.learnerId, now, 'mailto');
-    await store.settleInbound(
-      inboundId,
-      { status: 'processed', learnerId: match.learnerId, reason: 'unsubscribe address' },
+
+  const sent = 'sent' in match ? match.sent : undefined;
+  const answer = decision.answer;
+  if (answer !== undefined && sent !== undefined) {
+    const question = answer.question;
+    const signed = (answer: 'yes' | 'no') =>
+      taggedAddressFor(
+        deps.replyAddress,
+        answer === 'yes' ? 'y' : 'n',
+        signConfirmToken(deps.secret, { inboundId: question!.about, answer }),
+      );
+    await store.queueAcknowledgement(
+      {
+        enrolmentId: sent.enrolmentId,
+        week: sent.week,
+        inboundId,
+        payload: {
+          kind: answer.kind,
+          message: answer.message,
+          detail: answer.detail,
+          facts: answer.facts,
+          language: read.language,
+          subject: read.subject,
+          inReplyTo: read.messageId,
+          // Oldest first, as References are written; the sender appends the learner's own id.
+          references: [...read.threadIds].reverse(),
+          question:
+            question === undefined
+              ? undefined
+              : {
+                  proposal: question.proposal,
+                  yes: { label: question.yesLabel, address: signed('yes') },
+                  no: { label: question.noLabel, address: signed('no') },
+                },
+        },
+      },
       now,
     );
-    return 'unsubscribed';
   }
-  const { sent } = match;
-  const held = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
-  // "pause until 3 Jan" is the 3rd on the learner's calendar: read the date again in their zone.
-  const intent =
-    firstReading.type === 'pause'
-      ? parseIntent(read.text, { sentAt: read.date ?? now, timeZone: sent.zone })
-      : firstReading;
-  if (match.by === 'mismatch') {
-    const reason = match.why.replace('<id>', String(inboundId));
-    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw, ...held }, now);
-    return 'quarantined';
-  }
-  if (commands.has(intent.type) && match.by !== 'token') {
-    const reason =
-      `"${intent.type}" changes the programme, and this reply does not carry the learner's ` +
-      `signed address (matched by ${match.by}); if it is theirs, run gym inbox assign ${inboundId} ${sent.learnerEmail}`;
-    await store.settleInbound(inboundId, { status: 'quarantined', reason, raw, ...held }, now);
-    return 'quarantined';
-  }
-  const effect = await applyIntent(deps, inboundId, intent, read, sent, now);
-  await store.settleInbound(inboundId, { status: 'processed', ...held, reason: effect.log }, now);
-  if (effect.ack !== undefined) await acknowledge(deps, inboundId, read, sent, effect.ack, now);
-  return effect.log;
+  return reason;
 }
 
 async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<Match> {
   const { store } = deps;
+  /** A learner's signed address proves nothing when the mail came from someone else. */
+  const fromThem = (sent: SentContext): Match | undefined =>
+    read.from === sent.learnerEmail
+      ? undefined
+      : {
+          by: 'mismatch',
+          sent,
+          why:
+            `the reply address belongs to ${sent.learnerEmail} but the mail came from ${read.from ?? 'no sender address'}; ` +
+            `held so that nobody changes another learner's programme. If it is theirs, run ` +
+            `gym inbox assign <id> ${sent.learnerEmail}`,
+        };
   for (const address of read.recipients) {
     const managerToken = taggedTokenFromAddress(address, deps.replyAddress, 'm');
     const managerId =
@@ -436,51 +531,55 @@ async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<M
     const digestId =
       digestToken === undefined ? undefined : verifyDigestReplyToken(deps.secret, digestToken);
     if (digestId !== undefined) {
-      const manager = await store.managerOfDigest(digestId);
-      if (manager !== undefined) return { by: 'manager', managerId: manager, digestId };
+      const manager = await store.manager({ digestId });
+      if (manager !== undefined) return { by: 'manager', ...manager, digestId };
     }
     const unsubscribe = unsubscribeTokenFromAddress(address, deps.replyAddress);
     if (unsubscribe !== undefined) {
       const verified = verifyUnsubscribeToken(deps.secret, unsubscribe);
       if (verified.ok) return { by: 'unsubscribe', learnerId: verified.learnerId };
     }
+    for (const answer of ['yes', 'no'] as const) {
+      const token = taggedTokenFromAddress(
+        address,
+        deps.replyAddress,
+        answer === 'yes' ? 'y' : 'n',
+      );
+      const about =
+        token === undefined ? undefined : verifyConfirmToken(deps.secret, token, answer);
+      const proposal = about === undefined ? undefined : await store.proposalOf(about);
+      const sent =
+        proposal === undefined ? undefined : await store.sent({ deliveryId: proposal.deliveryId });
+      if (proposal === undefined || sent === undefined) continue;
+      return fromThem(sent) ?? { by: 'confirm', answer, sent, proposal };
+    }
     const token = tokenFromAddress(address, deps.replyAddress);
     if (token === undefined) continue;
     const verified = verifyReplyToken(deps.secret, token);
     if (!verified.ok) continue; // a forged or mangled token proves nothing; try the thread
-    const sent = await store.sentDelivery(verified.deliveryId);
+    const sent = await store.sent({ deliveryId: verified.deliveryId });
     if (sent === undefined) continue;
     // No sender at all is no proof either: anyone who saw the Reply-To could leave From out.
-    if (read.from !== sent.learnerEmail) {
-      return {
-        by: 'mismatch',
-        sent,
-        why:
-          `the reply address belongs to ${sent.learnerEmail} but the mail came from ${read.from ?? 'no sender address'}; ` +
-          `held so that nobody changes another learner's programme. If it is theirs, run ` +
-          `gym inbox assign <id> ${sent.learnerEmail}`,
-      };
-    }
-    return { by: 'token', sent };
+    return fromThem(sent) ?? { by: 'token', sent };
   }
   for (const id of read.threadIds) {
     const ref = deliveryFromMessageId(deps.secret, id);
     if (ref === undefined) continue;
-    const sent = await store.sentDelivery(ref.deliveryId);
+    const sent = await store.sent({ deliveryId: ref.deliveryId });
     if (sent !== undefined && read.from === sent.learnerEmail) return { by: 'thread', sent };
   }
   // A manager answering their digest ("Talked to Sam"): by the digest's thread or their address.
-  const managerId = read.from === undefined ? undefined : await store.managerByEmail(read.from);
-  if (managerId !== undefined) {
+  const manager = read.from === undefined ? undefined : await store.manager({ email: read.from });
+  if (manager !== undefined) {
     const digestId = read.threadIds
       .map((id) => digestFromMessageId(deps.secret, id))
       .find((id) => id !== undefined);
-    const learner = await store.latestSentTo(read.from!);
+    const learner = await store.sent({ email: read.from! });
     if (digestId !== undefined || learner === undefined)
-      return { by: 'manager', managerId, digestId };
+      return { by: 'manager', ...manager, digestId };
   }
   if (read.from !== undefined) {
-    const sent = await store.latestSentTo(read.from);
+    const sent = await store.sent({ email: read.from });
     if (sent !== undefined) return { by: 'from', sent };
   }
   return {
@@ -489,257 +588,20 @@ async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<M
   };
 }
 
-interface Effect {
-  /** What happened, for the inbound row's reason and the logs. */
-  readonly log: string;
-  readonly ack?: { message: string; detail?: string };
-}
-
-async function applyIntent(
-  deps: ReplyDependencies,
-  inboundId: number,
-  intent: Intent,
-  read: ReadMessage,
-  sent: SentContext,
-  now: Date,
-): Promise<Effect> {
-  const { store } = deps;
-  const occurredAt = read.date ?? now;
-  const text = read.text.slice(0, 4000);
-  const event = (kind: ProgressKind, data: Record<string, unknown>, deliveryId = sent.deliveryId) =>
-    store.addProgress({
-      enrolmentId: sent.enrolmentId,
-      deliveryId,
-      inboundId,
-      kind,
-      data: { week: sent.week, text, ...data },
-      occurredAt,
-    });
-  const ended = sent.enrolmentStatus !== 'active';
-  const week = sent.week;
-
-  switch (intent.type) {
-    case 'done': {
-      const assignment = await store.assignmentOf(sent.enrolmentId, week);
-      await event('done', {}, assignment ?? sent.deliveryId);
-      const done = await store.weeksDone(sent.enrolmentId);
-      return {
-        log: `week ${week} done`,
-        ack: { message: `Logged: week ${week} done. That's ${done} of ${sent.totalWeeks}.` },
-      };
-    }
-    case 'too_hard':
-      await event('too_hard', { flagged: true });
-      return {
-        log: `too hard in week ${week}: flagged for the trainer`,
-        ack: {
-          message: `Logged: week ${week} feels too hard. Your trainer will get in touch to help.`,
-          detail: 'Try the smallest part of the assignment in the meantime: ten minutes is plenty.',
-        },
-      };
-    case 'help':
-      // The footer of every email promises that "help" lists what one can reply.
-      await event('help', { flagged: true });
-      return {
-        log: `asked for help in week ${week}: flagged for the trainer`,
-        ack: {
-          message:
-            'You can reply: done, too hard, pause for 2 weeks, pause until 3 January, resume, ' +
-            'skip (the rest of this week), stop, or a rating such as 4/5. Anything else is kept ' +
-            'as a reflection.',
-          detail: 'Your trainer has been told you asked for help, and will get in touch.',
-        },
-      };
-    case 'rating':
-      await event('rating', { rating: intent.rating });
-      return {
-        log: `rated ${intent.rating}/5`,
-        ack: { message: `Logged: you rated the programme ${intent.rating} out of 5. Thank you.` },
-      };
-    case 'reflection':
-      await event('reflection', {});
-      return {
-        log: `reflection for week ${week}`,
-        ack: { message: `Logged: your reflection for week ${week}. Thank you for writing it.` },
-      };
-    case 'empty':
-      await event('empty', {});
-      return { log: 'an empty reply' };
-    case 'pause': {
-      if (ended) return endedEffect(event, 'pause', sent);
-      const resumeAt = resumeTime(intent, sent.zone, now);
-      const weeks = await pauseEnrolment(store.shifts(), sent.enrolmentId, {
-        pausedAt: now,
-        resumeAt,
-      });
-      const until = DateTime.fromJSDate(resumeAt, { zone: sent.zone }).toFormat('cccc d LLLL', {
-        locale: 'en-GB',
-      });
-      await event('pause', { until: resumeAt.toISOString(), weeks });
-      return {
-        log: `paused until ${until} (${weeks} weeks)`,
-        ack: {
-          message: `Paused until ${until}.`,
-          detail:
-            'Your programme picks up where you left off, and your calendar invites have moved. Reply "resume" to come back sooner.',
-        },
-      };
-    }
-    case 'resume': {
-      if (ended) return endedEffect(event, 'resume', sent);
-      const weeks = await resumeEnrolment(store.shifts(), sent.enrolmentId, { resumedAt: now });
-      await event('resume', { weeks });
-      return {
-        log: weeks === 0 ? 'resume (was not paused)' : `resumed (${-weeks} weeks earlier)`,
-        ack: { message: 'Welcome back: your programme carries on from where you left off.' },
-      };
-    }
-    case 'skip': {
-      if (ended) return endedEffect(event, 'skip', sent);
-      const skipped = await store.skipWeek(sent.enrolmentId, week, now);
-      await event('skip', { skipped });
-      return {
-        log: `skipped the rest of week ${week} (${skipped} messages)`,
-        ack: {
-          message: `Skipped week ${week}.`,
-          detail: 'The rest of this week is off your plan; next week arrives as usual.',
-        },
-      };
-    }
-    case 'stop':
-      if (meansUnsubscribe(read.text)) {
-        // "Unsubscribe", not "stop": no more mail from us at all, so no acknowledgement either.
-        await event('stop', { unsubscribe: true });
-        await store.unsubscribe(sent.learnerId, now, 'reply');
-        return { log: 'unsubscribed: no more mail from Digital Gym' };
-      }
-      await event('stop', {});
-      await store.stopEnrolment(sent.enrolmentId, 'the learner replied stop', now);
-      return {
-        log: 'stopped the programme',
-        ack: {
-          message: 'Stopped: you will get no more emails from this programme.',
-          detail: 'Its practice slots have been removed from your calendar.',
-        },
-      };
-  }
-}
-
-/** A pause, resume or skip for a programme that has ended is logged, and changes nothing. */
-async function endedEffect(
-  event: (kind: ProgressKind, data: Record<string, unknown>) => Promise<void>,
-  kind: ProgressKind,
-  sent: SentContext,
-): Promise<Effect> {
-  await event(kind, { ignored: `the enrolment is ${sent.enrolmentStatus}` });
-  const over = sent.enrolmentStatus === 'completed' ? 'finished' : 'ended';
-  return {
-    log: `${kind} ignored: the enrolment is ${sent.enrolmentStatus}`,
-    ack: { message: `Your programme has already ${over}, so there is nothing to ${kind}.` },
-  };
-}
-
-/** "pause until 3 Jan" resumes at the start of that day on the learner's clock; "for 2 weeks" a fortnight from now. */
-function resumeTime(intent: Extract<Intent, { type: 'pause' }>, zone: string, now: Date): Date {
-  if (intent.until !== undefined) {
-    const day = DateTime.fromISO(intent.until, { zone }).startOf('day');
-    if (day.isValid && day.toJSDate() > now) return day.toJSDate();
-  }
-  return new Date(now.getTime() + (intent.weeks ?? 1) * 7 * 24 * 60 * 60 * 1000);
-}
-
-async function acknowledge(
-  deps: ReplyDependencies,
-  inboundId: number,
-  read: ReadMessage,
-  sent: SentContext,
-  ack: { message: string; detail?: string },
-  now: Date,
-): Promise<void> {
-  const perDay = deps.acknowledgementsPerDay ?? 3;
-  const since = new Date(now.getTime() - 24 * 60 * 60 * 1000);
-  if ((await deps.store.acknowledgementsSince(sent.learnerId, since)) >= perDay) return;
-  await deps.store.queueAcknowledgement(
-    {
-      enrolmentId: sent.enrolmentId,
-      week: sent.week,
-      inboundId,
-      payload: {
-        message: ack.message,
-        detail: ack.detail,
-        subject: read.subject,
-        inReplyTo: read.messageId,
-        // Oldest first, as References are written; the sender appends the learner's own id.
-        references: [...read.threadIds].reverse(),
-      },
-    },
-    now,
-  );
-}
-
-/** "Talked to Sam", "Helped Sam get YouTube unblocked": a manager's engagement, about whom. */
-export function managerAction(text: string): ManagerReplyAction {
-  const words = text.slice(0, 500).toLowerCase();
-  if (/\b(talked|talk|spoke|spoken|chatted|met|caught up|discussed)\b/.test(words)) return 'talked';
-  if (/\b(helped|unblocked|sorted|booked|protected|arranged|made time|asked it)\b/.test(words))
-    return 'helped';
-  return 'note';
-}
-
-async function recordManagerReply(
-  deps: ReplyDependencies,
-  inboundId: number,
-  read: ReadMessage,
-  match: { managerId: number; digestId: number | undefined },
-  now: Date,
-): Promise<string> {
-  const team = await deps.store.managerTeam(match.managerId);
-  const words = read.text.toLowerCase();
-  // The full name first ("Sam Jones"), then a first name alone, when only one person has it.
-  const byFullName = team.find((m) => words.includes(`${m.firstName} ${m.lastName}`.toLowerCase()));
-  const byFirstName = team.filter((m) =>
-    // Not \b: it is ASCII-only, and "Siobhán" ends in a letter it does not know.
-    new RegExp(`(?<!\\p{L})${escapeRegExp(m.firstName.toLowerCase())}(?!\\p{L})`, 'u').test(words),
-  );
-  const learner = byFullName ?? (byFirstName.length === 1 ? byFirstName[0] : undefined);
-  const action = managerAction(read.text);
-  await deps.store.addManagerReply({
-    managerId: match.managerId,
-    inboundId,
-    digestId: match.digestId,
-    learnerId: learner?.learnerId,
-    action,
-    text: read.text.slice(0, 2000),
-    occurredAt: read.date ?? now,
-  });
-  return `manager ${action}${learner ? ` (${learner.firstName} ${learner.lastName})` : ''}`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * A delivery status notification. Anyone can send a DSN naming a learner's address, so a bounce
  * acts only when it proves itself: its returned headers quote a Message-ID we signed (see
  * `messageIdFor`) for a message we sent to the very address it says failed. Anything else is
- * parked for `gym inbox` and changes nothing. A verified hard bounce (5.x.x) suppresses the
- * address until `gym learner resubscribe`; a soft one (4.x.x) is counted and mail goes on.
+ * parked for `gym inbox` and changes nothing.
  */
-async function actOnBounce(
-  deps: ReplyDependencies,
-  inboundId: number,
-  read: ReadMessage,
-  raw: Buffer,
-  now: Date,
-): Promise<string> {
+async function matchBounce(deps: ReplyDependencies, read: ReadMessage): Promise<Match> {
   const { store } = deps;
   const bounce = read.bounce;
   const ref =
     bounce?.originalMessageId === undefined
       ? undefined
       : deliveryFromMessageId(deps.secret, bounce.originalMessageId);
-  const sent = ref === undefined ? undefined : await store.sentDelivery(ref.deliveryId);
+  const sent = ref === undefined ? undefined : await store.sent({ deliveryId: ref.deliveryId });
   const named = bounce?.recipient === undefined ? undefined : normaliseAddress(bounce.recipient);
   const problem =
     bounce === undefined
@@ -749,94 +611,30 @@ async function actOnBounce(
         : named !== undefined && named !== normaliseAddress(sent.learnerEmail)
           ? `an unverified bounce: it names ${named}, but the message it quotes went to ${sent.learnerEmail}; nothing was changed`
           : undefined;
-  if (problem !== undefined || bounce === undefined || sent === undefined) {
-    const kept = strangerRaw(raw);
-    const reason = `${problem ?? 'an unverified bounce'}; look at it with gym inbox${kept.note}`;
-    await store.settleInbound(inboundId, { status: 'parked', reason, raw: kept.raw }, now);
-    return 'parked';
-  }
-  const { learnerId, deliveryId } = sent;
-  const words = `${bounce.status}${bounce.diagnostic ? ` ${bounce.diagnostic}` : ''}`.slice(0, 300);
-  if (bounce.hard) await store.markBounced(learnerId, `hard bounce ${words}`, now);
-  // A soft bounce (a full mailbox, a server down for the night) is counted, and mail goes on.
-  const soft = bounce.hard ? 0 : (await store.softBouncesOf(learnerId)) + 1;
-  await store.settleInbound(
-    inboundId,
-    {
-      status: 'processed',
-      learnerId,
-      deliveryId,
-      reason: bounce.hard
-        ? `hard bounce ${words}`
-        : `soft bounce ${words} (${soft} for this address; mail goes on)`,
-    },
-    now,
-  );
-  return bounce.hard ? 'address marked bounced' : 'soft bounce counted';
+  if (problem !== undefined || bounce === undefined || sent === undefined)
+    return { by: 'none', why: `${problem ?? 'an unverified bounce'}; look at it with gym inbox` };
+  const softBefore = bounce.hard ? 0 : await store.softBouncesOf(sent.learnerId);
+  return { by: 'bounce', sent, bounce, softBefore };
 }
 
-async function actOnRsvp(
-  deps: ReplyDependencies,
-  inboundId: number,
-  read: ReadMessage,
-  raw: Buffer,
-  now: Date,
-): Promise<string> {
-  const { store } = deps;
+/**
+ * A calendar reply: only the invited attendee answers for their slot. A UID alone proves nothing
+ * (the UIDs of invites sent before they were signed can be guessed) (#16).
+ */
+async function matchRsvp(deps: ReplyDependencies, read: ReadMessage): Promise<Match> {
   const rsvp = read.rsvp;
-  const sent = rsvp === undefined ? undefined : await store.inviteByUid(rsvp.uid);
-  if (sent === undefined || rsvp === undefined) {
-    const kept = strangerRaw(raw);
-    await store.settleInbound(
-      inboundId,
-      {
-        status: 'parked',
-        reason: `a calendar reply for an invite we did not send (${rsvp?.uid ?? 'no UID'})${kept.note}`,
-        raw: kept.raw,
-      },
-      now,
-    );
-    return 'parked';
-  }
-  // Only the invited attendee answers for their slot: a UID alone proves nothing (the UIDs of
-  // invites sent before they were signed can be guessed) (#16).
-  if (read.from !== sent.learnerEmail) {
-    const kept = strangerRaw(raw);
-    await store.settleInbound(
-      inboundId,
-      {
-        status: 'parked',
-        reason:
-          `a calendar reply for ${sent.learnerEmail}'s invite, sent from ${read.from ?? 'no sender address'}; ` +
-          `only the invited attendee's own answer counts${kept.note}`,
-        raw: kept.raw,
-      },
-      now,
-    );
-    return 'parked';
-  }
-  await store.addProgress({
-    enrolmentId: sent.enrolmentId,
-    deliveryId: sent.deliveryId,
-    inboundId,
-    kind: 'rsvp',
-    data: {
-      week: sent.week,
-      partstat: rsvp.partstat,
-      attendee: rsvp.attendee,
-      sequence: rsvp.sequence,
-    },
-    occurredAt: read.date ?? now,
-  });
-  await store.settleInbound(
-    inboundId,
-    {
-      status: 'processed',
-      learnerId: sent.learnerId,
-      deliveryId: sent.deliveryId,
-      reason: `RSVP ${rsvp.partstat}`,
-    },
-    now,
-  );
-  return `RSVP ${rsvp.partstat}`;
+  const sent = rsvp === undefined ? undefined : await deps.store.sent({ inviteUid: rsvp.uid });
+  if (sent === undefined || rsvp === undefined)
+    return {
+      by: 'none',
+      why: `a calendar reply for an invite we did not send (${rsvp?.uid ?? 'no UID'})`,
+    };
+  if (read.from !== sent.learnerEmail)
+    return {
+      by: 'none',
+      why:
+        `a calendar reply for ${sent.learnerEmail}'s invite, sent from ${read.from ?? 'no sender address'}; ` +
+        `only the invited attendee's own answer counts`,
+    };
+  return { by: 'rsvp', sent, rsvp };
 }

@@ -18,7 +18,8 @@ import { GymError } from '../errors.js';
  */
 
 /** What a token can stand for; part of what is signed. */
-type Purpose = 'reply' | 'unsubscribe' | 'manager-unsubscribe' | 'digest-reply';
+type Purpose =
+  'reply' | 'unsubscribe' | 'manager-unsubscribe' | 'digest-reply' | 'confirm-yes' | 'confirm-no';
 
 const version = '1';
 const macBytes = 10; // 80 bits: forging one token takes ~2^80 tries, and each try is an email
@@ -93,10 +94,33 @@ export function verifyDigestReplyToken(secret: string, token: string): number | 
 }
 
 /**
- * The plus-address tags that are not a learner's reply token: `u` a learner's unsubscribe, `m` a
- * manager's unsubscribe, `g` a digest's Reply-To. Reply tokens start with their version digit.
+ * The answer to a question we asked about a probable command ("Did you mean: pause for 2
+ * weeks?"): the token names the learner's message that was asked about, and which button was
+ * pressed is part of what is signed, so a "no" can never be turned into a "yes".
  */
-export type AddressTag = 'u' | 'm' | 'g';
+export function signConfirmToken(
+  secret: string,
+  ref: { readonly inboundId: number; readonly answer: 'yes' | 'no' },
+): string {
+  return sign(secret, `confirm-${ref.answer}`, ref.inboundId);
+}
+
+/** The message asked about, from a `confirm-yes` or `confirm-no` token, or undefined. Never throws. */
+export function verifyConfirmToken(
+  secret: string,
+  token: string,
+  answer: 'yes' | 'no',
+): number | undefined {
+  const result = verify(secret, `confirm-${answer}`, token);
+  return result.ok ? result.id : undefined;
+}
+
+/**
+ * The plus-address tags that are not a learner's reply token: `u` a learner's unsubscribe, `m` a
+ * manager's unsubscribe, `g` a digest's Reply-To, `y` and `n` the answers to a question we asked.
+ * Reply tokens start with their version digit.
+ */
+export type AddressTag = 'u' | 'm' | 'g' | 'y' | 'n';
 
 /** `progress+<tag><token>@domain`. */
 export function taggedAddressFor(replyAddress: string, tag: AddressTag, token: string): string {
@@ -145,7 +169,7 @@ export function unsubscribeAddressFor(replyAddress: string, token: string): stri
  */
 export function tokenFromAddress(address: string, replyAddress: string): string | undefined {
   const tag = plusTag(address, replyAddress);
-  return tag === undefined || /^[umg]/.test(tag) ? undefined : tag;
+  return tag === undefined || /^[umgyn]/.test(tag) ? undefined : tag;
 }
 
 /** The unsubscribe token in `progress+u<token>@domain`, like `tokenFromAddress`. */

@@ -1,6 +1,7 @@
 import { GymError } from '../errors.js';
 import { dayNames, type Sequence } from '../sequence/schema.js';
 import { calendarFor, nextWorkingDate, settleSlot, type LearnerCalendar } from './calendar.js';
+import { planKey } from './step-key.js';
 import {
   addDays,
   compareSlots,
@@ -92,7 +93,7 @@ export function planEnrolment(input: EnrolmentPlanInput): PlannedDelivery[] {
 
   const keys = new Set<string>();
   const planned = steps.map(({ week, step, slot }) => {
-    const stepKey = uniqueKey(`w${String(week).padStart(2, '0')}-${step.id}`, keys);
+    const stepKey = uniqueKey(planKey(week, step.id), keys);
     const kind = step.invite === undefined ? ('email' as const) : ('invite' as const);
     const clamped = slot.date < start ? { date: start, minute: slot.minute } : slot;
     return { stepKey, week, stepId: step.id, kind, planned: clamped };

@@ -1,5 +1,6 @@
 import { buildInvite, whenLabel } from '../calendar/invite.js';
 import { durationMinutes, stepStart } from '../planner/step-time.js';
+import { planKey } from '../planner/step-key.js';
 import { templateContext } from '../render/context.js';
 import {
   renderInvite,
@@ -72,8 +73,7 @@ export interface PreviewInput {
   readonly stamp: Date;
 }
 
-const fileName = (week: number, stepId: string) =>
-  `w${String(week).padStart(2, '0')}-${stepId}.eml`;
+const fileName = (week: number, stepId: string) => `${planKey(week, stepId)}.eml`;
 
 function conditionLabel(step: Step): string | undefined {
   if (step.when?.not_done !== undefined)

@@ -23,6 +23,17 @@ export interface Acknowledgement {
   programmeTitle?: string | undefined;
   /** The learner's progress after this reply, for the header line. */
   progress?: Progress | undefined;
+  /**
+   * A question about a probable command, answered in one tap: each button opens an email to a
+   * signed address ("Did you mean: pause for 2 weeks? [Yes, pause] [No, it was a note]").
+   */
+  question?:
+    | {
+        proposal: string;
+        yes: { label: string; address: string };
+        no: { label: string; address: string };
+      }
+    | undefined;
 }
 
 /** "Re: Week 3: listen", never "Re: RE: Re: Week 3: listen". */
@@ -47,6 +58,7 @@ export function renderAcknowledgement(
       message: ack.message,
       detail: ack.detail ?? '',
       kicker: ack.programmeTitle ?? 'Your reply',
+      question: questionScope(ack.question),
     },
     chrome: {
       progress: ack.progress ? progressLine(ack.progress) : '',
@@ -54,4 +66,15 @@ export function renderAcknowledgement(
       actions: { stop: mailtoLink(links.replyAddress, 'Stop the programme', actionReplies.stop) },
     },
   });
+}
+
+/** The buttons' links: the body says which button it was, the signed address what it answers. */
+function questionScope(question: Acknowledgement['question']) {
+  if (question === undefined) return { yes: '', yes_label: '', no: '', no_label: '' };
+  return {
+    yes: mailtoLink(question.yes.address, `Yes: ${question.proposal}`, 'yes'),
+    yes_label: question.yes.label,
+    no: mailtoLink(question.no.address, 'No, it was a note', 'no'),
+    no_label: question.no.label,
+  };
 }

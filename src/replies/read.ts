@@ -1,5 +1,5 @@
 import { classify } from './classify.js';
-import { parseIntent } from './intent.js';
+import { readIntent } from './intent.js';
 import { parseMail } from './parse-mail.js';
 import type { ReadMessage } from './types.js';
 import { visibleText } from './visible-text.js';
@@ -42,19 +42,18 @@ export async function readMessage(
     };
   }
   const text = visibleText({ text: mail.text, html: mail.html });
-  const intent = parseIntent(text, {
+  const { intent, confidence, language } = readIntent(text, {
     sentAt: mail.date ?? options.now ?? new Date(),
     timeZone: options.timeZone,
   });
-  // Until the intent reader grades itself, every reading counts as clear.
   return {
     ...envelope,
     kind,
     evidence,
     text,
     intent,
-    confidence: 'clear',
-    language: undefined,
+    confidence,
+    language,
     bounce: undefined,
     rsvp: undefined,
   };

@@ -80,3 +80,57 @@ export interface ReadMessage extends InboundEnvelope {
   readonly bounce: BounceReport | undefined;
   readonly rsvp: RsvpReport | undefined;
 }
+
+/** What a manager's answer to a digest says they did: engagement the report counts. */
+export type ManagerReplyAction = 'talked' | 'helped' | 'note';
+
+/**
+ * What an acknowledgement answers, so that a renderer can say it in the learner's language from
+ * `kind` and `facts` (the English `message` and `detail` are kept for the shipped layout and for
+ * payloads stored before `kind` existed).
+ */
+export type AcknowledgementKind =
+  | 'done'
+  | 'too_hard'
+  | 'help'
+  | 'rating'
+  | 'reflection'
+  | 'pause'
+  | 'resume'
+  | 'skip'
+  | 'stop'
+  | 'ended'
+  | 'rejoin'
+  | 'question'
+  | 'not-changed'
+  | 'already-answered';
+
+/**
+ * A one-tap question about a probable command: "Did you mean: pause for 2 weeks?", with two
+ * buttons, each a `mailto:` to a signed address that completes (or drops) the proposal.
+ */
+export interface AcknowledgementQuestion {
+  /** The change we would make, in words: "pause for 2 weeks". */
+  readonly proposal: string;
+  readonly yes: { readonly label: string; readonly address: string };
+  readonly no: { readonly label: string; readonly address: string };
+}
+
+/** The content of an acknowledgement delivery, decided when the reply was read. */
+export interface AcknowledgementPayload {
+  readonly message: string;
+  readonly detail?: string | undefined;
+  /** The learner's subject, answered as "Re: ...". */
+  readonly subject: string;
+  /** The learner's Message-ID and thread, so the answer lands in the same conversation. */
+  readonly inReplyTo: string | undefined;
+  readonly references: readonly string[];
+  /** What it answers (absent in payloads stored before it existed). */
+  readonly kind?: AcknowledgementKind | undefined;
+  /** The numbers and dates in `message`, for a renderer that words it in another language. */
+  readonly facts?: Readonly<Record<string, string | number>> | undefined;
+  /** The language the learner wrote in (`en`, `cy`, ...), when the reader could tell. */
+  readonly language?: string | undefined;
+  /** Present when the answer is a question with one-tap buttons. */
+  readonly question?: AcknowledgementQuestion | undefined;
+}

@@ -1,4 +1,6 @@
 import type { ContactStatus, EnrolmentStatus, ProgressEventKind } from '../db/schema.js';
+import { planKey } from '../planner/step-key.js';
+import type { NeedsTrainer } from '../db/needs-trainer.js';
 
 /**
  * The trainer's report, computed from plain rows and a `now`: no I/O here. `snapshot.ts` reads
@@ -74,6 +76,8 @@ export interface ManagerData {
 
 export interface ReportData {
   readonly now: Date;
+  /** Replies that asked for a person in the last `stuckWindowDays` (too hard, help, rejoin). */
+  readonly needsTrainer: readonly NeedsTrainer[];
   readonly cohort: string | undefined;
   readonly programmes: readonly ProgrammeVersionData[];
   readonly learners: readonly LearnerData[];
@@ -179,6 +183,8 @@ export interface ReportTotals {
 
 export interface Report {
   readonly generatedAt: Date;
+  /** "Needs the trainer": each reply that asked for a person, with the learner's words. */
+  readonly needsTrainer: readonly NeedsTrainer[];
   readonly cohort: string | undefined;
   readonly learners: readonly LearnerReport[];
   readonly programmes: readonly ProgrammeReport[];
@@ -192,7 +198,7 @@ export const quietAfterDays = 10;
 
 /** The step key the planner gives a step: `w03-kickoff`. */
 export function stepKeyOf(week: number, stepId: string): string {
-  return `w${String(week).padStart(2, '0')}-${stepId}`;
+  return planKey(week, stepId);
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -444,6 +450,7 @@ export function computeReport(data: ReportData): Report {
   const repliers = facts.filter((f) => f.sentAnything && f.replied).length;
   return {
     generatedAt: data.now,
+    needsTrainer: data.needsTrainer,
     cohort: data.cohort,
     learners,
     programmes,

@@ -8,6 +8,7 @@ import {
   type ProgrammeReport,
   type Report,
 } from './compute.js';
+import { needsTrainerLabel } from '../db/needs-trainer.js';
 
 /**
  * The report as one self-contained HTML file to mail or archive: inline CSS, charts as inline
@@ -260,6 +261,7 @@ export function renderHtml(report: Report): string {
 <p class="meta">${e(`${scope}; generated ${generated}; dates are UTC`)}</p>
 ${empty}
 <section aria-labelledby="summary"><h2 id="summary">Summary</h2><dl class="totals">${summary}</dl></section>
+${needsTrainerSection(report)}
 <section aria-labelledby="programmes"><h2 id="programmes">Programmes</h2>${programmes.join('\n')}</section>
 <section aria-labelledby="managers"><h2 id="managers">Managers</h2>${managers}</section>
 <section aria-labelledby="learners"><h2 id="learners">Learners</h2>${learners}</section>
@@ -267,4 +269,16 @@ ${empty}
 </body>
 </html>
 `;
+}
+
+/** The replies that asked for a person, with the learner's words; nothing when there are none. */
+function needsTrainerSection(report: Report): string {
+  if (report.needsTrainer.length === 0) return '';
+  const items = report.needsTrainer.map((n) => {
+    const week = n.week === null ? '' : `, week ${n.week}`;
+    const words =
+      n.words.trim() === '' ? '' : `<blockquote>${escapeHtml(n.words.slice(0, 500))}</blockquote>`;
+    return `<li>${escapeHtml(`${formatDay(n.occurredAt)} ${n.name} <${n.email}> ${needsTrainerLabel(n.kind)}${week}`)}${words}</li>`;
+  });
+  return `<section aria-labelledby="needs-trainer"><h2 id="needs-trainer">Needs the trainer</h2><ul>${items.join('')}</ul></section>`;
 }

@@ -5,9 +5,11 @@ import {
   formatPercent,
   formatShortDay,
   learnerStatuses,
+  stuckWindowDays,
   type LearnerReport,
   type Report,
 } from './compute.js';
+import { needsTrainerLabel } from '../db/needs-trainer.js';
 
 /**
  * The report as plain-text tables for a terminal. Column widths follow the content, capped so
@@ -134,6 +136,21 @@ export function renderTable(report: Report): string {
         report.managers,
       ).map((l) => `  ${l}`),
     );
+  }
+
+  if (report.needsTrainer.length > 0) {
+    lines.push('', `Needs the trainer (last ${stuckWindowDays} days)`);
+    // A learner's words: one line, no control characters (they reach a terminal), cut to fit.
+    const oneLine = (text: string, width: number) => {
+      const flat = text.replace(/[\p{Cc}\p{Cf}\s]+/gu, ' ').trim();
+      return [...flat].length <= width ? flat : `${[...flat].slice(0, width - 1).join('')}…`;
+    };
+    for (const n of report.needsTrainer) {
+      const week = n.week === null ? '' : `, week ${n.week}`;
+      const who = `${formatDay(n.occurredAt)} ${n.name} <${n.email}> ${needsTrainerLabel(n.kind)}${week}`;
+      lines.push(`  ${oneLine(who, 98)}`);
+      if (n.words.trim() !== '') lines.push(`    "${oneLine(n.words, 94)}"`);
+    }
   }
 
   // Learners under their programme, so the programme's long title is said once.

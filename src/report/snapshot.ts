@@ -1,7 +1,9 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { needsTrainer } from '../db/needs-trainer.js';
 import {
   programmeShape,
+  stuckWindowDays,
   type AssignmentSent,
   type EventData,
   type LearnerData,
@@ -233,7 +235,21 @@ export async function readReportData(
     lastEngagementAt: m.lastEngagementAt ?? null,
   }));
 
-  return { now, cohort, programmes, learners, sent, assignmentsSent, events, managers };
+  const flagged = await needsTrainer(db, {
+    since: new Date(now.getTime() - stuckWindowDays * 24 * 60 * 60 * 1000),
+    cohort,
+  });
+  return {
+    now,
+    cohort,
+    programmes,
+    learners,
+    sent,
+    assignmentsSent,
+    events,
+    managers,
+    needsTrainer: flagged,
+  };
 }
 
 /** The cohorts that have enrolments, with how many, for "no such cohort" messages. */

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -728,5 +729,92 @@ describeWithServers(
         if (!stopped) await gym.stop('SIGTERM');
       }
     }, 600_000);
+
+    it('asks about a probable pause and a probable stop, and the learner’s one-tap "Yes" completes each', async () => {
+      // Two days after the burst, whose replies used up everyone's answers for that day.
+      const latest = (who: Who) =>
+        programmeMailTo(who)
+          .filter((m) => m.replyTo.startsWith('progress+') && m.calendarMethod !== 'CANCEL')
+          .at(-1)!;
+      const maybe = [
+        {
+          who: 'priya',
+          text: 'Thanks for this. I think I should pause for 2 weeks.',
+          proposal: 'pause for 2 weeks',
+        },
+        {
+          who: 'fiona',
+          text: 'Thanks. Maybe I should stop for now.',
+          proposal: 'stop this programme',
+        },
+      ] as const;
+      for (const [i, m] of maybe.entries())
+        await dovecot.deliver(
+          await replyTo(latest(m.who), m.text, {
+            messageId: `<maybe-${m.who}@client.example>`,
+            date: new Date(Date.parse('2027-01-13T09:00:00Z') + i * 60_000),
+          }),
+        );
+      const asked = await runOnce('2027-01-13T09:05:00Z');
+      expect(await dovecot.count('INBOX')).toBe(0);
+      // Nothing changed yet.
+      expect((await learner('priya')).paused_until).toBeNull();
+      expect((await learner('fiona')).enrolmentStatus).toBe('active');
+
+      const taps: Buffer[] = [];
+      for (const m of maybe) {
+        const question = asked.mail.find(
+          (mail) =>
+            mail.to === people[m.who].email && mail.inReplyTo === `<maybe-${m.who}@client.example>`,
+        );
+        expect(question?.autoSubmitted, m.who).toBe('auto-replied');
+        expect(question!.text).toContain(`Did you mean: ${m.proposal}?`);
+        const yes = /^Yes, [^:\n]+: (mailto:\S+)$/m.exec(question!.text)?.[1];
+        expect(yes, m.who).toMatch(/^mailto:progress\+y1[0-9a-z]+@gym\.example\.gov\.uk\?/);
+        // What the learner's mail client sends when the button is tapped.
+        const url = new URL(yes!);
+        taps.push(
+          await new MailComposer({
+            newline: 'windows',
+            from: `${people[m.who].name} <${people[m.who].email}>`,
+            to: decodeURIComponent(url.pathname),
+            subject: url.searchParams.get('subject') ?? '',
+            text: url.searchParams.get('body') ?? '',
+            messageId: `<yes-${m.who}@client.example>`,
+            date: new Date('2027-01-13T09:30:00Z'),
+          })
+            .compile()
+            .build(),
+        );
+      }
+      for (const raw of taps) await dovecot.deliver(raw);
+      const done = await runOnce('2027-01-13T09:35:00Z');
+      expect(await dovecot.count('Failed')).toBe(0);
+
+      const priya = await learner('priya');
+      // Two weeks from the tap being read (gym run's clock starts at --clock and runs on).
+      const until = priya.paused_until?.getTime() ?? 0;
+      expect(until).toBeGreaterThanOrEqual(Date.parse('2027-01-27T09:35:00Z'));
+      expect(until).toBeLessThan(Date.parse('2027-01-27T10:35:00Z'));
+      expect((await learner('fiona')).enrolmentStatus).toBe('stopped');
+      const acks = done.mail.filter((m) => m.autoSubmitted === 'auto-replied');
+      expect(acks.find((a) => a.to === people.priya.email)?.text).toContain('Paused until');
+      expect(acks.find((a) => a.to === people.fiona.email)?.text).toContain('Stopped');
+      // Recorded once, against the message that was asked about.
+      const events = await database.db
+        .selectFrom('progress_events')
+        .innerJoin('inbound_messages', 'inbound_messages.id', 'progress_events.inbound_message_id')
+        .select(['inbound_messages.message_id', 'progress_events.kind'])
+        .where('inbound_messages.message_id', 'in', [
+          ...maybe.map((m) => `<maybe-${m.who}@client.example>`),
+          ...maybe.map((m) => `<yes-${m.who}@client.example>`),
+        ])
+        .orderBy('inbound_messages.message_id')
+        .execute();
+      expect(events).toEqual([
+        { message_id: '<maybe-fiona@client.example>', kind: 'stop' },
+        { message_id: '<maybe-priya@client.example>', kind: 'pause' },
+      ]);
+    });
   },
 );

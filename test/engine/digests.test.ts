@@ -241,4 +241,57 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(next[0]!.text).not.toContain('listening post made me realise');
     expect(next[0]!.text).not.toContain('Daniel shared this');
   });
+
+  it('reads a manager’s "remove me" in answer to a digest as a digest opt-out, not a learner’s stop', async () => {
+    const digest = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) =>
+      /team/i.test(m.subject),
+    )[0]!;
+    const reply = await new MailComposer({
+      newline: 'windows',
+      from: 'Helen Walsh <helen.walsh@fcdo.gov.uk>',
+      to: digest.replyTo,
+      subject: `Re: ${digest.subject}`,
+      inReplyTo: digest.messageId,
+      messageId: '<helen-remove-me@fcdo.gov.uk>',
+      text: 'Could you please remove me from these emails? Thanks\n\nOn Mon, Digital Gym wrote:\n> Your team',
+    })
+      .compile()
+      .build();
+    const verdict = await handleInbound(
+      {
+        store: replyStore(database.db),
+        read: readMessage,
+        secret: mail.secret,
+        replyAddress: mail.replyAddress,
+        now: () => new Date('2027-02-16T13:00:00Z'),
+      },
+      { raw: reply, mailbox: 'INBOX', uid: undefined },
+    );
+    expect(verdict).toBe('processed');
+    const suppressions = await database.db
+      .selectFrom('suppressions')
+      .select(['address', 'scope', 'how'])
+      .where('address', '=', 'helen.walsh@fcdo.gov.uk')
+      .execute();
+    expect(suppressions).toEqual([
+      { address: 'helen.walsh@fcdo.gov.uk', scope: 'digests', how: 'reply' },
+    ]);
+    // Her people's programmes go on, and her "no" is not counted as engagement.
+    const team = await database.db
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .innerJoin('managers', 'managers.id', 'learners.manager_id')
+      .select('enrolments.status')
+      .where('managers.email', '=', 'helen.walsh@fcdo.gov.uk')
+      .execute();
+    expect(team.length).toBeGreaterThan(0);
+    expect(team.filter((e) => e.status === 'stopped')).toEqual([]);
+    const replies = await database.db
+      .selectFrom('manager_replies')
+      .innerJoin('inbound_messages', 'inbound_messages.id', 'manager_replies.inbound_message_id')
+      .select('manager_replies.id')
+      .where('inbound_messages.message_id', '=', '<helen-remove-me@fcdo.gov.uk>')
+      .execute();
+    expect(replies).toEqual([]);
+  });
 });

@@ -143,4 +143,31 @@ describe('the acknowledgement', () => {
       "
     `);
   });
+
+  it('asks about a probable command with two one-tap buttons, each a mailto to its signed address', () => {
+    const ack = renderAcknowledgement(
+      layouts,
+      {
+        replyToSubject: 'Re: Week 3: short sentences',
+        firstName: 'Priya',
+        message: 'Did you mean: pause for 2 weeks?',
+        detail: 'Nothing has changed yet.',
+        question: {
+          proposal: 'pause for 2 weeks',
+          yes: { label: 'Yes, pause', address: 'progress+y1abc@gym.example.gov.uk' },
+          no: { label: 'No, it was a note', address: 'progress+n1abc@gym.example.gov.uk' },
+        },
+      },
+      { replyAddress: 'progress+t0k3n@gym.example.gov.uk' },
+    );
+    const yes =
+      'mailto:progress+y1abc@gym.example.gov.uk?subject=Yes%3A%20pause%20for%202%20weeks&body=yes';
+    const no =
+      'mailto:progress+n1abc@gym.example.gov.uk?subject=No%2C%20it%20was%20a%20note&body=no';
+    expect(ack.text).toContain(`Did you mean: pause for 2 weeks?\n\nNothing has changed yet.\n`);
+    expect(ack.text).toContain(`Yes, pause: ${yes}\nNo, it was a note: ${no}\n`);
+    expect(ack.html).toContain(`href="${yes.replace(/&/g, '&amp;')}"`);
+    expect(ack.html).toMatch(/>Yes, pause<\/a>/);
+    expect(ack.html).toMatch(/>No, it was a note<\/a>/);
+  });
 });

@@ -118,7 +118,9 @@ const table: [string, Intent][] = [
   // not a rating
   ['6/5', { type: 'reflection' }],
   ['0/5', { type: 'reflection' }],
-  ['4/10', { type: 'reflection' }],
+  // Out of ten is halved, as the natural corpus counts it ("8/10" is 4 of 5); this was a
+  // reflection before #12, which misread every rating out of ten.
+  ['4/10', { type: 'rating', rating: 2 }],
   ['rating: 7', { type: 'reflection' }],
   ['3 things I learned this week', { type: 'reflection' }],
   ['1. The headline matters most.', { type: 'reflection' }],

@@ -251,6 +251,10 @@ describe('renderers', () => {
     expect(table).toMatch(/Dan Dale\s+2\s+0\/2\s+2027-01-12\s+paused\s+paused until 15 Feb\n/);
     expect(table).toMatch(/Programme A\s+5\s+4\/5\s+80%\s+2\.0\n/);
     expect(table).toMatch(/Helen Walsh\s+3\s+4\/8\s+100%\s+2\s+1\s+2027-01-20\n/);
+    expect(table).toContain(
+      'Needs the trainer (last 14 days)\n  2027-01-28 Cara Cole <cara@example.test> finds it too hard, week 4\n' +
+        '    "I am lost with this one <script>alert(1)</script>"\n',
+    );
   });
 
   it('quotes CSV fields by RFC 4180 and defuses formulas', () => {
@@ -280,6 +284,8 @@ describe('renderers', () => {
     const html = renderHtml(report);
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; Gus');
+    expect(html).toContain('<h2 id="needs-trainer">Needs the trainer</h2>');
+    expect(html).toContain('<blockquote>I am lost with this one &lt;script&gt;');
     expect(html).toContain('<html lang="en-GB">');
     expect(html.match(/<svg /g)).toHaveLength(3);
   });

@@ -81,6 +81,17 @@ export function sampleData(): ReportData {
   return {
     now,
     cohort: 'jan-2027',
+    needsTrainer: [
+      {
+        learnerId: 3,
+        name: 'Cara Cole',
+        email: 'cara@example.test',
+        kind: 'too_hard',
+        week: 4,
+        words: `I am lost with this one ${script}`,
+        occurredAt: at('2027-01-28T10:00:00Z'),
+      },
+    ],
     programmes: [
       {
         versionId: 1,

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor, type GymDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { needsTrainer, needsTrainerLabel } from '../../db/needs-trainer.js';
+import { stuckWindowDays } from '../../report/compute.js';
 import { replyStore } from '../../db/reply-store.js';
 import { assignHeld } from '../../engine/replies.js';
 import { GymError } from '../../errors.js';
@@ -19,6 +21,25 @@ async function withDatabase<T>(
   } finally {
     await database.close();
   }
+}
+
+/** How far back `gym inbox` lists replies that asked for the trainer (as the report's "stuck"). */
+const needsTrainerDays = stuckWindowDays;
+
+function writeNeedsTrainer(flagged: Awaited<ReturnType<typeof needsTrainer>>): void {
+  if (flagged.length === 0) return;
+  process.stdout.write(`Needs the trainer (last ${needsTrainerDays} days):\n`);
+  for (const n of flagged) {
+    const week = n.week === null ? '' : `, week ${n.week}`;
+    // A learner's words: printed without control characters.
+    process.stdout.write(
+      `  ${n.occurredAt.toISOString()} ${printable(n.name)} <${printable(n.email)}> ${needsTrainerLabel(n.kind)}${week}\n` +
+        (n.words.trim() === ''
+          ? ''
+          : `    says: ${printable(n.words.replace(/\s+/g, ' ').trim().slice(0, 200))}\n`),
+    );
+  }
+  process.stdout.write('\n');
 }
 
 function heldId(text: string): number {
@@ -63,10 +84,18 @@ export function inboxCommand(getConfig: () => Config): Command {
           .orderBy('received_at')
           .orderBy('id')
           .execute();
+        // Replies that asked for a person (too hard, help, rejoin after a stop): not held, since
+        // they were acted on, but the trainer should answer them.
+        const flagged = await needsTrainer(database.db, {
+          since: new Date(Date.now() - needsTrainerDays * 24 * 60 * 60 * 1000),
+        });
         if (options.json) {
           for (const row of rows) process.stdout.write(`${printableJson(row)}\n`);
+          for (const n of flagged)
+            process.stdout.write(`${printableJson({ needsTrainer: true, ...n })}\n`);
           return;
         }
+        writeNeedsTrainer(flagged);
         if (rows.length === 0) {
           process.stdout.write('Nothing is held for review.\n');
           return;

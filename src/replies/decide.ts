@@ -1,0 +1,698 @@
+import { DateTime } from 'luxon';
+import { meansUnsubscribe } from './intent.js';
+import type {
+  AcknowledgementKind,
+  BounceReport,
+  Intent,
+  IntentType,
+  ManagerReplyAction,
+  ReadMessage,
+  RsvpReport,
+} from './types.js';
+
+/**
+ * What to do with one inbound message, decided from what the reader made of it and what matching
+ * found, with no database: a value the engine applies in one place and one transaction
+ * (src/engine/replies.ts `applyDecision`). Every rule about what a reply means for a learner's
+ * programme lives here, so it can be read, and tested, in one file.
+ */
+
+/** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
+export interface SentContext {
+  readonly deliveryId: number;
+  readonly enrolmentId: number;
+  readonly enrolmentStatus: string;
+  readonly learnerId: number;
+  readonly learnerEmail: string;
+  /** The learner's IANA zone: "pause until 3 January" starts that day on their clock. */
+  readonly zone: string;
+  readonly week: number;
+  readonly totalWeeks: number;
+}
+
+/** One of the people a manager manages, to find whom "Talked to Sam" is about. */
+export interface TeamMember {
+  readonly learnerId: number;
+  readonly firstName: string;
+  readonly lastName: string;
+}
+
+/** A learner's message we asked about ("Did you mean: pause for 2 weeks?"). */
+export interface Proposal {
+  readonly inboundId: number;
+  /** What we read in it then. */
+  readonly intent: Intent;
+  /** Its visible text, as stored. */
+  readonly text: string;
+  /** Whether one of its buttons was pressed already: a second tap changes nothing. */
+  readonly answered: boolean;
+}
+
+/** What matching found for a message: who it is from and what it answers. */
+export type Match =
+  /** A reply to a delivery we sent: by its signed Reply-To, its thread, or only its From. */
+  | { readonly by: 'token' | 'thread' | 'from'; readonly sent: SentContext }
+  /** A tap on a question's button, from the learner it was asked of. */
+  | {
+      readonly by: 'confirm';
+      readonly answer: 'yes' | 'no';
+      readonly sent: SentContext;
+      readonly proposal: Proposal;
+    }
+  /** Mail to a learner's signed unsubscribe address. */
+  | { readonly by: 'unsubscribe'; readonly learnerId: number }
+  /** Mail to a manager's signed unsubscribe address. */
+  | { readonly by: 'manager-unsubscribe'; readonly managerId: number }
+  /** A manager's answer: to a digest (signed address or thread), or only from their address. */
+  | {
+      readonly by: 'manager';
+      readonly managerId: number;
+      readonly digestId: number | undefined;
+      readonly team: readonly TeamMember[];
+    }
+  /** A delivery report that proved itself: it quotes our Message-ID, for the address it names. */
+  | {
+      readonly by: 'bounce';
+      readonly sent: SentContext;
+      readonly bounce: BounceReport;
+      /** Verified soft bounces of the address before this one. */
+      readonly softBefore: number;
+    }
+  /** A calendar answer from the invited attendee. */
+  | { readonly by: 'rsvp'; readonly sent: SentContext; readonly rsvp: RsvpReport }
+  /** Nobody we know, or a robot's or stranger's message that proves nothing. */
+  | { readonly by: 'none'; readonly why: string }
+  /** A learner's signed address, from someone else. */
+  | { readonly by: 'mismatch'; readonly sent: SentContext; readonly why: string };
+
+export interface DecisionContext {
+  /** The stored inbound row of this message (named in reasons and in the question's buttons). */
+  readonly inboundId: number;
+  readonly match: Match;
+  readonly now: Date;
+  /** For a learner's reply: weeks marked done before it, and whether this week is one of them. */
+  readonly progress?: { readonly weeksDone: number; readonly thisWeekDone: boolean } | undefined;
+  /** Acknowledgements the learner may still get today, so that two robots can never loop. */
+  readonly answersLeft?: number | undefined;
+  /**
+   * A trainer assigned the message in `gym inbox`, having read it: its reading counts as clear.
+   */
+  readonly vouched?: boolean | undefined;
+}
+
+export type ProgressKind = IntentType | 'rsvp';
+
+/** A progress event to record. */
+export interface ProgressRecord {
+  readonly kind: ProgressKind;
+  readonly enrolmentId: number;
+  /** The delivery replied to. */
+  readonly deliveryId: number;
+  /** A "done" marks this week's assignment instead, when the week has one. */
+  readonly assignmentWeek?: number;
+  /** Always carries `week` and the learner's `text`. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** The message it comes from: this one, or the one a confirmation completes. */
+  readonly inboundId: number;
+  /** Which plan change's outcome (weeks moved, messages skipped) goes into `data` too. */
+  readonly withOutcome?: boolean;
+}
+
+/** A change of plan or of consent. */
+export type PlanChange =
+  | { readonly type: 'pause'; readonly enrolmentId: number; readonly resumeAt: Date }
+  | { readonly type: 'resume'; readonly enrolmentId: number }
+  | { readonly type: 'skip'; readonly enrolmentId: number; readonly week: number }
+  | { readonly type: 'stop'; readonly enrolmentId: number; readonly reason: string }
+  | { readonly type: 'unsubscribe'; readonly learnerId: number; readonly how: 'mailto' | 'reply' }
+  /** A verified hard bounce: the address is suppressed until someone lifts it. */
+  | { readonly type: 'bounced'; readonly learnerId: number; readonly reason: string }
+  | {
+      readonly type: 'digest-opt-out';
+      readonly managerId: number;
+      readonly how: 'mailto' | 'reply';
+    };
+
+/** The threaded answer to a learner. */
+export interface Answer {
+  readonly kind: AcknowledgementKind;
+  readonly message: string;
+  readonly detail?: string | undefined;
+  readonly facts?: Readonly<Record<string, string | number>> | undefined;
+  /** A question: the engine signs one address per button for the message asked about. */
+  readonly question?:
+    | {
+        readonly about: number;
+        readonly proposal: string;
+        readonly yesLabel: string;
+        readonly noLabel: string;
+      }
+    | undefined;
+}
+
+export interface Decision {
+  /** What happened, for the inbound row's reason and the logs. */
+  readonly log: string;
+  /** Parked and quarantined messages keep their bytes for a person (`gym inbox`). */
+  readonly status: 'processed' | 'parked' | 'quarantined';
+  /** Whom the inbound row is filed under. */
+  readonly learnerId?: number | undefined;
+  readonly deliveryId?: number | undefined;
+  readonly events: readonly ProgressRecord[];
+  readonly changes: readonly PlanChange[];
+  readonly managerReply?:
+    | {
+        readonly managerId: number;
+        readonly digestId: number | undefined;
+        readonly learnerId: number | undefined;
+        readonly action: ManagerReplyAction;
+        readonly text: string;
+      }
+    | undefined;
+  readonly answer?: Answer | undefined;
+}
+
+/** Commands that change the programme: only a reply carrying the learner's signed token gives them. */
+const commands: ReadonlySet<IntentType> = new Set(['stop', 'pause', 'skip', 'resume']);
+
+const nothing = { events: [], changes: [] } as const;
+
+/**
+ * Decides what one inbound human reply means, from the reading and the match.
+ *
+ * @example decide(read, { inboundId: 7, match: { by: 'token', sent }, now, progress, answersLeft: 3 })
+ *   // { status: 'processed', log: 'week 3 done', events: [{ kind: 'done', ... }], changes: [],
+ *   //   answer: { kind: 'done', message: "Logged: week 3 done. That's 3 of 12." } }
+ */
+export function decide(message: ReadMessage, context: DecisionContext): Decision {
+  const { match } = context;
+  // Out-of-office and other robots never count as progress and are never answered.
+  if (message.kind === 'auto_reply')
+    return { ...nothing, status: 'processed', log: message.evidence };
+  const reading = message.intent ?? { type: 'empty' };
+  switch (match.by) {
+    case 'bounce':
+      return decideBounce(match);
+    case 'rsvp':
+      return {
+        status: 'processed',
+        log: `RSVP ${match.rsvp.partstat}`,
+        learnerId: match.sent.learnerId,
+        deliveryId: match.sent.deliveryId,
+        changes: [],
+        events: [
+          {
+            kind: 'rsvp',
+            enrolmentId: match.sent.enrolmentId,
+            deliveryId: match.sent.deliveryId,
+            inboundId: context.inboundId,
+            data: {
+              week: match.sent.week,
+              partstat: match.rsvp.partstat,
+              attendee: match.rsvp.attendee,
+              sequence: match.rsvp.sequence,
+            },
+          },
+        ],
+      };
+    case 'none':
+      return { ...nothing, status: 'parked', log: match.why };
+    case 'manager-unsubscribe':
+      return {
+        status: 'processed',
+        log: 'manager unsubscribe address: no more digests',
+        events: [],
+        changes: [{ type: 'digest-opt-out', managerId: match.managerId, how: 'mailto' }],
+      };
+    case 'manager':
+      return decideForManager(message, reading, match);
+    case 'unsubscribe':
+      return {
+        status: 'processed',
+        log: 'unsubscribe address',
+        learnerId: match.learnerId,
+        events: [],
+        changes: [{ type: 'unsubscribe', learnerId: match.learnerId, how: 'mailto' }],
+      };
+    case 'mismatch':
+      return {
+        ...nothing,
+        status: 'quarantined',
+        log: match.why.replace('<id>', String(context.inboundId)),
+        learnerId: match.sent.learnerId,
+        deliveryId: match.sent.deliveryId,
+      };
+    case 'confirm':
+      return decideConfirmation(match, context);
+    case 'token':
+    case 'thread':
+    case 'from':
+      break;
+  }
+  const { sent } = match;
+  const filed = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
+  if (commands.has(reading.type) && match.by !== 'token' && context.vouched !== true) {
+    return {
+      ...nothing,
+      ...filed,
+      status: 'quarantined',
+      log:
+        `"${reading.type}" changes the programme, and this reply does not carry the learner's ` +
+        `signed address (matched by ${match.by}); if it is theirs, run gym inbox assign ${context.inboundId} ${sent.learnerEmail}`,
+    };
+  }
+  const acted = effectOf(reading, message.text, sent, context, context.inboundId);
+  const probable = message.confidence === 'probable' && context.vouched !== true;
+  if (probable && acted.changes.length > 0) return ask(reading, message.text, sent, context);
+  return withAnswerLimit({ ...acted, ...filed, status: 'processed' }, context);
+}
+
+/** What acting on a reading does, before the question of whether to act at all. */
+interface Effect {
+  readonly log: string;
+  readonly events: readonly ProgressRecord[];
+  readonly changes: readonly PlanChange[];
+  readonly answer?: Answer;
+}
+
+function effectOf(
+  intent: Intent,
+  text: string,
+  sent: SentContext,
+  context: DecisionContext,
+  inboundId: number,
+): Effect {
+  const { week, enrolmentId } = sent;
+  const event = (
+    kind: IntentType,
+    data: Record<string, unknown> = {},
+    extra: Partial<ProgressRecord> = {},
+  ): ProgressRecord => ({
+    kind,
+    data: { week, text: text.slice(0, 4000), ...data },
+    enrolmentId,
+    deliveryId: sent.deliveryId,
+    inboundId,
+    ...extra,
+  });
+  const ended = sent.enrolmentStatus === 'completed' || sent.enrolmentStatus === 'stopped';
+  const endedEffect = (kind: 'pause' | 'resume' | 'skip'): Effect => {
+    const over = sent.enrolmentStatus === 'completed' ? 'finished' : 'ended';
+    return {
+      log: `${kind} ignored: the enrolment is ${sent.enrolmentStatus}`,
+      events: [event(kind, { ignored: `the enrolment is ${sent.enrolmentStatus}` })],
+      changes: [],
+      answer: {
+        kind: 'ended',
+        message: `Your programme has already ${over}, so there is nothing to ${kind}.`,
+        facts: { action: kind, status: sent.enrolmentStatus },
+      },
+    };
+  };
+
+  switch (intent.type) {
+    case 'done': {
+      const before = context.progress ?? { weeksDone: 0, thisWeekDone: false };
+      const done = before.weeksDone + (before.thisWeekDone ? 0 : 1);
+      return {
+        log: `week ${week} done`,
+        events: [event('done', {}, { assignmentWeek: week })],
+        changes: [],
+        answer: {
+          kind: 'done',
+          message: `Logged: week ${week} done. That's ${done} of ${sent.totalWeeks}.`,
+          facts: { week, done, total: sent.totalWeeks },
+        },
+      };
+    }
+    case 'too_hard':
+      return {
+        log: `too hard in week ${week}: flagged for the trainer`,
+        events: [event('too_hard', { flagged: true })],
+        changes: [],
+        answer: {
+          kind: 'too_hard',
+          message: `Logged: week ${week} feels too hard. Your trainer will get in touch to help.`,
+          detail: 'Try the smallest part of the assignment in the meantime: ten minutes is plenty.',
+          facts: { week },
+        },
+      };
+    case 'help':
+      // The footer of every email promises that "help" lists what one can reply.
+      return {
+        log: `asked for help in week ${week}: flagged for the trainer`,
+        events: [event('help', { flagged: true })],
+        changes: [],
+        answer: {
+          kind: 'help',
+          message:
+            'You can reply: done, too hard, pause for 2 weeks, pause until 3 January, resume, ' +
+            'skip (the rest of this week), stop, or a rating such as 4/5. Anything else is kept ' +
+            'as a reflection.',
+          detail: 'Your trainer has been told you asked for help, and will get in touch.',
+        },
+      };
+    case 'rating':
+      return {
+        log: `rated ${intent.rating}/5`,
+        events: [event('rating', { rating: intent.rating })],
+        changes: [],
+        answer: {
+          kind: 'rating',
+          message: `Logged: you rated the programme ${intent.rating} out of 5. Thank you.`,
+          facts: { rating: intent.rating },
+        },
+      };
+    case 'reflection':
+      return {
+        log: `reflection for week ${week}`,
+        events: [event('reflection')],
+        changes: [],
+        answer: {
+          kind: 'reflection',
+          message: `Logged: your reflection for week ${week}. Thank you for writing it.`,
+          facts: { week },
+        },
+      };
+    case 'empty':
+      return { log: 'an empty reply', events: [event('empty')], changes: [] };
+    case 'pause': {
+      if (ended) return endedEffect('pause');
+      const resumeAt = resumeTime(intent, sent.zone, context.now);
+      const until = dayLabel(resumeAt, sent.zone);
+      return {
+        log: `paused until ${until}`,
+        events: [event('pause', { until: resumeAt.toISOString() }, { withOutcome: true })],
+        changes: [{ type: 'pause', enrolmentId, resumeAt }],
+        answer: {
+          kind: 'pause',
+          message: `Paused until ${until}.`,
+          detail:
+            'Your programme picks up where you left off, and your calendar invites have moved. Reply "resume" to come back sooner.',
+          facts: { until: DateTime.fromJSDate(resumeAt, { zone: sent.zone }).toISODate() ?? '' },
+        },
+      };
+    }
+    case 'resume': {
+      if (sent.enrolmentStatus === 'stopped') {
+        // Never dropped: they are told how to come back, and the trainer sees that they asked.
+        return {
+          log: 'resume after a stop: told how to rejoin, flagged for the trainer',
+          events: [
+            event('resume', { ignored: 'the enrolment is stopped', rejoin: true, flagged: true }),
+          ],
+          changes: [],
+          answer: {
+            kind: 'rejoin',
+            message: 'Your programme was stopped, so a reply cannot restart it.',
+            detail:
+              'To rejoin, ask your trainer: they can restart it for you. We have let them know you asked.',
+          },
+        };
+      }
+      if (ended) return endedEffect('resume');
+      return {
+        log: 'resumed',
+        events: [event('resume', {}, { withOutcome: true })],
+        changes: [{ type: 'resume', enrolmentId }],
+        answer: {
+          kind: 'resume',
+          message: 'Welcome back: your programme carries on from where you left off.',
+        },
+      };
+    }
+    case 'skip':
+      if (ended) return endedEffect('skip');
+      return {
+        log: `skipped the rest of week ${week}`,
+        events: [event('skip', {}, { withOutcome: true })],
+        changes: [{ type: 'skip', enrolmentId, week }],
+        answer: {
+          kind: 'skip',
+          message: `Skipped week ${week}.`,
+          detail: 'The rest of this week is off your plan; next week arrives as usual.',
+          facts: { week },
+        },
+      };
+    case 'stop':
+      if (meansUnsubscribe(text)) {
+        // "Unsubscribe", not "stop": no more mail from us at all, so no acknowledgement either.
+        return {
+          log: 'unsubscribed: no more mail from Digital Gym',
+          events: [event('stop', { unsubscribe: true })],
+          changes: [{ type: 'unsubscribe', learnerId: sent.learnerId, how: 'reply' }],
+        };
+      }
+      return {
+        log: 'stopped the programme',
+        events: [event('stop')],
+        changes: [{ type: 'stop', enrolmentId, reason: 'the learner replied stop' }],
+        answer: {
+          kind: 'stop',
+          message: 'Stopped: you will get no more emails from this programme.',
+          detail: 'Its practice slots have been removed from your calendar.',
+        },
+      };
+  }
+}
+
+/**
+ * A probable command asks before it acts, and is not filed as a reflection either: the buttons'
+ * answer completes it. A question that cannot be sent today (the day's answers are used up) is
+ * held for the trainer rather than dropped: a stop must never be ignored.
+ */
+function ask(intent: Intent, text: string, sent: SentContext, context: DecisionContext): Decision {
+  const { proposal, yesLabel } = proposalOf(intent, text, sent, context.now);
+  const filed = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
+  if ((context.answersLeft ?? 1) <= 0) {
+    return {
+      ...nothing,
+      ...filed,
+      status: 'parked',
+      log:
+        `the reply may mean "${proposal}", but it is not clear, and no more answers may go to ` +
+        `${sent.learnerEmail} today to ask; nothing was changed. If it means that, run gym inbox assign ${context.inboundId} ${sent.learnerEmail}`,
+    };
+  }
+  return {
+    ...nothing,
+    ...filed,
+    status: 'processed',
+    log: `asked: did you mean ${proposal}? (nothing changed yet)`,
+    answer: {
+      kind: 'question',
+      message: `Did you mean: ${proposal}?`,
+      detail:
+        'Nothing has changed yet. Tap a button below (it sends a short email), and we will do as you say.',
+      facts: { proposal, action: intent.type },
+      question: { about: context.inboundId, proposal, yesLabel, noLabel: 'No, it was a note' },
+    },
+  };
+}
+
+/** "pause for 2 weeks", "stop this programme": the change a question proposes, in words. */
+function proposalOf(
+  intent: Intent,
+  text: string,
+  sent: SentContext,
+  now: Date,
+): { proposal: string; yesLabel: string } {
+  switch (intent.type) {
+    case 'pause': {
+      // A date is named as the day it ends on; a span as the span, counted from the "yes".
+      if (intent.until !== undefined) {
+        const at = resumeTime(intent, sent.zone, now);
+        return { proposal: `pause until ${dayLabel(at, sent.zone)}`, yesLabel: 'Yes, pause' };
+      }
+      const weeks = intent.weeks ?? 1;
+      return {
+        proposal: `pause for ${weeks} ${weeks === 1 ? 'week' : 'weeks'}`,
+        yesLabel: 'Yes, pause',
+      };
+    }
+    case 'resume':
+      return { proposal: 'resume your programme now', yesLabel: 'Yes, resume' };
+    case 'skip':
+      return { proposal: `skip the rest of week ${sent.week}`, yesLabel: 'Yes, skip it' };
+    case 'stop':
+      return meansUnsubscribe(text)
+        ? { proposal: 'unsubscribe from all Digital Gym emails', yesLabel: 'Yes, unsubscribe me' }
+        : { proposal: 'stop this programme', yesLabel: 'Yes, stop it' };
+    default:
+      return { proposal: intent.type, yesLabel: 'Yes' };
+  }
+}
+
+/**
+ * A tap on a question's button. "Yes" does what the first message asked, as of now; "no" files
+ * that message as the note it was. Only the first tap counts.
+ */
+function decideConfirmation(
+  match: Extract<Match, { by: 'confirm' }>,
+  context: DecisionContext,
+): Decision {
+  const { sent, proposal } = match;
+  const filed = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
+  if (proposal.answered) {
+    return withAnswerLimit(
+      {
+        ...nothing,
+        ...filed,
+        status: 'processed',
+        log: `a second answer (${match.answer}) to the question about message ${proposal.inboundId}: nothing changed`,
+        answer: {
+          kind: 'already-answered',
+          message: 'You have already answered that question, so nothing more has changed.',
+        },
+      },
+      context,
+    );
+  }
+  if (match.answer === 'no') {
+    const note = effectOf({ type: 'reflection' }, proposal.text, sent, context, proposal.inboundId);
+    return withAnswerLimit(
+      {
+        ...note,
+        ...filed,
+        status: 'processed',
+        log: `answered no: message ${proposal.inboundId} kept as a reflection`,
+        answer: {
+          kind: 'not-changed',
+          message: 'Thank you: nothing has changed, and we kept your message as a note.',
+          facts: { week: sent.week },
+        },
+      },
+      context,
+    );
+  }
+  const acted = effectOf(proposal.intent, proposal.text, sent, context, proposal.inboundId);
+  return withAnswerLimit(
+    {
+      ...acted,
+      ...filed,
+      status: 'processed',
+      log: `answered yes to the question about message ${proposal.inboundId}: ${acted.log}`,
+    },
+    context,
+  );
+}
+
+/**
+ * A verified hard bounce (5.x.x) suppresses the address until `gym learner resubscribe`; a soft
+ * one (4.x.x: a full mailbox, a server down for the night) is counted, and mail goes on.
+ */
+function decideBounce(match: Extract<Match, { by: 'bounce' }>): Decision {
+  const { bounce, sent } = match;
+  const filed = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
+  const words = `${bounce.status}${bounce.diagnostic ? ` ${bounce.diagnostic}` : ''}`.slice(0, 300);
+  if (bounce.hard) {
+    const reason = `hard bounce ${words}`;
+    return {
+      ...filed,
+      status: 'processed',
+      log: reason,
+      events: [],
+      changes: [{ type: 'bounced', learnerId: sent.learnerId, reason }],
+    };
+  }
+  return {
+    ...nothing,
+    ...filed,
+    status: 'processed',
+    log: `soft bounce ${words} (${match.softBefore + 1} for this address; mail goes on)`,
+  };
+}
+
+function decideForManager(
+  message: ReadMessage,
+  reading: Intent,
+  match: Extract<Match, { by: 'manager' }>,
+): Decision {
+  // "Stop", "remove me", "unsubscribe": a manager's no ends the digests, never a learner's
+  // programme, and it is never counted as engagement. Probable or clear, the same: ending digests
+  // is what a manager who might have meant it wants, and their people's programmes go on.
+  const wantsOut = reading.type === 'stop' || meansUnsubscribe(message.text);
+  if (wantsOut && match.digestId === undefined) {
+    // Only From says who it is, which anyone can write: held, like a learner's command.
+    return {
+      ...nothing,
+      status: 'quarantined',
+      log:
+        "a manager's stop without a digest's signed address or thread; if it is theirs, run " +
+        `gym learner suppress ${message.from ?? 'EMAIL'} --scope digests`,
+    };
+  }
+  if (wantsOut) {
+    return {
+      status: 'processed',
+      log: 'the manager replied stop: no more digests',
+      events: [],
+      changes: [{ type: 'digest-opt-out', managerId: match.managerId, how: 'reply' }],
+    };
+  }
+  const learner = personNamed(message.text, match.team);
+  const action = managerAction(message.text);
+  return {
+    ...nothing,
+    status: 'processed',
+    log: `manager ${action}${learner ? ` (${learner.firstName} ${learner.lastName})` : ''}`,
+    managerReply: {
+      managerId: match.managerId,
+      digestId: match.digestId,
+      learnerId: learner?.learnerId,
+      action,
+      text: message.text.slice(0, 2000),
+    },
+  };
+}
+
+/** "Talked to Sam", "Helped Sam get YouTube unblocked": a manager's engagement, about whom. */
+export function managerAction(text: string): ManagerReplyAction {
+  const words = text.slice(0, 500).toLowerCase();
+  if (/\b(talked|talk|spoke|spoken|chatted|met|caught up|discussed)\b/.test(words)) return 'talked';
+  if (/\b(helped|unblocked|sorted|booked|protected|arranged|made time|asked it)\b/.test(words))
+    return 'helped';
+  return 'note';
+}
+
+/** The full name first ("Sam Jones"), then a first name alone, when only one person has it. */
+function personNamed(text: string, team: readonly TeamMember[]): TeamMember | undefined {
+  const words = text.toLowerCase();
+  const byFullName = team.find((m) => words.includes(`${m.firstName} ${m.lastName}`.toLowerCase()));
+  const byFirstName = team.filter((m) =>
+    // Not \b: it is ASCII-only, and "Siobhán" ends in a letter it does not know.
+    new RegExp(`(?<!\\p{L})${escapeRegExp(m.firstName.toLowerCase())}(?!\\p{L})`, 'u').test(words),
+  );
+  return byFullName ?? (byFirstName.length === 1 ? byFirstName[0] : undefined);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** An acknowledgement beyond the day's allowance is not sent; what it confirms still happens. */
+function withAnswerLimit(decision: Decision, context: DecisionContext): Decision {
+  if (decision.answer === undefined || (context.answersLeft ?? 1) > 0) return decision;
+  return { ...decision, answer: undefined };
+}
+
+/**
+ * "pause until 3 Jan" resumes at the start of that day on the learner's clock; "for 2 weeks" a
+ * fortnight from now. A date already past is read as a week.
+ */
+export function resumeTime(
+  intent: Extract<Intent, { type: 'pause' }>,
+  zone: string,
+  now: Date,
+): Date {
+  if (intent.until !== undefined) {
+    const day = DateTime.fromISO(intent.until, { zone }).startOf('day');
+    if (day.isValid && day.toJSDate() > now) return day.toJSDate();
+  }
+  return new Date(now.getTime() + (intent.weeks ?? 1) * 7 * 24 * 60 * 60 * 1000);
+}
+
+/** "Monday 25 January", on the learner's calendar. */
+function dayLabel(at: Date, zone: string): string {
+  return DateTime.fromJSDate(at, { zone }).toFormat('cccc d LLLL', { locale: 'en-GB' });
+}

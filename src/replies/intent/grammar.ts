@@ -1,0 +1,336 @@
+import type { Intent, IntentConfidence } from '../types.js';
+import { commandLine, commandMeansUnsubscribe, readCommand } from './commands.js';
+import { findPauseLength, today } from './dates.js';
+import { phraseTables } from './phrases/index.js';
+import type { Family, PhraseTable } from './phrases/types.js';
+import { normalise } from './text.js';
+
+/**
+ * How a reading is made from a reply's visible text (quoted history already removed):
+ *
+ * 1. **The command line.** A reply that starts with a command ("Done", "Pause until 3 Jan",
+ *    "Stop", "Hepgor yr wythnos hon") is read by ./commands.ts from its first line: that reading
+ *    is clear.
+ * 2. **The opening sentences.** Otherwise the first few sentences after any greeting are read
+ *    for the phrase families of every language (./phrases/<lang>.ts): completion in other words
+ *    ("all sorted", "ticked that one off"), being lost ("out of my depth"), "how do I…?", an
+ *    absence and a request to hold off, "back now", "remove me", a rating in words or stars.
+ *    The earliest phrase that is not negated ("not done yet", "don't stop") wins.
+ * 3. **Stop and unsubscribe anywhere.** A stop or unsubscribe phrase anywhere in the reply,
+ *    not negated, makes it a stop, however the rest reads: it is better to ask than to keep
+ *    writing to someone who asked us to stop.
+ *
+ * Confidence: a command that would change the programme (stop, pause, skip, resume) is
+ * `probable`, not `clear`, when it is hedged ("maybe pause?", "I think I might need to drop
+ * out"), when it is not in the opening sentence, or when it is only implied (an absence with no
+ * request: "I'm off sick this week"). The engine asks before acting on a probable reading.
+ */
+export interface IntentReading {
+  readonly intent: Intent;
+  readonly confidence: IntentConfidence;
+  /** The language the reply is written in (`en`, `cy`, ...), when the reader could tell. */
+  readonly language: string | undefined;
+}
+
+export interface ReadOptions {
+  readonly sentAt: Date;
+  readonly timeZone?: string | undefined;
+}
+
+/** Intents that change the learner's programme: never acted on silently when only probable. */
+const changesProgramme = new Set<Intent['type']>(['stop', 'pause', 'skip', 'resume']);
+
+/** How many opening sentences a command may be read from. */
+const openingSentences = 3;
+
+interface Hit {
+  readonly family: Family;
+  readonly lang: string;
+  /** Which sentence, 0 first. */
+  readonly sentence: number;
+  readonly index: number;
+  readonly length: number;
+  readonly negated: boolean;
+  readonly hedged: boolean;
+}
+
+interface CompiledTable {
+  readonly table: PhraseTable;
+  readonly families: readonly (readonly [Family, RegExp])[];
+  readonly negation: RegExp;
+  readonly hedge: RegExp;
+  readonly greeting: RegExp;
+  readonly markers: ReadonlySet<string>;
+  readonly stars: RegExp;
+  readonly outOf: RegExp;
+  readonly give: RegExp | undefined;
+}
+
+const boundaryStart = String.raw`(?<![\p{L}\p{N}])`;
+const boundaryEnd = String.raw`(?![\p{L}\p{N}])`;
+
+function compile(table: PhraseTable): CompiledTable {
+  const alternatives = (list: readonly string[]) => list.map((p) => `(?:${p})`).join('|');
+  return {
+    table,
+    families: (Object.entries(table.families) as [Family, readonly string[]][]).map(
+      ([family, list]) =>
+        [
+          family,
+          new RegExp(`${boundaryStart}(?:${alternatives(list)})${boundaryEnd}`, 'gu'),
+        ] as const,
+    ),
+    // A negation a few words before a phrase, in the same clause.
+    negation: new RegExp(
+      String.raw`(?:^|[^\p{L}'])(?:${alternatives(table.negations)})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
+      'u',
+    ),
+    hedge: new RegExp(`${boundaryStart}(?:${alternatives(table.hedges)})${boundaryEnd}`, 'u'),
+    greeting: new RegExp(
+      String.raw`^(?:${alternatives(table.greetings)})${boundaryEnd}[^.!?]{0,30}[,!.]?$`,
+      'u',
+    ),
+    markers: new Set(table.markers),
+    stars: new RegExp(
+      String.raw`${boundaryStart}(\d{1,2})\s*(?:${table.rating.stars})${boundaryEnd}`,
+      'u',
+    ),
+    outOf: new RegExp(
+      String.raw`${boundaryStart}(\d{1,2})(?:[.,]5)?\s*(?:${table.rating.outOf})\s*(5|10)${boundaryEnd}`,
+      'u',
+    ),
+    give:
+      table.rating.give === undefined
+        ? undefined
+        : new RegExp(
+            String.raw`${boundaryStart}(?:${table.rating.give})\s*(?:[:=-]\s*)?(?:an?\s+|un\s+|una\s+|um\s+)?(\d{1,2})${boundaryEnd}(?!\s*(?:/|out of|of|sur|von|de|di|su|van|av|af|ja|o|allan))`,
+            'u',
+          ),
+  };
+}
+
+const compiled = phraseTables.map(compile);
+
+/** The reply's sentences after any greeting, normalised, in order; each at most 400 characters. */
+function sentencesOf(text: string): string[] {
+  const lines = text
+    .slice(0, 8192)
+    .split(/\r\n|\r|\n/)
+    .map(normalise)
+    .filter((line) => line !== '');
+  const first = lines[0];
+  if (first !== undefined && lines.length > 1 && compiled.some((c) => c.greeting.test(first)))
+    lines.shift();
+  const sentences: string[] = [];
+  for (const line of lines) {
+    // A greeting at the start of the first line: "Hi Sam, done it" keeps "done it".
+    for (const part of line.split(/(?<=[.!?…])\s+(?=\S)/u)) {
+      if (part.trim() !== '') sentences.push(part.trim().slice(0, 400));
+    }
+  }
+  return sentences;
+}
+
+function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
+  const hits: Hit[] = [];
+  for (let s = from; s < Math.min(to, sentences.length); s++) {
+    const sentence = sentences[s] ?? '';
+    for (const c of compiled) {
+      for (const [family, pattern] of c.families) {
+        for (const match of sentence.matchAll(pattern)) {
+          const before = sentence.slice(0, match.index);
+          // The clause the phrase is in: from the last comma, semicolon or "but".
+          const clause =
+            before
+              .split(
+                /[,;:(]|\s[-–]\s|\bbut\b|\baber\b|\bmais\b|\bpero\b|\bma\b|\bmaar\b|\bmen\b|\bmutta\b|\bond\b/u,
+              )
+              .at(-1) ?? '';
+          hits.push({
+            family,
+            lang: c.table.lang,
+            sentence: s,
+            index: match.index,
+            length: match[0].length,
+            negated: c.negation.test(clause),
+            hedged: c.hedge.test(sentence),
+          });
+        }
+      }
+    }
+  }
+  return hits;
+}
+
+/** Orders hits: earlier sentence, earlier position, longer phrase. */
+function byPosition(a: Hit, b: Hit): number {
+  return a.sentence - b.sentence || a.index - b.index || b.length - a.length;
+}
+
+/** Which language the reply is in: phrase hits count three, marker words one. */
+function languageOf(sentences: readonly string[], hits: readonly Hit[]): string | undefined {
+  const scores = new Map<string, number>();
+  for (const hit of hits) scores.set(hit.lang, (scores.get(hit.lang) ?? 0) + 3);
+  const words = sentences
+    .join(' ')
+    .split(/[^\p{L}']+/u)
+    .filter((w) => w !== '');
+  for (const c of compiled) {
+    let score = scores.get(c.table.lang) ?? 0;
+    for (const word of words) if (c.markers.has(word)) score += 1;
+    scores.set(c.table.lang, score);
+  }
+  const ranked = [...scores].sort((a, b) => b[1] - a[1]);
+  const [best] = ranked;
+  if (best === undefined || best[1] < 2) return undefined;
+  // Welsh is never treated less favourably: a reply with real Welsh in it is answered in Welsh.
+  const welsh = scores.get('cy') ?? 0;
+  if (best[0] !== 'cy' && welsh >= 3 && welsh * 2 >= best[1]) return 'cy';
+  return best[0];
+}
+
+/** A rating said in the opening sentences: stars, "4 stars", "3 out of 5", "8/10". */
+function ratingOf(raw: string, sentences: readonly string[]): number | undefined {
+  const stars = [...raw.slice(0, 400)].filter(
+    (ch) => ch === '★' || ch === '⭐' || ch === '🌟',
+  ).length;
+  if (stars >= 1 && stars <= 5) return stars;
+  for (const sentence of sentences.slice(0, 2)) {
+    for (const c of compiled) {
+      const outOf = c.outOf.exec(sentence);
+      if (outOf !== null) {
+        const value = Number(outOf[1]);
+        const scale = Number(outOf[2]);
+        const rating = scale === 10 ? Math.round(value / 2) : value;
+        if (value >= 1 && value <= scale && rating >= 1 && rating <= 5) return rating;
+      }
+      const star = c.stars.exec(sentence);
+      if (star !== null) {
+        const value = Number(star[1]);
+        if (value >= 1 && value <= 5) return value;
+      }
+      const give = c.give?.exec(sentence);
+      if (give !== null && give !== undefined) {
+        const value = Number(give[1]);
+        if (value >= 1 && value <= 5) return value;
+      }
+    }
+  }
+  return undefined;
+}
+
+function pauseOf(
+  sentences: readonly string[],
+  options: ReadOptions,
+  lang: string | undefined,
+): Intent {
+  const sentDay = today(options);
+  const order = [...compiled].sort(
+    (a, b) => Number(b.table.lang === lang) - Number(a.table.lang === lang),
+  );
+  const length = findPauseLength(
+    sentences.slice(0, openingSentences + 1).join(' . '),
+    sentDay,
+    order.map((c) => c.table.dates),
+  );
+  if (length === undefined) return { type: 'pause', weeks: 1 };
+  return 'weeks' in length
+    ? { type: 'pause', weeks: length.weeks }
+    : { type: 'pause', until: length.until };
+}
+
+const familyIntent: Record<Family, Intent['type']> = {
+  done: 'done',
+  too_hard: 'too_hard',
+  help: 'help',
+  pause: 'pause',
+  absence: 'pause',
+  resume: 'resume',
+  skip: 'skip',
+  stop: 'stop',
+  unsubscribe: 'stop',
+};
+
+/**
+ * What a reply asks for, how sure we are, and the language it is in. See the module comment for
+ * how the reading is made; `parseIntent` is this reading's intent alone.
+ */
+export function readIntent(text: string, options: ReadOptions): IntentReading {
+  const sentences = sentencesOf(text);
+  const allHits = hitsIn(sentences, 0, sentences.length).sort(byPosition);
+  const language = languageOf(sentences, allHits);
+  const reading = (intent: Intent, confidence: IntentConfidence = 'clear'): IntentReading => ({
+    intent,
+    confidence,
+    language,
+  });
+
+  // A stop or unsubscribe phrase anywhere, not negated: the reply is a stop.
+  const stopHit = allHits.find(
+    (h) => (h.family === 'stop' || h.family === 'unsubscribe') && !h.negated,
+  );
+
+  const command = readCommand(text, options);
+  if (command.type === 'empty') {
+    const rating = ratingOf(text, sentences);
+    return reading(rating === undefined ? command : { type: 'rating', rating });
+  }
+  if (command.type !== 'reflection') {
+    if (command.type !== 'stop' && stopHit !== undefined)
+      return reading({ type: 'stop' }, 'probable');
+    if (command.type === 'pause' && command.weeks === undefined && command.until === undefined) {
+      const length = pauseOf(sentences, options, language);
+      // A length we read elsewhere in the reply; else the caller decides, as before.
+      if (length.type === 'pause' && (length.until !== undefined || length.weeks !== 1))
+        return reading(length);
+    }
+    return reading(command);
+  }
+
+  if (stopHit !== undefined) {
+    const clear = stopHit.sentence === 0 && !stopHit.hedged;
+    return reading({ type: 'stop' }, clear ? 'clear' : 'probable');
+  }
+
+  const rating = ratingOf(text, sentences);
+  if (rating !== undefined) return reading({ type: 'rating', rating });
+
+  const opening = allHits.filter((h) => h.sentence < openingSentences && !h.negated);
+  const first = opening[0];
+  if (first !== undefined) {
+    const type = familyIntent[first.family];
+    const inFirstSentence = opening.filter((h) => h.sentence === first.sentence);
+    let intent: Intent = { type } as Intent;
+    let confidence: IntentConfidence = 'clear';
+    if (type === 'pause') {
+      intent = pauseOf(sentences, options, language);
+      // An absence alone is a reason, not a request: ask.
+      const asked = opening.some((h) => h.family === 'pause');
+      if (!asked) confidence = 'probable';
+    }
+    if (changesProgramme.has(type)) {
+      if (first.hedged || first.sentence > 0 || inFirstSentence.some((h) => h.hedged))
+        confidence = 'probable';
+    }
+    return reading(intent, confidence);
+  }
+
+  return reading(command);
+}
+
+/**
+ * For a reply read as `stop`: does it ask for no more mail from us at all ("unsubscribe", "opt
+ * out", "remove me", "take me off the list", "désabonnez-moi") rather than the end of this
+ * programme ("stop", "I'd like to drop out")? The two differ in effect: an unsubscribe also keeps
+ * every other programme and invite away (see src/consent/suppression.ts).
+ *
+ * @example meansUnsubscribe('Please unsubscribe me') // true
+ * @example meansUnsubscribe('stop') // false
+ */
+export function meansUnsubscribe(text: string): boolean {
+  if (commandMeansUnsubscribe(commandLine(text))) return true;
+  const sentences = sentencesOf(text);
+  return hitsIn(sentences, 0, sentences.length).some(
+    (h) => h.family === 'unsubscribe' && !h.negated,
+  );
+}
