@@ -603,8 +603,16 @@ export function findPauseLength(
     }
     if (table.untilAfter !== undefined) {
       for (const match of text.matchAll(table.untilAfter)) {
-        const until = usable(dateAtStart(match[1] ?? '', sentDay, tables), sentDay);
-        if (until !== undefined) found.push({ index: match.index, length: { until } });
+        // "olen lomalla 15.3. asti": the date is the last word or two before "asti".
+        const tokens = (match[1] ?? '').split(/\s+/);
+        for (let take = 1; take <= tokens.length; take++) {
+          const words = tokens.slice(-take).join(' ');
+          const until = usable(dateAtStart(words, sentDay, tables), sentDay);
+          if (until !== undefined) {
+            found.push({ index: match.index, length: { until } });
+            break;
+          }
+        }
       }
     }
     for (const match of text.matchAll(table.span)) {

@@ -111,27 +111,44 @@ function compile(table: PhraseTable): CompiledTable {
 
 const compiled = phraseTables.map(compile);
 
+/** The tables write "æ" as "ae", "ø" as "o" and "ß" as "ss": read the reply the same way. */
+function foldLetters(line: string): string {
+  return line.replace(/æ/g, 'ae').replace(/ø/g, 'o').replace(/ß/g, 'ss');
+}
+
 /** The reply's sentences after any greeting, normalised, in order; each at most 400 characters. */
-function sentencesOf(text: string): string[] {
-  const lines = text
+export function sentencesOf(text: string): string[] {
+  const raw = text
     .slice(0, 8192)
     .split(/\r\n|\r|\n/)
-    .map(normalise)
-    .filter((line) => line !== '');
-  const first = lines[0];
-  if (first !== undefined && lines.length > 1 && compiled.some((c) => c.greeting.test(first)))
-    lines.shift();
+    .map((line) => foldLetters(normalise(line)));
+  const paragraphs: string[][] = [[]];
+  for (const line of raw) {
+    if (line === '') paragraphs.push([]);
+    else paragraphs.at(-1)?.push(line);
+  }
+  const first = paragraphs.find((p) => p.length > 0);
+  // A greeting line ("Hi Sam,") is passed over when more follows it.
+  const opener = first?.[0];
+  if (
+    first !== undefined &&
+    opener !== undefined &&
+    compiled.some((c) => c.greeting.test(opener)) &&
+    paragraphs.reduce((n, p) => n + p.length, 0) > 1
+  )
+    first.shift();
+  // Lines wrapped by the mail client are one sentence: a line ends a sentence only with its
+  // punctuation, or when it is the last of its paragraph. (A date's "15." does not end one.)
   const sentences: string[] = [];
-  for (const line of lines) {
-    // A greeting at the start of the first line: "Hi Sam, done it" keeps "done it".
-    for (const part of line.split(/(?<=[.!?…])\s+(?=\S)/u)) {
+  for (const paragraph of paragraphs) {
+    for (const part of paragraph.join(' ').split(/(?<=[^\d\s][.!?…]|[!?…])\s+(?=\S)/u)) {
       if (part.trim() !== '') sentences.push(part.trim().slice(0, 400));
     }
   }
   return sentences;
 }
 
-function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
+export function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
   const hits: Hit[] = [];
   for (let s = from; s < Math.min(to, sentences.length); s++) {
     const sentence = sentences[s] ?? '';
@@ -295,7 +312,13 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
   const rating = ratingOf(text, sentences);
   if (rating !== undefined) return reading({ type: 'rating', rating });
 
-  const opening = allHits.filter((h) => h.sentence < openingSentences && !h.negated);
+  // Help is asked in the opening sentence or in a question: "I showed them how to do it" is not.
+  const opening = allHits.filter(
+    (h) =>
+      h.sentence < openingSentences &&
+      !h.negated &&
+      (h.family !== 'help' || h.sentence === 0 || (sentences[h.sentence] ?? '').includes('?')),
+  );
   const first = opening[0];
   if (first !== undefined) {
     const type = familyIntent[first.family];
