@@ -117,7 +117,7 @@ function foldLetters(line: string): string {
 }
 
 /** The reply's sentences after any greeting, normalised, in order; each at most 400 characters. */
-export function sentencesOf(text: string): string[] {
+function sentencesOf(text: string): string[] {
   const raw = text
     .slice(0, 8192)
     .split(/\r\n|\r|\n/)
@@ -148,7 +148,7 @@ export function sentencesOf(text: string): string[] {
   return sentences;
 }
 
-export function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
+function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
   const hits: Hit[] = [];
   for (let s = from; s < Math.min(to, sentences.length); s++) {
     const sentence = sentences[s] ?? '';
@@ -340,6 +340,20 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
 
   return reading(command);
 }
+
+/**
+ * Does the text ask us for something (done, too hard, pause, skip, stop, unsubscribe), rather than
+ * only say the writer is away? The out-of-office reader (../classify.ts) uses it so that a
+ * learner's "I'm on leave until 15 March, please pause till then" is never dropped as a robot's.
+ */
+export function asksSomething(text: string): boolean {
+  const command = readCommand(text, { sentAt: new Date(0) }).type;
+  if (command !== 'reflection' && command !== 'empty') return true;
+  const sentences = sentencesOf(text);
+  return hitsIn(sentences, 0, sentences.length).some((h) => !h.negated && asking.has(h.family));
+}
+
+const asking = new Set<Family>(['done', 'too_hard', 'pause', 'skip', 'stop', 'unsubscribe']);
 
 /**
  * For a reply read as `stop`: does it ask for no more mail from us at all ("unsubscribe", "opt
