@@ -52,12 +52,17 @@ interface Hit {
   readonly length: number;
   readonly negated: boolean;
   readonly hedged: boolean;
+  /** The words before the phrase in its clause, where a negation would stand. */
+  readonly clause: string;
+  /** Said as something that did not happen: "I was going to skip it". */
+  readonly counterfactual: boolean;
 }
 
 interface CompiledTable {
   readonly table: PhraseTable;
   readonly families: readonly (readonly [Family, RegExp])[];
   readonly negation: RegExp;
+  readonly counterfactual: RegExp | undefined;
   readonly hedge: RegExp;
   readonly greeting: RegExp;
   readonly markers: ReadonlySet<string>;
@@ -85,6 +90,13 @@ function compile(table: PhraseTable): CompiledTable {
       String.raw`(?:^|[^\p{L}'])(?:${alternatives(table.negations)})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
       'u',
     ),
+    counterfactual:
+      table.counterfactuals === undefined
+        ? undefined
+        : new RegExp(
+            String.raw`(?:^|[^\p{L}'])(?:${alternatives(table.counterfactuals)})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
+            'u',
+          ),
     hedge: new RegExp(`${boundaryStart}(?:${alternatives(table.hedges)})${boundaryEnd}`, 'u'),
     greeting: new RegExp(
       String.raw`^(?:${alternatives(table.greetings)})${boundaryEnd}[^.!?]{0,30}[,!.]?$`,
@@ -92,7 +104,7 @@ function compile(table: PhraseTable): CompiledTable {
     ),
     markers: new Set(table.markers),
     stars: new RegExp(
-      String.raw`${boundaryStart}(\d{1,2})\s*(?:${table.rating.stars})${boundaryEnd}`,
+      String.raw`${boundaryStart}(\d{1,2}|${Object.keys(table.dates.numbers).join('|')})\s*(?:${table.rating.stars})${boundaryEnd}`,
       'u',
     ),
     outOf: new RegExp(
@@ -110,6 +122,20 @@ function compile(table: PhraseTable): CompiledTable {
 }
 
 const compiled = phraseTables.map(compile);
+
+/**
+ * Every language's negations but the words that are something else in another language ("en" is
+ * "not" in Finnish and "in" in Swedish, "na" is "not" in Welsh and "in the" in Portuguese).
+ */
+const ambiguousNegations = new Set(['en', 'na', 'ei', 'ne', 'nid', 'nac', 'heb']);
+const anyNegation = new RegExp(
+  String.raw`(?:^|[^\p{L}'])(?:${[
+    ...new Set(phraseTables.flatMap((t) => t.negations).filter((n) => !ambiguousNegations.has(n))),
+  ]
+    .map((n) => `(?:${n})`)
+    .join('|')})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
+  'u',
+);
 
 /** The tables write "æ" as "ae", "ø" as "o" and "ß" as "ss": read the reply the same way. */
 function foldLetters(line: string): string {
@@ -171,6 +197,8 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
             length: match[0].length,
             negated: c.negation.test(clause),
             hedged: c.hedge.test(sentence),
+            clause,
+            counterfactual: c.counterfactual?.test(clause) === true,
           });
         }
       }
@@ -223,7 +251,8 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
       }
       const star = c.stars.exec(sentence);
       if (star !== null) {
-        const value = Number(star[1]);
+        const said = star[1] ?? '';
+        const value = /^\d+$/.test(said) ? Number(said) : (c.table.dates.numbers[said] ?? 0);
         if (value >= 1 && value <= 5) return value;
       }
       const give = c.give?.exec(sentence);
@@ -274,8 +303,23 @@ const familyIntent: Record<Family, Intent['type']> = {
  */
 export function readIntent(text: string, options: ReadOptions): IntentReading {
   const sentences = sentencesOf(text);
-  const allHits = hitsIn(sentences, 0, sentences.length).sort(byPosition);
-  const language = languageOf(sentences, allHits);
+  const found = hitsIn(sentences, 0, sentences.length).sort(byPosition);
+  const language = languageOf(sentences, found);
+  // A phrase is also denied by the negations of the language the reply is in: a Spanish word in
+  // a French reply ("pas encore terminé") is negated by the French "pas".
+  const replyTable = compiled.find((c) => c.table.lang === language);
+  const allHits = found.map((h): Hit => {
+    const stopping = h.family === 'stop' || h.family === 'unsubscribe';
+    const negated =
+      h.negated ||
+      replyTable?.negation.test(h.clause) === true ||
+      // Completion, difficulty and help may be denied in any language's words ("pas encore
+      // terminé"); a command only in its own or the reply's, so no stray word drops a stop.
+      (!stopping && !changesProgramme.has(familyIntent[h.family]) && anyNegation.test(h.clause)) ||
+      (!stopping && h.counterfactual);
+    // "I was going to drop out, but...": a stop said as if it did not happen is still asked about.
+    return { ...h, negated, hedged: h.hedged || (stopping && h.counterfactual) };
+  });
   const reading = (intent: Intent, confidence: IntentConfidence = 'clear'): IntentReading => ({
     intent,
     confidence,

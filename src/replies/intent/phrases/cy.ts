@@ -139,6 +139,8 @@ export const cy: PhraseTable = {
       '(?:allwch|gallwch|fedrwch|elli|alli|all rhywun)(?: chi| di)? (?:fy )?helpu',
       'angen (?:help|cymorth|cefnogaeth)',
       'methu dod o hyd',
+      // [own] a question opening with "sut" (how), "ble"/"lle" (where), "pa" (which)
+      '^(?:sut|ble|lle|pa|pam)\\b[^?]{0,150}\\?',
     ],
     pause: [
       // [torfaen] "Oedi" (delay); imperative "oedwch" [own]

@@ -58,6 +58,7 @@ export const da: PhraseTable = {
       'kan (?:i|du|nogen) hjaelpe',
       'brug for (?:lidt )?hjaelp',
       'finder ikke',
+      '^(?:hvordan|hvor|hvilken|hvilke|hvorfor)\\b[^?]{0,150}\\?',
     ],
     pause: [
       '(?:saet|saette) (?:det |den )?(?:gerne )?pa pause',
@@ -103,6 +104,7 @@ export const da: PhraseTable = {
       'afmeld(?:e)?(?: mig)?',
       'frameld(?:e)?(?: mig)?',
       'ingen flere (?:mails|e-mails|beskeder)',
+      'ikke (?:have|modtage|fa) (?:nogen )?flere (?:mails|e-mails|beskeder)',
       'stop med at (?:sende|maile)',
     ],
   },

@@ -50,7 +50,7 @@ export const de: PhraseTable = {
   ],
   families: {
     done: [
-      '(?:hab|habe) (?:ich |es |das |die aufgabe |sie )*(?:gestern |heute |schon |bereits |jetzt )*(?:gemacht|erledigt|geschafft|abgeschlossen|fertig gemacht|umgesetzt|durchgezogen)',
+      "(?:hab|habe|hab's)(?: (?!nicht|kein\\p{L}*|nie|noch)\\p{L}+){0,4} (?:gemacht|erledigt|geschafft|abgeschlossen|fertig gemacht|umgesetzt|durchgezogen)",
       '(?:ist |alles |schon |jetzt )+(?:erledigt|fertig|geschafft|abgeschlossen)',
       '(?:aufgabe|ubung) (?:ist )?(?:erledigt|fertig|abgeschlossen|gemacht|geschafft)',
       'bin (?:damit )?(?:durch|fertig)',
@@ -62,7 +62,8 @@ export const de: PhraseTable = {
       '(?:ich )?weiss (?:nicht|gar nicht),? (?:was|wie|wo)',
       'keine ahnung',
       '(?:zu|viel zu) (?:schwer|schwierig|kompliziert|technisch) fur mich',
-      'komme (?:hier |da )?nicht (?:weiter|klar|zurecht)',
+      'komme(?: (?!nicht)\\p{L}+){0,2} nicht (?:weiter|klar|zurecht)',
+      '(?:ist|war) (?:mir|das) (?:\\p{L}+ )?zu (?:hoch|schwer|schwierig|kompliziert|technisch)',
       'blicke (?:da )?nicht durch',
       'bin (?:total |vollig )?(?:verloren|aufgeschmissen|raus)',
       'schaffe (?:das|es) nicht',
@@ -76,6 +77,7 @@ export const de: PhraseTable = {
       'kann mir (?:jemand )?helfen',
       'brauche (?:etwas |ein bisschen |ein wenig )?(?:hilfe|unterstutzung)',
       'ich finde (?:den|die|das) [^,.]{0,30} nicht',
+      '^(?:wie|wo|welche[nrs]?)\\b[^?]{0,150}\\?',
     ],
     pause: [
       'pausieren',
@@ -101,6 +103,8 @@ export const de: PhraseTable = {
       'bin (?:wieder )?zuruck',
       'zuruck (?:aus dem|vom) (?:urlaub|krankenstand)',
       'weitermachen',
+      '(?:bin|ich bin)(?: (?!nicht)\\p{L}+){0,4} zuruck',
+      'kann weitergehen',
       'fortsetzen',
       'wieder (?:einsteigen|starten|anfangen|loslegen|aufnehmen|mitmachen)',
       'neu (?:starten|anfangen)',
@@ -111,6 +115,7 @@ export const de: PhraseTable = {
       'uberspringen',
       'aussetzen',
       'auslassen',
+      '(?:lasse|lass|setze) ich (?:\\p{L}+ ){0,2}aus',
       '(?:lasse|setze) (?:diese woche|diesmal|die aufgabe|die ubung) aus',
       'nicht relevant fur (?:mich|meine)',
     ],

@@ -55,6 +55,7 @@ export const en: PhraseTable = {
       '(?:yep|yes|yup),? (?:done|did it|did that|finished|all done)',
       '(?:got it|managed it) done',
       'mission accomplished',
+      'done (?:this morning|yesterday|today|earlier|last night|just now|over the weekend)',
       "(?:i've |i have )?(?:done|completed|finished) (?:the |my |this |week \\d{1,2} )?(?:task|exercise|activity|assignment|homework|challenge)",
     ],
     too_hard: [
@@ -85,6 +86,7 @@ export const en: PhraseTable = {
       'where (?:is|are) (?:the|it|my|this)',
       '(?:what|which) (?:do|should|would) (?:i|we)',
       'which (?:button|folder|setting|option|one)',
+      '^(?:how|where|which|what|why)\\b[^?]{0,150}\\?',
       '(?:quick|small|silly|one) question',
       '(?:can|could|would) (?:you|someone|anyone|somebody) (?:help|show|explain|tell|point)',
       "(?:i |i'd )?(?:need|want|would like|like) (?:some |a bit of |a little )?(?:help|support|guidance|advice)",
@@ -226,6 +228,15 @@ export const en: PhraseTable = {
     'wasnt',
     'cant',
     'wont',
+  ],
+  counterfactuals: [
+    'was going to',
+    'were going to',
+    'nearly',
+    'almost',
+    'tempted to',
+    'thought about',
+    'meant to',
   ],
   hedges: [
     'maybe',

@@ -48,6 +48,8 @@ export const es: PhraseTable = {
       '(?:tarea|ejercicio|actividad|reto) (?:hecha|hecho|terminada|terminado|completada|completado|realizada|realizado|lista|listo)',
       '(?:ya )?esta (?:hecho|hecha|listo|lista|terminado|terminada)',
       'todo (?:listo|hecho)',
+      '(?:lo |la )?tengo (?:hecho|hecha|terminado|terminada|listo|lista)',
+      'hecho (?:esta manana|ayer|hoy)',
     ],
     too_hard: [
       '(?:totalmente |completamente |un poco |muy )?perdid[oa]',
@@ -67,6 +69,7 @@ export const es: PhraseTable = {
       '(?:pueden|podeis|puedes|podria|podrian) ayudarme',
       'necesito (?:un poco de )?ayuda',
       'no encuentro',
+      '^¿?(?:como|donde|cual|que)\\b[^?]{0,150}\\?',
     ],
     pause: [
       '(?:pausar|pausarlo|pausadlo|pausad|pausenlo|pausa|pausalo)',

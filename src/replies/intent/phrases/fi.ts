@@ -37,6 +37,8 @@ export const fi: PhraseTable = {
       'sain (?:sen |taman |tehtavan )?(?:tehtya|valmiiksi)',
       '(?:se on|nyt on|kaikki on|tehtava on) (?:valmis|tehty|hoidettu|suoritettu)',
       'tehtava (?:tehty|valmis|suoritettu)',
+      'valmista tuli',
+      'tuli valmiiksi',
     ],
     too_hard: [
       '(?:ihan |aivan |taysin )?pihalla',
@@ -58,6 +60,7 @@ export const fi: PhraseTable = {
       'voiko joku auttaa',
       'tarvitsen apua',
       'en loyda',
+      '^(?:miten|mista|missa|mika|miksi|kuinka)\\b[^?]{0,150}\\?',
     ],
     pause: [
       'pitaa taukoa',
@@ -106,6 +109,7 @@ export const fi: PhraseTable = {
       'peru(?:uta)? tilaus',
       'peruutan tilauksen',
       'ei enaa (?:viesteja|sahkoposteja|postia)',
+      'en halua enaa (?:viesteja|sahkoposteja|postia|sahkopostia)',
       'lopettakaa (?:viestien )?(?:lahettaminen|lahettamasta)',
     ],
   },

@@ -52,6 +52,7 @@ export const fr: PhraseTable = {
       'tout est (?:fait|bon|regle|termine)',
       '(?:exercice|tache|defi|activite) (?:fait|faite|termine|terminee|fini|finie|realise|realisee|boucle|valide)',
       'fait depuis',
+      "fait (?:ce matin|hier|aujourd'hui|ce week-end)",
       'mission accomplie',
     ],
     too_hard: [
@@ -77,6 +78,7 @@ export const fr: PhraseTable = {
       "besoin d'aide",
       'aidez-moi',
       'je ne trouve pas',
+      '^(?:comment|ou|quel(?:le)?s?|pourquoi)\\b[^?]{0,150}\\?',
     ],
     pause: [
       '(?:mettre|mettez|mets|mettre le programme) (?:en )?pause',
@@ -132,6 +134,7 @@ export const fr: PhraseTable = {
       'retirez-moi',
       'ne plus recevoir',
       "arretez de m'envoyer",
+      "ne (?:plus|pas) (?:m'envoyer|me (?:envoyer|contacter|relancer|recontacter))",
       "plus (?:de |d')(?:e-?mails|mails|messages|courriels)",
       'liste de diffusion',
     ],

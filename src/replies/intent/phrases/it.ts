@@ -45,6 +45,7 @@ export const it: PhraseTable = {
       '(?:esercizio|compito|attivita) (?:fatto|completato|finito|svolto|terminato)',
       'tutto (?:fatto|a posto|sistemato|completato)',
       "ce l'ho fatta",
+      'fatto(?= (?:stamattina|ieri|oggi|ora|adesso|poco fa|subito|grazie)|\\s*[,.!]|\\s*$)',
     ],
     too_hard: [
       '(?:completamente |totalmente |un po |del tutto )?pers[oa]',
@@ -64,6 +65,7 @@ export const it: PhraseTable = {
       '(?:potete|puoi|potreste|potrebbe) aiutarmi',
       "ho bisogno di (?:un po' di )?aiuto",
       'non trovo',
+      '^(?:come|dove|quale|quali|perche)\\b[^?]{0,150}\\?',
     ],
     pause: [
       '(?:mettere|mettete|metti|mettetemi|mettermi) in pausa',

@@ -49,7 +49,7 @@ export const nl: PhraseTable = {
   ],
   families: {
     done: [
-      '(?:heb ik|ik heb|hebben we|we hebben) (?:het |dat |de opdracht |deze )?(?:gisteren |vandaag |al |net )?(?:gedaan|afgerond|voltooid|gemaakt|afgemaakt)',
+      '(?:heb|hebben)(?: (?!niet|geen|nooit|nog)\\p{L}+){0,4} (?:gedaan|afgerond|voltooid|gemaakt|afgemaakt)',
       '(?:opdracht|oefening|taak) (?:is )?(?:afgerond|gedaan|voltooid|klaar)',
       '(?:het )?is gelukt',
       'alles (?:is )?(?:klaar|gedaan|afgerond)',
@@ -74,6 +74,7 @@ export const nl: PhraseTable = {
       '(?:een |kleine )vraag(?:je)?',
       '(?:kunnen jullie|kun je|kunt u|kan iemand) (?:me |mij )?helpen',
       'hulp nodig',
+      '^(?:hoe|waar|welke|wat|waarom)\\b[^?]{0,150}\\?',
       'ik vind (?:de|het) [^,.]{0,30} niet',
     ],
     pause: [

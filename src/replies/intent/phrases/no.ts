@@ -59,6 +59,7 @@ export const no: PhraseTable = {
       'kan (?:dere|du|noen) hjelpe',
       'trenger (?:litt )?hjelp',
       'finner ikke',
+      '^(?:hvordan|hvor|hvilken|hvilke|hvorfor)\\b[^?]{0,150}\\?',
     ],
     pause: [
       '(?:sett|sette) (?:det |den )?(?:gjerne )?pa pause',
@@ -97,9 +98,10 @@ export const no: PhraseTable = {
     ],
     unsubscribe: [
       '(?:fjern|slett|ta bort) meg(?: (?:fra|av) (?:listen|lista|e-postlisten|utsendelsene))?',
-      'meld meg av',
+      '(?:meld|melde) meg (?:av|ut)',
       'avmeld(?:e)?(?: meg)?',
       'ingen flere (?:e-poster|eposter|mailer|meldinger)',
+      'ikke (?:ha|motta|fa) (?:noen )?flere (?:e-poster|eposter|mailer|meldinger)',
       'slutt (?:a )?sende',
     ],
   },

@@ -48,6 +48,7 @@ export const pt: PhraseTable = {
       '(?:ja )?(?:fiz|terminei|conclui|acabei|completei|realizei)(?: (?:isso|o exercicio|a tarefa|ontem|hoje))?',
       '(?:esta|ja esta|tudo|ficou) (?:feito|concluido|pronto|tratado|terminado)',
       '(?:exercicio|tarefa|atividade|actividade) (?:feit[oa]|concluid[oa]|terminad[oa]|realizad[oa])',
+      'feito (?:hoje|ontem|esta manha)',
     ],
     too_hard: [
       '(?:completamente |totalmente |um pouco |muito )?perdid[oa]',
@@ -65,9 +66,10 @@ export const pt: PhraseTable = {
       '(?:podem|pode|podes) ajudar(?:-me)?',
       'preciso de (?:uma )?ajuda',
       'nao encontro',
+      '^(?:como|onde|qual|quais|porque)\\b[^?]{0,150}\\?',
     ],
     pause: [
-      'pausa(?:r|m|rem)?',
+      'paus(?:a|ar|am|arem|em|e)',
       '(?:colocar|por) em pausa',
       'em pausa',
       'suspend(?:er|am)',

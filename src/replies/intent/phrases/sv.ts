@@ -58,6 +58,7 @@ export const sv: PhraseTable = {
       'kan (?:ni|du|nagon) hjalpa',
       'behover (?:lite )?hjalp',
       'hittar inte',
+      '^(?:hur|var|vilken|vilka|varfor)\\b[^?]{0,150}\\?',
     ],
     pause: ['pausa', 'paus', 'skjuta upp', 'vanta med', 'pa paus', 'vila'],
     absence: [
@@ -94,6 +95,7 @@ export const sv: PhraseTable = {
       'avprenumerera',
       'avsluta prenumerationen',
       'inga fler (?:mejl|mail|e-post|utskick)',
+      'inte (?:fa|ha|ta emot) (?:nagra )?fler (?:mejl|mail|e-post|utskick)',
       'sluta (?:skicka|maila|mejla)',
     ],
   },
