@@ -212,6 +212,23 @@ function byPosition(a: Hit, b: Hit): number {
   return a.sentence - b.sentence || a.index - b.index || b.length - a.length;
 }
 
+const alsoEnglish = new Set([
+  'tan',
+  'dim',
+  'os',
+  'fi',
+  'chi',
+  'mis',
+  'ar',
+  'yn',
+  'dw',
+  'gan',
+  'ond',
+]);
+const welshOnly = new Set(
+  phraseTables.find((t) => t.lang === 'cy')?.markers.filter((w) => !alsoEnglish.has(w)) ?? [],
+);
+
 /** Which language the reply is in: phrase hits count three, marker words one. */
 function languageOf(sentences: readonly string[], hits: readonly Hit[]): string | undefined {
   const scores = new Map<string, number>();
@@ -230,6 +247,10 @@ function languageOf(sentences: readonly string[], hits: readonly Hit[]): string 
   if (best === undefined || best[1] < 2) return undefined;
   // Welsh is never treated less favourably: a reply with real Welsh in it is answered in Welsh.
   const welsh = scores.get('cy') ?? 0;
+  // A Welsh word in an English reply ("Please unsubscribe me, diolch") makes it a mixed reply,
+  // answered in Welsh; words that are also English ("tan", "dim", "chi") do not count for this.
+  const welshWords = words.filter((w) => welshOnly.has(w)).length;
+  if (best[0] === 'en' && welshWords >= 1) return 'cy';
   if (best[0] !== 'cy' && welsh >= 3 && welsh * 2 >= best[1]) return 'cy';
   return best[0];
 }

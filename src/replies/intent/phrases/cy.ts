@@ -44,6 +44,12 @@ import type { PhraseTable } from './types.js';
 export const cy: PhraseTable = {
   lang: 'cy',
   markers: [
+    'gorffen',
+    'gorffenedig',
+    'hepgor',
+    'oedi',
+    'saib',
+    'cymorth',
     'yn',
     'yr',
     'mae',
@@ -194,7 +200,7 @@ export const cy: PhraseTable = {
     ],
     stop: [
       // [llyw] "rhoi'r gorau iddi" (give up)
-      "rhoi'r gorau(?: iddi| i'r rhaglen| i'r cwrs)?",
+      "(?:rhoi|roi)'r gorau(?: iddi| i'r rhaglen| i'r cwrs)?",
       // [own] "ddim eisiau cymryd rhan" (don't want to take part), "tynnu'n ôl" (withdraw)
       '(?:ddim|dim) (?:eisiau|isio|moyn|am) (?:cymryd rhan|parhau|bod yn rhan)',
       "tynnu'n ol",

@@ -4,6 +4,11 @@ import type { PhraseTable } from './types.js';
 export const da: PhraseTable = {
   lang: 'da',
   markers: [
+    'faerdig',
+    'hjaelp',
+    'tak',
+    'fortsaet',
+    'afmeld',
     'og',
     'jeg',
     'det',

@@ -4,6 +4,14 @@ import type { PhraseTable } from './types.js';
 export const de: PhraseTable = {
   lang: 'de',
   markers: [
+    'erledigt',
+    'fertig',
+    'gemacht',
+    'pausieren',
+    'uberspringen',
+    'hilfe',
+    'abmelden',
+    'gruss',
     'der',
     'die',
     'das',

@@ -4,6 +4,16 @@ import type { PhraseTable } from './types.js';
 export const en: PhraseTable = {
   lang: 'en',
   markers: [
+    'done',
+    'finished',
+    'completed',
+    'stop',
+    'pause',
+    'skip',
+    'help',
+    'back',
+    'cheers',
+    'regards',
     'the',
     'and',
     'i',

@@ -4,6 +4,13 @@ import type { PhraseTable } from './types.js';
 export const es: PhraseTable = {
   lang: 'es',
   markers: [
+    'hecho',
+    'listo',
+    'terminado',
+    'ayuda',
+    'parar',
+    'pausa',
+    'saltar',
     'el',
     'la',
     'los',

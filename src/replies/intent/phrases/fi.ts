@@ -4,6 +4,12 @@ import type { PhraseTable } from './types.js';
 export const fi: PhraseTable = {
   lang: 'fi',
   markers: [
+    'valmis',
+    'tehty',
+    'apua',
+    'lopeta',
+    'tauko',
+    'kiitos',
     'ja',
     'on',
     'en',

@@ -4,6 +4,13 @@ import type { PhraseTable } from './types.js';
 export const fr: PhraseTable = {
   lang: 'fr',
   markers: [
+    'fait',
+    'termine',
+    'fini',
+    'aide',
+    'arreter',
+    'reprendre',
+    'svp',
     'le',
     'la',
     'les',

@@ -4,6 +4,13 @@ import type { PhraseTable } from './types.js';
 export const it: PhraseTable = {
   lang: 'it',
   markers: [
+    'fatto',
+    'finito',
+    'aiuto',
+    'basta',
+    'pausa',
+    'saltare',
+    'grazie',
     'il',
     'lo',
     'gli',

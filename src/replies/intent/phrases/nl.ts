@@ -4,6 +4,13 @@ import type { PhraseTable } from './types.js';
 export const nl: PhraseTable = {
   lang: 'nl',
   markers: [
+    'klaar',
+    'gedaan',
+    'hulp',
+    'stoppen',
+    'pauze',
+    'overslaan',
+    'bedankt',
     'de',
     'het',
     'een',

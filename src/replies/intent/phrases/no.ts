@@ -4,6 +4,11 @@ import type { PhraseTable } from './types.js';
 export const no: PhraseTable = {
   lang: 'no',
   markers: [
+    'ferdig',
+    'hjelp',
+    'takk',
+    'fortsett',
+    'stopp',
     'og',
     'jeg',
     'det',

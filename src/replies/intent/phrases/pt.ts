@@ -4,6 +4,12 @@ import type { PhraseTable } from './types.js';
 export const pt: PhraseTable = {
   lang: 'pt',
   markers: [
+    'feito',
+    'concluido',
+    'pronto',
+    'ajuda',
+    'parar',
+    'obrigado',
     'o',
     'os',
     'as',

@@ -4,6 +4,13 @@ import type { PhraseTable } from './types.js';
 export const sv: PhraseTable = {
   lang: 'sv',
   markers: [
+    'klart',
+    'klar',
+    'fardig',
+    'hjalp',
+    'sluta',
+    'paus',
+    'tack',
     'och',
     'jag',
     'det',
