@@ -201,6 +201,7 @@ export const en: PhraseTable = {
       "(?:i )?(?:want|wish|need|would like|'d like) to (?:stop|end) (?:it|this|now|here)",
       "(?:i(?:'ll| will| should| might| may| must| think i(?:'ll| will| should))) (?:stop|quit|drop out|pull out)(?= *$|[.!,]| (?:now|here|the|this|for (?:good|now)|altogether|completely))",
       'count me out',
+      "(?:rather not|not going to|won't be|will not be|not planning to) (?:carry(?:ing)? on|continu(?:e|ing)|go(?:ing)? on) with (?:the|this|my) (?:course|programme|program)",
       '(?:un-?enrol|de-?register|de-?enrol)(?: me)?',
       '(?:take|remove) my name (?:off|from)',
       'not (?:be )?(?:continuing|carrying on)',

@@ -53,7 +53,7 @@ export const fi: PhraseTable = {
       'en tieda (?:mita|miten|mista)',
       'ei (?:mitaan )?aavistusta',
       'liian (?:vaikea|vaikeaa|hankala|monimutkainen) minulle',
-      'en paase eteenpain',
+      'en paase (?:\\p{L}+ ){0,2}eteenpain',
       'olen jumissa',
       'menee yli hilseen',
     ],

@@ -52,6 +52,7 @@ export const it: PhraseTable = {
       '(?:esercizio|compito|attivita) (?:fatto|completato|finito|svolto|terminato)',
       'tutto (?:fatto|a posto|sistemato|completato)',
       "ce l'ho fatta",
+      'fatto tutto',
       'fatto(?= (?:stamattina|ieri|oggi|ora|adesso|poco fa|subito|grazie)|\\s*[,.!]|\\s*$)',
     ],
     too_hard: [

@@ -47,6 +47,7 @@ export const sv: PhraseTable = {
       '(?:jag har |har )(?:fixat|gjort|slutfort|klarat|genomfort)',
       '(?:det ar |allt ar )(?:klart|fixat|gjort)',
       'uppgiften (?:ar )?(?:klar|gjord|slutford)',
+      'fixat(?=\\s*[,.!]|\\s*$)',
     ],
     too_hard: [
       '(?:helt |totalt )?vilse',
