@@ -70,6 +70,30 @@ describe('confidence', () => {
   });
 });
 
+describe('reflections that only mention a command', () => {
+  it.each([
+    'I struggled at first but got there in the end.',
+    'The team was ill-prepared for the change.',
+    'Year end is always a busy period for us, so this was timely.',
+    'I felt a bit lost at first, but the video helped.',
+    "Mi sono perso un po' all'inizio, ma poi ho capito.",
+    'I learned how to share files safely.',
+    'My manager asked me to help her set it up too.',
+    'It made me stop and think about who can see our files.',
+    "Really useful, I'll carry on using it.",
+    'Dysgais i sut i rannu ffolder.',
+  ])('reads %j as a reflection', (text) => {
+    expect(read(text)).toMatchObject({ intent: { type: 'reflection' }, confidence: 'clear' });
+  });
+
+  it.each([
+    ['Ich war im Urlaub, deshalb die späte Antwort. Erledigt!', { type: 'done' }],
+    ['I was on leave last week so only just saw this - done now though.', { type: 'done' }],
+  ])('reads the command after an absence in %j, not the absence', (text, intent) => {
+    expect(read(text).intent).toEqual(intent);
+  });
+});
+
 describe('language', () => {
   it.each([
     ['Wedi gorffen, diolch', 'cy'],

@@ -71,6 +71,10 @@ interface CompiledTable {
   readonly give: RegExp | undefined;
 }
 
+/** "but" in every language: what follows it takes back what came before. */
+const turnedRound =
+  /(?:^|[^\p{L}])(?:but|though|although|however|aber|doch|mais|pero|ma|mas|maar|men|mutta|ond|mens)(?![\p{L}])[^.!?]*(?:got|managed|figured|worked|fine|ok|okay|sorted|helped|gelukt|geschafft|klappt|reussi|compris|entendi|capito|consegui|klarade|klarte|onnistui|deall|llwyddo|iawn)/u;
+
 const boundaryStart = String.raw`(?<![\p{L}\p{N}])`;
 const boundaryEnd = String.raw`(?![\p{L}\p{N}])`;
 
@@ -189,13 +193,17 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
                 /[,;:(]|\s[-–]\s|\bbut\b|\baber\b|\bmais\b|\bpero\b|\bma\b|\bmaar\b|\bmen\b|\bmutta\b|\bond\b/u,
               )
               .at(-1) ?? '';
+          // "I was lost at first, but the video helped": difficulty or absence taken back.
+          const after = sentence.slice(match.index + match[0].length);
+          const takenBack =
+            (family === 'too_hard' || family === 'absence') && turnedRound.test(after);
           hits.push({
             family,
             lang: c.table.lang,
             sentence: s,
             index: match.index,
             length: match[0].length,
-            negated: c.negation.test(clause),
+            negated: takenBack || c.negation.test(clause),
             hedged: c.hedge.test(sentence),
             clause,
             counterfactual: c.counterfactual?.test(clause) === true,
@@ -306,6 +314,16 @@ function pauseOf(
     : { type: 'pause', until: length.until };
 }
 
+/** The family a command line's reading belongs to (ratings and the rest are read elsewhere). */
+const commandFamily: Partial<Record<Intent['type'], Family>> = {
+  done: 'done',
+  too_hard: 'too_hard',
+  pause: 'pause',
+  resume: 'resume',
+  skip: 'skip',
+  stop: 'stop',
+};
+
 const familyIntent: Record<Family, Intent['type']> = {
   done: 'done',
   too_hard: 'too_hard',
@@ -329,7 +347,7 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
   // A phrase is also denied by the negations of the language the reply is in: a Spanish word in
   // a French reply ("pas encore terminé") is negated by the French "pas".
   const replyTable = compiled.find((c) => c.table.lang === language);
-  const allHits = found.map((h): Hit => {
+  const allHits: Hit[] = found.map((h): Hit => {
     const stopping = h.family === 'stop' || h.family === 'unsubscribe';
     const negated =
       h.negated ||
@@ -377,6 +395,25 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
   const rating = ratingOf(text, sentences);
   if (rating !== undefined) return reading({ type: 'rating', rating });
 
+  // A later opening sentence that is a command on its own ("I was on holiday, hence the late
+  // reply. Done!") is read as the first line would be.
+  for (let i = 1; i < Math.min(openingSentences, sentences.length); i++) {
+    const said = readCommand(sentences[i] ?? '', options).type;
+    const family = commandFamily[said];
+    if (family !== undefined)
+      allHits.push({
+        family,
+        lang: language ?? 'en',
+        sentence: i,
+        index: 0,
+        length: (sentences[i] ?? '').length,
+        negated: false,
+        hedged: false,
+        clause: '',
+        counterfactual: false,
+      });
+  }
+  allHits.sort(byPosition);
   // Help is asked in the opening sentence or in a question: "I showed them how to do it" is not.
   const opening = allHits.filter(
     (h) =>
@@ -384,7 +421,9 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
       !h.negated &&
       (h.family !== 'help' || h.sentence === 0 || (sentences[h.sentence] ?? '').includes('?')),
   );
-  const first = opening[0];
+  // An absence is a reason, not a request: another phrase in the opening sentences wins over it
+  // ("I was on holiday, hence the late reply. Done!").
+  const first = opening.find((h) => h.family !== 'absence') ?? opening[0];
   if (first !== undefined) {
     const type = familyIntent[first.family];
     const inFirstSentence = opening.filter((h) => h.sentence === first.sentence);

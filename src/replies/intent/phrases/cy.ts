@@ -137,7 +137,7 @@ export const cy: PhraseTable = {
     ],
     help: [
       // [own] "sut ydw i ...?" (how do I), "ble mae ...?" (where is)
-      'sut (?:ydw i|dw i|mae|alla i|galla i|ga i|rydw i|ydych chi|mae gwneud|i)',
+      'sut (?:ydw i|dw i|alla i|galla i|ga i|rydw i|ydych chi|mae gwneud)',
       '(?:ble|lle) (?:mae|ydw i|alla i|dw i|ga i|rydw i|ydy|dod o hyd)',
       // [cv] "Cwestiwn"
       '(?:un )?cwestiwn',
