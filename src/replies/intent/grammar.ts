@@ -119,7 +119,7 @@ function compile(table: PhraseTable): CompiledTable {
       table.rating.give === undefined
         ? undefined
         : new RegExp(
-            String.raw`${boundaryStart}(?:${table.rating.give})\s*(?:[:=-]\s*)?(?:an?\s+|un\s+|una\s+|um\s+)?(\d{1,2})${boundaryEnd}(?!\s*(?:/|out of|of|sur|von|de|di|su|van|av|af|ja|o|allan))`,
+            String.raw`${boundaryStart}(?:${table.rating.give})\s*(?:[:=-]\s*)?(?:an?\s+|un\s+|una\s+|um\s+)?(\d{1,2})${boundaryEnd}(?=\s*(?:$|[.!,;)]|stars?|[^\p{L}\p{N}\s]))`,
             'u',
           ),
   };
@@ -272,7 +272,15 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
   for (const sentence of sentences.slice(0, 2)) {
     for (const c of compiled) {
       const outOf = c.outOf.exec(sentence);
-      if (outOf !== null) {
+      // "3 out of 5." is a rating; "2 of 5 colleagues" is not: a word after a spelled-out scale
+      // must still be about the rating ("3 out of 5 for this one").
+      const rest = outOf === null ? '' : sentence.slice(outOf.index + outOf[0].length);
+      const aboutIt =
+        outOf !== null &&
+        (outOf[0].includes('/') ||
+          !/^\s*\p{L}/u.test(rest) ||
+          /^\s*(?:for|from|overall|this|stars?)\b/u.test(rest));
+      if (outOf !== null && aboutIt) {
         const value = Number(outOf[1]);
         const scale = Number(outOf[2]);
         const rating = scale === 10 ? Math.round(value / 2) : value;

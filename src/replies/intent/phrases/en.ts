@@ -272,7 +272,7 @@ export const en: PhraseTable = {
   ],
   rating: {
     stars: 'stars?',
-    outOf: 'out of|of|/',
+    outOf: 'out of|/',
     give: "(?:i'd give (?:it|this|this week|that)|i give (?:it|this)|rating|rate (?:it|this)|score|my rating)",
   },
   dates: {
