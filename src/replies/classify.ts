@@ -1,4 +1,5 @@
 import type { ParsedInbound } from './parse-mail.js';
+import { asksSomething } from './intent/grammar.js';
 import type { BounceReport, InboundKind, RsvpReport } from './types.js';
 
 /**
@@ -359,43 +360,48 @@ const autoSubjectTag =
 const awayWording: readonly (readonly [RegExp, RegExp])[] = [
   [
     /\b(?:i am|i'm|i’m|i will be|i'll be|i’ll be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|away from (?:the|my) (?:office|desk)|on (?:annual |parental |sick |maternity |paternity )?leave|on holiday|on vacation|away)\b/iu,
-    /\b(?:limited|no) access to (?:e-?mail|my (?:e-?mail|inbox))|\b(?:for|in case of) urgent (?:matters|queries|enquiries|inquiries|issues|requests)|\b(?:on|upon|after) my return|\bwill (?:respond|reply|get back to you)|\bplease contact\b/iu,
+    /\b(?:limited|no) access to (?:e-?mail|my (?:e-?mail|inbox))|\b(?:for|in case of) urgent (?:matters|queries|enquiries|inquiries|issues|requests)|\b(?:on|upon|after) my return|\bwill (?:respond|reply|get back to you)|\bplease contact\b|\bwill not be (?:checking|reading|monitoring)|\b(?:i will|i'll|i’ll) be back (?:on|in)\b|\bthank you for your (?:e-?mail|message)\b|\bno longer work/iu,
   ],
   [
     /\bje (?:suis|serai) (?:actuellement |absente? )?(?:absente?|en (?:congés?|vacances)|hors du bureau|en déplacement)/iu,
-    /(?:à|dès) mon retour|en cas d'urgence|en cas d’urgence|accès limité|(?:veuillez|merci de) contacter/iu,
+    /(?:à|dès) mon retour|en cas d'urgence|en cas d’urgence|accès limité|(?:veuillez|merci de) contacter|(?:serai|suis) de retour (?:le|à partir)|je reviens le/iu,
   ],
   [
     /\bich bin (?:derzeit |zurzeit |momentan |bis .{1,40}? )?(?:nicht im büro|abwesend|im urlaub|außer haus)/iu,
-    /nach meiner rückkehr|in dringenden fällen|wenden sie sich|eingeschränkte[mn]? zugriff|keinen zugriff/iu,
+    /nach meiner rückkehr|in dringenden fällen|wenden sie sich|eingeschränkte[mn]? zugriff|keinen zugriff|wieder (?:erreichbar|im büro)|nicht weitergeleitet/iu,
   ],
   [
-    /\b(?:estoy|estaré) (?:actualmente )?(?:fuera de la oficina|de vacaciones|ausente)/iu,
-    /a mi regreso|(?:para|en caso de) (?:asuntos )?urgen(?:tes?|cias?)|acceso limitado|contacte con|póngase en contacto/iu,
+    /\b(?:estoy|estaré|me encuentro) (?:actualmente )?(?:fuera de la oficina|de vacaciones|ausente)/iu,
+    /a mi regreso|(?:para|en caso de) (?:asuntos )?urgen(?:tes?|cias?)|acceso limitado|contacte con|póngase en contacto|volveré el|regresaré el|estaré de vuelta/iu,
   ],
   [
     /\b(?:sono|sarò) (?:attualmente )?(?:fuori (?:sede|ufficio)|in ferie|assente)/iu,
-    /al mio rientro|per (?:questioni |casi )?urgen(?:ti|ze)|accesso limitato|contattare/iu,
+    /al mio rientro|per (?:questioni |casi )?urgen(?:ti|ze)|accesso limitato|contattare|rientrerò (?:il|lunedì|martedì|mercoledì|giovedì|venerdì)|sarò di ritorno/iu,
   ],
   [
     /\b(?:estou|estarei) (?:atualmente |actualmente )?(?:fora do escritório|de férias|ausente)/iu,
-    /(?:no|após o) meu regresso|quando (?:eu )?(?:voltar|regressar)|(?:para|em caso de) (?:assuntos )?urgen(?:tes?|cia)|acesso limitado|contact(?:e|ar)/iu,
+    /(?:no|após o) meu regresso|quando (?:eu )?(?:voltar|regressar)|(?:para|em caso de) (?:assuntos )?urgen(?:tes?|cia)|acesso limitado|contact(?:e|ar)|regresso (?:a|no dia) \d|estarei de volta/iu,
   ],
   [
-    /\bik ben (?:momenteel |tot .{1,40}? )?(?:afwezig|niet op kantoor|niet aanwezig|met vakantie|op vakantie)/iu,
-    /na mijn terugkeer|(?:voor|bij) dringende|beperkte toegang|neem (?:dan )?contact op/iu,
+    /\bik ben (?:momenteel |tot .{1,40}? )?(?:afwezig|niet op kantoor|niet aanwezig|met vakantie|op vakantie|met verlof)/iu,
+    /na mijn terugkeer|(?:voor|bij) dringende|beperkte toegang|neem (?:dan )?contact op|weer (?:aanwezig|bereikbaar|op kantoor)/iu,
   ],
   [
     /\bjag är (?:för närvarande |tillfälligt )?(?:frånvarande|på semester|ledig|inte på kontoret|borta)/iu,
-    /när jag är tillbaka|(?:vid|för) brådskande|begränsad tillgång|kontakta/iu,
+    /när jag är tillbaka|(?:vid|för) brådskande|begränsad tillgång|kontakta|läser inte (?:min )?(?:mejl|mail|e-post)|tack för ditt (?:mejl|mail|meddelande)/iu,
   ],
   [
     /\bjeg er (?:i øjeblikket |for tiden |p\.t\. )?(?:fraværende|på ferie|ikke på kontoret|borte)/iu,
-    /når jeg er tilbake?|(?:i|ved) (?:hastende|akutte|hastesaker)|begræns(?:et)? adgang|begrenset tilgang|kontakt/iu,
+    /når jeg er tilbake?|(?:i|ved) (?:hastende|akutte|hastesaker)|begræns(?:et)? adgang|begrenset tilgang|kontakt|(?:læser|leser) ikke (?:mine )?(?:mails|e-mails|e-post)|takk? for (?:din |e-posten|mailen)|tilba(?:ge|ke) (?:den )?\d/iu,
   ],
   [
     /\bolen (?:tällä hetkellä |parhaillaan )?(?:lomalla|poissa toimistolta|poissa)/iu,
-    /palattuani|kiireellisissä|rajoitetusti|ota(?:kaa)? yhteyttä/iu,
+    /palattuani|kiireellisissä|rajoitetusti|ota(?:kaa)? yhteyttä|palaan \d|en(?:kä)? lue sähköpost|kiitos viestistäsi/iu,
+  ],
+  [
+    // Welsh (#15 §3): "Rydw i allan o'r swyddfa", "ar wyliau", "ar absenoldeb".
+    /\b(?:rydw i|rwyf|dw i|rydw|rwy)(?:'n| yn)? (?:allan o'r swyddfa|ar wyliau|i ffwrdd o'r swyddfa|ar absenoldeb)|\ballan o'r swyddfa/iu,
+    /diolch am eich (?:neges|e-bost)|byddaf yn ôl|cysylltwch â|mewn argyfwng/iu,
   ],
 ];
 
@@ -406,7 +412,10 @@ export function awayNotice(text: string | undefined): string | undefined {
   const top = text.slice(0, 1500).replace(/\s+/g, ' ');
   for (const [away, formula] of awayWording) {
     const match = away.exec(top);
-    if (match !== null && formula.test(top)) return top.slice(match.index, match.index + 80);
+    // A learner who says they are away AND asks for something ("I'm on leave until 15 March,
+    // please pause till then") wrote the reply themselves: read it, do not drop it.
+    if (match !== null && formula.test(top) && !asksSomething(top))
+      return top.slice(match.index, match.index + 80);
   }
   return undefined;
 }

@@ -103,6 +103,44 @@ describe('gym reply inspect', () => {
     expect(rate).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('says how sure it is and which language the learner wrote in (#12)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gym-inspect-'));
+    const write = async (name: string, text: string) => {
+      const raw = await new MailComposer({
+        from: 'Cerys Jones <cerys@example.org>',
+        to: 'progress+t0k3n@gym.example',
+        subject: 'Re: Week 3',
+        inReplyTo: '<w3@gym.example>',
+        date: new Date('2027-03-01T09:00:00Z'),
+        text,
+      })
+        .compile()
+        .build();
+      writeFileSync(join(dir, name), raw);
+      return join(dir, name);
+    };
+    const hedged = await write('hedged.eml', 'I think I might need to drop out, sorry.');
+    const welsh = await write('welsh.eml', 'Oedwch am bythefnos os gwelwch yn dda.');
+    const result = await runGym(['reply', 'inspect', '--json', hedged, welsh]);
+    expect(result.code).toBe(0);
+    const [first, second] = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(first).toMatchObject({
+      intent: { type: 'stop' },
+      confidence: 'probable',
+      language: 'en',
+    });
+    expect(second).toMatchObject({
+      intent: { type: 'pause', weeks: 2 },
+      confidence: 'clear',
+      language: 'cy',
+    });
+    const human = await runGym(['reply', 'inspect', hedged]);
+    expect(human.stdout).toContain('intent: stop (probable, en)');
+  });
+
   it('says which file it cannot read, reads the others, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gym-inspect-'));
     const missing = join(dir, 'missing.eml');

@@ -11,6 +11,11 @@ function inspection(file: string, read: ReadMessage): Record<string, unknown> {
     kind: read.kind,
     text: read.text,
     intent: read.intent ?? null,
+    // Added by #12: how sure the reading is (a probable command is asked about, not acted on)
+    // and the language the learner wrote in.
+    ...(read.kind === 'reply'
+      ? { confidence: read.confidence ?? null, language: read.language ?? null }
+      : {}),
     ...(read.bounce === undefined
       ? {}
       : { bounce: { status: read.bounce.status, recipient: read.bounce.recipient ?? null } }),
@@ -31,7 +36,8 @@ function describe(file: string, read: ReadMessage): string {
   if (read.intent !== undefined) {
     const { type, ...details } = read.intent;
     const extra = Object.entries(details).map(([k, v]) => `${k} ${String(v)}`);
-    lines.push(`  intent: ${[type, ...extra].join(', ')}`);
+    const how = [read.confidence, read.language].filter((v) => v !== undefined).join(', ');
+    lines.push(`  intent: ${[type, ...extra].join(', ')}${how === '' ? '' : ` (${how})`}`);
   }
   if (read.bounce !== undefined)
     lines.push(

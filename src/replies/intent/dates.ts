@@ -386,7 +386,11 @@ function compileDates(words: DateWords): CompiledDates {
       ([name, pattern]) =>
         [
           name as NamedTime,
-          new RegExp(String.raw`^(?:(?:${words.after})\s+)?(?:${pattern})${e}`, 'u'),
+          // "after Easter", "ar ôl y Pasg", "na de kerst": the after-word, an article, the name.
+          new RegExp(
+            String.raw`^((?:${words.after})\s+)?(?:(?:the|de|het|la|le|el|il|y|yr|den|die|der|das|l')\s*)?(?:${pattern})${e}`,
+            'u',
+          ),
         ] as const,
     ),
     months: words.months.map((m) => new RegExp(String.raw`^(?:${m})${e}\.?`, 'u')),
@@ -473,6 +477,24 @@ function dateAtStart(
   sentDay: DateTime,
   tables: readonly CompiledDates[],
 ): DateTime | undefined {
+  // "until after Easter": the after-word follows the until-word.
+  const afterBefore =
+    /^(?:after|ar ol|nach|apres|despues de|dopo|depois d[aoe]|na|efter|etter)\s/u.test(words);
+  // "until the end of March", "bis Ende März": the last day of that month.
+  const bare = words.replace(/^(?:the|la|le)\s+/u, '');
+  const endOf =
+    /^(?:end of|ende|fin(?:al)? de|fine|eind van|einde van|slutet av|slutningen af|slutten av|diwedd|fin)\s+(?:(?:mis|fis|de|di|of|van)\s+)?(\p{L}+)/u.exec(
+      bare,
+    );
+  const endMonth = endOf === null ? undefined : monthOf(endOf[1] ?? '', tables);
+  if (endMonth !== undefined) {
+    const last = (year: number) =>
+      DateTime.fromObject({ year, month: endMonth, day: 1 }, { zone: sentDay.zone })
+        .endOf('month')
+        .startOf('day');
+    const thisYear = last(sentDay.year);
+    return thisYear.toMillis() > sentDay.toMillis() ? thisYear : last(sentDay.year + 1);
+  }
   const w = words
     .replace(
       /^(?:the|le|la|el|il|o|a|dia|den|dem|zum|am|de|het|y|yr|mis|fis|dydd|ddydd|sul|mid|le jour)\s+/u,
@@ -483,8 +505,7 @@ function dateAtStart(
     for (const [name, pattern] of table.named) {
       const match = pattern.exec(w);
       if (match !== null && name !== 'next_week') {
-        const after = match[0].split(/\s+/).length > 1 && !/^(?:the|y|yr)\s/.test(match[0]);
-        return namedDate(name, after, sentDay);
+        return namedDate(name, match[1] !== undefined || afterBefore, sentDay);
       }
     }
   }
@@ -596,6 +617,7 @@ export function findPauseLength(
 ): PauseLength | undefined {
   const tables = words.map(compileDates);
   const found: { index: number; length: PauseLength }[] = [];
+  const fallback: { index: number; length: PauseLength }[] = [];
   for (const table of tables) {
     for (const match of text.matchAll(table.until)) {
       const until = usable(dateAtStart(match[1] ?? '', sentDay, tables), sentDay);
@@ -603,8 +625,16 @@ export function findPauseLength(
     }
     if (table.untilAfter !== undefined) {
       for (const match of text.matchAll(table.untilAfter)) {
-        const until = usable(dateAtStart(match[1] ?? '', sentDay, tables), sentDay);
-        if (until !== undefined) found.push({ index: match.index, length: { until } });
+        // "olen lomalla 15.3. asti": the date is the last word or two before "asti".
+        const tokens = (match[1] ?? '').split(/\s+/);
+        for (let take = 1; take <= tokens.length; take++) {
+          const words = tokens.slice(-take).join(' ');
+          const until = usable(dateAtStart(words, sentDay, tables), sentDay);
+          if (until !== undefined) {
+            found.push({ index: match.index, length: { until } });
+            break;
+          }
+        }
       }
     }
     for (const match of text.matchAll(table.span)) {
@@ -614,8 +644,9 @@ export function findPauseLength(
       if (amount === undefined && !/\s/.test(whole.trim())) continue;
       const count = amount === undefined ? 1 : (table.numbers.get(amount) ?? Number(amount));
       const weeks = weeksOf(count, unit, words);
-      if (weeks !== undefined && weeks >= 1 && weeks <= 52)
-        found.push({ index: match.index, length: { weeks } });
+      if (weeks === undefined || weeks < 1 || weeks > 52) continue;
+      // A bare "next week" says when, and is the length only when nothing else says one.
+      (amount === undefined ? fallback : found).push({ index: match.index, length: { weeks } });
     }
   }
   // Named times said with "after"/"until" words anywhere: "till after Easter", "after the new year".
@@ -624,17 +655,18 @@ export function findPauseLength(
       const anywhere = new RegExp(String.raw`${b}${pattern.source.slice(1)}`, 'gu');
       for (const match of text.matchAll(anywhere)) {
         if (name === 'next_week') {
-          found.push({ index: match.index, length: { weeks: 1 } });
+          // "next week" is the length only when nothing else says one: "from next week, until
+          // after Easter" runs until Easter.
+          fallback.push({ index: match.index, length: { weeks: 1 } });
           continue;
         }
-        const after = match[0].split(/\s+/).length > 1 && !/^(?:the|y|yr)\s/.test(match[0]);
-        const until = usable(namedDate(name, after, sentDay), sentDay);
+        const until = usable(namedDate(name, match[1] !== undefined, sentDay), sentDay);
         if (until !== undefined) found.push({ index: match.index + 0.5, length: { until } });
       }
     }
   }
   found.sort((x, y) => x.index - y.index);
-  return found[0]?.length;
+  return found[0]?.length ?? fallback[0]?.length;
 }
 
 function weeksOf(count: number, unit: string, words: readonly DateWords[]): number | undefined {

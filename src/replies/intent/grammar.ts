@@ -52,12 +52,17 @@ interface Hit {
   readonly length: number;
   readonly negated: boolean;
   readonly hedged: boolean;
+  /** The words before the phrase in its clause, where a negation would stand. */
+  readonly clause: string;
+  /** Said as something that did not happen: "I was going to skip it". */
+  readonly counterfactual: boolean;
 }
 
 interface CompiledTable {
   readonly table: PhraseTable;
   readonly families: readonly (readonly [Family, RegExp])[];
   readonly negation: RegExp;
+  readonly counterfactual: RegExp | undefined;
   readonly hedge: RegExp;
   readonly greeting: RegExp;
   readonly markers: ReadonlySet<string>;
@@ -65,6 +70,10 @@ interface CompiledTable {
   readonly outOf: RegExp;
   readonly give: RegExp | undefined;
 }
+
+/** "but" in every language: what follows it takes back what came before. */
+const turnedRound =
+  /(?:^|[^\p{L}])(?:but|though|although|however|aber|doch|mais|pero|ma|mas|maar|men|mutta|ond|mens)(?![\p{L}])[^.!?]*(?:got|managed|figured|worked|fine|ok|okay|sorted|helped|gelukt|geschafft|klappt|reussi|compris|entendi|capito|consegui|klarade|klarte|onnistui|deall|llwyddo|iawn)/u;
 
 const boundaryStart = String.raw`(?<![\p{L}\p{N}])`;
 const boundaryEnd = String.raw`(?![\p{L}\p{N}])`;
@@ -85,6 +94,13 @@ function compile(table: PhraseTable): CompiledTable {
       String.raw`(?:^|[^\p{L}'])(?:${alternatives(table.negations)})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
       'u',
     ),
+    counterfactual:
+      table.counterfactuals === undefined
+        ? undefined
+        : new RegExp(
+            String.raw`(?:^|[^\p{L}'])(?:${alternatives(table.counterfactuals)})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
+            'u',
+          ),
     hedge: new RegExp(`${boundaryStart}(?:${alternatives(table.hedges)})${boundaryEnd}`, 'u'),
     greeting: new RegExp(
       String.raw`^(?:${alternatives(table.greetings)})${boundaryEnd}[^.!?]{0,30}[,!.]?$`,
@@ -92,7 +108,7 @@ function compile(table: PhraseTable): CompiledTable {
     ),
     markers: new Set(table.markers),
     stars: new RegExp(
-      String.raw`${boundaryStart}(\d{1,2})\s*(?:${table.rating.stars})${boundaryEnd}`,
+      String.raw`${boundaryStart}(\d{1,2}|${Object.keys(table.dates.numbers).join('|')})\s*(?:${table.rating.stars})${boundaryEnd}`,
       'u',
     ),
     outOf: new RegExp(
@@ -103,7 +119,7 @@ function compile(table: PhraseTable): CompiledTable {
       table.rating.give === undefined
         ? undefined
         : new RegExp(
-            String.raw`${boundaryStart}(?:${table.rating.give})\s*(?:[:=-]\s*)?(?:an?\s+|un\s+|una\s+|um\s+)?(\d{1,2})${boundaryEnd}(?!\s*(?:/|out of|of|sur|von|de|di|su|van|av|af|ja|o|allan))`,
+            String.raw`${boundaryStart}(?:${table.rating.give})\s*(?:[:=-]\s*)?(?:an?\s+|un\s+|una\s+|um\s+)?(\d{1,2})${boundaryEnd}(?=\s*(?:$|[.!,;)]|stars?|[^\p{L}\p{N}\s]))`,
             'u',
           ),
   };
@@ -111,20 +127,51 @@ function compile(table: PhraseTable): CompiledTable {
 
 const compiled = phraseTables.map(compile);
 
+/**
+ * Every language's negations but the words that are something else in another language ("en" is
+ * "not" in Finnish and "in" in Swedish, "na" is "not" in Welsh and "in the" in Portuguese).
+ */
+const ambiguousNegations = new Set(['en', 'na', 'ei', 'ne', 'nid', 'nac', 'heb']);
+const anyNegation = new RegExp(
+  String.raw`(?:^|[^\p{L}'])(?:${[
+    ...new Set(phraseTables.flatMap((t) => t.negations).filter((n) => !ambiguousNegations.has(n))),
+  ]
+    .map((n) => `(?:${n})`)
+    .join('|')})(?:[\s'][^\s,.;:!?]*){0,3}\s*$`,
+  'u',
+);
+
+/** The tables write "æ" as "ae", "ø" as "o" and "ß" as "ss": read the reply the same way. */
+function foldLetters(line: string): string {
+  return line.replace(/æ/g, 'ae').replace(/ø/g, 'o').replace(/ß/g, 'ss');
+}
+
 /** The reply's sentences after any greeting, normalised, in order; each at most 400 characters. */
 function sentencesOf(text: string): string[] {
-  const lines = text
+  const raw = text
     .slice(0, 8192)
     .split(/\r\n|\r|\n/)
-    .map(normalise)
-    .filter((line) => line !== '');
-  const first = lines[0];
-  if (first !== undefined && lines.length > 1 && compiled.some((c) => c.greeting.test(first)))
-    lines.shift();
+    .map((line) => foldLetters(normalise(line)));
+  const paragraphs: string[][] = [[]];
+  for (const line of raw) {
+    if (line === '') paragraphs.push([]);
+    else paragraphs.at(-1)?.push(line);
+  }
+  const first = paragraphs.find((p) => p.length > 0);
+  // A greeting line ("Hi Sam,") is passed over when more follows it.
+  const opener = first?.[0];
+  if (
+    first !== undefined &&
+    opener !== undefined &&
+    compiled.some((c) => c.greeting.test(opener)) &&
+    paragraphs.reduce((n, p) => n + p.length, 0) > 1
+  )
+    first.shift();
+  // Lines wrapped by the mail client are one sentence: a line ends a sentence only with its
+  // punctuation, or when it is the last of its paragraph. (A date's "15." does not end one.)
   const sentences: string[] = [];
-  for (const line of lines) {
-    // A greeting at the start of the first line: "Hi Sam, done it" keeps "done it".
-    for (const part of line.split(/(?<=[.!?…])\s+(?=\S)/u)) {
+  for (const paragraph of paragraphs) {
+    for (const part of paragraph.join(' ').split(/(?<=[^\d\s][.!?…]|[!?…])\s+(?=\S)/u)) {
       if (part.trim() !== '') sentences.push(part.trim().slice(0, 400));
     }
   }
@@ -146,14 +193,20 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
                 /[,;:(]|\s[-–]\s|\bbut\b|\baber\b|\bmais\b|\bpero\b|\bma\b|\bmaar\b|\bmen\b|\bmutta\b|\bond\b/u,
               )
               .at(-1) ?? '';
+          // "I was lost at first, but the video helped": difficulty or absence taken back.
+          const after = sentence.slice(match.index + match[0].length);
+          const takenBack =
+            (family === 'too_hard' || family === 'absence') && turnedRound.test(after);
           hits.push({
             family,
             lang: c.table.lang,
             sentence: s,
             index: match.index,
             length: match[0].length,
-            negated: c.negation.test(clause),
+            negated: takenBack || c.negation.test(clause),
             hedged: c.hedge.test(sentence),
+            clause,
+            counterfactual: c.counterfactual?.test(clause) === true,
           });
         }
       }
@@ -166,6 +219,23 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
 function byPosition(a: Hit, b: Hit): number {
   return a.sentence - b.sentence || a.index - b.index || b.length - a.length;
 }
+
+const alsoEnglish = new Set([
+  'tan',
+  'dim',
+  'os',
+  'fi',
+  'chi',
+  'mis',
+  'ar',
+  'yn',
+  'dw',
+  'gan',
+  'ond',
+]);
+const welshOnly = new Set(
+  phraseTables.find((t) => t.lang === 'cy')?.markers.filter((w) => !alsoEnglish.has(w)) ?? [],
+);
 
 /** Which language the reply is in: phrase hits count three, marker words one. */
 function languageOf(sentences: readonly string[], hits: readonly Hit[]): string | undefined {
@@ -185,6 +255,10 @@ function languageOf(sentences: readonly string[], hits: readonly Hit[]): string 
   if (best === undefined || best[1] < 2) return undefined;
   // Welsh is never treated less favourably: a reply with real Welsh in it is answered in Welsh.
   const welsh = scores.get('cy') ?? 0;
+  // A Welsh word in an English reply ("Please unsubscribe me, diolch") makes it a mixed reply,
+  // answered in Welsh; words that are also English ("tan", "dim", "chi") do not count for this.
+  const welshWords = words.filter((w) => welshOnly.has(w)).length;
+  if (best[0] === 'en' && welshWords >= 1) return 'cy';
   if (best[0] !== 'cy' && welsh >= 3 && welsh * 2 >= best[1]) return 'cy';
   return best[0];
 }
@@ -198,7 +272,15 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
   for (const sentence of sentences.slice(0, 2)) {
     for (const c of compiled) {
       const outOf = c.outOf.exec(sentence);
-      if (outOf !== null) {
+      // "3 out of 5." is a rating; "2 of 5 colleagues" is not: a word after a spelled-out scale
+      // must still be about the rating ("3 out of 5 for this one").
+      const rest = outOf === null ? '' : sentence.slice(outOf.index + outOf[0].length);
+      const aboutIt =
+        outOf !== null &&
+        (outOf[0].includes('/') ||
+          !/^\s*\p{L}/u.test(rest) ||
+          /^\s*(?:for|from|overall|this|stars?)\b/u.test(rest));
+      if (outOf !== null && aboutIt) {
         const value = Number(outOf[1]);
         const scale = Number(outOf[2]);
         const rating = scale === 10 ? Math.round(value / 2) : value;
@@ -206,7 +288,8 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
       }
       const star = c.stars.exec(sentence);
       if (star !== null) {
-        const value = Number(star[1]);
+        const said = star[1] ?? '';
+        const value = /^\d+$/.test(said) ? Number(said) : (c.table.dates.numbers[said] ?? 0);
         if (value >= 1 && value <= 5) return value;
       }
       const give = c.give?.exec(sentence);
@@ -239,6 +322,16 @@ function pauseOf(
     : { type: 'pause', until: length.until };
 }
 
+/** The family a command line's reading belongs to (ratings and the rest are read elsewhere). */
+const commandFamily: Partial<Record<Intent['type'], Family>> = {
+  done: 'done',
+  too_hard: 'too_hard',
+  pause: 'pause',
+  resume: 'resume',
+  skip: 'skip',
+  stop: 'stop',
+};
+
 const familyIntent: Record<Family, Intent['type']> = {
   done: 'done',
   too_hard: 'too_hard',
@@ -257,8 +350,23 @@ const familyIntent: Record<Family, Intent['type']> = {
  */
 export function readIntent(text: string, options: ReadOptions): IntentReading {
   const sentences = sentencesOf(text);
-  const allHits = hitsIn(sentences, 0, sentences.length).sort(byPosition);
-  const language = languageOf(sentences, allHits);
+  const found = hitsIn(sentences, 0, sentences.length).sort(byPosition);
+  const language = languageOf(sentences, found);
+  // A phrase is also denied by the negations of the language the reply is in: a Spanish word in
+  // a French reply ("pas encore terminé") is negated by the French "pas".
+  const replyTable = compiled.find((c) => c.table.lang === language);
+  const allHits: Hit[] = found.map((h): Hit => {
+    const stopping = h.family === 'stop' || h.family === 'unsubscribe';
+    const negated =
+      h.negated ||
+      replyTable?.negation.test(h.clause) === true ||
+      // Completion, difficulty and help may be denied in any language's words ("pas encore
+      // terminé"); a command only in its own or the reply's, so no stray word drops a stop.
+      (!stopping && !changesProgramme.has(familyIntent[h.family]) && anyNegation.test(h.clause)) ||
+      (!stopping && h.counterfactual);
+    // "I was going to drop out, but...": a stop said as if it did not happen is still asked about.
+    return { ...h, negated, hedged: h.hedged || (stopping && h.counterfactual) };
+  });
   const reading = (intent: Intent, confidence: IntentConfidence = 'clear'): IntentReading => ({
     intent,
     confidence,
@@ -295,8 +403,35 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
   const rating = ratingOf(text, sentences);
   if (rating !== undefined) return reading({ type: 'rating', rating });
 
-  const opening = allHits.filter((h) => h.sentence < openingSentences && !h.negated);
-  const first = opening[0];
+  // A later opening sentence that is a command on its own ("I was on holiday, hence the late
+  // reply. Done!") is read as the first line would be.
+  for (let i = 1; i < Math.min(openingSentences, sentences.length); i++) {
+    const said = readCommand(sentences[i] ?? '', options).type;
+    const family = commandFamily[said];
+    if (family !== undefined)
+      allHits.push({
+        family,
+        lang: language ?? 'en',
+        sentence: i,
+        index: 0,
+        length: (sentences[i] ?? '').length,
+        negated: false,
+        hedged: false,
+        clause: '',
+        counterfactual: false,
+      });
+  }
+  allHits.sort(byPosition);
+  // Help is asked in the opening sentence or in a question: "I showed them how to do it" is not.
+  const opening = allHits.filter(
+    (h) =>
+      h.sentence < openingSentences &&
+      !h.negated &&
+      (h.family !== 'help' || h.sentence === 0 || (sentences[h.sentence] ?? '').includes('?')),
+  );
+  // An absence is a reason, not a request: another phrase in the opening sentences wins over it
+  // ("I was on holiday, hence the late reply. Done!").
+  const first = opening.find((h) => h.family !== 'absence') ?? opening[0];
   if (first !== undefined) {
     const type = familyIntent[first.family];
     const inFirstSentence = opening.filter((h) => h.sentence === first.sentence);
@@ -317,6 +452,20 @@ export function readIntent(text: string, options: ReadOptions): IntentReading {
 
   return reading(command);
 }
+
+/**
+ * Does the text ask us for something (done, too hard, pause, skip, stop, unsubscribe), rather than
+ * only say the writer is away? The out-of-office reader (../classify.ts) uses it so that a
+ * learner's "I'm on leave until 15 March, please pause till then" is never dropped as a robot's.
+ */
+export function asksSomething(text: string): boolean {
+  const command = readCommand(text, { sentAt: new Date(0) }).type;
+  if (command !== 'reflection' && command !== 'empty') return true;
+  const sentences = sentencesOf(text);
+  return hitsIn(sentences, 0, sentences.length).some((h) => !h.negated && asking.has(h.family));
+}
+
+const asking = new Set<Family>(['done', 'too_hard', 'pause', 'skip', 'stop', 'unsubscribe']);
 
 /**
  * For a reply read as `stop`: does it ask for no more mail from us at all ("unsubscribe", "opt

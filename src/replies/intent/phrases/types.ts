@@ -81,6 +81,11 @@ export interface PhraseTable {
    * "nid wyf am roi'r gorau".
    */
   readonly negations: readonly string[];
+  /**
+   * Words that turn a phrase into something that did not happen ("I was going to skip it but",
+   * "nearly gave up"): the phrase is not read, except a stop or unsubscribe, which is asked about.
+   */
+  readonly counterfactuals?: readonly string[];
   /** Words that make a command only probable: "maybe", "I think", "efallai". */
   readonly hedges: readonly string[];
   /** Rating words: stars and "out of". */
