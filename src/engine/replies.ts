@@ -17,7 +17,7 @@ import { messageOf } from '../errors.js';
 import { normaliseAddress } from '../consent/suppression.js';
 import { meansUnsubscribe, parseIntent } from '../replies/intent.js';
 import { storableRead, type StorableRead } from '../replies/storable.js';
-import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
+import { pauseEndsAt, pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 /** A delivery we sent, with the learner and enrolment a reply to it belongs to. */
 export interface SentContext {
@@ -567,7 +567,7 @@ async function applyIntent(
       return { log: 'an empty reply' };
     case 'pause': {
       if (ended) return endedEffect(event, 'pause', sent);
-      const resumeAt = resumeTime(intent, sent.zone, now);
+      const resumeAt = pauseEndsAt(intent, sent.zone, now);
       const weeks = await pauseEnrolment(store.shifts(), sent.enrolmentId, {
         pausedAt: now,
         resumeAt,
@@ -637,15 +637,6 @@ async function endedEffect(
     log: `${kind} ignored: the enrolment is ${sent.enrolmentStatus}`,
     ack: { message: `Your programme has already ${over}, so there is nothing to ${kind}.` },
   };
-}
-
-/** "pause until 3 Jan" resumes at the start of that day on the learner's clock; "for 2 weeks" a fortnight from now. */
-function resumeTime(intent: Extract<Intent, { type: 'pause' }>, zone: string, now: Date): Date {
-  if (intent.until !== undefined) {
-    const day = DateTime.fromISO(intent.until, { zone }).startOf('day');
-    if (day.isValid && day.toJSDate() > now) return day.toJSDate();
-  }
-  return new Date(now.getTime() + (intent.weeks ?? 1) * 7 * 24 * 60 * 60 * 1000);
 }
 
 async function acknowledge(

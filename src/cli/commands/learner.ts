@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
+import { DateTime } from 'luxon';
 import { userInfo } from 'node:os';
 import type { Config } from '../../config/config.js';
 import { describeSuppression, normaliseAddress } from '../../consent/suppression.js';
-import { createDatabase, databaseConfigFor } from '../../db/database.js';
+import { createDatabase, databaseConfigFor, type GymDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { suppressByHand } from '../../db/opt-out.js';
+import { pauseByHand, resumeByHand, stopByHand } from '../../db/learner-actions.js';
 import { liftSuppressions } from '../../db/suppression-store.js';
 import { GymError } from '../../errors.js';
 
@@ -109,5 +111,94 @@ export function learnerCommand(getConfig: () => Config): Command {
       }
     });
 
+  command
+    .command('pause')
+    .description(
+      'pause their programme, exactly as their reply "pause for 2 weeks" or "pause until 3 Jan"\n' +
+        'would: the plan moves by whole weeks and invites already in their calendar are updated',
+    )
+    .argument('<email>')
+    .option('--weeks <n>', 'for this many weeks (default 1)')
+    .option('--until <date>', 'until this day (YYYY-MM-DD) on the learner’s clock')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .action(async (email: string, options: { weeks?: string; until?: string; by?: string }) => {
+      const weeks = options.weeks === undefined ? undefined : Number(options.weeks);
+      if (weeks !== undefined && (!Number.isInteger(weeks) || weeks < 1 || weeks > 52))
+        throw new GymError(
+          'USAGE',
+          `--weeks ${options.weeks}: expected a whole number of weeks, 1 to 52`,
+        );
+      if (options.until !== undefined && !DateTime.fromISO(options.until).isValid)
+        throw new GymError('USAGE', `--until ${options.until}: expected a day such as 2027-02-01`);
+      await withDatabase(getConfig, async (db) => {
+        const done = await pauseByHand(
+          db,
+          checkedAddress(email),
+          { weeks, until: options.until },
+          { by: operator(options.by), now: new Date() },
+        );
+        const until = DateTime.fromJSDate(done.resumeAt, { zone: done.open.zone }).toFormat(
+          'cccc d LLLL yyyy',
+          { locale: 'en-GB' },
+        );
+        process.stdout.write(
+          `${done.open.email}: paused until ${until} (${done.weeks} weeks; invites updated)\n`,
+        );
+      });
+    });
+
+  command
+    .command('resume')
+    .description('end their pause now, exactly as their reply "resume" would')
+    .argument('<email>')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .action(async (email: string, options: { by?: string }) => {
+      await withDatabase(getConfig, async (db) => {
+        const done = await resumeByHand(db, checkedAddress(email), {
+          by: operator(options.by),
+          now: new Date(),
+        });
+        process.stdout.write(
+          done.weeks === 0
+            ? `${done.open.email}: was not paused; nothing moved\n`
+            : `${done.open.email}: resumed (${-done.weeks} weeks earlier; invites updated)\n`,
+        );
+      });
+    });
+
+  command
+    .command('stop')
+    .description(
+      'end their programme, exactly as their reply "stop" would: what was still to be sent is\n' +
+        'cancelled, invites are withdrawn, and a re-import never starts this programme for them again',
+    )
+    .argument('<email>')
+    .option('--reason <words>', 'why, for the record')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .action(async (email: string, options: { reason?: string; by?: string }) => {
+      await withDatabase(getConfig, async (db) => {
+        const done = await stopByHand(db, checkedAddress(email), options.reason, {
+          by: operator(options.by),
+          now: new Date(),
+        });
+        process.stdout.write(`${done.open.email}: stopped ${done.open.programmeId}\n`);
+      });
+    });
+
   return command;
+}
+
+/** Opens the configured database, brings it up to date, runs `work`, and closes it. */
+async function withDatabase<T>(
+  getConfig: () => Config,
+  work: (db: GymDatabase['db'], config: Config) => Promise<T>,
+): Promise<T> {
+  const config = getConfig();
+  const database = await createDatabase(databaseConfigFor(config));
+  try {
+    await migrateToLatest(database.db);
+    return await work(database.db, config);
+  } finally {
+    await database.close();
+  }
 }
