@@ -85,13 +85,16 @@ export async function suppress(db: Db, input: SuppressInput): Promise<boolean> {
  */
 export async function liftSuppressions(
   db: Db,
-  input: { address: string; by: string; reason: string; now: Date },
+  input: { address: string; by: string; reason: string; now: Date; secret?: string | undefined },
 ): Promise<Suppression[]> {
   const address = normaliseAddress(input.address);
+  // An erased person who comes back: their noes are kept under the address's fingerprint.
+  const forms =
+    input.secret === undefined ? [address] : [address, addressFingerprint(input.secret, address)];
   const lifted = await db
     .updateTable('suppressions')
     .set({ lifted_at: input.now, lifted_by: input.by, lifted_reason: input.reason })
-    .where('address', '=', address)
+    .where('address', 'in', forms)
     .where('lifted_at', 'is', null)
     .returning(['address', 'scope', 'how', 'created_at'])
     .execute();
@@ -104,7 +107,7 @@ export async function liftSuppressions(
       .execute();
   }
   return lifted.map((r) => ({
-    address: r.address,
+    address,
     scope: r.scope,
     how: r.how,
     createdAt: r.created_at,

@@ -1,13 +1,18 @@
 import { Command, Option } from 'commander';
 import { DateTime } from 'luxon';
+import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { describeSuppression, normaliseAddress } from '../../consent/suppression.js';
 import { createDatabase, databaseConfigFor, type GymDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { suppressByHand } from '../../db/opt-out.js';
 import { pauseByHand, resumeByHand, stopByHand } from '../../db/learner-actions.js';
+import { eraseLearner } from '../../db/erase-learner.js';
+import { learnerRecord } from '../../db/learner-record.js';
 import { liftSuppressions } from '../../db/suppression-store.js';
+import { removeMaildirMessages } from '../../mail/maildir-files.js';
 import { GymError } from '../../errors.js';
 
 /** Who runs the command, for the record: the OS user, unless `--by` names someone. */
@@ -96,11 +101,15 @@ export function learnerCommand(getConfig: () => Config): Command {
       try {
         await migrateToLatest(database.db);
         const by = operator(options.by);
-        const lifted = await database.db
-          .transaction()
-          .execute((trx) =>
-            liftSuppressions(trx, { address, by, reason: options.reason.trim(), now: new Date() }),
-          );
+        const lifted = await database.db.transaction().execute((trx) =>
+          liftSuppressions(trx, {
+            address,
+            by,
+            reason: options.reason.trim(),
+            now: new Date(),
+            secret: getConfig().secret,
+          }),
+        );
         if (lifted.length === 0)
           throw new GymError('USAGE', `${address} has no suppression to lift; nothing changed`);
         for (const row of lifted)
@@ -182,6 +191,81 @@ export function learnerCommand(getConfig: () => Config): Command {
           now: new Date(),
         });
         process.stdout.write(`${done.open.email}: stopped ${done.open.programmeId}\n`);
+      });
+    });
+
+  command
+    .command('export')
+    .description(
+      'everything held about this person, as JSON (a subject access request): profile,\n' +
+        'enrolments, deliveries with their Message-IDs, progress events, their replies (text and\n' +
+        'raw mail in base64), suppressions, manager notes, and any erasure',
+    )
+    .argument('<email>')
+    .option('--out <file>', 'write it to this file (created with owner-only permissions)')
+    .action(async (email: string, options: { out?: string }) => {
+      await withDatabase(getConfig, async (db, config) => {
+        const record = await learnerRecord(db, checkedAddress(email), config.secret);
+        const json = `${JSON.stringify({ exportedAt: new Date().toISOString(), ...record }, null, 2)}\n`;
+        if (options.out === undefined) process.stdout.write(json);
+        else {
+          await writeFile(options.out, json, { mode: 0o600 });
+          process.stdout.write(`${record.address}: written to ${options.out}\n`);
+        }
+      });
+    });
+
+  command
+    .command('erase')
+    .description(
+      'erase this person (right to erasure): name, address, profile, raw mail, reply text and the\n' +
+        'outbox copies go; anonymous counts stay for the report, and a keyed hash of the address\n' +
+        'keeps them suppressed, so a re-import refuses them. Writes an audit row (who, when, why)',
+    )
+    .argument('<email>')
+    .option('--confirm', 'really erase (nothing happens without it)')
+    .option('--reason <words>', 'why, for the audit row', 'the person asked to be erased')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .action(async (email: string, options: { confirm?: boolean; reason: string; by?: string }) => {
+      const address = checkedAddress(email);
+      if (options.confirm !== true)
+        throw new GymError(
+          'USAGE',
+          `erasing ${address} cannot be undone: run gym learner export ${address} first if they asked for a copy, then add --confirm`,
+        );
+      await withDatabase(getConfig, async (db, config) => {
+        const by = operator(options.by);
+        const result = await eraseLearner(db, {
+          email: address,
+          secret: config.secret,
+          by,
+          reason: options.reason,
+          now: new Date(),
+        });
+        // The Maildir outbox (and inbox, when replies come from it): files, removed after the commit.
+        const ids = new Set(result.sentMessageIds.map((id) => id.toLowerCase()));
+        const theirs = (headers: string) => {
+          const lower = headers.toLowerCase();
+          return (
+            lower.includes(address) ||
+            [...lower.matchAll(/^message-id:\s*(<[^>]*>)/gm)].some((m) => ids.has(m[1]!))
+          );
+        };
+        const outbox = await removeMaildirMessages(join(config.dataDir, 'outbox'), theirs);
+        const inbox =
+          config.imapUrl === undefined
+            ? await removeMaildirMessages(join(config.dataDir, 'inbox'), theirs)
+            : 0;
+        process.stdout.write(
+          `${address}: erased by ${by} (audit #${result.erasureId}): ` +
+            `${result.removed.replies} replies, ${result.removed.progressEvents} progress events, ` +
+            `${outbox} outbox files${config.imapUrl === undefined ? `, ${inbox} inbox files` : ''} removed; ` +
+            `${result.removed.cancelled} queued messages cancelled; a re-import will refuse them\n`,
+        );
+        if (config.imapUrl !== undefined)
+          process.stdout.write(
+            `their mail in the IMAP mailbox (Processed, Failed) is not ours to delete here: remove it there\n`,
+          );
       });
     });
 

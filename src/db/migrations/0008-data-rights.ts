@@ -64,7 +64,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createIndex('inbound_messages_raw_kept')
     .on('inbound_messages')
-    .column('received_at')
+    // Our clock, not the sender's Date header: retention counts from when we stored it.
+    .column('created_at')
     .where(sql.ref('raw'), 'is not', null)
     .execute();
 
