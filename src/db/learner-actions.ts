@@ -1,5 +1,12 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { normaliseAddress } from '../consent/suppression.js';
+import { DateTime } from 'luxon';
+import { describeSuppression, normaliseAddress, suppressionFor } from '../consent/suppression.js';
+import type { ProgrammeVersion } from '../engine/enrol.js';
+import { planEnrolment, sendingSchedule } from '../planner/index.js';
+import { addDays, mondayOf } from '../planner/local-time.js';
+import { endEnrolments } from './end-enrolment.js';
+import { enrolmentStore } from './enrolment-store.js';
+import { consentReader } from './suppression-store.js';
 import { GymError } from '../errors.js';
 import { pauseEndsAt, pauseEnrolment, resumeEnrolment } from '../engine/shift.js';
 import { stopProgramme } from './opt-out.js';
@@ -153,5 +160,94 @@ export async function stopByHand(
       now: actor.now,
     });
     return { open };
+  });
+}
+
+/**
+ * `gym learner move`: the learner changes programme (the matcher chose wrongly, their role
+ * changed). The current programme ends as a stop does (what was still to be sent is cancelled,
+ * invites in their calendar are withdrawn), but it is not their "no": nothing is suppressed, and
+ * the trainer is named. The new programme starts:
+ *
+ * - before anything was sent: on the same start date, from week 1 (it simply replaces the plan);
+ * - once it had started: from the week after the last one sent, on the next Monday in their zone,
+ *   so they keep their place in the twelve weeks and finish when they would have. Earlier weeks
+ *   of the new programme are not planned.
+ *
+ * `week` chooses the week to start from instead (1 to restart from the beginning next Monday).
+ * A programme the person stopped, or any mail if they unsubscribed, is refused.
+ */
+export async function moveByHand(
+  db: Kysely<Database>,
+  email: string,
+  target: ProgrammeVersion,
+  options: { week?: number | undefined; reason?: string | undefined; secret: string },
+  actor: Actor,
+): Promise<{ from: string; to: string; week: number; startsOn: string; deliveries: number }> {
+  return db.transaction().execute(async (trx) => {
+    const open = await openEnrolmentOf(trx, email);
+    const to = target.sequence.id;
+    if (open.programmeId === to)
+      throw new GymError('USAGE', `${open.email} already follows ${to}; nothing changed`);
+    const no = suppressionFor(
+      await consentReader(trx, { secret: options.secret }).suppressionsOf([open.email]),
+      { kind: 'programme', programmeId: to },
+    );
+    if (no !== undefined)
+      throw new GymError(
+        'USAGE',
+        `${open.email} ${describeSuppression(no)}: not moved to ${to}; gym learner resubscribe lifts it if they ask`,
+      );
+    const current = await trx
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
+      .select(['enrolments.starts_on', 'enrolments.cohort', 'organisations.holidays'])
+      .where('enrolments.id', '=', open.enrolmentId)
+      .executeTakeFirstOrThrow();
+    const started = await trx
+      .selectFrom('deliveries')
+      .select('id')
+      .where('enrolment_id', '=', open.enrolmentId)
+      .where('status', '=', 'sent')
+      .where('kind', '=', 'email')
+      .executeTakeFirst();
+    const weeks = target.sequence.weeks.length;
+    const week = Math.min(options.week ?? (started === undefined ? 1 : open.week + 1), weeks);
+    const oldFirstMonday = mondayOf(String(current.starts_on).slice(0, 10));
+    // Where the old plan would have reached that week, and never before next Monday.
+    const nextMonday = addDays(
+      mondayOf(DateTime.fromJSDate(actor.now, { zone: open.zone }).toISODate()!),
+      7,
+    );
+    const continued = addDays(oldFirstMonday, 7 * open.week);
+    const firstMonday =
+      started === undefined ? oldFirstMonday : continued > nextMonday ? continued : nextMonday;
+    const startsOn = addDays(firstMonday, -7 * (week - 1));
+
+    const why = options.reason?.trim() || 'no reason given';
+    await endEnrolments(
+      trx,
+      trx.selectFrom('enrolments').select('id').where('id', '=', open.enrolmentId),
+      { reason: `moved to ${to} by ${actor.by} (gym learner move): ${why}`, now: actor.now },
+    );
+    const deliveries = sendingSchedule(
+      planEnrolment({
+        sequence: target.sequence,
+        startsOn,
+        zone: open.zone,
+        holidays: new Set(current.holidays ?? []),
+      }),
+    ).filter((d) => d.week >= week);
+    const store = enrolmentStore(trx);
+    await store.createEnrolment({
+      learnerId: open.learnerId,
+      versionId: await store.saveProgrammeVersion(target),
+      cohort: current.cohort ?? undefined,
+      startsOn,
+      matchReason: `moved from ${open.programmeId} by ${actor.by} (gym learner move), from week ${week}: ${why}`,
+      deliveries,
+    });
+    return { from: open.programmeId, to, week, startsOn, deliveries: deliveries.length };
   });
 }

@@ -82,7 +82,8 @@ function readHolidays(file: string | undefined): ReadonlySet<string> {
   );
 }
 
-function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
+/** The programmes of `dir`, versioned; refuses a folder with a broken file. */
+export function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
   const results = loadSequenceFiles([dir]);
   const broken = results.filter((r) => !r.ok);
   if (broken.length > 0) {

@@ -8,11 +8,14 @@ import { describeSuppression, normaliseAddress } from '../../consent/suppression
 import { createDatabase, databaseConfigFor, type GymDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { suppressByHand } from '../../db/opt-out.js';
-import { pauseByHand, resumeByHand, stopByHand } from '../../db/learner-actions.js';
+import { moveByHand, pauseByHand, resumeByHand, stopByHand } from '../../db/learner-actions.js';
+import { loadProgrammeVersions } from './enrol.js';
 import { eraseLearner } from '../../db/erase-learner.js';
 import { learnerRecord } from '../../db/learner-record.js';
 import { liftSuppressions } from '../../db/suppression-store.js';
 import { removeMaildirMessages } from '../../mail/maildir-files.js';
+import { formatLearnerView, learnerView } from '../../report/learner-view.js';
+import type { Sequence } from '../../sequence/schema.js';
 import { GymError } from '../../errors.js';
 
 /** Who runs the command, for the record: the OS user, unless `--by` names someone. */
@@ -39,7 +42,8 @@ function checkedAddress(email: string): string {
  */
 export function learnerCommand(getConfig: () => Config): Command {
   const command = new Command('learner').description(
-    "a person's consent: record a no given by hand, or lift one when they ask to come back",
+    'one learner: show them; pause, resume, stop or move their programme as their reply would;\n' +
+      'record a no given by hand or lift one; export or erase what is held about them',
   );
 
   command
@@ -151,7 +155,7 @@ export function learnerCommand(getConfig: () => Config): Command {
           { locale: 'en-GB' },
         );
         process.stdout.write(
-          `${done.open.email}: paused until ${until} (${done.weeks} weeks; invites updated)\n`,
+          `${done.open.email}: paused until ${until} (the plan moved ${done.weeks} weeks; invites updated)\n`,
         );
       });
     });
@@ -191,6 +195,82 @@ export function learnerCommand(getConfig: () => Config): Command {
           now: new Date(),
         });
         process.stdout.write(`${done.open.email}: stopped ${done.open.programmeId}\n`);
+      });
+    });
+
+  command
+    .command('move')
+    .description(
+      'move them to another programme: the current one ends as a stop does (queued mail\n' +
+        'cancelled, invites withdrawn) without recording a no; the new one carries on from the\n' +
+        'week after the last one sent, next Monday (or from week 1 on the same start date when\n' +
+        'nothing was sent yet). --week N starts from week N instead',
+    )
+    .argument('<email>')
+    .requiredOption('--to <programme>', 'the programme id to move them to')
+    .option('--week <n>', 'start the new programme at this week, next Monday')
+    .option('--reason <words>', 'why, for the record')
+    .option('--by <name>', 'who decided (default: your user name)')
+    .option('--dir <dir>', 'where the programme files are', 'sequences')
+    .action(
+      async (
+        email: string,
+        options: { to: string; week?: string; reason?: string; by?: string; dir: string },
+      ) => {
+        const week = options.week === undefined ? undefined : Number(options.week);
+        if (week !== undefined && (!Number.isInteger(week) || week < 1))
+          throw new GymError('USAGE', `--week ${options.week}: expected a week number, 1 or more`);
+        const programmes = loadProgrammeVersions(options.dir);
+        const target = programmes.find((p) => p.sequence.id === options.to);
+        if (target === undefined)
+          throw new GymError(
+            'USAGE',
+            `--to ${options.to}: no such programme in ${options.dir}; expected one of ${programmes.map((p) => p.sequence.id).join(', ')}`,
+          );
+        await withDatabase(getConfig, async (db, config) => {
+          const moved = await moveByHand(
+            db,
+            checkedAddress(email),
+            target,
+            { week, reason: options.reason, secret: config.secret },
+            { by: operator(options.by), now: new Date() },
+          );
+          process.stdout.write(
+            `${checkedAddress(email)}: moved from ${moved.from} to ${moved.to}, from week ${moved.week} ` +
+              `(week 1 counted from ${moved.startsOn}; ${moved.deliveries} messages planned)\n`,
+          );
+        });
+      },
+    );
+
+  command
+    .command('show')
+    .description(
+      'one learner: profile, programme and why it was chosen, the timeline (sent, not sent and\n' +
+        'why, due next, waiting on a condition), their replies with how each was read, and flags',
+    )
+    .argument('<email>')
+    .option('--json', 'print one JSON object')
+    .action(async (email: string, options: { json?: boolean }) => {
+      await withDatabase(getConfig, async (db, config) => {
+        const record = await learnerRecord(db, checkedAddress(email), config.secret);
+        const versionIds = [
+          ...new Set(record.enrolments.map((e) => Number(e.sequence_version_id))),
+        ];
+        const definitions = new Map<number, Sequence>();
+        if (versionIds.length > 0) {
+          const rows = await db
+            .selectFrom('sequence_versions')
+            .select(['id', 'definition'])
+            .where('id', 'in', versionIds)
+            .execute();
+          for (const row of rows) definitions.set(row.id, row.definition as Sequence);
+        }
+        const view = learnerView(record, definitions);
+        if (options.json) process.stdout.write(`${JSON.stringify(view)}\n`);
+        else process.stdout.write(formatLearnerView(view));
+        if (!view.found && record.erasures.length === 0)
+          throw new GymError('USAGE', `no learner at ${record.address}; check the address`);
       });
     });
 
