@@ -201,10 +201,20 @@ export function formatLearnerView(view: LearnerView): string {
       `  why        ${programme.why}`,
     );
     for (const e of programme.sent) lines.push(`  sent       ${when(e.at)}  ${e.step} (${e.kind})`);
-    for (const e of programme.notSent)
-      lines.push(
-        `  ${e.status.padEnd(10)} ${when(e.at)}  ${e.step} (${e.kind}): ${e.detail ?? ''}`,
-      );
+    // Rows ended together for one reason (a stop, a move) are one line.
+    const groups = new Map<string, TimelineEntry[]>();
+    for (const e of programme.notSent) {
+      const key = `${e.status}\u0000${e.detail ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), e]);
+    }
+    for (const group of groups.values()) {
+      const e = group[0]!;
+      const steps =
+        group.length === 1
+          ? `${e.step} (${e.kind})`
+          : `${group.length} steps, ${e.step} to ${group.at(-1)!.step}`;
+      lines.push(`  ${e.status.padEnd(10)} ${when(e.at)}  ${steps}: ${e.detail ?? ''}`);
+    }
     for (const e of programme.next)
       lines.push(
         `  next       ${when(e.at)}  ${e.step} (${e.kind})${e.detail === null ? '' : `, waiting on a condition: ${e.detail}`}`,
