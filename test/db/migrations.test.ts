@@ -38,8 +38,8 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
-        '0006-worker-ticks',
         '0008-data-rights',
+        '0006-worker-ticks',
         '0005-send-quotas',
         '0004-leases',
         '0003-suppressions',
