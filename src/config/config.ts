@@ -34,6 +34,12 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Sign in to SMTP_URL and IMAP_URL with OAuth2 (XOAUTH2) instead of a password. */
   readonly oauth2: OAuth2Config | undefined;
+  /** Who gets the daily trainer alert (too hard, help, held mail, bounces, failures); none when absent. */
+  readonly trainerAddress: string | undefined;
+  /** The trainer's zone: the alert goes on working days from 08:00 there. */
+  readonly trainerTimeZone: string;
+  /** Raw inbound mail and outbox files are cleared once this many days old. */
+  readonly retainRawDays: number;
 }
 
 /**
@@ -88,6 +94,9 @@ export const configVariables = [
   'OAUTH2_CLIENT_SECRET',
   'OAUTH2_SCOPE',
   'GOOGLE_SERVICE_ACCOUNT_FILE',
+  'GYM_TRAINER_ADDRESS',
+  'GYM_TRAINER_TIME_ZONE',
+  'GYM_RETAIN_RAW_DAYS',
 ] as const;
 export type ConfigVariable = (typeof configVariables)[number];
 export type Environment = Readonly<Partial<Record<string, string | undefined>>>;
@@ -115,6 +124,15 @@ function urlWithScheme(schemes: readonly string[]) {
       return false;
     }
   };
+}
+
+function isZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Each variable's rule: how to check it and how to say what we expected. */
@@ -174,6 +192,18 @@ const rules = {
   LOG_LEVEL: {
     check: (v: string) => (logLevels as readonly string[]).includes(v),
     expected: `one of ${logLevels.join(', ')}`,
+  },
+  GYM_TRAINER_ADDRESS: {
+    check: (v: string) => emailAddress.test(v),
+    expected: 'the trainer’s address, such as trainer@example.org',
+  },
+  GYM_TRAINER_TIME_ZONE: {
+    check: (v: string) => isZone(v),
+    expected: 'an IANA time zone such as Europe/London',
+  },
+  GYM_RETAIN_RAW_DAYS: {
+    check: (v: string) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 3650,
+    expected: 'a whole number of days from 1 to 3650, such as 90',
   },
   OAUTH2_TOKEN_URL: {
     check: urlWithScheme(['https', 'http']),
@@ -338,6 +368,9 @@ export function parseConfig(env: Environment): ConfigResult {
     httpPort: httpPort === undefined ? 8080 : Number(httpPort),
     logLevel: (read('LOG_LEVEL') ?? 'info') as LogLevel,
     oauth2,
+    trainerAddress: read('GYM_TRAINER_ADDRESS'),
+    trainerTimeZone: read('GYM_TRAINER_TIME_ZONE') ?? 'Europe/London',
+    retainRawDays: Number(read('GYM_RETAIN_RAW_DAYS') ?? 90),
   };
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config: Object.freeze(config) };

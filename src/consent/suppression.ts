@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 
 /**
@@ -22,6 +23,8 @@ export const suppressionHows = [
   'hard_bounce',
   'complaint',
   'by_hand',
+  /** The person's data was erased (`gym learner erase`); the row keeps only a keyed hash. */
+  'erasure',
 ] as const;
 export type SuppressionHow = (typeof suppressionHows)[number];
 
@@ -106,6 +109,7 @@ const howWords: Readonly<Record<SuppressionHow, string>> = {
   hard_bounce: 'hard bounce',
   complaint: 'complaint',
   by_hand: 'by hand',
+  erasure: 'erasure',
 };
 
 /**
@@ -118,11 +122,27 @@ export function describeSuppression(row: Suppression): string {
   const how = howWords[row.how];
   if (row.scope === 'digests') return `stopped the manager digests on ${day} (${how})`;
   if (row.scope === 'all') {
+    if (row.how === 'erasure') return `had their data erased on ${day} (erasure)`;
     if (row.how === 'hard_bounce') return `address bounced on ${day} (${how})`;
     if (row.how === 'complaint') return `complained on ${day} (${how})`;
     return `unsubscribed on ${day} (${how})`;
   }
   return `stopped ${row.scope.slice('programme:'.length)} on ${day} (${how})`;
+}
+
+/**
+ * What an erased person's suppressions keep instead of their address: a keyed hash (HMAC-SHA256
+ * with the instance's secret, GYM_SECRET) of the normalised address. Nobody without the secret
+ * can test an address against it, and with it only a known address can be recognised, which is
+ * all a re-import needs. Rotating GYM_SECRET makes earlier fingerprints unrecognisable.
+ *
+ * @example addressFingerprint(secret, 'Sam@Example.org') // 'hmac:3f1c…' (64 hex digits)
+ */
+export function addressFingerprint(secret: string, address: string): string {
+  const mac = createHmac('sha256', secret)
+    .update(`digital-gym:erased-address:v1:${normaliseAddress(address)}`)
+    .digest('hex');
+  return `hmac:${mac}`;
 }
 
 /** The scope a stop of this programme writes. */

@@ -39,15 +39,21 @@ async function retryingConflicts<T>(attempt: () => Promise<T>, tries = 8): Promi
   }
 }
 
-/** The enrolment use case's storage, over Kysely (PostgreSQL or PGlite). */
-export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): EnrolmentStore {
+/**
+ * The enrolment use case's storage, over Kysely (PostgreSQL or PGlite). With the instance's
+ * `secret`, erased people (kept only as a fingerprint of their address) are refused as suppressed.
+ */
+export function enrolmentStore(
+  db: Kysely<Database> | Transaction<Database>,
+  options: { secret?: string | undefined } = {},
+): EnrolmentStore {
   return {
-    ...consentReader(db),
+    ...consentReader(db, options),
 
     transaction: async (work) => {
-      if (db.isTransaction) return work(enrolmentStore(db));
+      if (db.isTransaction) return work(enrolmentStore(db, options));
       const result = await retryingConflicts(() =>
-        db.transaction().execute((trx) => work(enrolmentStore(trx))),
+        db.transaction().execute((trx) => work(enrolmentStore(trx, options))),
       );
       // A cohort import is a bulk load (36 deliveries a learner): fresh statistics keep the
       // planner from choosing a scan of the whole plan for the next reply or claim, before

@@ -42,7 +42,12 @@ export async function unsubscribeLearner(
 export async function stopProgramme(
   db: Db,
   enrolmentId: number,
-  { how, reason, now }: { how: SuppressionHow; reason: string; now: Date },
+  {
+    how,
+    reason,
+    now,
+    detail,
+  }: { how: SuppressionHow; reason: string; now: Date; detail?: string | undefined },
 ): Promise<void> {
   const row = await db
     .selectFrom('enrolments')
@@ -52,7 +57,13 @@ export async function stopProgramme(
     .where('enrolments.id', '=', enrolmentId)
     .executeTakeFirst();
   if (row !== undefined)
-    await suppress(db, { address: row.email, scope: programmeScope(row.sequence_id), how, now });
+    await suppress(db, {
+      address: row.email,
+      scope: programmeScope(row.sequence_id),
+      how,
+      detail,
+      now,
+    });
   const open = db
     .selectFrom('enrolments')
     .select('id')

@@ -24,6 +24,9 @@ export interface Database {
   send_quota: SendQuotaTable;
   worker_ticks: WorkerTicksTable;
   suppressions: SuppressionsTable;
+  erasures: ErasuresTable;
+  trainer_alerts: TrainerAlertsTable;
+  housekeeping: HousekeepingTable;
 }
 
 /** `timestamptz`: read as a Date, written as a Date (or SQL such as `now()`). */
@@ -234,6 +237,8 @@ export interface InboundMessagesTable {
   raw: Buffer | null;
   /** What the reader understood: kind, visible text, intent, why it was held. */
   summary: Json<Record<string, unknown>> | null;
+  /** When retention or an erasure cleared `raw` (migration 0008). */
+  raw_cleared_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -320,6 +325,47 @@ export interface SuppressionsTable {
   lifted_at: Timestamp | null;
   lifted_by: string | null;
   lifted_reason: string | null;
+}
+
+/** The audit row of an erasure (migration 0008): who, when, why; the address only as a keyed hash. */
+export interface ErasuresTable {
+  id: Generated<number>;
+  fingerprint: string;
+  erased_at: Timestamp;
+  erased_by: string;
+  reason: string;
+  /** What was removed, as counts. */
+  removed: JsonWithDefault<Record<string, number>>;
+}
+
+export const trainerAlertStatuses = ['claimed', 'pending', 'sent', 'skipped', 'failed'] as const;
+export type TrainerAlertStatus = (typeof trainerAlertStatuses)[number];
+
+/** One working day's alert to the trainer (migration 0008), claimed under a lease like a digest. */
+export interface TrainerAlertsTable {
+  id: Generated<number>;
+  day: CalendarDate;
+  status: TrainerAlertStatus;
+  /** What the alert covers: events from `covers_from` (the previous day's `covers_to`) to here. */
+  covers_from: Timestamp;
+  covers_to: Timestamp;
+  claimed_by: string | null;
+  lease_until: Timestamp | null;
+  lease_token: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  retry_at: Timestamp | null;
+  message_id: string | null;
+  reason: string | null;
+  items: ColumnType<number, number | undefined, number>;
+  sent_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+/** When a daily job last ran and what it did (migration 0008). */
+export interface HousekeepingTable {
+  job: string;
+  last_run_at: Timestamp;
+  outcome: JsonWithDefault<Record<string, unknown>>;
 }
 
 export type Learner = Selectable<LearnersTable>;

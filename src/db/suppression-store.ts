@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import {
+  addressFingerprint,
   normaliseAddress,
   type ConsentReader,
   type Suppression,
@@ -10,20 +11,32 @@ import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** The active suppressions of some addresses (normalised here), for `suppressionFor`. */
-export function consentReader(db: Db): ConsentReader {
+/**
+ * The active suppressions of some addresses (normalised here), for `suppressionFor`. With the
+ * instance's secret, the suppressions of erased people are found too, by their fingerprint (see
+ * `addressFingerprint`), and answered under the address asked about.
+ */
+export function consentReader(
+  db: Db,
+  options: { secret?: string | undefined } = {},
+): ConsentReader {
   return {
     async suppressionsOf(addresses) {
       const normalised = [...new Set(addresses.map(normaliseAddress))];
       if (normalised.length === 0) return [];
+      const byFingerprint = new Map(
+        options.secret === undefined
+          ? []
+          : normalised.map((a) => [addressFingerprint(options.secret!, a), a] as const),
+      );
       const rows = await db
         .selectFrom('suppressions')
         .select(['address', 'scope', 'how', 'created_at'])
-        .where('address', 'in', normalised)
+        .where('address', 'in', [...normalised, ...byFingerprint.keys()])
         .where('lifted_at', 'is', null)
         .execute();
       return rows.map((r): Suppression => ({
-        address: r.address,
+        address: byFingerprint.get(r.address) ?? r.address,
         scope: r.scope,
         how: r.how,
         createdAt: r.created_at,
@@ -72,13 +85,16 @@ export async function suppress(db: Db, input: SuppressInput): Promise<boolean> {
  */
 export async function liftSuppressions(
   db: Db,
-  input: { address: string; by: string; reason: string; now: Date },
+  input: { address: string; by: string; reason: string; now: Date; secret?: string | undefined },
 ): Promise<Suppression[]> {
   const address = normaliseAddress(input.address);
+  // An erased person who comes back: their noes are kept under the address's fingerprint.
+  const forms =
+    input.secret === undefined ? [address] : [address, addressFingerprint(input.secret, address)];
   const lifted = await db
     .updateTable('suppressions')
     .set({ lifted_at: input.now, lifted_by: input.by, lifted_reason: input.reason })
-    .where('address', '=', address)
+    .where('address', 'in', forms)
     .where('lifted_at', 'is', null)
     .returning(['address', 'scope', 'how', 'created_at'])
     .execute();
@@ -91,7 +107,7 @@ export async function liftSuppressions(
       .execute();
   }
   return lifted.map((r) => ({
-    address: r.address,
+    address,
     scope: r.scope,
     how: r.how,
     createdAt: r.created_at,

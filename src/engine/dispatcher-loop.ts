@@ -69,6 +69,11 @@ export function startDispatcher(
     every?: string;
     /** Called after each tick, failed or not: where the run loop looks at the relay's health. */
     afterTick?: () => void;
+    /**
+     * Other work of the tick, after the mail and digests (the trainer's alert, retention): cheap
+     * when there is nothing to do, and its failure is logged like the tick's.
+     */
+    alsoEachTick?: () => Promise<void>;
   },
 ): DispatcherLoop {
   let running: Promise<void> = Promise.resolve();
@@ -87,6 +92,7 @@ export function startDispatcher(
         const digests = await sendDueDigests(deps, options.now);
         if (digests !== undefined && Object.values(digests).some((n) => n > 0))
           options.log.info({ ...digests }, 'manager digests');
+        if (!stopping) await options.alsoEachTick?.();
       })
       .catch(async (error: unknown) => {
         options.log.error(

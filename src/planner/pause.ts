@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { LearnerCalendar } from './calendar.js';
 import { addDays, formatSlot, instantOf, parseSlot, slotOf, type LocalSlot } from './local-time.js';
 import { at, checkZone, settleInOrder, type PlannedDelivery, type Placement } from './plan.js';
@@ -162,4 +163,23 @@ function earliestPending(plan: ShiftedPlan, pending: readonly boolean[]): number
 
 function unchanged(rows: readonly PlannedDelivery[]): ShiftedPlan {
   return { rows: [...rows], changed: [], shiftedWeeks: 0 };
+}
+
+/**
+ * When a pause ends: "until 3 Jan" at the start of that day on the learner's clock (when it is
+ * still to come), otherwise whole weeks from `now` (one when none is said). The one rule for a
+ * learner's reply ("pause for 2 weeks") and a trainer's `gym learner pause --weeks 2`.
+ *
+ * @example pauseEndsAt({ weeks: 2 }, 'Europe/London', now) // now + 14 days
+ */
+export function pauseEndsAt(
+  pause: { readonly weeks?: number | undefined; readonly until?: string | undefined },
+  zone: string,
+  now: Date,
+): Date {
+  if (pause.until !== undefined) {
+    const day = DateTime.fromISO(pause.until, { zone }).startOf('day');
+    if (day.isValid && day.toJSDate() > now) return day.toJSDate();
+  }
+  return new Date(now.getTime() + (pause.weeks ?? 1) * 7 * 24 * 60 * 60 * 1000);
 }

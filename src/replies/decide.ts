@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { pauseEndsAt } from '../planner/pause.js';
 import { meansUnsubscribe } from './intent.js';
 import type {
   AcknowledgementKind,
@@ -378,7 +379,7 @@ function effectOf(
       return { log: 'an empty reply', events: [event('empty')], changes: [] };
     case 'pause': {
       if (ended) return endedEffect('pause');
-      const resumeAt = resumeTime(intent, sent.zone, context.now);
+      const resumeAt = pauseEndsAt(intent, sent.zone, context.now);
       const until = dayLabel(resumeAt, sent.zone);
       return {
         log: `paused until ${until}`,
@@ -501,7 +502,7 @@ function proposalOf(
     case 'pause': {
       // A date is named as the day it ends on; a span as the span, counted from the "yes".
       if (intent.until !== undefined) {
-        const at = resumeTime(intent, sent.zone, now);
+        const at = pauseEndsAt(intent, sent.zone, now);
         return { proposal: `pause until ${dayLabel(at, sent.zone)}`, yesLabel: 'Yes, pause' };
       }
       const weeks = intent.weeks ?? 1;
@@ -674,22 +675,6 @@ function escapeRegExp(text: string): string {
 function withAnswerLimit(decision: Decision, context: DecisionContext): Decision {
   if (decision.answer === undefined || (context.answersLeft ?? 1) > 0) return decision;
   return { ...decision, answer: undefined };
-}
-
-/**
- * "pause until 3 Jan" resumes at the start of that day on the learner's clock; "for 2 weeks" a
- * fortnight from now. A date already past is read as a week.
- */
-export function resumeTime(
-  intent: Extract<Intent, { type: 'pause' }>,
-  zone: string,
-  now: Date,
-): Date {
-  if (intent.until !== undefined) {
-    const day = DateTime.fromISO(intent.until, { zone }).startOf('day');
-    if (day.isValid && day.toJSDate() > now) return day.toJSDate();
-  }
-  return new Date(now.getTime() + (intent.weeks ?? 1) * 7 * 24 * 60 * 60 * 1000);
 }
 
 /** "Monday 25 January", on the learner's calendar. */

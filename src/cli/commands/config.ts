@@ -52,6 +52,13 @@ export function configCommand(getConfig: () => Config): Command {
         ],
         ['HTTP address', `${config.httpHost}:${config.httpPort}`],
         ['log level', config.logLevel],
+        [
+          'trainer alerts',
+          config.trainerAddress === undefined
+            ? 'off: set GYM_TRAINER_ADDRESS (the "too hard" and "help" answers promise the trainer will get in touch)'
+            : `to ${config.trainerAddress}, working days from 08:00 ${config.trainerTimeZone}`,
+        ],
+        ['raw mail kept', `${config.retainRawDays} days (GYM_RETAIN_RAW_DAYS)`],
       ] as const;
       const width = Math.max(...lines.map(([label]) => label.length));
       for (const [label, value] of lines)

@@ -82,7 +82,8 @@ function readHolidays(file: string | undefined): ReadonlySet<string> {
   );
 }
 
-function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
+/** The programmes of `dir`, versioned; refuses a folder with a broken file. */
+export function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
   const results = loadSequenceFiles([dir]);
   const broken = results.filter((r) => !r.ok);
   if (broken.length > 0) {
@@ -216,21 +217,26 @@ export function enrolCommand(getConfig: () => Config): Command {
           let printer: ResultPrinter | undefined;
           const print = () =>
             (printer ??= options.json ? jsonPrinter(file, dryRun) : tablePrinter());
-          const results = await enrolCohort(enrolmentStore(database.db), rows, programmes, {
-            dryRun,
-            holidays,
-            total: cohort.rows,
-            // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
-            // prints once the whole cohort is in.
-            onResult: dryRun ? (result) => print().row(result) : undefined,
-            onProgress: showProgress
-              ? (done, total) => {
-                  if (done % 100 === 0 || done === total)
-                    process.stderr.write(`\renrolling ${done}/${total}`);
-                  if (done === total) process.stderr.write('\n');
-                }
-              : undefined,
-          });
+          const results = await enrolCohort(
+            enrolmentStore(database.db, { secret: config.secret }),
+            rows,
+            programmes,
+            {
+              dryRun,
+              holidays,
+              total: cohort.rows,
+              // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
+              // prints once the whole cohort is in.
+              onResult: dryRun ? (result) => print().row(result) : undefined,
+              onProgress: showProgress
+                ? (done, total) => {
+                    if (done % 100 === 0 || done === total)
+                      process.stderr.write(`\renrolling ${done}/${total}`);
+                    if (done === total) process.stderr.write('\n');
+                  }
+                : undefined,
+            },
+          );
           for (const result of results) print().row(result);
           print().end();
         } catch (error) {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
@@ -22,6 +23,9 @@ import { backoff } from '../../mail/backoff.js';
 import { createMailTransport } from '../../mail/create-transport.js';
 import { watchedTransport } from '../../mail/watched-transport.js';
 import { programmeCache } from '../../render/index.js';
+import { dailyRetention } from '../../db/retention.js';
+import { trainerAlertStore } from '../../db/trainer-alert-store.js';
+import { trainerAlertTick } from '../../engine/trainer-alerts.js';
 import { createLogger } from '../logger.js';
 import { stopRequests } from '../stop-requests.js';
 import { startReplyListener } from '../reply-listener.js';
@@ -86,6 +90,28 @@ export function runCommand(getConfig: () => Config): Command {
         compiled: programmeCache({ validation: 'soft' }),
         digests: digestStore(database.db),
       };
+      // Once a day across all workers, cheap otherwise: retention, then the trainer's alert.
+      const alerts = trainerAlertStore(database.db);
+      const housekeeping = async () => {
+        const cleared = await dailyRetention(database.db, {
+          retainDays: config.retainRawDays,
+          // The real clock, not --clock: what it compares was stamped by the real one (the
+          // database's now() on stored mail, the file system's on outbox files).
+          now: new Date(),
+          outboxDir: config.smtpUrl === undefined ? join(config.dataDir, 'outbox') : undefined,
+          inboxDir: config.imapUrl === undefined ? join(config.dataDir, 'inbox') : undefined,
+        });
+        if (cleared !== undefined)
+          log.info({ ...cleared }, 'retention: cleared raw mail older than the limit');
+        if (config.trainerAddress === undefined) return;
+        const alert = await trainerAlertTick(
+          deps,
+          alerts,
+          { to: config.trainerAddress, zone: config.trainerTimeZone },
+          now(),
+        );
+        if (alert !== undefined) log.info({ alert, to: config.trainerAddress }, 'trainer alert');
+      };
       try {
         await migrateToLatest(database.db);
         if (options.once) {
@@ -97,6 +123,7 @@ export function runCommand(getConfig: () => Config): Command {
             const counts = await drainDue(deps, now, stop.isRequested);
             await noteTick(deps, { sent: counts.sent });
             const digests = await sendDueDigests(deps, now);
+            await housekeeping();
             const relay = relayVerdict(watched.takeTally(), transport.name);
             // The rows keep their reasons and are retried; the operator gets one line and exit 1.
             if (typeof relay === 'object')
@@ -135,6 +162,7 @@ export function runCommand(getConfig: () => Config): Command {
           now,
           log,
           afterTick: relayWatch(watched.takeTally, transport.name, faults, now),
+          alsoEachTick: housekeeping,
         });
         const replies = await startReplyListener({
           config,

@@ -3,6 +3,7 @@ import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { sendCapsOf } from '../../db/send-budget.js';
+import { lastRetention } from '../../db/retention.js';
 import { readEngineStatus } from '../../db/status-store.js';
 import { GymError } from '../../errors.js';
 import { expectedFinish } from '../../report/expected-finish.js';
@@ -31,9 +32,10 @@ export function statusCommand(getConfig: () => Config): Command {
         await migrateToLatest(database.db);
         const status = await readEngineStatus(database.db, now);
         const finish = expectedFinish(status, sendCapsOf(config));
+        const retention = await lastRetention(database.db);
         if (options.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...status, expectedFinish: { at: finish.at ?? null, basis: finish.basis } })}\n`,
+            `${JSON.stringify({ ...status, expectedFinish: { at: finish.at ?? null, basis: finish.basis }, retention: retention ?? null })}\n`,
           );
           return;
         }
@@ -57,6 +59,9 @@ export function statusCommand(getConfig: () => Config): Command {
                   `mailbox   ${m.mailbox}: UID ${m.lastUid} (UIDVALIDITY ${m.uidValidity}) at ${m.updatedAt.toISOString()}`,
               )),
           `replies   last read ${status.replies.lastReadAt?.toISOString() ?? 'never'}; ${status.replies.waitingForYou} held for you (gym inbox)`,
+          retention === undefined
+            ? `retention raw mail kept ${config.retainRawDays} days; not run yet (gym run does it daily)`
+            : `retention ${retention.ranAt}: cleared ${retention.rawInboundCleared} raw replies, ${retention.outboxFilesRemoved} outbox and ${retention.inboxFilesRemoved} inbox files older than ${retention.retainDays} days (before ${retention.cutoff})`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
