@@ -103,11 +103,22 @@ async function openPostgres(
   return { db, kind: 'postgres', location, close: () => db.destroy() };
 }
 
+/**
+ * The embedded database's buffer cache. PostgreSQL's 128 MB default is touched as soon as the
+ * WebAssembly instance starts, and is most of what a `gym` command costs in memory; the embedded
+ * database serves one organisation's demo or pilot, and large installations use PostgreSQL.
+ * Measured on `gym enrol --dry-run` of 10 rows: 441 MB resident with 128MB, 309 MB with 16MB.
+ */
+const embeddedSharedBuffers = '16MB';
+
 async function openPGlite(dataDir: string): Promise<GymDatabase> {
   const inMemory = dataDir.startsWith('memory://');
   const unlock = inMemory ? async () => {} : await lockDataDirectory(dataDir);
   try {
-    const pglite = await PGlite.create(inMemory ? undefined : dataDir, { parsers });
+    const pglite = await PGlite.create(inMemory ? undefined : dataDir, {
+      parsers,
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${embeddedSharedBuffers}`],
+    });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     return {
       db,

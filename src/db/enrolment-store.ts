@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { EnrolmentStore } from '../engine/enrol.js';
+import type { EnrolmentStore, KnownLearner } from '../engine/enrol.js';
 import type { Database } from './schema.js';
 import { consentReader } from './suppression-store.js';
 
@@ -53,7 +53,13 @@ export function enrolmentStore(
     transaction: async (work) => {
       if (db.isTransaction) return work(enrolmentStore(db, options));
       const result = await retryingConflicts(() =>
-        db.transaction().execute((trx) => work(enrolmentStore(trx, options))),
+        db.transaction().execute(async (trx) => {
+          // One import at a time: two imports that share managers would otherwise lock the same
+          // rows in different orders. Imports are rare, so waiting costs nothing, and a loaded
+          // machine can no longer exhaust the retries below (#16).
+          await sql`select pg_advisory_xact_lock(hashtext('gym-enrol'))`.execute(trx);
+          return work(enrolmentStore(trx, options));
+        }),
       );
       // A cohort import is a bulk load (36 deliveries a learner): fresh statistics keep the
       // planner from choosing a scan of the whole plan for the next reply or claim, before
@@ -108,26 +114,35 @@ export function enrolmentStore(
       return { id: row.id, created: row.created };
     },
 
-    async findLearnerId(email) {
-      const row = await db
+    async knownLearners(emails) {
+      const known = new Map<string, KnownLearner>();
+      if (emails.length === 0) return known;
+      const rows = await db
         .selectFrom('learners')
-        .select('id')
-        .where('email', '=', email)
-        .executeTakeFirst();
-      return row?.id;
-    },
-
-    async openEnrolment(learnerId) {
-      const row = await db
-        .selectFrom('enrolments')
-        .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
-        .select(['sequence_versions.sequence_id', 'enrolments.starts_on'])
-        .where('enrolments.learner_id', '=', learnerId)
-        .where('enrolments.status', 'in', ['active', 'paused'])
-        .executeTakeFirst();
-      return row === undefined
-        ? undefined
-        : { programmeId: row.sequence_id, startsOn: row.starts_on };
+        .leftJoin('enrolments', (join) =>
+          join
+            .onRef('enrolments.learner_id', '=', 'learners.id')
+            .on('enrolments.status', 'in', ['active', 'paused']),
+        )
+        .leftJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+        .select([
+          'learners.id',
+          'learners.email',
+          'sequence_versions.sequence_id',
+          'enrolments.starts_on',
+        ])
+        .where('learners.email', 'in', [...new Set(emails)])
+        .execute();
+      for (const row of rows) {
+        known.set(row.email, {
+          learnerId: row.id,
+          open:
+            row.sequence_id === null || row.starts_on === null
+              ? undefined
+              : { programmeId: row.sequence_id, startsOn: row.starts_on },
+        });
+      }
+      return known;
     },
 
     async saveProgrammeVersion({ sequence, hash }) {
