@@ -26,11 +26,29 @@ describe('the JSON Schema for editors', () => {
     expect(schema.required).toEqual(['id', 'title', 'audience', 'weeks']);
     expect(Object.keys(schema.properties)).toEqual([
       'id',
+      'languages',
+      'reviewed_by',
       'title',
       'summary',
       'audience',
       'schedule',
       'weeks',
     ]);
+  });
+
+  it('lets every human text be a map by language, for a programme that declares languages (#15)', () => {
+    const schema = sequenceJsonSchema() as { properties: Record<string, Record<string, unknown>> };
+    const subject = (
+      schema.properties.weeks as {
+        items: { properties: { steps: { items: { properties: Record<string, any> } } } };
+      }
+    ).items.properties.steps.items.properties.email.properties.subject;
+    expect(subject.anyOf[0]).toMatchObject({ type: 'string' });
+    expect(subject.anyOf[1]).toMatchObject({
+      type: 'object',
+      properties: { cy: { type: 'string' }, en: { type: 'string' } },
+      additionalProperties: false,
+    });
+    expect(schema.properties.title!.anyOf).toHaveLength(2);
   });
 });
