@@ -7,7 +7,11 @@ import {
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
 import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
-import type { Sequence } from '../sequence/schema.js';
+import {
+  effectivePreference,
+  type LanguagePreference,
+} from '../language/languages.js';
+import { offeredLanguages, type Sequence } from '../sequence/schema.js';
 
 /** A programme as loaded and versioned: the definition and the hash of its content. */
 export interface ProgrammeVersion {
@@ -22,10 +26,29 @@ export interface ProgrammeVersion {
 export interface EnrolmentStore extends ConsentReader {
   /** Runs `work` in one transaction: a cohort is imported whole or not at all. */
   transaction<T>(work: (store: EnrolmentStore) => Promise<T>): Promise<T>;
-  /** Inserts or updates by e-mail address; returns the manager's id. */
-  saveManager(manager: { email: string; name: string; timeZone: string }): Promise<number>;
-  /** Inserts or updates by e-mail address; returns the learner's id and whether it was new. */
-  saveLearner(profile: CohortRow, managerId: number): Promise<{ id: number; created: boolean }>;
+  /**
+   * Inserts or updates by e-mail address; returns the manager's id. The language replaces a
+   * stored one only when the file gave it (`given`); otherwise it is only a new manager's.
+   */
+  saveManager(manager: {
+    email: string;
+    name: string;
+    timeZone: string;
+    language: { value: LanguagePreference; given: boolean };
+  }): Promise<number>;
+  /**
+   * Inserts or updates by e-mail address; returns the learner's id and whether it was new. The
+   * language is handled as the manager's. `organisationLanguage`, when set, becomes the default
+   * of the learner's organisation (`gym enrol --language`).
+   */
+  saveLearner(
+    profile: CohortRow,
+    managerId: number,
+    language: { value: LanguagePreference; given: boolean },
+    organisationLanguage: LanguagePreference | undefined,
+  ): Promise<{ id: number; created: boolean }>;
+  /** The default language stored for an organisation (by its name), if any. */
+  organisationLanguage(organisation: string): Promise<LanguagePreference | undefined>;
   findLearnerId(email: string): Promise<number | undefined>;
   /** The programme a learner is following now (active or paused), if any. */
   openEnrolment(learnerId: number): Promise<{ programmeId: string; startsOn: string } | undefined>;
@@ -37,6 +60,8 @@ export interface EnrolmentStore extends ConsentReader {
     cohort: string | undefined;
     startsOn: string;
     matchReason: string;
+    /** What the programme's mail is in for this learner. */
+    language: LanguagePreference;
     deliveries: readonly ScheduledDelivery[];
   }): Promise<number>;
 }
@@ -64,12 +89,22 @@ export interface EnrolResult {
   /** The first step, on the learner's clock, for a new enrolment. */
   readonly firstStep: string | undefined;
   readonly deliveries: number;
+  /** What the learner's mail is in: their preference, as far as the programme offers it. */
+  readonly language: LanguagePreference;
+  /** Set when the programme does not offer the language the learner asked for. */
+  readonly languageNotice: string | undefined;
 }
 
 export interface EnrolOptions {
   readonly dryRun: boolean;
   /** The organisation's holidays (YYYY-MM-DD) for everyone in this cohort. */
   readonly holidays: ReadonlySet<string>;
+  /**
+   * The language of learners and managers whose row gives none (`gym enrol --language`), recorded
+   * as their organisation's default for later files. Without it, the organisation's stored
+   * default, or English.
+   */
+  readonly defaultLanguage?: LanguagePreference | undefined;
   /** Called after each row, for a progress display on large files. */
   readonly onProgress?: (done: number, total: number) => void;
   /** How many rows there are, when `rows` is a stream (for `onProgress`). */
@@ -140,6 +175,18 @@ export async function enrolCohort(
     const versionIds = new Map<string, number>();
     for await (const next of rows) {
       const { row, match, programme, deliveries } = plan(next);
+      // The learner's language: theirs, else their organisation's, else English; then what the
+      // programme offers of it. A fallback is said, with the line, never silent.
+      const organisationDefault =
+        options.defaultLanguage ??
+        (row.organisation ? await tx.organisationLanguage(row.organisation) : undefined);
+      const wanted = row.language ?? organisationDefault ?? 'en';
+      const { preference: language, notice: languageNotice } = effectivePreference(
+        wanted,
+        offeredLanguages(programme.sequence),
+        programme.sequence.id,
+      );
+      const languages = { language, languageNotice };
       // One row at a time, as the file streams: its person's "no", if any, is read with it.
       const address = normaliseAddress(row.email);
       const no = suppressionFor(
@@ -157,6 +204,7 @@ export async function enrolCohort(
           notice: `${describeSuppression(no)}; skipped`,
           firstStep: undefined,
           deliveries: 0,
+          ...languages,
         });
         options.onProgress?.(done, total);
         continue;
@@ -171,11 +219,17 @@ export async function enrolCohort(
                 email: row.manager_email,
                 name: row.manager_name,
                 timeZone: row.time_zone,
+                language: {
+                  value: row.manager_language ?? organisationDefault ?? 'en',
+                  given: row.manager_language !== undefined,
+                },
               }),
+              { value: wanted, given: row.language !== undefined },
+              options.defaultLanguage,
             )
           ).id;
       const open = learnerId === undefined ? undefined : await tx.openEnrolment(learnerId);
-      const base = { line: row.line, email: row.email, reason: match.reason };
+      const base = { line: row.line, email: row.email, reason: match.reason, ...languages };
       if (open !== undefined) {
         const notice =
           open.programmeId === match.programmeId
@@ -210,6 +264,7 @@ export async function enrolCohort(
           cohort: row.cohort,
           startsOn: row.start_date,
           matchReason: match.reason,
+          language,
           deliveries,
         });
         results.push({
