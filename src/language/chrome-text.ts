@@ -24,6 +24,7 @@ export interface ChromeText {
   actionsText: string;
   done: string;
   pause: string;
+  pauseSubject: string;
   tooHard: string;
   replyDone: string;
   replyPause: string;
@@ -70,6 +71,7 @@ const en: ChromeText = {
     'Reply to this email with "done", "pause for 1 week", "too hard" or a few words on how it went. Or use one of these links, which open a ready-made reply:',
   done: 'Done',
   pause: 'Pause a week',
+  pauseSubject: 'Pause for a week',
   tooHard: 'Too hard',
   replyDone: 'Reply "done"',
   replyPause: 'Reply "pause for 1 week"',
@@ -118,6 +120,7 @@ const cy: ChromeText = {
     'Atebwch yr e-bost hwn gyda "done", "pause for 1 week", "too hard" neu ychydig eiriau am sut aeth hi. Neu defnyddiwch un o’r dolenni hyn, sy’n agor ateb parod:',
   done: 'Wedi gwneud',
   pause: 'Saib am wythnos',
+  pauseSubject: 'Saib am wythnos',
   tooHard: 'Rhy anodd',
   replyDone: 'Ateb "done"',
   replyPause: 'Ateb "pause for 1 week"',
