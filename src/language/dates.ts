@@ -47,6 +47,11 @@ const months: Record<Language, readonly string[]> = {
   ],
 };
 
+const shortMonths: Record<Language, readonly string[]> = {
+  cy: ['Ion', 'Chw', 'Maw', 'Ebr', 'Mai', 'Meh', 'Gor', 'Awst', 'Medi', 'Hyd', 'Tach', 'Rhag'],
+  en: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
+};
+
 const dayIndex: Record<DayName, number> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
 
 /** A programme day's name: `dayLabel('fri', 'cy')` is "Dydd Gwener". */
@@ -66,10 +71,10 @@ export function dayAndMonth(instant: Date, zone: string, language: Language): st
   return `${local.day} ${months[language][local.month - 1]}`;
 }
 
-/** "Gwen 1 Ion 2027, 14:00" style, for invite bodies: "Fri 1 January 2027, 14:00". */
+/** "Gwe 1 Ion 2027, 14:00" / "Fri 1 Jan 2027, 14:00", for invite bodies. */
 export function slotLabel(instant: Date, zone: string, language: Language): string {
   const local = DateTime.fromJSDate(instant, { zone });
-  return `${shortWeekdays[language][local.weekday - 1]} ${local.day} ${months[language][local.month - 1]} ${local.year}, ${local.toFormat('HH:mm')}`;
+  return `${shortWeekdays[language][local.weekday - 1]} ${local.day} ${shortMonths[language][local.month - 1]} ${local.year}, ${local.toFormat('HH:mm')}`;
 }
 
 /** The same date in each language of a preference, joined: "Dydd Gwener 1 Ionawr / Friday 1 January". */
