@@ -109,3 +109,22 @@ export function describePreference(preference: LanguagePreference): string {
   if (preference === 'cy+en') return 'Welsh and English (cy+en)';
   return languageNames[preference];
 }
+
+/**
+ * One subject from each language's, Welsh first: "Wythnos 3 / Week 3: darllen cyn postio / read
+ * before you post" when each starts with a short label and a colon, as the Welsh Language
+ * Standards' examples do; otherwise the whole subjects joined. `lead` puts something (the
+ * renderer's per-language Liquid) before each language's own words.
+ */
+export function bilingualSubject(
+  subjects: readonly { language: Language; text: string }[],
+  lead: (language: Language) => string = () => '',
+): string {
+  const split = subjects.map((s) => /^([^:{}%]{1,40}):\s+(.+)$/s.exec(s.text));
+  if (subjects.length > 1 && split.every((m) => m !== null)) {
+    const labels = split.map((m) => m![1]!.trim());
+    const rests = subjects.map((s, i) => `${lead(s.language)}${split[i]![2]!}`);
+    return `${labels.join(' / ')}: ${rests.join(' / ')}`;
+  }
+  return subjects.map((s) => `${lead(s.language)}${s.text}`).join(' / ');
+}

@@ -2,6 +2,7 @@ import { GymError } from '../errors.js';
 import { chromeText, type ChromeText } from '../language/chrome-text.js';
 import { dayLabel } from '../language/dates.js';
 import {
+  bilingualSubject,
   languagesOf,
   preferenceOf,
   type Language,
@@ -120,20 +121,6 @@ function learnerFrame(progress: boolean, language: LanguagePreference = 'en'): F
 function languageScope(language: Language, bilingual: boolean): string {
   if (!bilingual) return '';
   return `{% assign week = langs.${language}.week %}{% assign programme = langs.${language}.programme %}`;
-}
-
-/**
- * "Wythnos 3 / Week 3: darllen cyn postio / read before you post" when both subjects start with
- * a short label and a colon; otherwise the two subjects, Welsh first.
- */
-function bilingualSubject(subjects: readonly { language: Language; text: string }[]): string {
-  const split = subjects.map((s) => /^([^:{}%]{1,40}):\s+(.+)$/s.exec(s.text));
-  if (split.every((m) => m !== null)) {
-    const labels = split.map((m) => m![1]!.trim());
-    const rests = subjects.map((s, i) => `${languageScope(s.language, true)}${split[i]![2]!}`);
-    return `${labels.join(' / ')}: ${rests.join(' / ')}`;
-  }
-  return subjects.map((s) => `${languageScope(s.language, true)}${s.text}`).join(' / ');
 }
 
 /** Collects every problem of a programme's trainer content before reporting them together. */
@@ -296,7 +283,9 @@ function emailOfParts(
   return {
     layout: parts.some((p) => p.hasContent) ? 'learner-step' : 'nudge',
     parts: {
-      subject: bilingual ? bilingualSubject(subjects) : parts[0]!.subject,
+      subject: bilingual
+        ? bilingualSubject(subjects, (l) => languageScope(l, true))
+        : parts[0]!.subject,
       preheader: bilingual
         ? parts.map((p) => `${languageScope(p.language, true)}${p.preheader}`).join(' / ')
         : parts[0]!.preheader,
