@@ -102,7 +102,11 @@ export interface OrganisationsTable {
   /** Days off (`YYYY-MM-DD`) on which nothing is scheduled. */
   holidays: JsonWithDefault<CalendarDate[]>;
   /** The language of people from this organisation who did not give one (migration 0010). */
-  language: ColumnType<LanguagePreference | null, LanguagePreference | null | undefined, LanguagePreference | null>;
+  language: ColumnType<
+    LanguagePreference | null,
+    LanguagePreference | null | undefined,
+    LanguagePreference | null
+  >;
   created_at: CreatedAt;
 }
 

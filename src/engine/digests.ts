@@ -215,9 +215,12 @@ async function sendDigest(
 function periodLabel(slot: DigestSlot, zone: string, language: LanguagePreference): string {
   const from = DateTime.fromISO(slot.periodStartsOn, { zone }).toJSDate();
   const to = DateTime.fromISO(slot.periodEndsOn, { zone }).toJSDate();
-  const sameMonth = DateTime.fromJSDate(from, { zone }).month === DateTime.fromJSDate(to, { zone }).month;
+  const sameMonth =
+    DateTime.fromJSDate(from, { zone }).month === DateTime.fromJSDate(to, { zone }).month;
   return inPreference(language, (l) => {
-    const start = sameMonth ? String(DateTime.fromJSDate(from, { zone }).day) : dayAndMonth(from, zone, l);
+    const start = sameMonth
+      ? String(DateTime.fromJSDate(from, { zone }).day)
+      : dayAndMonth(from, zone, l);
     return `${start} ${l === 'cy' ? 'i' : 'to'} ${dayAndMonth(to, zone, l)}`;
   });
 }

@@ -7,10 +7,7 @@ import {
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
 import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
-import {
-  effectivePreference,
-  type LanguagePreference,
-} from '../language/languages.js';
+import { effectivePreference, type LanguagePreference } from '../language/languages.js';
 import { offeredLanguages, type Sequence } from '../sequence/schema.js';
 
 /** A programme as loaded and versioned: the definition and the hash of its content. */

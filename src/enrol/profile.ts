@@ -1,9 +1,5 @@
 import { DateTime } from 'luxon';
-import {
-  parsePreference,
-  preferenceHint,
-  type LanguagePreference,
-} from '../language/languages.js';
+import { parsePreference, preferenceHint, type LanguagePreference } from '../language/languages.js';
 import { listInWords } from '../sequence/problems.js';
 
 /**

@@ -65,7 +65,8 @@ const en: ChromeText = {
   example: 'Example',
   assignment: 'This week’s assignment:',
   due: 'Due',
-  actionsIntro: 'Tell us how it went in one tap. Each button opens an email to us: just press Send.',
+  actionsIntro:
+    'Tell us how it went in one tap. Each button opens an email to us: just press Send.',
   actionsHeading: 'TELL US HOW IT WENT',
   actionsText:
     'Reply to this email with "done", "pause for 1 week", "too hard" or a few words on how it went. Or use one of these links, which open a ready-made reply:',
@@ -101,7 +102,8 @@ const en: ChromeText = {
   updatedInvitation: 'Updated invitation',
   cancelled: 'Cancelled',
   minutes: 'minutes',
-  inviteEnded: 'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
+  inviteEnded:
+    'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
   practice: 'Practice',
 };
 
@@ -187,7 +189,9 @@ export function chromeTable(
   const bilingual = languagesOf(preference).length > 1;
   for (const key of Object.keys(en) as (keyof ChromeText)[]) {
     table[key] = languagesOf(preference)
-      .map((language) => (bilingual ? wrap(tables[language][key], language) : tables[language][key]))
+      .map((language) =>
+        bilingual ? wrap(tables[language][key], language) : tables[language][key],
+      )
       .join(' / ');
   }
   return table;

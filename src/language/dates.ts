@@ -9,7 +9,15 @@ import { languagesOf, type Language, type LanguagePreference } from './languages
  * full-ICU Node in test/language/dates.test.ts. Welsh capitalises both, as English does.
  */
 const weekdays: Record<Language, readonly string[]> = {
-  cy: ['Dydd Llun', 'Dydd Mawrth', 'Dydd Mercher', 'Dydd Iau', 'Dydd Gwener', 'Dydd Sadwrn', 'Dydd Sul'],
+  cy: [
+    'Dydd Llun',
+    'Dydd Mawrth',
+    'Dydd Mercher',
+    'Dydd Iau',
+    'Dydd Gwener',
+    'Dydd Sadwrn',
+    'Dydd Sul',
+  ],
   en: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'],
 };
 const shortWeekdays: Record<Language, readonly string[]> = {
@@ -52,7 +60,15 @@ const shortMonths: Record<Language, readonly string[]> = {
   en: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
 };
 
-const dayIndex: Record<DayName, number> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
+const dayIndex: Record<DayName, number> = {
+  mon: 0,
+  tue: 1,
+  wed: 2,
+  thu: 3,
+  fri: 4,
+  sat: 5,
+  sun: 6,
+};
 
 /** A programme day's name: `dayLabel('fri', 'cy')` is "Dydd Gwener". */
 export function dayLabel(day: DayName, language: Language): string {

@@ -59,8 +59,8 @@ const spellings: Record<string, LanguagePreference> = {
   bilingual: 'cy+en',
   dwyieithog: 'cy+en',
   'welsh+english': 'cy+en',
-  'welshandenglish': 'cy+en',
-  'cymraegasaesneg': 'cy+en',
+  welshandenglish: 'cy+en',
+  cymraegasaesneg: 'cy+en',
 };
 
 /**
@@ -122,8 +122,8 @@ export function bilingualSubject(
 ): string {
   const split = subjects.map((s) => /^([^:{}%]{1,40}):\s+(.+)$/s.exec(s.text));
   if (subjects.length > 1 && split.every((m) => m !== null)) {
-    const labels = split.map((m) => m![1]!.trim());
-    const rests = subjects.map((s, i) => `${lead(s.language)}${split[i]![2]!}`);
+    const labels = split.map((m) => m[1]!.trim());
+    const rests = subjects.map((s, i) => `${lead(s.language)}${split[i]![2]}`);
     return `${labels.join(' / ')}: ${rests.join(' / ')}`;
   }
   return subjects.map((s) => `${lead(s.language)}${s.text}`).join(' / ');

@@ -89,7 +89,10 @@ export const actionReplies = {
 } as const;
 
 /** The unsubscribe link: the https page when there is one, else a mailto that says "unsubscribe". */
-export function unsubscribeLink(links: RecipientLinks, language: LanguagePreference = 'en'): string {
+export function unsubscribeLink(
+  links: RecipientLinks,
+  language: LanguagePreference = 'en',
+): string {
   const url = links.unsubscribeUrl;
   if (url === undefined || url === '')
     return mailtoLink(
@@ -130,10 +133,26 @@ export function learnerChromeScope(
     progress: progressLine(progress, language),
     unsubscribe: unsubscribeLink(links, language),
     actions: {
-      done: mailtoLink(to, say((t) => `${t.done}: ${week(t)}`), actionReplies.done),
-      pause: mailtoLink(to, say((t) => t.pauseSubject), actionReplies.pause),
-      too_hard: mailtoLink(to, say((t) => `${t.tooHard}: ${week(t)}`), actionReplies.tooHard),
-      stop: mailtoLink(to, say((t) => t.stop), actionReplies.stop),
+      done: mailtoLink(
+        to,
+        say((t) => `${t.done}: ${week(t)}`),
+        actionReplies.done,
+      ),
+      pause: mailtoLink(
+        to,
+        say((t) => t.pauseSubject),
+        actionReplies.pause,
+      ),
+      too_hard: mailtoLink(
+        to,
+        say((t) => `${t.tooHard}: ${week(t)}`),
+        actionReplies.tooHard,
+      ),
+      stop: mailtoLink(
+        to,
+        say((t) => t.stop),
+        actionReplies.stop,
+      ),
     },
   };
 }

@@ -90,7 +90,10 @@ function languageSlots(language: LanguagePreference) {
       (text, lang) => `<span lang="${lang === 'en' ? 'en-GB' : lang}">${escapeHtml(text)}</span>`,
     ),
     ta: Object.fromEntries(
-      Object.entries(chromeTable(language)).map(([key, text]) => [key, escapeHtml(text)]),
+      Object.entries(chromeTable(language)).map(([key, text]: [string, string]) => [
+        key,
+        escapeHtml(text),
+      ]),
     ),
     tt: chromeTable(language),
   };

@@ -1,5 +1,9 @@
 import { chromeText } from '../language/chrome-text.js';
-import { languagePreferences, languagesOf, type LanguagePreference } from '../language/languages.js';
+import {
+  languagePreferences,
+  languagesOf,
+  type LanguagePreference,
+} from '../language/languages.js';
 import { compileEmail, type CompiledEmail, type CompileOptions, type Frame } from './email.js';
 import { shippedLayoutSources } from './layout-files.js';
 
@@ -24,9 +28,10 @@ export function layoutIn(
   language: LanguagePreference,
 ): CompiledEmail {
   // Layouts built by hand in tests may have English only.
-  return (layouts.languages as Partial<CompiledLayouts['languages']> | undefined)?.[language]?.[
-    kind
-  ] ?? layouts[kind];
+  return (
+    (layouts.languages as Partial<CompiledLayouts['languages']> | undefined)?.[language]?.[kind] ??
+    layouts[kind]
+  );
 }
 
 /** A footer line in each language, each marked with its `lang` when there are two. */
@@ -34,7 +39,9 @@ function reason(language: LanguagePreference, pick: (t: ReturnType<typeof chrome
   const list = languagesOf(language);
   const html = list
     .map((l) =>
-      list.length > 1 ? `<span lang="${l === 'en' ? 'en-GB' : l}">${pick(chromeText(l))}</span>` : pick(chromeText(l)),
+      list.length > 1
+        ? `<span lang="${l === 'en' ? 'en-GB' : l}">${pick(chromeText(l))}</span>`
+        : pick(chromeText(l)),
     )
     .join(' / ');
   return { html, text: list.map((l) => pick(chromeText(l))).join(' / ') };
@@ -59,7 +66,13 @@ async function compileIn(
   const acknowledgement = await compileEmail(
     sources,
     'acknowledgement',
-    { subject: '{{ ack.subject }}', preheader: '{{ ack.message }}', frame: ackFrame, html: {}, text: {} },
+    {
+      subject: '{{ ack.subject }}',
+      preheader: '{{ ack.message }}',
+      frame: ackFrame,
+      html: {},
+      text: {},
+    },
     language === 'en' ? 'acknowledgement' : `acknowledgement (${language})`,
     validation,
     language,
@@ -105,7 +118,8 @@ export async function compileLayouts(options: CompileOptions = {}): Promise<Comp
   const order = ['en', ...languagePreferences.filter((l) => l !== 'en')] as const;
   const compiled: (readonly [LanguagePreference, LayoutsInLanguage & { warnings: string[] }])[] =
     [];
-  for (const language of order) compiled.push([language, await compileIn(options, sources, language)]);
+  for (const language of order)
+    compiled.push([language, await compileIn(options, sources, language)]);
   const languages = Object.fromEntries(compiled) as Record<
     LanguagePreference,
     LayoutsInLanguage & { warnings: string[] }

@@ -332,9 +332,7 @@ export function renderManagerDigest(
         headline,
         preheader,
         intro,
-        detailed: learners
-          .slice(0, detailCount)
-          .map((l) => detailed(l, links.replyAddress, say)),
+        detailed: learners.slice(0, detailCount).map((l) => detailed(l, links.replyAddress, say)),
         others: learners.slice(detailCount, shown).map((l) => compact(l, say)),
         others_heading: say((l) =>
           detailCount > 0 ? chromeText(l).everyoneElse : chromeText(l).teamAtAGlance,

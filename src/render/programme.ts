@@ -63,8 +63,7 @@ interface InviteText {
 }
 
 type CompiledStep =
-  | { kind: 'email'; email: CompiledEmail }
-  | { kind: 'invite'; texts: InviteText[] };
+  { kind: 'email'; email: CompiledEmail } | { kind: 'invite'; texts: InviteText[] };
 
 interface CompiledWeek {
   readonly number: number;
@@ -358,7 +357,8 @@ export async function compileProgramme(
   // problem of the programme in one report.
   const prepared = base.weeks.map((week, w) => {
     const managerTip = `${programme} week ${week.week} manager_tip`;
-    for (const l of offered) problems.template(textOf(l).weeks[w]!.manager_tip, `${managerTip}${at(l)}`);
+    for (const l of offered)
+      problems.template(textOf(l).weeks[w]!.manager_tip, `${managerTip}${at(l)}`);
     const steps = week.steps.map((step, s) => {
       const where = `${programme} week ${week.week} step "${step.id}"`;
       const inLanguage = (l: Language) => textOf(l).weeks[w]!.steps[s]!;
@@ -370,12 +370,14 @@ export async function compileProgramme(
         return { id: step.id, where, email };
       }
       const invites = step.invite
-        ? languages.map((l) => prepareInvite(inLanguage(l).invite!, l, `${where}${at(l)}`, problems))
+        ? languages.map((l) =>
+            prepareInvite(inLanguage(l).invite!, l, `${where}${at(l)}`, problems),
+          )
         : [];
       return {
         id: step.id,
         where,
-        invite: invites.every((i) => i !== null) ? (invites as InviteText[]) : null,
+        invite: invites.every((i) => i !== null) ? invites : null,
       };
     });
     return { week, w, steps, managerTip };
@@ -418,9 +420,7 @@ export async function compileProgramme(
   }
 
   const overview = base.weeks.map((w) => ({ number: w.week, theme: w.theme }));
-  const assignments = base.weeks
-    .flatMap((w) => w.steps)
-    .filter((s) => s.email?.assignment).length;
+  const assignments = base.weeks.flatMap((w) => w.steps).filter((s) => s.email?.assignment).length;
   const welcome = await compileEmail(
     sources,
     'welcome',
@@ -497,7 +497,10 @@ function contextsOf(
         {
           ...context,
           week: { ...context.week, theme: week?.theme ?? context.week.theme },
-          programme: { ...context.programme, title: compiled.titles.get(l) ?? context.programme.title },
+          programme: {
+            ...context.programme,
+            title: compiled.titles.get(l) ?? context.programme.title,
+          },
         },
       ];
     }),
@@ -650,7 +653,10 @@ export function renderManagerTips(
           const scope = {
             ...context,
             week: { ...context.week, number: n, theme },
-            programme: { ...context.programme, title: compiled.titles.get(l) ?? context.programme.title },
+            programme: {
+              ...context.programme,
+              title: compiled.titles.get(l) ?? context.programme.title,
+            },
           };
           return oneLine(fill(textLiquid, tip, scope, where));
         })

@@ -47,7 +47,10 @@ const textPaths: readonly (readonly string[])[] = [
   properties('summary'),
   [...week, ...properties('theme')],
   [...week, ...properties('manager_tip')],
-  ...['subject', 'preheader', 'tip', 'example', 'body'].map((key) => [...email, ...properties(key)]),
+  ...['subject', 'preheader', 'tip', 'example', 'body'].map((key) => [
+    ...email,
+    ...properties(key),
+  ]),
   [...email, ...properties('assignment', 'title')],
   [...email, ...properties('assignment', 'body')],
   ...['title', 'description', 'location'].map((key) => [...invite, ...properties(key)]),

@@ -24,7 +24,8 @@ export function humanTextFields(data: unknown): TextField[] {
   const add = (parent: unknown, parentPath: Path, keys: readonly string[], kind: TextKind) => {
     for (const key of keys) {
       const value = propertyOf(parent, key);
-      if (value !== undefined && value !== null) fields.push({ path: [...parentPath, key], value, kind });
+      if (value !== undefined && value !== null)
+        fields.push({ path: [...parentPath, key], value, kind });
     }
   };
   add(data, [], ['title', 'summary'], 'plain');

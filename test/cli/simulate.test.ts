@@ -186,9 +186,9 @@ describe('gym simulate', () => {
     // A Welsh learner on an English-only programme gets English, and is told so.
     const english = await runGym(['simulate', '--learner', learner, '--language', 'cy', '--json']);
     const timeline = JSON.parse(english.stdout) as { events: { kind: string; language: string }[] };
-    expect(new Set(timeline.events.filter((e) => e.kind !== 'digest').map((e) => e.language))).toEqual(
-      new Set(['en']),
-    );
+    expect(
+      new Set(timeline.events.filter((e) => e.kind !== 'digest').map((e) => e.language)),
+    ).toEqual(new Set(['en']));
   });
 
   it('names the programmes there are when asked for one that is not', async () => {

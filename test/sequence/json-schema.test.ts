@@ -37,12 +37,11 @@ describe('the JSON Schema for editors', () => {
   });
 
   it('lets every human text be a map by language, for a programme that declares languages (#15)', () => {
-    const schema = sequenceJsonSchema() as { properties: Record<string, Record<string, unknown>> };
-    const subject = (
-      schema.properties.weeks as {
-        items: { properties: { steps: { items: { properties: Record<string, any> } } } };
-      }
-    ).items.properties.steps.items.properties.email.properties.subject;
+    type Text = { anyOf: Record<string, unknown>[] };
+    type Node = { properties: Record<string, Node> } & Partial<Text> & { items: Node };
+    const schema = sequenceJsonSchema() as unknown as Node;
+    const subject = schema.properties.weeks!.items.properties.steps!.items.properties.email!
+      .properties.subject as unknown as Text;
     expect(subject.anyOf[0]).toMatchObject({ type: 'string' });
     expect(subject.anyOf[1]).toMatchObject({
       type: 'object',

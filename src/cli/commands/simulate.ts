@@ -20,12 +20,7 @@ import { templateContext } from '../../render/context.js';
 import { fill, parseTemplate, textLiquid } from '../../render/templates.js';
 import { loadSequenceFiles } from '../../sequence/load-files.js';
 import type { LoadResult } from '../../sequence/loader.js';
-import {
-  offeredLanguages,
-  sequenceIn,
-  type Sequence,
-  type Step,
-} from '../../sequence/schema.js';
+import { offeredLanguages, sequenceIn, type Sequence, type Step } from '../../sequence/schema.js';
 import {
   bilingualSubject,
   effectivePreference,
@@ -135,8 +130,8 @@ function buildTimeline(input: TimelineInput): Timeline {
     const step = stepOf(sequence, row.week, row.stepId);
     const where = `programme "${sequence.id}" week ${row.week} step "${row.stepId}"`;
     const base = { week: row.week, step: row.stepId, sendAt: row.sendAt, zone, language };
-    const fill = (pick: (step: Step) => string | undefined, field: string) =>
-      (inLanguage: Sequence) => {
+    const fill =
+      (pick: (step: Step) => string | undefined, field: string) => (inLanguage: Sequence) => {
         const context = templateContext(inLanguage, row.week, sample.learner, sample.manager);
         const text = pick(stepOf(inLanguage, row.week, row.stepId)) ?? '';
         return filled(text, context, `${where} ${field}`);
@@ -145,7 +140,10 @@ function buildTimeline(input: TimelineInput): Timeline {
       return {
         ...base,
         kind: 'invite',
-        title: inLanguages(fill((s) => s.invite?.title, 'title'), false),
+        title: inLanguages(
+          fill((s) => s.invite?.title, 'title'),
+          false,
+        ),
         slot: row.startsAt ?? row.dueAt,
         durationMinutes: durationMinutes(step.invite.duration),
         condition: conditionOf(step),
@@ -153,7 +151,10 @@ function buildTimeline(input: TimelineInput): Timeline {
     return {
       ...base,
       kind: 'email',
-      subject: inLanguages(fill((s) => s.email?.subject, 'subject'), true),
+      subject: inLanguages(
+        fill((s) => s.email?.subject, 'subject'),
+        true,
+      ),
       condition: conditionOf(step),
     };
   });

@@ -6,8 +6,7 @@ import { sql, type Kysely } from 'kysely';
  * enrolment gets, which is the learner's preference as far as the programme offers it. Everyone
  * enrolled before this gets English, which is what they were getting.
  */
-const preference = (column: string) =>
-  sql`${sql.ref(column)} in ('cy', 'en', 'cy+en')`;
+const preference = (column: string) => sql`${sql.ref(column)} in ('cy', 'en', 'cy+en')`;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
