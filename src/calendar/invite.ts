@@ -4,7 +4,9 @@ import ical, {
   ICalCalendarMethod,
   ICalEventStatus,
 } from 'ical-generator';
-import { DateTime } from 'luxon';
+import { chromeString } from '../language/chrome-text.js';
+import { inPreference, slotLabel } from '../language/dates.js';
+import { htmlLang, type LanguagePreference } from '../language/languages.js';
 
 export interface InviteRequest {
   /** Stable per (enrolment, step): a later update or cancel of the same slot reuses it. */
@@ -78,13 +80,17 @@ export function inviteBodies(invite: {
   readonly durationMinutes: number;
   readonly location?: string | undefined;
   readonly description: string;
+  /** The learner's language (#15); English when absent. */
+  readonly language?: LanguagePreference | undefined;
 }): { text: string; html: string } {
+  const language = invite.language ?? 'en';
   const where = invite.location ? `, ${invite.location}` : '';
-  const when = `${invite.when}, ${invite.durationMinutes} minutes${where}`;
+  const minutes = chromeString(language, (t) => t.minutes);
+  const when = `${invite.when}, ${invite.durationMinutes} ${minutes}${where}`;
   return {
     text: `${invite.title}\n${when}\n\n${invite.description}\n`,
     html:
-      `<!doctype html><html lang="en-GB"><body style="font-family:sans-serif">` +
+      `<!doctype html><html lang="${htmlLang(language)}"><body style="font-family:sans-serif">` +
       `<h1 style="font-size:20px">${escapeHtml(invite.title)}</h1><p><strong>${escapeHtml(when)}</strong></p>` +
       invite.description
         .split(/\n{2,}/)
@@ -94,7 +100,14 @@ export function inviteBodies(invite: {
   };
 }
 
-/** A moment as the learner reads it: "Wed 13 Jan 2027, 14:00 (Europe/London)". */
-export function whenLabel(instant: Date, zone: string): string {
-  return `${DateTime.fromJSDate(instant, { zone }).toFormat('ccc d LLL yyyy, HH:mm')} (${zone})`;
+/**
+ * A moment as the learner reads it: "Wed 13 January 2027, 14:00 (Europe/London)", in their
+ * language ("Mer 13 Ionawr 2027, 14:00 / Wed 13 January 2027, 14:00" for both).
+ */
+export function whenLabel(
+  instant: Date,
+  zone: string,
+  language: LanguagePreference = 'en',
+): string {
+  return `${inPreference(language, (l) => slotLabel(instant, zone, l))} (${zone})`;
 }

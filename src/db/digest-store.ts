@@ -25,6 +25,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           'managers.name',
           'managers.email',
           'managers.time_zone as zone',
+          'managers.language',
           // Fortnights count from the first start of anyone the manager has had on a programme,
           // stopped ones too: a learner leaving must not move every later digest's date.
           sql<string>`min(enrolments.starts_on)`.as('firstStart'),
@@ -41,7 +42,13 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               .where('open.status', 'in', ['active', 'paused']),
           ),
         )
-        .groupBy(['managers.id', 'managers.name', 'managers.email', 'managers.time_zone'])
+        .groupBy([
+          'managers.id',
+          'managers.name',
+          'managers.email',
+          'managers.time_zone',
+          'managers.language',
+        ])
         .orderBy('managers.id')
         .execute();
       return rows.map(({ firstStart, ...manager }) => ({

@@ -22,6 +22,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
         .select([
           'deliveries.id',
           'enrolments.status as enrolment_status',
+          'enrolments.language',
           'enrolments.sequence_version_id',
           'learners.id as learner_id',
           'learners.email',
@@ -59,6 +60,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
           attempts: d.attempts,
           inviteSequence: d.invite_sequence,
           enrolmentStatus: r.enrolment_status,
+          language: r.language,
           learner: {
             id: r.learner_id,
             email: r.email,

@@ -68,24 +68,38 @@ export function enrolmentStore(
       return result;
     },
 
-    async saveManager({ email, name, timeZone }) {
+    async saveManager({ email, name, timeZone, language }) {
       const row = await db
         .insertInto('managers')
-        .values({ email, name, time_zone: timeZone })
-        .onConflict((oc) => oc.column('email').doUpdateSet({ name, updated_at: sql`now()` }))
+        .values({ email, name, time_zone: timeZone, language: language.value })
+        .onConflict((oc) =>
+          oc.column('email').doUpdateSet({
+            name,
+            ...(language.given ? { language: language.value } : {}),
+            updated_at: sql`now()`,
+          }),
+        )
         .returning('id')
         .executeTakeFirstOrThrow();
       return row.id;
     },
 
-    async saveLearner(profile, managerId) {
+    async saveLearner(profile, managerId, language, organisationLanguage) {
       let organisation: string | null = null;
       if (profile.organisation) {
         organisation = organisationId(profile.organisation);
         await db
           .insertInto('organisations')
-          .values({ id: organisation, name: profile.organisation })
-          .onConflict((oc) => oc.column('id').doNothing())
+          .values({
+            id: organisation,
+            name: profile.organisation,
+            language: organisationLanguage ?? null,
+          })
+          .onConflict((oc) =>
+            organisationLanguage === undefined
+              ? oc.column('id').doNothing()
+              : oc.column('id').doUpdateSet({ language: organisationLanguage }),
+          )
           .execute();
       }
       const fields = {
@@ -107,11 +121,26 @@ export function enrolmentStore(
       // xmax = 0 only for a row this statement inserted: tells a new learner from an update.
       const row = await db
         .insertInto('learners')
-        .values({ email: profile.email, ...fields })
-        .onConflict((oc) => oc.column('email').doUpdateSet({ ...fields, updated_at: sql`now()` }))
+        .values({ email: profile.email, ...fields, language: language.value })
+        .onConflict((oc) =>
+          oc.column('email').doUpdateSet({
+            ...fields,
+            ...(language.given ? { language: language.value } : {}),
+            updated_at: sql`now()`,
+          }),
+        )
         .returning(['id', sql<boolean>`xmax = 0`.as('created')])
         .executeTakeFirstOrThrow();
       return { id: row.id, created: row.created };
+    },
+
+    async organisationLanguage(name) {
+      const row = await db
+        .selectFrom('organisations')
+        .select('language')
+        .where('id', '=', organisationId(name))
+        .executeTakeFirst();
+      return row?.language ?? undefined;
     },
 
     async knownLearners(emails) {
@@ -167,7 +196,15 @@ export function enrolmentStore(
       return row.id;
     },
 
-    async createEnrolment({ learnerId, versionId, cohort, startsOn, matchReason, deliveries }) {
+    async createEnrolment({
+      learnerId,
+      versionId,
+      cohort,
+      startsOn,
+      matchReason,
+      language,
+      deliveries,
+    }) {
       const enrolment = await db
         .insertInto('enrolments')
         .values({
@@ -176,6 +213,7 @@ export function enrolmentStore(
           cohort: cohort ?? null,
           starts_on: startsOn,
           match_reason: matchReason,
+          language,
         })
         .returning('id')
         .executeTakeFirstOrThrow();

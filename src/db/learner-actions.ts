@@ -8,6 +8,8 @@ import { endEnrolments } from './end-enrolment.js';
 import { enrolmentStore } from './enrolment-store.js';
 import { consentReader } from './suppression-store.js';
 import { GymError } from '../errors.js';
+import { effectivePreference } from '../language/languages.js';
+import { offeredLanguages } from '../sequence/schema.js';
 import { pauseEnrolment, resumeEnrolment } from '../engine/shift.js';
 import { pauseEndsAt } from '../planner/pause.js';
 import { stopProgramme } from './opt-out.js';
@@ -203,7 +205,12 @@ export async function moveByHand(
       .selectFrom('enrolments')
       .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
       .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
-      .select(['enrolments.starts_on', 'enrolments.cohort', 'organisations.holidays'])
+      .select([
+        'enrolments.starts_on',
+        'enrolments.cohort',
+        'organisations.holidays',
+        'learners.language',
+      ])
       .where('enrolments.id', '=', open.enrolmentId)
       .executeTakeFirstOrThrow();
     const started = await trx
@@ -247,6 +254,9 @@ export async function moveByHand(
       cohort: current.cohort ?? undefined,
       startsOn,
       matchReason: `moved from ${open.programmeId} by ${actor.by} (gym learner move), from week ${week}: ${why}`,
+      // The learner's own preference, as far as the new programme offers it.
+      language: effectivePreference(current.language, offeredLanguages(target.sequence), to)
+        .preference,
       deliveries,
     });
     return { from: open.programmeId, to, week, startsOn, deliveries: deliveries.length };

@@ -1,6 +1,7 @@
 import type { AcknowledgementPayload, ManagerReplyAction } from '../replies/types.js';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SuppressionHow, SuppressionScope } from '../consent/suppression.js';
+import type { Language, LanguagePreference } from '../language/languages.js';
 
 /**
  * The typed shape of the database, kept in step with `migrations/`. Invariants (unique keys,
@@ -104,6 +105,12 @@ export interface OrganisationsTable {
   name: string;
   /** Days off (`YYYY-MM-DD`) on which nothing is scheduled. */
   holidays: JsonWithDefault<CalendarDate[]>;
+  /** The language of people from this organisation who did not give one (migration 0010). */
+  language: ColumnType<
+    LanguagePreference | null,
+    LanguagePreference | null | undefined,
+    LanguagePreference | null
+  >;
   created_at: CreatedAt;
 }
 
@@ -113,6 +120,8 @@ export interface ManagersTable {
   name: string;
   time_zone: string;
   status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
+  /** What the manager's digests are written in (migration 0010). */
+  language: ColumnType<LanguagePreference, LanguagePreference | undefined, LanguagePreference>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -129,6 +138,9 @@ export interface LearnersTable {
   /** Free profile fields from the intake: confidence, barriers, goals, share_with_manager... */
   profile: JsonWithDefault<Record<string, unknown>>;
   status: ColumnType<ContactStatus, ContactStatus | undefined, ContactStatus>;
+  /** The language the learner asked for, or their organisation's default (migration 0010). */
+  language: ColumnType<LanguagePreference, LanguagePreference | undefined, LanguagePreference>;
+
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -162,6 +174,8 @@ export interface EnrolmentsTable {
   /** Whole weeks the current pause moved the plan. */
   paused_weeks: ColumnType<number, number | undefined, number>;
   ended_at: Timestamp | null;
+  /** The learner's language as far as the programme offers it: what its mail is in (0010). */
+  language: ColumnType<LanguagePreference, LanguagePreference | undefined, LanguagePreference>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -10,6 +10,22 @@ export function gymServerStore(db: Kysely<Database>): GymServerStore {
       await sql`select 1`.execute(db);
     },
 
+    async languageOf(who) {
+      const row =
+        'managerId' in who
+          ? await db
+              .selectFrom('managers')
+              .select('language')
+              .where('id', '=', who.managerId)
+              .executeTakeFirst()
+          : await db
+              .selectFrom('learners')
+              .select('language')
+              .where('id', '=', who.learnerId)
+              .executeTakeFirst();
+      return row?.language ?? 'en';
+    },
+
     unsubscribe: (learnerId, now, how = 'one_click') =>
       db.transaction().execute((trx) => unsubscribeLearner(trx, learnerId, how, now)),
 

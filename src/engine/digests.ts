@@ -5,9 +5,12 @@ import { managerDigestHeaders } from '../mail/headers.js';
 import type { SendOutcome } from '../mail/transport.js';
 import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
+import { dayAndMonth, inPreference } from '../language/dates.js';
+import { languagesOf, type Language, type LanguagePreference } from '../language/languages.js';
 import {
   renderManagerDigest,
   renderManagerTips,
+  type CompiledProgramme,
   type DigestFlag,
   type DigestLearner,
 } from '../render/index.js';
@@ -27,6 +30,8 @@ export interface DigestManager {
   readonly zone: string;
   /** The Monday their earliest learner on a programme started: fortnights count from it. */
   readonly anchor: string;
+  /** What their digests are in (#15); English when the store does not say. */
+  readonly language?: LanguagePreference | undefined;
 }
 
 /** What a digest says about one learner, as stored. */
@@ -152,7 +157,9 @@ async function sendDigest(
   now: Date,
 ): Promise<DigestSettlement | 'lost'> {
   const learners: DigestLearner[] = [];
-  for (const member of team) learners.push(await digestLearner(deps, manager, member, now));
+  const language = manager.language ?? 'en';
+  for (const member of team)
+    learners.push(await digestLearner(deps, manager, member, now, language));
   const layouts = await layoutsOf(deps);
   const { messageId, replyTo, headers, unsubscribeUrl } = managerDigestHeaders({
     ...deps.mail,
@@ -163,7 +170,7 @@ async function sendDigest(
     layouts,
     {
       manager: { firstName: manager.name.split(/\s+/)[0] ?? manager.name },
-      period: periodLabel(slot, manager.zone),
+      period: periodLabel(slot, manager.zone, language),
       learners,
     },
     // Without an https page, the footer's Unsubscribe is a reply "unsubscribe" to the digest's own
@@ -172,6 +179,7 @@ async function sendDigest(
       replyAddress: replyTo,
       unsubscribeUrl: unsubscribeUrl?.startsWith('https:') ? unsubscribeUrl : undefined,
     },
+    { language },
   );
   const raw = await composeMessage({
     from: deps.mail.from,
@@ -203,12 +211,18 @@ async function sendDigest(
   };
 }
 
-/** "4 to 17 January", on the manager's calendar. */
-function periodLabel(slot: DigestSlot, zone: string): string {
-  const from = DateTime.fromISO(slot.periodStartsOn, { zone });
-  const to = DateTime.fromISO(slot.periodEndsOn, { zone });
-  const sameMonth = from.month === to.month;
-  return `${from.toFormat(sameMonth ? 'd' : 'd LLLL', { locale: 'en-GB' })} to ${to.toFormat('d LLLL', { locale: 'en-GB' })}`;
+/** "4 to 17 January" ("4 i 17 Ionawr"), on the manager's calendar, in their language. */
+function periodLabel(slot: DigestSlot, zone: string, language: LanguagePreference): string {
+  const from = DateTime.fromISO(slot.periodStartsOn, { zone }).toJSDate();
+  const to = DateTime.fromISO(slot.periodEndsOn, { zone }).toJSDate();
+  const sameMonth =
+    DateTime.fromJSDate(from, { zone }).month === DateTime.fromJSDate(to, { zone }).month;
+  return inPreference(language, (l) => {
+    const start = sameMonth
+      ? String(DateTime.fromJSDate(from, { zone }).day)
+      : dayAndMonth(from, zone, l);
+    return `${start} ${l === 'cy' ? 'i' : 'to'} ${dayAndMonth(to, zone, l)}`;
+  });
 }
 
 async function digestLearner(
@@ -216,9 +230,11 @@ async function digestLearner(
   manager: DigestManager,
   member: TeamMember,
   now: Date,
+  language: LanguagePreference = 'en',
 ): Promise<DigestLearner> {
   const week = Math.min(member.currentWeek, member.sequence.weeks.length);
-  const compiled = await deps.compiled(member.versionId, member.sequence);
+  // The programme's texts in the manager's language, as far as it offers it.
+  const compiled = await deps.compiled(member.versionId, member.sequence, language);
   const context = templateContext(
     member.sequence,
     week,
@@ -240,26 +256,44 @@ async function digestLearner(
   return {
     firstName: member.firstName,
     lastName: member.lastName,
-    programmeTitle: member.sequence.title,
+    programmeTitle: joined(compiled, (l) => compiled.titles.get(l)),
     week,
     totalWeeks: member.sequence.weeks.length,
-    theme: member.sequence.weeks.find((w) => w.week === week)?.theme ?? '',
+    theme: joined(compiled, (l) => compiled.weeks.get(week)?.managerTips.get(l)?.theme),
     done: member.weeksDone,
     due: member.weeksDue,
-    flags: flagsOf(member, now),
+    flags: flagsOf(member, now, language),
     reflection,
-    tips: renderManagerTips(compiled, context),
+    tips: renderManagerTips(compiled, context, 2, language),
   };
 }
 
+/** A programme text in each language it was compiled in, Welsh first. */
+function joined(
+  compiled: CompiledProgramme,
+  pick: (language: Language) => string | undefined,
+): string {
+  return languagesOf(compiled.language)
+    .map(pick)
+    .filter((text): text is string => text !== undefined && text !== '')
+    .join(' / ');
+}
+
 /** What a manager should know about a learner this fortnight, most urgent first. */
-export function flagsOf(member: TeamMember, now: Date): DigestFlag[] {
+export function flagsOf(
+  member: TeamMember,
+  now: Date,
+  language: LanguagePreference = 'en',
+): DigestFlag[] {
   const flags: DigestFlag[] = [];
   if (member.stuckSince !== null) flags.push({ kind: 'stuck' });
   if (member.pausedUntil !== null && member.pausedUntil > now) {
     flags.push({
       kind: 'paused',
-      detail: `until ${DateTime.fromJSDate(member.pausedUntil).toUTC().toFormat('d LLLL', { locale: 'en-GB' })}`,
+      detail: inPreference(
+        language,
+        (l) => `${l === 'cy' ? 'tan' : 'until'} ${dayAndMonth(member.pausedUntil!, 'UTC', l)}`,
+      ),
     });
     return flags;
   }
@@ -267,7 +301,13 @@ export function flagsOf(member: TeamMember, now: Date): DigestFlag[] {
   const since = member.lastReplyAt ?? member.firstSentAt;
   if (since !== null) {
     const days = Math.floor((now.getTime() - since.getTime()) / (24 * 60 * 60 * 1000));
-    if (days >= quietDays) flags.push({ kind: 'quiet', detail: `for ${days} days` });
+    if (days >= quietDays)
+      flags.push({
+        kind: 'quiet',
+        detail: inPreference(language, (l) =>
+          l === 'cy' ? `ers ${days} diwrnod` : `for ${days} days`,
+        ),
+      });
   }
   return flags;
 }

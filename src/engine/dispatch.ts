@@ -24,6 +24,8 @@ import {
   type CompiledProgramme,
 } from '../render/index.js';
 import type { Sequence } from '../sequence/schema.js';
+import { chromeString } from '../language/chrome-text.js';
+import type { LanguagePreference } from '../language/languages.js';
 
 /** What a lease holder proves its claim with: the row and the fencing token it claimed it with. */
 export interface HeldLease {
@@ -52,6 +54,11 @@ export interface DueDelivery extends HeldLease {
   readonly attempts: number;
   readonly inviteSequence: number;
   readonly enrolmentStatus: string;
+  /**
+   * What the enrolment's mail is in (#15): one language, or both in one email, Welsh first.
+   * English when the store does not say.
+   */
+  readonly language?: LanguagePreference | undefined;
   readonly learner: {
     readonly id: number;
     readonly email: string;
@@ -167,8 +174,12 @@ export interface DispatchDependencies {
   readonly budget?: SendBudget;
   /** Waits until an instant of the clock `now` runs on (the budget's next second). */
   readonly waitUntil?: (instant: Date) => Promise<void>;
-  /** Compiles a programme version once per process. */
-  readonly compiled: (versionId: number, sequence: Sequence) => Promise<CompiledProgramme>;
+  /** Compiles a programme version once per process (and language preference). */
+  readonly compiled: (
+    versionId: number,
+    sequence: Sequence,
+    language?: LanguagePreference,
+  ) => Promise<CompiledProgramme>;
   /** The layouts acknowledgements and digests are filled from; the shipped ones when absent. */
   readonly layouts?: () => Promise<CompiledLayouts>;
   /** Where manager digests are claimed; no digests are sent when absent. */
@@ -346,7 +357,8 @@ async function settleOne(
     if (!condition.send) return { status: 'skipped', reason: condition.reason };
   }
 
-  const compiled = await deps.compiled(delivery.versionId, sequence);
+  const language = delivery.language ?? 'en';
+  const compiled = await deps.compiled(delivery.versionId, sequence, language);
   const context = templateContext(sequence, week.week, delivery.learner, delivery.manager);
   const envelope = envelopeFor(deps, delivery);
   const { messageId, replyTo, headers } = envelope;
@@ -385,7 +397,7 @@ async function settleOne(
       invite,
       minutes: durationMinutes(step.invite!.duration),
       method: 'REQUEST',
-      subject: `${isUpdate ? 'Updated invitation' : 'Invitation'}: ${invite.title}`,
+      subject: `${chromeString(language, (t) => (isUpdate ? t.updatedInvitation : t.invitation))}: ${invite.title}`,
       description: invite.description,
     });
   }
@@ -460,7 +472,8 @@ async function cancelInvite(
       reason: `step ${delivery.stepKey} is not an invite of this programme version`,
     };
   }
-  const compiled = await deps.compiled(delivery.versionId, sequence);
+  const language = delivery.language ?? 'en';
+  const compiled = await deps.compiled(delivery.versionId, sequence, language);
   const context = templateContext(sequence, week.week, delivery.learner, delivery.manager);
   const invite = renderInvite(compiled, week.week, step.id, context);
   const envelope = envelopeFor(deps, delivery);
@@ -470,9 +483,8 @@ async function cancelInvite(
     invite,
     minutes: durationMinutes(step.invite.duration),
     method: 'CANCEL',
-    subject: `Cancelled: ${invite.title}`,
-    description:
-      'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
+    subject: `${chromeString(language, (t) => t.cancelled)}: ${invite.title}`,
+    description: chromeString(language, (t) => t.inviteEnded),
   });
   const outcome = await sendMessage(deps, delivery, message);
   return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
@@ -503,6 +515,10 @@ async function acknowledge(
       message: ack.message,
       detail: ack.detail,
       question: ack.question,
+      // The language the learner wrote in, when we write it and the reader could tell; else the
+      // enrolment's.
+      language:
+        ack.language === 'cy' || ack.language === 'en' ? ack.language : (delivery.language ?? 'en'),
     },
     {
       replyAddress: envelope.replyTo,
@@ -598,10 +614,11 @@ function inviteMessage(
     subject: what.subject,
     ...inviteBodies({
       title: what.subject,
-      when: whenLabel(what.start, delivery.learner.time_zone),
+      when: whenLabel(what.start, delivery.learner.time_zone, delivery.language ?? 'en'),
       durationMinutes: what.minutes,
       location: what.invite.location,
       description: what.description,
+      language: delivery.language ?? 'en',
     }),
     messageId: envelope.messageId,
     date: now,

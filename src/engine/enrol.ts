@@ -7,7 +7,8 @@ import {
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
 import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
-import type { Sequence } from '../sequence/schema.js';
+import { effectivePreference, type LanguagePreference } from '../language/languages.js';
+import { offeredLanguages, type Sequence } from '../sequence/schema.js';
 
 /** A programme as loaded and versioned: the definition and the hash of its content. */
 export interface ProgrammeVersion {
@@ -22,10 +23,29 @@ export interface ProgrammeVersion {
 export interface EnrolmentStore extends ConsentReader {
   /** Runs `work` in one transaction: a cohort is imported whole or not at all. */
   transaction<T>(work: (store: EnrolmentStore) => Promise<T>): Promise<T>;
-  /** Inserts or updates by e-mail address; returns the manager's id. */
-  saveManager(manager: { email: string; name: string; timeZone: string }): Promise<number>;
-  /** Inserts or updates by e-mail address; returns the learner's id and whether it was new. */
-  saveLearner(profile: CohortRow, managerId: number): Promise<{ id: number; created: boolean }>;
+  /**
+   * Inserts or updates by e-mail address; returns the manager's id. The language replaces a
+   * stored one only when the file gave it (`given`); otherwise it is only a new manager's.
+   */
+  saveManager(manager: {
+    email: string;
+    name: string;
+    timeZone: string;
+    language: { value: LanguagePreference; given: boolean };
+  }): Promise<number>;
+  /**
+   * Inserts or updates by e-mail address; returns the learner's id and whether it was new. The
+   * language is handled as the manager's. `organisationLanguage`, when set, becomes the default
+   * of the learner's organisation (`gym enrol --language`).
+   */
+  saveLearner(
+    profile: CohortRow,
+    managerId: number,
+    language: { value: LanguagePreference; given: boolean },
+    organisationLanguage: LanguagePreference | undefined,
+  ): Promise<{ id: number; created: boolean }>;
+  /** The default language stored for an organisation (by its name), if any. */
+  organisationLanguage(organisation: string): Promise<LanguagePreference | undefined>;
   /**
    * The learners of these addresses who are already known, each with the programme they are
    * following now (active or paused), if any; keyed by the address as given.
@@ -39,6 +59,8 @@ export interface EnrolmentStore extends ConsentReader {
     cohort: string | undefined;
     startsOn: string;
     matchReason: string;
+    /** What the programme's mail is in for this learner. */
+    language: LanguagePreference;
     deliveries: readonly ScheduledDelivery[];
   }): Promise<number>;
 }
@@ -93,12 +115,22 @@ export interface EnrolResult {
   /** The first step, on the learner's clock, for a new enrolment. */
   readonly firstStep: string | undefined;
   readonly deliveries: number;
+  /** What the learner's mail is in: their preference, as far as the programme offers it. */
+  readonly language: LanguagePreference;
+  /** Set when the programme does not offer the language the learner asked for. */
+  readonly languageNotice: string | undefined;
 }
 
 export interface EnrolOptions {
   readonly dryRun: boolean;
   /** The organisation's holidays (YYYY-MM-DD) for everyone in this cohort. */
   readonly holidays: ReadonlySet<string>;
+  /**
+   * The language of learners and managers whose row gives none (`gym enrol --language`), recorded
+   * as their organisation's default for later files. Without it, the organisation's stored
+   * default, or English.
+   */
+  readonly defaultLanguage?: LanguagePreference | undefined;
   /** Called after each row, for a progress display on large files. */
   readonly onProgress?: (done: number, total: number) => void;
   /** How many rows there are, when `rows` is a stream (for `onProgress`). */
@@ -167,12 +199,32 @@ export async function enrolCohort(
       },
     };
     const versionIds = new Map<string, number>();
+    // Each organisation's stored default language, read once (`gym enrol --language` sets it).
+    const organisationDefaults = new Map<string, LanguagePreference | undefined>();
     for await (const batch of batchesOf(rows, lookupBatch)) {
       const emails = batch.map((row) => row.email);
       const suppressions = await tx.suppressionsOf(emails);
       const known = await tx.knownLearners(emails);
+      if (options.defaultLanguage === undefined) {
+        for (const organisation of new Set(batch.map((row) => row.organisation))) {
+          if (organisation && !organisationDefaults.has(organisation))
+            organisationDefaults.set(organisation, await tx.organisationLanguage(organisation));
+        }
+      }
       for (const next of batch) {
         const { row, match, programme, deliveries } = plan(next);
+        // The learner's language: theirs, else their organisation's, else English; then what the
+        // programme offers of it. A fallback is said, with the line, never silent.
+        const organisationDefault =
+          options.defaultLanguage ??
+          (row.organisation ? organisationDefaults.get(row.organisation) : undefined);
+        const wanted = row.language ?? organisationDefault ?? 'en';
+        const { preference: language, notice: languageNotice } = effectivePreference(
+          wanted,
+          offeredLanguages(programme.sequence),
+          programme.sequence.id,
+        );
+        const languages = { language, languageNotice };
         // Each person's "no", if any, is read with their batch.
         const address = normaliseAddress(row.email);
         const no = suppressionFor(
@@ -190,14 +242,36 @@ export async function enrolCohort(
             notice: `${describeSuppression(no)}; skipped`,
             firstStep: undefined,
             deliveries: 0,
+            ...languages,
           });
           options.onProgress?.(done, total);
           continue;
         }
+        const save = () =>
+          tx
+            .saveManager({
+              email: row.manager_email,
+              name: row.manager_name,
+              timeZone: row.time_zone,
+              language: {
+                value: row.manager_language ?? organisationDefault ?? 'en',
+                given: row.manager_language !== undefined,
+              },
+            })
+            .then(async (managerId) => {
+              const saved = await tx.saveLearner(
+                row,
+                managerId,
+                { value: wanted, given: row.language !== undefined },
+                options.defaultLanguage,
+              );
+              return saved.id;
+            });
         const open = known.get(row.email)?.open;
-        const base = { line: row.line, email: row.email, reason: match.reason };
+        const base = { line: row.line, email: row.email, reason: match.reason, ...languages };
         if (open !== undefined) {
-          if (!options.dryRun) await saveLearnerAndManager(tx, row);
+          // A dry run reads what is there and writes nothing.
+          if (!options.dryRun) await save();
           const notice =
             open.programmeId === match.programmeId
               ? undefined
@@ -211,7 +285,6 @@ export async function enrolCohort(
             deliveries: 0,
           });
         } else if (options.dryRun) {
-          // A dry run reads what is there and writes nothing.
           results.push({
             ...base,
             action: 'would-enrol',
@@ -221,7 +294,7 @@ export async function enrolCohort(
             deliveries: deliveries.length,
           });
         } else {
-          const learnerId = await saveLearnerAndManager(tx, row);
+          const learnerId = await save();
           let versionId = versionIds.get(programme.hash);
           if (versionId === undefined) {
             versionId = await tx.saveProgrammeVersion(programme);
@@ -233,6 +306,7 @@ export async function enrolCohort(
             cohort: row.cohort,
             startsOn: row.start_date,
             matchReason: match.reason,
+            language,
             deliveries,
           });
           results.push({
@@ -249,14 +323,4 @@ export async function enrolCohort(
     }
     return kept;
   });
-}
-
-/** Saves (inserts or updates) the row's manager, then the learner; returns the learner's id. */
-async function saveLearnerAndManager(tx: EnrolmentStore, row: CohortRow): Promise<number> {
-  const managerId = await tx.saveManager({
-    email: row.manager_email,
-    name: row.manager_name,
-    timeZone: row.time_zone,
-  });
-  return (await tx.saveLearner(row, managerId)).id;
 }

@@ -5,6 +5,7 @@ import { listInWords } from '../sequence/problems.js';
 import {
   checkConfidence,
   checkEmail,
+  checkLanguage,
   checkName,
   checkSlug,
   checkSlugList,
@@ -16,6 +17,7 @@ import {
   type LearnerProfile,
 } from './profile.js';
 import { checkTimeZone } from './time-zone.js';
+import type { LanguagePreference } from '../language/languages.js';
 
 /**
  * One mistake in a cohort file, for the trainer who fixes it in their spreadsheet: the physical
@@ -62,6 +64,8 @@ export const cohortColumns = {
   barriers: { required: false, aliases: [] },
   goals: { required: false, aliases: [] },
   share_with_manager: { required: false, aliases: [] },
+  language: { required: false, aliases: ['language_preference', 'preferred_language', 'iaith'] },
+  manager_language: { required: false, aliases: ['line_manager_language'] },
 } as const satisfies Record<string, { required: boolean; aliases: readonly string[] }>;
 
 type ColumnName = keyof typeof cohortColumns;
@@ -561,8 +565,16 @@ function readRow(
     barriers: read('barriers', checkSlugList, []),
     goals: read('goals', checkSlugList, []),
     share_with_manager: read('share_with_manager', checkYesNo, false),
+    language: read<LanguagePreference | undefined>('language', checkLanguage, undefined),
+    manager_language: read<LanguagePreference | undefined>(
+      'manager_language',
+      checkLanguage,
+      undefined,
+    ),
     fields: {},
   };
+  if (profile.language === undefined) delete profile.language;
+  if (profile.manager_language === undefined) delete profile.manager_language;
   // Optional fields that were not given are absent, not undefined: the profile is stored as JSON.
   if (profile.cohort === undefined) delete profile.cohort;
   if (profile.confidence === undefined) delete profile.confidence;

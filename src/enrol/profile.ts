@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { parsePreference, preferenceHint, type LanguagePreference } from '../language/languages.js';
 import { listInWords } from '../sequence/problems.js';
 
 /**
@@ -31,6 +32,10 @@ export interface LearnerProfile {
   goals: string[];
   /** Whether the learner agreed that their manager sees their reflections. */
   share_with_manager: boolean;
+  /** The language the learner asked for; absent means their organisation's default (#15). */
+  language?: LanguagePreference;
+  /** The language their manager's digests are in; absent means the organisation's default. */
+  manager_language?: LanguagePreference;
   /** Every other column, by its snake_case name, when it has a value: `{ pay_band: 'HEO' }`. */
   fields: Record<string, string>;
 }
@@ -190,6 +195,13 @@ export function checkSlugList(text: string): Checked<string[]> {
 }
 
 /** A whole number from 1 to 5. */
+/** A language preference: cy, en or cy+en (Welsh, English, both), or its name in either language. */
+export function checkLanguage(text: string): Checked<LanguagePreference> {
+  const preference = parsePreference(text);
+  if (preference !== undefined) return ok(preference);
+  return fail(`${quoted(text.trim())} is not a language we send in (expected ${preferenceHint})`);
+}
+
 export function checkConfidence(text: string): Checked<number> {
   const trimmed = text.trim();
   const value = Number(trimmed);

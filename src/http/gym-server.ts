@@ -3,6 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Fault } from '../engine/health.js';
 import { GymError, messageOf } from '../errors.js';
 import { verifyManagerUnsubscribeToken, verifyUnsubscribeToken } from '../mail/tokens.js';
+import {
+  htmlLang,
+  languagesOf,
+  type Language,
+  type LanguagePreference,
+} from '../language/languages.js';
 
 /** What the endpoints need from storage; `src/db/unsubscribe-store.ts` implements it. */
 export interface GymServerStore {
@@ -26,6 +32,8 @@ export interface GymServerStore {
   ): Promise<boolean>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
+  /** The person's language (#15), so that the pages speak it; English when absent. */
+  languageOf?(who: { learnerId: number } | { managerId: number }): Promise<LanguagePreference>;
 }
 
 export interface GymServerLog {
@@ -50,8 +58,71 @@ export interface GymServer {
   close(): Promise<void>;
 }
 
-const page = (title: string, body: string) => `<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+/** The pages' words, per language (#15). */
+const pageText: Record<
+  Language,
+  {
+    confirmLearner: [string, string];
+    confirmManager: [string, string];
+    button: string;
+    doneLearner: [string, string];
+    doneManager: [string, string];
+  }
+> = {
+  en: {
+    confirmLearner: [
+      'Unsubscribe from Digital Gym?',
+      'You will get no more emails or calendar invites from Digital Gym.',
+    ],
+    confirmManager: [
+      'Stop the Digital Gym digests?',
+      'You will get no more fortnightly digests about your team. Their programmes go on.',
+    ],
+    button: 'Unsubscribe',
+    doneLearner: [
+      'You are unsubscribed',
+      'You will get no more emails or invites from Digital Gym. Thank you for taking part.',
+    ],
+    doneManager: [
+      'You are unsubscribed',
+      'You will get no more digests from Digital Gym. Your team’s programmes carry on.',
+    ],
+  },
+  cy: {
+    confirmLearner: [
+      'Dad-danysgrifio o Digital Gym?',
+      'Fyddwch chi ddim yn cael rhagor o e-byst na gwahoddiadau calendr gan Digital Gym.',
+    ],
+    confirmManager: [
+      'Atal crynodebau Digital Gym?',
+      'Fyddwch chi ddim yn cael rhagor o grynodebau pythefnosol am eich tîm. Mae eu rhaglenni’n parhau.',
+    ],
+    button: 'Dad-danysgrifio',
+    doneLearner: [
+      'Rydych wedi dad-danysgrifio',
+      'Fyddwch chi ddim yn cael rhagor o e-byst na gwahoddiadau gan Digital Gym. Diolch am gymryd rhan.',
+    ],
+    doneManager: [
+      'Rydych wedi dad-danysgrifio',
+      'Fyddwch chi ddim yn cael rhagor o grynodebau gan Digital Gym. Mae rhaglenni eich tîm yn parhau.',
+    ],
+  },
+};
+
+type PageKey = 'confirmLearner' | 'confirmManager' | 'doneLearner' | 'doneManager';
+
+/** A page in the person's language: each language's title and paragraph, Welsh first. */
+function pageIn(language: LanguagePreference, key: PageKey, form = ''): string {
+  const list = languagesOf(language);
+  const attr = (l: Language) => (l === 'en' ? 'en-GB' : l);
+  const title = list.map((l) => pageText[l][key][0]).join(' / ');
+  const body = list.map((l) => `<p lang="${attr(l)}">${pageText[l][key][1]}</p>`).join('');
+  const button = list.map((l) => pageText[l].button).join(' / ');
+  return page(title, body + form.replace('>Unsubscribe<', `>${button}<`), htmlLang(language));
+}
+
+const page = (title: string, body: string, lang = 'en-GB') => `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Digital Gym</title>
 <style>body{font:18px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#0b0c0c}
 button{font:inherit;padding:.5em 1.2em;background:#1d3557;color:#fff;border:0;border-radius:4px;cursor:pointer}</style>
@@ -172,18 +243,23 @@ async function handle(
     );
     return send(response, 400, html, invalidLink);
   }
+  const who =
+    managerId !== undefined
+      ? { managerId }
+      : { learnerId: learnerToken?.ok === true ? learnerToken.learnerId : -1 };
+  // The pages speak the person's language; a failure to find it must not stop an unsubscribe.
+  const language: LanguagePreference =
+    (await options.store.languageOf?.(who).catch(() => undefined)) ?? 'en';
   if (request.method === 'GET') {
     return send(
       response,
       200,
       html,
-      page(
-        manager ? 'Stop the Digital Gym digests?' : 'Unsubscribe from Digital Gym?',
-        (manager
-          ? '<p>You will get no more fortnightly digests about your team. Their programmes go on.</p>'
-          : '<p>You will get no more emails or calendar invites from Digital Gym.</p>') +
-          // Not the one-click body: the suppression records that the person confirmed on this page.
-          '<form method="post"><input type="hidden" name="confirm" value="page">' +
+      pageIn(
+        language,
+        manager ? 'confirmManager' : 'confirmLearner',
+        // Not the one-click body: the suppression records that the person confirmed on this page.
+        '<form method="post"><input type="hidden" name="confirm" value="page">' +
           '<button type="submit">Unsubscribe</button></form>',
       ),
     );
@@ -197,29 +273,13 @@ async function handle(
     if (!(await options.store.unsubscribeManager(managerId, options.now(), how)))
       return send(response, 400, html, invalidLink);
     options.log.info({ managerId, how }, 'manager unsubscribed from the digests');
-    return send(
-      response,
-      200,
-      html,
-      page(
-        'You are unsubscribed',
-        '<p>You will get no more digests from Digital Gym. Your team’s programmes carry on.</p>',
-      ),
-    );
+    return send(response, 200, html, pageIn(language, 'doneManager'));
   }
   const learnerId = learnerToken?.ok === true ? learnerToken.learnerId : -1;
   const result = await options.store.unsubscribe(learnerId, options.now(), how);
   if (result === undefined) return send(response, 400, html, invalidLink);
   options.log.info({ learnerId, cancelled: result.cancelled, how }, 'learner unsubscribed');
-  return send(
-    response,
-    200,
-    html,
-    page(
-      'You are unsubscribed',
-      '<p>You will get no more emails or invites from Digital Gym. Thank you for taking part.</p>',
-    ),
-  );
+  return send(response, 200, html, pageIn(language, 'doneLearner'));
 }
 
 /** The first few kilobytes of a request body (a form post is a few bytes); the rest is drained. */

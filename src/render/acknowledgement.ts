@@ -6,8 +6,10 @@ import {
   type Progress,
   type RecipientLinks,
 } from './chrome.js';
+import { chromeString } from '../language/chrome-text.js';
+import type { LanguagePreference } from '../language/languages.js';
 import { fillEmail, type RenderedEmail } from './email.js';
-import type { CompiledLayouts } from './layouts.js';
+import { layoutIn, type CompiledLayouts } from './layouts.js';
 
 /** The short threaded reply that confirms what we understood from a learner's reply. */
 export interface Acknowledgement {
@@ -34,6 +36,11 @@ export interface Acknowledgement {
         no: { label: string; address: string };
       }
     | undefined;
+  /**
+   * What the acknowledgement's own words are in: the language of the learner's reply, else the
+   * learner's (#15). English when absent. `message` and `detail` come already written.
+   */
+  language?: LanguagePreference | undefined;
 }
 
 /** "Re: Week 3: listen", never "Re: RE: Re: Week 3: listen". */
@@ -51,19 +58,26 @@ export function renderAcknowledgement(
   ack: Acknowledgement,
   links: RecipientLinks,
 ): RenderedEmail {
-  return fillEmail(layouts.acknowledgement, {
+  const language = ack.language ?? 'en';
+  return fillEmail(layoutIn(layouts, 'acknowledgement', language), {
     ack: {
       subject: replySubject(ack.replyToSubject),
       first_name: ack.firstName,
       message: ack.message,
       detail: ack.detail ?? '',
-      kicker: ack.programmeTitle ?? 'Your reply',
+      kicker: ack.programmeTitle ?? chromeString(language, (t) => t.ackKicker),
       question: questionScope(ack.question),
     },
     chrome: {
-      progress: ack.progress ? progressLine(ack.progress) : '',
-      unsubscribe: unsubscribeLink(links),
-      actions: { stop: mailtoLink(links.replyAddress, 'Stop the programme', actionReplies.stop) },
+      progress: ack.progress ? progressLine(ack.progress, language) : '',
+      unsubscribe: unsubscribeLink(links, language),
+      actions: {
+        stop: mailtoLink(
+          links.replyAddress,
+          chromeString(language, (t) => t.stop),
+          actionReplies.stop,
+        ),
+      },
     },
   });
 }

@@ -1,4 +1,6 @@
 import { GymError } from '../errors.js';
+import { chromeString, progressText, type ChromeText } from '../language/chrome-text.js';
+import { languagesOf, type LanguagePreference } from '../language/languages.js';
 
 /**
  * The per-recipient parts of a layout that are not the trainer's to use: the progress header,
@@ -42,10 +44,13 @@ export interface Progress {
  *
  * @example progressLine({ week: 3, totalWeeks: 12, assignmentsDone: 2 }) // 'Week 3 of 12 · 2 assignments done'
  */
-export function progressLine({ week, totalWeeks, assignmentsDone }: Progress): string {
-  const head = `Week ${week} of ${totalWeeks}`;
-  if (assignmentsDone <= 0) return head;
-  return `${head} · ${assignmentsDone} ${assignmentsDone === 1 ? 'assignment' : 'assignments'} done`;
+export function progressLine(
+  { week, totalWeeks, assignmentsDone }: Progress,
+  language: LanguagePreference = 'en',
+): string {
+  return languagesOf(language)
+    .map((l) => progressText(l, week, totalWeeks, assignmentsDone))
+    .join(' / ');
 }
 
 // An address we put into a link: no spaces, quotes, angle brackets or control characters, so it
@@ -84,10 +89,17 @@ export const actionReplies = {
 } as const;
 
 /** The unsubscribe link: the https page when there is one, else a mailto that says "unsubscribe". */
-export function unsubscribeLink(links: RecipientLinks): string {
+export function unsubscribeLink(
+  links: RecipientLinks,
+  language: LanguagePreference = 'en',
+): string {
   const url = links.unsubscribeUrl;
   if (url === undefined || url === '')
-    return mailtoLink(links.replyAddress, 'Unsubscribe', actionReplies.unsubscribe);
+    return mailtoLink(
+      links.replyAddress,
+      chromeString(language, (t) => t.unsubscribe),
+      actionReplies.unsubscribe,
+    );
   if (!/^https:\/\/[^\s"'<>]+$/.test(url)) {
     throw new GymError(
       'RENDER_FAILED',
@@ -105,18 +117,42 @@ export interface LearnerChromeScope {
   actions: { done: string; pause: string; too_hard: string; stop: string };
 }
 
-/** The per-recipient layout values of a learner's email (week N is the email's week). */
-export function learnerChromeScope(progress: Progress, links: RecipientLinks): LearnerChromeScope {
-  const week = `week ${progress.week}`;
+/**
+ * The per-recipient layout values of a learner's email (week N is the email's week), in the
+ * learner's language. The replies behind the buttons stay the words the reply reader knows.
+ */
+export function learnerChromeScope(
+  progress: Progress,
+  links: RecipientLinks,
+  language: LanguagePreference = 'en',
+): LearnerChromeScope {
   const to = links.replyAddress;
+  const say = (pick: Parameters<typeof chromeString>[1]) => chromeString(language, pick);
+  const week = (t: ChromeText) => `${t.week.toLowerCase()} ${progress.week}`;
   return {
-    progress: progressLine(progress),
-    unsubscribe: unsubscribeLink(links),
+    progress: progressLine(progress, language),
+    unsubscribe: unsubscribeLink(links, language),
     actions: {
-      done: mailtoLink(to, `Done: ${week}`, actionReplies.done),
-      pause: mailtoLink(to, 'Pause for a week', actionReplies.pause),
-      too_hard: mailtoLink(to, `Too hard: ${week}`, actionReplies.tooHard),
-      stop: mailtoLink(to, 'Stop the programme', actionReplies.stop),
+      done: mailtoLink(
+        to,
+        say((t) => `${t.done}: ${week(t)}`),
+        actionReplies.done,
+      ),
+      pause: mailtoLink(
+        to,
+        say((t) => t.pauseSubject),
+        actionReplies.pause,
+      ),
+      too_hard: mailtoLink(
+        to,
+        say((t) => `${t.tooHard}: ${week(t)}`),
+        actionReplies.tooHard,
+      ),
+      stop: mailtoLink(
+        to,
+        say((t) => t.stop),
+        actionReplies.stop,
+      ),
     },
   };
 }

@@ -1,6 +1,8 @@
 import mjml2html, { type MjmlStrictValidationError } from 'mjml';
 import type { Liquid } from 'liquidjs';
 import { GymError } from '../errors.js';
+import { chromeTable, chromeText } from '../language/chrome-text.js';
+import { htmlLang, languagesOf, type LanguagePreference } from '../language/languages.js';
 import { replyMarker } from './chrome.js';
 import { templateToHtml } from './markdown.js';
 import {
@@ -66,6 +68,54 @@ export interface CompiledEmail {
   readonly text: ParsedTemplate;
   /** Values fixed at compile time that the layout reads per fill (a programme's week list). */
   readonly statics: Readonly<Record<string, unknown>>;
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+/**
+ * The compile-time slots every layout gets for its language (#15): `lang` for `<mjml lang>`,
+ * `bilingual`, and the chrome strings as `t` (HTML: each language in its own `<span lang>` when
+ * there are two), `ta` (for attributes) and `tt` (plain text).
+ */
+function languageSlots(language: LanguagePreference) {
+  return {
+    lang: htmlLang(language),
+    bilingual: languagesOf(language).length > 1,
+    t: chromeTable(
+      language,
+      (text, lang) => `<span lang="${lang === 'en' ? 'en-GB' : lang}">${escapeHtml(text)}</span>`,
+    ),
+    ta: Object.fromEntries(
+      Object.entries(chromeTable(language)).map(([key, text]: [string, string]) => [
+        key,
+        escapeHtml(text),
+      ]),
+    ),
+    tt: chromeTable(language),
+  };
+}
+
+/**
+ * A part of a bilingual email is an `mj-wrapper` with `css-class="lang-cy"` (MJML has no `lang`
+ * attribute): the compiled HTML gets `lang` on each part, so that screen readers switch voice,
+ * and `id="en"` on the English one, where the switch link at the top leads.
+ */
+function markLanguageParts(html: string): string {
+  let english = false;
+  return html.replace(
+    /class="lang-(cy|en)(-outlook)?"/g,
+    (_, lang: string, outlook: string | undefined) => {
+      const attribute = lang === 'en' ? 'en-GB' : lang;
+      if (outlook !== undefined) return `class="lang-${lang}${outlook}" lang="${attribute}"`;
+      const id = lang === 'en' && !english ? ' id="en"' : '';
+      if (lang === 'en') english = true;
+      return `class="lang-${lang}" lang="${attribute}"${id}`;
+    },
+  );
 }
 
 /** What the layouts' shared partials need to know, at compile time. */
@@ -157,11 +207,16 @@ export async function compileEmail(
   parts: EmailParts,
   where: string,
   validation: Validation,
+  language: LanguagePreference = 'en',
 ): Promise<CompiledEmail> {
+  const slots = languageSlots(language);
   const frame = {
-    marker: replyMarker,
+    // The Welsh marker line keeps the English words too: the reply reader cuts at them.
+    marker: language === 'en' ? replyMarker : chromeText('cy').marker,
     progress: parts.frame.progress,
     stop: parts.frame.stop,
+    lang: slots.lang,
+    bilingual: slots.bilingual,
   };
   const mjml = fillLayout(
     sources,
@@ -169,6 +224,8 @@ export async function compileEmail(
     {
       ...parts.html,
       ...frame,
+      t: slots.t,
+      ta: slots.ta,
       kicker: parts.frame.kicker.html,
       reason: parts.frame.reason.html,
       title: templateToHtml(parts.subject),
@@ -179,7 +236,13 @@ export async function compileEmail(
   const text = fillLayout(
     sources,
     `${layout}.txt`,
-    { ...parts.text, ...frame, kicker: parts.frame.kicker.text, reason: parts.frame.reason.text },
+    {
+      ...parts.text,
+      ...frame,
+      t: slots.tt,
+      kicker: parts.frame.kicker.text,
+      reason: parts.frame.reason.text,
+    },
     where,
   );
 
@@ -193,7 +256,7 @@ export async function compileEmail(
       // No web fonts: a system font stack, nothing fetched from Google on open.
       fonts: {},
     });
-    html = result.html;
+    html = markLanguageParts(result.html);
     warnings = result.errors.map((e) => `${where}: emails/${layout}.mjml: ${e.formattedMessage}`);
   } catch (error) {
     const problems = (error as Partial<MjmlStrictValidationError>).errors;

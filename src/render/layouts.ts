@@ -1,69 +1,134 @@
-import { compileEmail, type CompiledEmail, type CompileOptions } from './email.js';
+import { chromeText } from '../language/chrome-text.js';
+import {
+  languagePreferences,
+  languagesOf,
+  type LanguagePreference,
+} from '../language/languages.js';
+import { compileEmail, type CompiledEmail, type CompileOptions, type Frame } from './email.js';
 import { shippedLayoutSources } from './layout-files.js';
 
-/** The emails that belong to no programme, compiled once per process. */
-export interface CompiledLayouts {
+/** The programme-less emails of one language preference. */
+interface LayoutsInLanguage {
   readonly acknowledgement: CompiledEmail;
   readonly managerDigest: CompiledEmail;
+}
+
+/** The emails that belong to no programme, compiled once per process. */
+export interface CompiledLayouts extends LayoutsInLanguage {
+  /** The same emails for each language preference (#15); the two above are the English ones. */
+  readonly languages: Readonly<Record<LanguagePreference, LayoutsInLanguage>>;
   /** MJML warnings under 'soft' validation. */
   readonly warnings: readonly string[];
 }
 
-/**
- * Compiles the acknowledgement and manager-digest emails (MJML runs here, once); fill them
- * with `renderAcknowledgement` and `renderManagerDigest`.
- */
-export async function compileLayouts(options: CompileOptions = {}): Promise<CompiledLayouts> {
-  const sources = options.layouts ?? (await shippedLayoutSources());
+/** One of the programme-less emails in a recipient's language. */
+export function layoutIn(
+  layouts: CompiledLayouts,
+  kind: keyof LayoutsInLanguage,
+  language: LanguagePreference,
+): CompiledEmail {
+  // Layouts built by hand in tests may have English only.
+  return (
+    (layouts.languages as Partial<CompiledLayouts['languages']> | undefined)?.[language]?.[kind] ??
+    layouts[kind]
+  );
+}
+
+/** A footer line in each language, each marked with its `lang` when there are two. */
+function reason(language: LanguagePreference, pick: (t: ReturnType<typeof chromeText>) => string) {
+  const list = languagesOf(language);
+  const html = list
+    .map((l) =>
+      list.length > 1
+        ? `<span lang="${l === 'en' ? 'en-GB' : l}">${pick(chromeText(l))}</span>`
+        : pick(chromeText(l)),
+    )
+    .join(' / ');
+  return { html, text: list.map((l) => pick(chromeText(l))).join(' / ') };
+}
+
+async function compileIn(
+  options: CompileOptions,
+  sources: NonNullable<CompileOptions['layouts']>,
+  language: LanguagePreference,
+): Promise<LayoutsInLanguage & { warnings: string[] }> {
   const validation = options.validation ?? 'strict';
+  const say = (pick: (t: ReturnType<typeof chromeText>) => string) =>
+    languagesOf(language)
+      .map((l) => pick(chromeText(l)))
+      .join(' / ');
+  const ackFrame: Frame = {
+    kicker: { html: '{{ ack.kicker }}', text: '{{ ack.kicker }}' },
+    progress: true,
+    stop: true,
+    reason: reason(language, (t) => t.ackReason),
+  };
   const acknowledgement = await compileEmail(
     sources,
     'acknowledgement',
     {
       subject: '{{ ack.subject }}',
       preheader: '{{ ack.message }}',
-      frame: {
-        kicker: { html: '{{ ack.kicker }}', text: '{{ ack.kicker }}' },
-        progress: true,
-        stop: true,
-        reason: {
-          html: 'You are getting this because you replied to a Digital Gym email.',
-          text: 'You are getting this because you replied to a Digital Gym email.',
-        },
-      },
+      frame: ackFrame,
       html: {},
       text: {},
     },
-    'acknowledgement',
+    language === 'en' ? 'acknowledgement' : `acknowledgement (${language})`,
     validation,
+    language,
   );
+  const summary = say((t) => t.managerSummary);
   const managerDigest = await compileEmail(
     sources,
     'manager-digest',
     {
-      subject: 'Your team this fortnight: {{ digest.headline }}',
+      subject: `${say((t) => t.digestTitle)}: {{ digest.headline }}`,
       preheader: '{{ digest.preheader }}',
       frame: {
         kicker: {
-          html: 'Manager summary{% if digest.period != "" %} · {{ digest.period }}{% endif %}',
-          text: 'Manager summary{% if digest.period != "" %} · {{ digest.period }}{% endif %}',
+          html: `${summary}{% if digest.period != "" %} · {{ digest.period }}{% endif %}`,
+          text: `${summary}{% if digest.period != "" %} · {{ digest.period }}{% endif %}`,
         },
         progress: false,
         stop: false,
-        reason: {
-          html: 'You are getting this because people you manage are on a Digital Gym programme.',
-          text: 'You are getting this because people you manage are on a Digital Gym programme.',
-        },
+        reason: reason(language, (t) => t.digestReason),
       },
       html: {},
       text: {},
     },
-    'manager digest',
+    language === 'en' ? 'manager digest' : `manager digest (${language})`,
     validation,
+    language,
   );
   return {
     acknowledgement,
     managerDigest,
     warnings: [...acknowledgement.warnings, ...managerDigest.warnings],
+  };
+}
+
+/**
+ * Compiles the acknowledgement and manager-digest emails in every language preference (MJML runs
+ * here, once each); fill them with `renderAcknowledgement` and `renderManagerDigest`.
+ */
+export async function compileLayouts(options: CompileOptions = {}): Promise<CompiledLayouts> {
+  const sources = options.layouts ?? (await shippedLayoutSources());
+  // English first and one at a time: under strict validation a broken layout is reported once,
+  // as the English email's, which is how it reads in the files.
+  const order = ['en', ...languagePreferences.filter((l) => l !== 'en')] as const;
+  const compiled: (readonly [LanguagePreference, LayoutsInLanguage & { warnings: string[] }])[] =
+    [];
+  for (const language of order)
+    compiled.push([language, await compileIn(options, sources, language)]);
+  const languages = Object.fromEntries(compiled) as Record<
+    LanguagePreference,
+    LayoutsInLanguage & { warnings: string[] }
+  >;
+  return {
+    acknowledgement: languages.en.acknowledgement,
+    managerDigest: languages.en.managerDigest,
+    languages,
+    // The languages share the layout files, so their MJML warnings are the English ones again.
+    warnings: languages.en.warnings,
   };
 }

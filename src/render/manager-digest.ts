@@ -1,6 +1,8 @@
+import { chromeText } from '../language/chrome-text.js';
+import { languagesOf, type Language, type LanguagePreference } from '../language/languages.js';
 import { mailtoLink, unsubscribeLink, type RecipientLinks } from './chrome.js';
 import { fillEmail, type RenderedEmail } from './email.js';
-import type { CompiledLayouts } from './layouts.js';
+import { layoutIn, type CompiledLayouts } from './layouts.js';
 
 /**
  * The fortnightly email to a manager: one block per person they manage (where they are, what is
@@ -44,6 +46,8 @@ export interface ManagerDigest {
 }
 
 export interface DigestOptions {
+  /** The manager's language: one, or both joined Welsh first (`cy+en`). English by default. */
+  language?: LanguagePreference | undefined;
   /**
    * The HTML size to stay under. Gmail clips messages past ~102 KB; the default leaves room for
    * the headers and the transfer encoding.
@@ -51,34 +55,136 @@ export interface DigestOptions {
   maxHtmlBytes?: number;
 }
 
-/** What each flag says, and what the manager could do about it. */
-const flagText: Record<
-  DigestFlagKind,
-  { label: string; ask: string; attention: boolean; rank: number }
+/** What each flag says, and what the manager could do about it, in each language. */
+const flagWords: Record<Language, Record<DigestFlagKind, { label: string; ask: string }>> = {
+  en: {
+    stuck: {
+      label: 'Said a task was too hard',
+      ask: 'Ask what got in the way. Could someone who does this well spare half an hour?',
+    },
+    behind: {
+      label: 'Behind on assignments',
+      ask: 'Could you protect 30 minutes in their diary this week for practice?',
+    },
+    quiet: {
+      label: 'Quiet',
+      ask: 'A quick "how is it going?" at your next one-to-one often gets things moving again.',
+    },
+    paused: {
+      label: 'Paused',
+      ask: 'Nothing to do: the programme picks up where they left off.',
+    },
+  },
+  cy: {
+    stuck: {
+      label: 'Wedi dweud bod tasg yn rhy anodd',
+      ask: 'Gofynnwch beth oedd yn y ffordd. A allai rhywun sy’n gwneud hyn yn dda roi hanner awr?',
+    },
+    behind: {
+      label: 'Ar ei hôl hi gyda’r tasgau',
+      ask: 'Allech chi neilltuo 30 munud yn eu dyddiadur yr wythnos hon i ymarfer?',
+    },
+    quiet: {
+      label: 'Tawel',
+      ask: 'Mae “sut mae’n mynd?” sydyn yn eich cyfarfod un-i-un nesaf yn aml yn cael pethau i symud eto.',
+    },
+    paused: {
+      label: 'Wedi oedi',
+      ask: 'Dim i’w wneud: bydd y rhaglen yn ailddechrau lle gwnaethon nhw adael.',
+    },
+  },
+};
+
+const flagText: Record<DigestFlagKind, { attention: boolean; rank: number }> = {
+  stuck: { attention: true, rank: 0 },
+  behind: { attention: true, rank: 1 },
+  quiet: { attention: true, rank: 2 },
+  paused: { attention: false, rank: 3 },
+};
+
+/**
+ * The digest's sentences with numbers and names in them, per language. Welsh avoids a number
+ * straight before a noun ("Nifer: 3") where English says "3 people": Welsh mutates the noun.
+ */
+const words: Record<
+  Language,
+  {
+    people: (n: number) => string;
+    headline: (total: number, needing: number) => string;
+    intro: (total: number, needing: number) => string;
+    preheader: (names: string | undefined) => string;
+    weekOf: (week: number, total: number) => string;
+    weekShort: (week: number, total: number) => string;
+    doneShort: (done: number, due: number) => string;
+    doneOfDue: (done: number, due: number) => string;
+    sharedIn: (name: string, week: number) => string;
+    talkedLabel: (name: string) => string;
+    talkedHint: (name: string, reply: string) => string;
+    notShown: (n: number, allOnTrack: boolean) => string;
+    and: string;
+    more: (n: number) => string;
+  }
 > = {
-  stuck: {
-    label: 'Said a task was too hard',
-    ask: 'Ask what got in the way. Could someone who does this well spare half an hour?',
-    attention: true,
-    rank: 0,
+  en: {
+    people: (n) => (n === 1 ? '1 person' : `${n} people`),
+    headline: (total, needing) =>
+      needing > 0
+        ? `${words.en.people(total)}, ${needing} to check in with`
+        : `${words.en.people(total)}, all on track`,
+    intro: (total, needing) =>
+      total === 0
+        ? 'Nobody you manage is on a programme at the moment.'
+        : needing > 0
+          ? `${words.en.people(total)} you manage ${total === 1 ? 'is' : 'are'} on a Digital Gym programme. ${needing === 1 ? '1 could' : `${needing} could`} use a word from you this fortnight.`
+          : `${words.en.people(total)} you manage ${total === 1 ? 'is' : 'are'} on a Digital Gym programme, and ${total === 1 ? 'is' : 'all are'} on track. A word of encouragement still goes a long way.`,
+    preheader: (names) =>
+      names === undefined
+        ? 'Everyone is on track. Here is what they are working on.'
+        : `${names} could use a word from you.`,
+    weekOf: (week, total) => `Week ${week} of ${total}`,
+    weekShort: (week, total) => `week ${week}/${total}`,
+    doneShort: (done, due) => `${done}/${due} done`,
+    doneOfDue: (done, due) =>
+      due <= 0
+        ? 'nothing due yet'
+        : `${done} of ${due} ${due === 1 ? 'assignment' : 'assignments'} done`,
+    sharedIn: (name, week) => `${name} shared this in week ${week}:`,
+    talkedLabel: (name) => `I've talked to ${name}`,
+    talkedHint: (name, reply) => `Talked to ${name}? Reply "${reply}" and we will note it.`,
+    notShown: (n, allOnTrack) =>
+      `${n} more ${n === 1 ? 'person' : 'people'}${allOnTrack ? ', all on track,' : ''} ${n === 1 ? 'is' : 'are'} not listed, to keep this email short.`,
+    and: 'and',
+    more: (n) => `${n} more`,
   },
-  behind: {
-    label: 'Behind on assignments',
-    ask: 'Could you protect 30 minutes in their diary this week for practice?',
-    attention: true,
-    rank: 1,
-  },
-  quiet: {
-    label: 'Quiet',
-    ask: 'A quick "how is it going?" at your next one-to-one often gets things moving again.',
-    attention: true,
-    rank: 2,
-  },
-  paused: {
-    label: 'Paused',
-    ask: 'Nothing to do: the programme picks up where they left off.',
-    attention: false,
-    rank: 3,
+  cy: {
+    people: (n) => (n === 1 ? '1 person' : `${n} o bobl`),
+    headline: (total, needing) =>
+      needing > 0
+        ? `${words.cy.people(total)}, ${needing} i gysylltu â nhw`
+        : `${words.cy.people(total)}, pawb ar y trywydd iawn`,
+    intro: (total, needing) =>
+      total === 0
+        ? 'Does neb rydych yn eu rheoli ar raglen ar hyn o bryd.'
+        : needing > 0
+          ? `Pobl rydych yn eu rheoli ar raglen Digital Gym: ${total}. Gallai ${needing} ohonyn nhw elwa ar air gennych chi y pythefnos hwn.`
+          : `Pobl rydych yn eu rheoli ar raglen Digital Gym: ${total}, a phawb ar y trywydd iawn. Mae gair o anogaeth yn dal i wneud gwahaniaeth mawr.`,
+    preheader: (names) =>
+      names === undefined
+        ? 'Mae pawb ar y trywydd iawn. Dyma beth maen nhw’n gweithio arno.'
+        : `Gallai ${names} elwa ar air gennych chi.`,
+    weekOf: (week, total) => `Wythnos ${week} o ${total}`,
+    weekShort: (week, total) => `wythnos ${week}/${total}`,
+    doneShort: (done, due) => `${done}/${due} wedi’u gwneud`,
+    doneOfDue: (done, due) =>
+      due <= 0 ? 'dim byd yn ddyledus eto' : `tasgau wedi’u gwneud: ${done} o ${due}`,
+    sharedIn: (name, week) => `Rhannodd ${name} hyn yn wythnos ${week}:`,
+    talkedLabel: (name) => `Rydw i wedi siarad gyda ${name}`,
+    talkedHint: (name, reply) =>
+      `Wedi siarad gyda ${name}? Atebwch "${reply}" a byddwn yn nodi hynny.`,
+    notShown: (n, allOnTrack) =>
+      `Dydy ${n} o bobl eraill${allOnTrack ? ', pawb ar y trywydd iawn,' : ''} ddim wedi’u rhestru, i gadw’r e-bost hwn yn fyr.`,
+    and: 'a',
+    more: (n) => `${n} arall`,
   },
 };
 
@@ -105,8 +211,11 @@ function fullName(learner: DigestLearner): string {
   return clip(`${learner.firstName} ${learner.lastName}`, 80);
 }
 
-function flagLabel(flag: DigestFlag): string {
-  const { label } = flagText[flag.kind];
+/** A string in each of the manager's languages, Welsh first. */
+type Say = (pick: (language: Language) => string) => string;
+
+function flagLabel(flag: DigestFlag, say: Say): string {
+  const label = say((l) => flagWords[l][flag.kind].label);
   return flag.detail ? `${label} ${clip(flag.detail, 60)}` : label;
 }
 
@@ -115,28 +224,39 @@ export function talkedReply(learner: Pick<DigestLearner, 'firstName' | 'lastName
   return `Talked to ${clip(`${learner.firstName} ${learner.lastName}`, 80)}`;
 }
 
-function detailed(learner: DigestLearner, replyAddress: string) {
+function detailed(learner: DigestLearner, replyAddress: string, say: Say) {
   const reflection = learner.reflection ? clip(learner.reflection.text, 600) : null;
+  const firstName = clip(learner.firstName, 40);
+  const reply = talkedReply(learner);
+  const reflectionWeek = learner.reflection?.week ?? learner.week;
   return {
     name: fullName(learner),
-    talked: mailtoLink(replyAddress, 'Re: Your team this fortnight', talkedReply(learner)),
-    talked_reply: talkedReply(learner),
-    first_name: clip(learner.firstName, 40),
+    talked: mailtoLink(
+      replyAddress,
+      `Re: ${say((l) => chromeText(l).digestTitle)}`,
+      talkedReply(learner),
+    ),
+    talked_reply: reply,
+    talked_label: say((l) => words[l].talkedLabel(firstName)),
+    talked_hint: say((l) => words[l].talkedHint(firstName, reply)),
+    first_name: firstName,
     programme: clip(learner.programmeTitle, 100),
     week: learner.week,
+    week_of: say((l) => words[l].weekOf(learner.week, learner.totalWeeks)),
     total_weeks: learner.totalWeeks,
     theme: clip(learner.theme, 120),
-    done_of_due: doneOfDue(learner),
+    done_of_due: say((l) => words[l].doneOfDue(learner.done, learner.due)),
     flags: learner.flags.map((f) => ({
-      label: flagLabel(f),
-      ask: flagText[f.kind].ask,
+      label: flagLabel(f, say),
+      ask: say((l) => flagWords[l][f.kind].ask),
       attention: flagText[f.kind].attention,
     })),
     reflection:
       reflection === null
         ? null
         : {
-            week: learner.reflection?.week ?? learner.week,
+            week: reflectionWeek,
+            intro: say((l) => words[l].sharedIn(firstName, reflectionWeek)),
             text: reflection,
             quoted: `> ${reflection.replace(/\r?\n/g, '\n> ')}`,
           },
@@ -144,39 +264,35 @@ function detailed(learner: DigestLearner, replyAddress: string) {
   };
 }
 
-function doneOfDue({ done, due }: DigestLearner): string {
-  if (due <= 0) return 'nothing due yet';
-  return `${done} of ${due} ${due === 1 ? 'assignment' : 'assignments'} done`;
-}
-
-function compact(learner: DigestLearner) {
+function compact(learner: DigestLearner, say: Say) {
   return {
     name: fullName(learner),
     week: learner.week,
     total_weeks: learner.totalWeeks,
+    week_short: say((l) => words[l].weekShort(learner.week, learner.totalWeeks)),
     done: learner.done,
     due: learner.due,
-    status: learner.flags.length > 0 ? learner.flags.map(flagLabel).join('; ') : 'On track',
+    done_short: say((l) => words[l].doneShort(learner.done, learner.due)),
+    status:
+      learner.flags.length > 0
+        ? learner.flags.map((f) => flagLabel(f, say)).join('; ')
+        : say((l) => chromeText(l).onTrack),
   };
 }
 
-function people(n: number): string {
-  return n === 1 ? '1 person' : `${n} people`;
-}
-
-function nameList(names: string[]): string {
+function nameList(names: string[], language: Language): string {
+  const and = words[language].and;
   if (names.length <= 1) return names.join('');
   const shown = names.slice(0, 3);
   const rest = names.length - shown.length;
-  if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
-  return `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
+  if (rest > 0) return `${shown.join(', ')} ${and} ${words[language].more(rest)}`;
+  return `${shown.slice(0, -1).join(', ')} ${and} ${shown.at(-1)}`;
 }
 
-function notShown(hidden: DigestLearner[]): string {
+function notShown(hidden: DigestLearner[], say: Say): string {
   if (hidden.length === 0) return '';
   const allOnTrack = hidden.every((l) => rank(l) === onTrackRank);
-  const n = hidden.length;
-  return `${n} more ${n === 1 ? 'person' : 'people'}${allOnTrack ? ', all on track,' : ''} ${n === 1 ? 'is' : 'are'} not listed, to keep this email short.`;
+  return say((l) => words[l].notShown(hidden.length, allOnTrack));
 }
 
 /**
@@ -192,29 +308,23 @@ export function renderManagerDigest(
   options: DigestOptions = {},
 ): RenderedEmail {
   const maxBytes = options.maxHtmlBytes ?? 80 * 1024;
+  const language = options.language ?? 'en';
+  const say: Say = (pick) => languagesOf(language).map(pick).join(' / ');
   const learners = [...digest.learners].sort(
     (a, b) => rank(a) - rank(b) || fullName(a).localeCompare(fullName(b), 'en-GB'),
   );
   const needing = learners.filter(needsWord);
   const total = learners.length;
-  const headline =
-    needing.length > 0
-      ? `${people(total)}, ${needing.length} to check in with`
-      : `${people(total)}, all on track`;
-  const intro =
-    total === 0
-      ? 'Nobody you manage is on a programme at the moment.'
-      : needing.length > 0
-        ? `${people(total)} you manage ${total === 1 ? 'is' : 'are'} on a Digital Gym programme. ${needing.length === 1 ? '1 could' : `${needing.length} could`} use a word from you this fortnight.`
-        : `${people(total)} you manage ${total === 1 ? 'is' : 'are'} on a Digital Gym programme, and ${total === 1 ? 'is' : 'all are'} on track. A word of encouragement still goes a long way.`;
-  const preheader =
-    needing.length > 0
-      ? `${nameList(needing.map((l) => clip(l.firstName, 40)))} could use a word from you.`
-      : 'Everyone is on track. Here is what they are working on.';
-  const chrome = { unsubscribe: unsubscribeLink(links) };
+  const headline = say((l) => words[l].headline(total, needing.length));
+  const intro = say((l) => words[l].intro(total, needing.length));
+  const names = needing.map((l) => clip(l.firstName, 40));
+  const preheader = say((l) =>
+    words[l].preheader(needing.length > 0 ? nameList(names, l) : undefined),
+  );
+  const chrome = { unsubscribe: unsubscribeLink(links, language) };
 
   const fillWith = (detailCount: number, shown: number) =>
-    fillEmail(layouts.managerDigest, {
+    fillEmail(layoutIn(layouts, 'managerDigest', language), {
       chrome,
       digest: {
         manager_first_name: clip(digest.manager.firstName, 40),
@@ -222,10 +332,12 @@ export function renderManagerDigest(
         headline,
         preheader,
         intro,
-        detailed: learners.slice(0, detailCount).map((l) => detailed(l, links.replyAddress)),
-        others: learners.slice(detailCount, shown).map(compact),
-        others_heading: detailCount > 0 ? 'Everyone else' : 'Your team at a glance',
-        not_shown: notShown(learners.slice(shown)),
+        detailed: learners.slice(0, detailCount).map((l) => detailed(l, links.replyAddress, say)),
+        others: learners.slice(detailCount, shown).map((l) => compact(l, say)),
+        others_heading: say((l) =>
+          detailCount > 0 ? chromeText(l).everyoneElse : chromeText(l).teamAtAGlance,
+        ),
+        not_shown: notShown(learners.slice(shown), say),
       },
     });
 

@@ -1,4 +1,5 @@
-import type { Sequence } from '../sequence/schema.js';
+import { languagesOf, preferenceOf, type LanguagePreference } from '../language/languages.js';
+import { offeredLanguages, type Sequence } from '../sequence/schema.js';
 import type { CompileOptions } from './email.js';
 import { compileProgramme, type CompiledProgramme } from './programme.js';
 
@@ -9,14 +10,26 @@ import { compileProgramme, type CompiledProgramme } from './programme.js';
  */
 export function programmeCache(
   options: CompileOptions = {},
-): (versionId: number, sequence: Sequence) => Promise<CompiledProgramme> {
-  const compiled = new Map<number, Promise<CompiledProgramme>>();
-  return (versionId, sequence) => {
-    let programme = compiled.get(versionId);
+): (
+  versionId: number,
+  sequence: Sequence,
+  language?: LanguagePreference,
+) => Promise<CompiledProgramme> {
+  // By version and language preference: a bilingual programme compiles once for each preference
+  // its learners have (cy, en, cy+en), never per learner.
+  const compiled = new Map<string, Promise<CompiledProgramme>>();
+  return (versionId, sequence, wanted = 'en') => {
+    // What the programme offers of the language: an English-only programme is compiled once,
+    // whoever asks.
+    const offered = offeredLanguages(sequence);
+    const kept = languagesOf(wanted).filter((l) => offered.includes(l));
+    const language = preferenceOf(kept.length > 0 ? kept : offered.slice(0, 1));
+    const key = `${versionId}:${language}`;
+    let programme = compiled.get(key);
     if (programme === undefined) {
-      programme = compileProgramme(sequence, options);
-      programme.catch(() => compiled.delete(versionId));
-      compiled.set(versionId, programme);
+      programme = compileProgramme(sequence, { ...options, language });
+      programme.catch(() => compiled.delete(key));
+      compiled.set(key, programme);
     }
     return programme;
   };

@@ -1,7 +1,17 @@
 import { GymError } from '../errors.js';
+import { chromeText, type ChromeText } from '../language/chrome-text.js';
+import { dayLabel } from '../language/dates.js';
+import {
+  bilingualSubject,
+  languagesOf,
+  preferenceOf,
+  type Language,
+  type LanguagePreference,
+} from '../language/languages.js';
 import {
   markdownText,
-  type DayName,
+  offeredLanguages,
+  sequenceIn,
   type EmailStep,
   type InviteStep,
   type Sequence,
@@ -44,19 +54,22 @@ export interface RenderedInvite {
   location?: string | undefined;
 }
 
+/** An invite's texts in one language. */
+interface InviteText {
+  language: Language;
+  title: ParsedTemplate;
+  description: ParsedTemplate | null;
+  location?: string | undefined;
+}
+
 type CompiledStep =
-  | { kind: 'email'; email: CompiledEmail }
-  | {
-      kind: 'invite';
-      title: ParsedTemplate;
-      description: ParsedTemplate | null;
-      location?: string | undefined;
-    };
+  { kind: 'email'; email: CompiledEmail } | { kind: 'invite'; texts: InviteText[] };
 
 interface CompiledWeek {
   readonly number: number;
   readonly theme: string;
-  readonly managerTip: ParsedTemplate;
+  /** The manager tip in every language the programme offers (a manager's may differ). */
+  readonly managerTips: ReadonlyMap<Language, { theme: string; tip: ParsedTemplate }>;
   readonly steps: ReadonlyMap<string, CompiledStep>;
 }
 
@@ -64,6 +77,10 @@ interface CompiledWeek {
 export interface CompiledProgramme {
   readonly id: string;
   readonly title: string;
+  /** What the learner emails are in: one language, or both in one email (`cy+en`, Welsh first). */
+  readonly language: LanguagePreference;
+  /** The programme's title in each language it offers. */
+  readonly titles: ReadonlyMap<Language, string>;
   readonly weeks: ReadonlyMap<number, CompiledWeek>;
   readonly welcome: CompiledEmail;
   readonly end: CompiledEmail;
@@ -71,26 +88,38 @@ export interface CompiledProgramme {
   readonly warnings: readonly string[];
 }
 
-const dayLabels: Record<DayName, string> = {
-  mon: 'Monday',
-  tue: 'Tuesday',
-  wed: 'Wednesday',
-  thu: 'Thursday',
-  fri: 'Friday',
-  sat: 'Saturday',
-  sun: 'Sunday',
-};
-
-function learnerFrame(progress: boolean): Frame {
+/**
+ * The frame of a learner's email. In a bilingual email the per-recipient values of each language
+ * are under `langs.cy` and `langs.en` (see `learnerScope`), so each language's title is its own.
+ */
+function learnerFrame(progress: boolean, language: LanguagePreference = 'en'): Frame {
+  const list = languagesOf(language);
+  const title = (l: Language) =>
+    list.length > 1 ? `{{ langs.${l}.programme.title }}` : '{{ programme.title }}';
+  const span = (l: Language, text: string) =>
+    list.length > 1 ? `<span lang="${l === 'en' ? 'en-GB' : l}">${text}</span>` : text;
+  const reason = (l: Language) => `${chromeText(l).enrolledReason} ${title(l)}.`;
   return {
-    kicker: { html: '{{ programme.title }}', text: '{{ programme.title }}' },
+    kicker: {
+      html: list.map(title).join(' / '),
+      text: list.map(title).join(' / '),
+    },
     progress,
     stop: true,
     reason: {
-      html: 'You are getting this because you are enrolled on {{ programme.title }}.',
-      text: 'You are getting this because you are enrolled on {{ programme.title }}.',
+      html: list.map((l) => span(l, reason(l))).join(' / '),
+      text: list.map(reason).join(' / '),
     },
   };
+}
+
+/**
+ * In a bilingual email, the Liquid that makes `{{ week.theme }}` and `{{ programme.title }}` in
+ * the part after it the values of `language`: the trainer's templates stay as they are written.
+ */
+function languageScope(language: Language, bilingual: boolean): string {
+  if (!bilingual) return '';
+  return `{% assign week = langs.${language}.week %}{% assign programme = langs.${language}.programme %}`;
 }
 
 /** Collects every problem of a programme's trainer content before reporting them together. */
@@ -145,9 +174,12 @@ function fragment(problems: Problems, source: string | undefined, where: string)
  * The preheader when the trainer gave none: the assignment, or else the first sentence of the
  * email, cut at a word so that no `{{ }}` is split.
  */
-function defaultPreheader(email: EmailStep): string {
+function defaultPreheader(email: EmailStep, language: Language): string {
   if (email.assignment !== undefined) {
-    return `This week: ${email.assignment.title}, due ${dayLabels[email.assignment.due]}`;
+    const due = dayLabel(email.assignment.due, language);
+    return language === 'cy'
+      ? `Yr wythnos hon: ${email.assignment.title}, erbyn ${due}`
+      : `This week: ${email.assignment.title}, due ${due}`;
   }
   const first = email.tip ?? email.body ?? email.example;
   if (first === undefined) return '';
@@ -158,15 +190,28 @@ function defaultPreheader(email: EmailStep): string {
   return `${restore(sentence.slice(0, 110).replace(/\s+\S*$/, ''))}…`;
 }
 
+/** One language's part of an email step, ready for the layout. */
+interface EmailPart {
+  language: Language;
+  subject: string;
+  preheader: string;
+  hasContent: boolean;
+  html: Record<string, unknown>;
+  text: Record<string, unknown>;
+}
+
 /**
- * Checks one email step and turns its Markdown into the layout's slots. Returns null when it has
- * problems (recorded in `problems`), so that checking can go on through the whole programme.
+ * Checks one email step in one language and turns its Markdown into the layout's slots. Returns
+ * null when it has problems (recorded in `problems`), so that checking can go on through the
+ * whole programme.
  */
-function prepareEmailStep(
+function prepareEmailPart(
   email: EmailStep,
+  language: Language,
+  bilingual: boolean,
   where: string,
   problems: Problems,
-): { layout: LayoutName; parts: EmailParts } | null {
+): EmailPart | null {
   const before = problems.list.length;
   problems.template(email.subject, `${where} subject`);
   problems.template(email.preheader, `${where} preheader`);
@@ -188,41 +233,74 @@ function prepareEmailStep(
     : null;
   if (problems.list.length > before) return null;
 
+  const t: ChromeText = chromeText(language);
+  const due = assignment ? dayLabel(assignment.due, language) : '';
+  const label = language === 'cy' ? 'CYMRAEG' : 'ENGLISH';
+  const scope = languageScope(language, bilingual);
   return {
-    layout: tip !== null || example !== null || assignment !== undefined ? 'learner-step' : 'nudge',
-    parts: {
-      subject: email.subject,
-      preheader: email.preheader ?? defaultPreheader(email),
-      frame: learnerFrame(true),
-      html: {
-        tip: tip?.html ?? null,
-        example: example?.html ?? null,
-        body: body?.html ?? null,
-        assignment: assignment
-          ? {
-              title: templateToHtml(assignment.title),
-              due: dayLabels[assignment.due],
-              body: assignmentBody?.html ?? '',
-            }
-          : null,
-      },
-      text: {
-        tip: tip?.text ?? null,
-        example: example?.text ?? null,
-        body: body?.text ?? null,
-        assignment: assignment
-          ? {
-              title: assignment.title,
-              due: dayLabels[assignment.due],
-              body: assignmentBody?.text ?? '',
-            }
-          : null,
-      },
+    language,
+    subject: email.subject,
+    preheader: email.preheader ?? defaultPreheader(email, language),
+    hasContent: tip !== null || example !== null || assignment !== undefined,
+    html: {
+      lang: language,
+      label,
+      scope,
+      t,
+      tip: tip?.html ?? null,
+      example: example?.html ?? null,
+      body: body?.html ?? null,
+      assignment: assignment
+        ? { title: templateToHtml(assignment.title), due, body: assignmentBody?.html ?? '' }
+        : null,
+    },
+    text: {
+      lang: language,
+      label,
+      scope,
+      t,
+      tip: tip?.text ?? null,
+      example: example?.text ?? null,
+      body: body?.text ?? null,
+      assignment: assignment
+        ? { title: assignment.title, due, body: assignmentBody?.text ?? '' }
+        : null,
     },
   };
 }
 
-function prepareInvite(invite: InviteStep, where: string, problems: Problems): CompiledStep | null {
+/**
+ * One email of the parts of each language: Welsh first, a bilingual subject and preheader. The
+ * layout shows each part in turn, each marked with its `lang`.
+ */
+function emailOfParts(
+  parts: readonly EmailPart[],
+  language: LanguagePreference,
+): { layout: LayoutName; parts: EmailParts } {
+  const bilingual = parts.length > 1;
+  const subjects = parts.map((p) => ({ language: p.language, text: p.subject }));
+  return {
+    layout: parts.some((p) => p.hasContent) ? 'learner-step' : 'nudge',
+    parts: {
+      subject: bilingual
+        ? bilingualSubject(subjects, (l) => languageScope(l, true))
+        : parts[0]!.subject,
+      preheader: bilingual
+        ? parts.map((p) => `${languageScope(p.language, true)}${p.preheader}`).join(' / ')
+        : parts[0]!.preheader,
+      frame: learnerFrame(true, language),
+      html: { parts: parts.map((p) => p.html) },
+      text: { parts: parts.map((p) => p.text) },
+    },
+  };
+}
+
+function prepareInvite(
+  invite: InviteStep,
+  language: Language,
+  where: string,
+  problems: Problems,
+): InviteText | null {
   const before = problems.list.length;
   const description =
     invite.description === undefined ? undefined : markdownText(invite.description);
@@ -230,7 +308,7 @@ function prepareInvite(invite: InviteStep, where: string, problems: Problems): C
   problems.template(description, `${where} description`);
   if (problems.list.length > before) return null;
   return {
-    kind: 'invite',
+    language,
     title: parseTemplate(textLiquid, invite.title, `${where} title`),
     description:
       description === undefined
@@ -252,36 +330,64 @@ function prepareInvite(invite: InviteStep, where: string, problems: Problems): C
  */
 export async function compileProgramme(
   sequence: Sequence,
-  options: CompileOptions = {},
+  options: CompileOptions & {
+    /**
+     * The learners' languages: one, or `cy+en` for both in one email. What the programme does
+     * not offer is left out (see `effectivePreference`); by default its first language.
+     */
+    language?: LanguagePreference | undefined;
+  } = {},
 ): Promise<CompiledProgramme> {
   const sources = options.layouts ?? (await shippedLayoutSources());
   const validation = options.validation ?? 'strict';
   const problems = new Problems();
   const programme = `programme "${sequence.id}"`;
+  const offered = offeredLanguages(sequence);
+  const wanted = languagesOf(options.language ?? preferenceOf(offered.slice(0, 1)));
+  const chosen = wanted.filter((l) => offered.includes(l));
+  const languages = chosen.length > 0 ? chosen : offered.slice(0, 1);
+  const language = preferenceOf(languages);
+  const bilingual = languages.length > 1;
+  const texts = new Map(offered.map((l) => [l, sequenceIn(sequence, l)]));
+  const textOf = (l: Language) => texts.get(l)!;
+  const base = textOf(languages[0]!);
+  const at = (l: Language) => (offered.length > 1 ? ` (${l})` : '');
 
   // Check and prepare everything before the slow part (MJML), so that a trainer sees every
   // problem of the programme in one report.
-  const prepared = sequence.weeks.map((week) => {
+  const prepared = base.weeks.map((week, w) => {
     const managerTip = `${programme} week ${week.week} manager_tip`;
-    problems.template(week.manager_tip, managerTip);
-    const steps = week.steps.map((step) => {
+    for (const l of offered)
+      problems.template(textOf(l).weeks[w]!.manager_tip, `${managerTip}${at(l)}`);
+    const steps = week.steps.map((step, s) => {
       const where = `${programme} week ${week.week} step "${step.id}"`;
-      if (step.email)
-        return { id: step.id, where, email: prepareEmailStep(step.email, where, problems) };
+      const inLanguage = (l: Language) => textOf(l).weeks[w]!.steps[s]!;
+      if (step.email) {
+        const parts = languages.map((l) =>
+          prepareEmailPart(inLanguage(l).email!, l, bilingual, `${where}${at(l)}`, problems),
+        );
+        const email = parts.every((p) => p !== null) ? emailOfParts(parts, language) : null;
+        return { id: step.id, where, email };
+      }
+      const invites = step.invite
+        ? languages.map((l) =>
+            prepareInvite(inLanguage(l).invite!, l, `${where}${at(l)}`, problems),
+          )
+        : [];
       return {
         id: step.id,
         where,
-        invite: step.invite ? prepareInvite(step.invite, where, problems) : null,
+        invite: invites.every((i) => i !== null) ? invites : null,
       };
     });
-    return { week, steps, managerTip };
+    return { week, w, steps, managerTip };
   });
-  const summary = fragment(problems, sequence.summary, `${programme} summary`);
+  const summary = fragment(problems, base.summary, `${programme} summary`);
   problems.throwIfAny(sequence.id);
 
   const weeks = new Map<number, CompiledWeek>();
   const warnings: string[] = [];
-  for (const { week, steps: stepSources, managerTip } of prepared) {
+  for (const { week, w, steps: stepSources, managerTip } of prepared) {
     const steps = new Map<string, CompiledStep>();
     for (const step of stepSources) {
       if (step.email) {
@@ -291,38 +397,44 @@ export async function compileProgramme(
           step.email.parts,
           step.where,
           validation,
+          language,
         );
         warnings.push(...email.warnings);
         steps.set(step.id, { kind: 'email', email });
       } else if (step.invite) {
-        steps.set(step.id, step.invite);
+        steps.set(step.id, { kind: 'invite', texts: step.invite });
       }
     }
     weeks.set(week.week, {
       number: week.week,
       theme: week.theme,
-      managerTip: parseTemplate(textLiquid, week.manager_tip, managerTip),
+      managerTips: new Map(
+        offered.map((l) => {
+          const inLanguage = textOf(l).weeks[w]!;
+          const tip = parseTemplate(textLiquid, inLanguage.manager_tip, `${managerTip}${at(l)}`);
+          return [l, { theme: inLanguage.theme, tip }];
+        }),
+      ),
       steps,
     });
   }
 
-  const overview = sequence.weeks.map((w) => ({ number: w.week, theme: w.theme }));
-  const assignments = sequence.weeks
-    .flatMap((w) => w.steps)
-    .filter((s) => s.email?.assignment).length;
+  const overview = base.weeks.map((w) => ({ number: w.week, theme: w.theme }));
+  const assignments = base.weeks.flatMap((w) => w.steps).filter((s) => s.email?.assignment).length;
   const welcome = await compileEmail(
     sources,
     'welcome',
     {
       subject: 'Welcome to {{ programme.title }}',
       preheader: 'Twelve weeks of small, practical steps, in your inbox. Here is how it works.',
-      frame: learnerFrame(false),
+      frame: learnerFrame(false, language),
       html: { summary: summary?.html ?? '' },
       text: { summary: summary?.text ?? '' },
       statics: { overview: { weeks: overview } },
     },
     `${programme} welcome`,
     validation,
+    language,
   );
   const end = await compileEmail(
     sources,
@@ -330,17 +442,27 @@ export async function compileProgramme(
     {
       subject: 'You have finished {{ programme.title }}',
       preheader: 'One last reply: how useful was it?',
-      frame: { ...learnerFrame(true), stop: false },
+      frame: { ...learnerFrame(true, language), stop: false },
       html: {},
       text: {},
       statics: { overview: { assignments } },
     },
     `${programme} programme end`,
     validation,
+    language,
   );
   warnings.push(...welcome.warnings, ...end.warnings);
 
-  return { id: sequence.id, title: sequence.title, weeks, welcome, end, warnings };
+  return {
+    id: sequence.id,
+    title: base.title,
+    language,
+    titles: new Map(offered.map((l) => [l, textOf(l).title])),
+    weeks,
+    welcome,
+    end,
+    warnings,
+  };
 }
 
 function findStep(compiled: CompiledProgramme, week: number, stepId: string): CompiledStep {
@@ -359,18 +481,57 @@ function findStep(compiled: CompiledProgramme, week: number, stepId: string): Co
   return step;
 }
 
-function learnerScope(context: TemplateContext, chrome: LearnerChrome): Record<string, unknown> {
+/**
+ * The template values in each language of the compiled programme: `week.theme` and
+ * `programme.title` differ by language, the learner and manager do not.
+ */
+function contextsOf(
+  compiled: CompiledProgramme,
+  context: TemplateContext,
+): Map<Language, TemplateContext> {
+  return new Map(
+    languagesOf(compiled.language).map((l) => {
+      const week = compiled.weeks.get(context.week.number)?.managerTips.get(l);
+      return [
+        l,
+        {
+          ...context,
+          week: { ...context.week, theme: week?.theme ?? context.week.theme },
+          programme: {
+            ...context.programme,
+            title: compiled.titles.get(l) ?? context.programme.title,
+          },
+        },
+      ];
+    }),
+  );
+}
+
+function learnerScope(
+  compiled: CompiledProgramme,
+  context: TemplateContext,
+  chrome: LearnerChrome,
+): Record<string, unknown> {
   const progress = {
     week: context.week.number,
     totalWeeks: context.week.total,
     assignmentsDone: chrome.assignmentsDone,
   };
+  const contexts = contextsOf(compiled, context);
+  const first = contexts.get(languagesOf(compiled.language)[0]!)!;
   return {
     learner: context.learner,
     manager: context.manager,
-    week: context.week,
-    programme: context.programme,
-    chrome: { ...learnerChromeScope(progress, chrome), assignments_done: chrome.assignmentsDone },
+    week: first.week,
+    programme: first.programme,
+    // Each language's own values, for the parts of a bilingual email (see `languageScope`).
+    langs: Object.fromEntries(
+      [...contexts].map(([l, c]) => [l, { week: c.week, programme: c.programme }]),
+    ),
+    chrome: {
+      ...learnerChromeScope(progress, chrome, compiled.language),
+      assignments_done: chrome.assignmentsDone,
+    },
   };
 }
 
@@ -401,7 +562,7 @@ export function renderStep(
       { week, stepId },
     );
   }
-  return fillEmail(step.email, learnerScope(context, chrome));
+  return fillEmail(step.email, learnerScope(compiled, context, chrome));
 }
 
 /** The welcome email for a newly enrolled learner (`context.week` is week 1). */
@@ -410,7 +571,10 @@ export function renderWelcome(
   context: TemplateContext,
   links: RecipientLinks,
 ): RenderedEmail {
-  return fillEmail(compiled.welcome, learnerScope(context, { ...links, assignmentsDone: 0 }));
+  return fillEmail(
+    compiled.welcome,
+    learnerScope(compiled, context, { ...links, assignmentsDone: 0 }),
+  );
 }
 
 /** The last email of a programme, with the learner's count of assignments done. */
@@ -419,10 +583,13 @@ export function renderProgrammeEnd(
   context: TemplateContext,
   chrome: LearnerChrome,
 ): RenderedEmail {
-  return fillEmail(compiled.end, learnerScope(context, chrome));
+  return fillEmail(compiled.end, learnerScope(compiled, context, chrome));
 }
 
-/** An invite step's title and description as text, for the calendar builder. */
+/**
+ * An invite step's title and description as text, for the calendar builder, in the programme's
+ * languages: both, Welsh first, for a bilingual learner ("Ymarfer: … / Practice: …").
+ */
 export function renderInvite(
   compiled: CompiledProgramme,
   week: number,
@@ -438,32 +605,63 @@ export function renderInvite(
     );
   }
   const where = `programme "${compiled.id}" week ${week} step "${stepId}"`;
+  const contexts = contextsOf(compiled, context);
+  const filled = step.texts.map((text) => {
+    const scope = contexts.get(text.language) ?? context;
+    return {
+      title: oneLine(fill(textLiquid, text.title, scope, `${where} title`)),
+      description:
+        text.description === null
+          ? ''
+          : fill(textLiquid, text.description, scope, `${where} description`),
+      location: text.location,
+    };
+  });
+  const locations = filled.map((f) => f.location).filter((l) => l !== undefined);
   return {
-    title: oneLine(fill(textLiquid, step.title, context, `${where} title`)),
-    description:
-      step.description === null
-        ? ''
-        : fill(textLiquid, step.description, context, `${where} description`),
-    location: step.location,
+    title: filled.map((f) => f.title).join(' / '),
+    description: filled
+      .map((f) => f.description.trim())
+      .filter((d) => d !== '')
+      .join('\n\n'),
+    location: locations.length === 0 ? undefined : [...new Set(locations)].join(' / '),
   };
 }
 
 /**
  * The manager tips for the fortnight starting at `context.week`: this week's and the next
- * (fewer at the end of the programme), filled for the learner, as plain text for the digest.
+ * (fewer at the end of the programme), filled for the learner, as plain text for the digest, in
+ * the manager's language as far as the programme offers it (both joined, Welsh first).
  */
 export function renderManagerTips(
   compiled: CompiledProgramme,
   context: TemplateContext,
   weeks = 2,
+  language: LanguagePreference = compiled.language,
 ): string[] {
   const tips: string[] = [];
   for (let n = context.week.number; n < context.week.number + weeks; n++) {
     const week = compiled.weeks.get(n);
     if (week === undefined) continue;
-    const scope = { ...context, week: { ...context.week, number: n, theme: week.theme } };
+    const wanted = languagesOf(language).filter((l) => week.managerTips.has(l));
+    const chosen = wanted.length > 0 ? wanted : [...week.managerTips.keys()].slice(0, 1);
     const where = `programme "${compiled.id}" week ${n} manager_tip`;
-    tips.push(oneLine(fill(textLiquid, week.managerTip, scope, where)));
+    tips.push(
+      chosen
+        .map((l) => {
+          const { theme, tip } = week.managerTips.get(l)!;
+          const scope = {
+            ...context,
+            week: { ...context.week, number: n, theme },
+            programme: {
+              ...context.programme,
+              title: compiled.titles.get(l) ?? context.programme.title,
+            },
+          };
+          return oneLine(fill(textLiquid, tip, scope, where));
+        })
+        .join(' / '),
+    );
   }
   return tips;
 }

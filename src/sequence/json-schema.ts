@@ -1,6 +1,7 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { languages } from '../language/languages.js';
 import { sequenceSchema } from './schema.js';
 
 /**
@@ -20,6 +21,7 @@ export const sequenceSchemaFile = 'schemas/sequence.schema.json';
  */
 export function sequenceJsonSchema(): Record<string, unknown> {
   const { $schema, ...rest } = z.toJSONSchema(sequenceSchema, { io: 'input' });
+  for (const path of textPaths) localise(rest, path);
   return {
     $schema,
     $id: sequenceSchemaId,
@@ -28,6 +30,54 @@ export function sequenceJsonSchema(): Record<string, unknown> {
       'One 12-week programme. In VS Code (YAML extension), start the file with ' +
       '"# yaml-language-server: $schema=../schemas/sequence.schema.json"; run "gym validate" for every check.',
     ...rest,
+  };
+}
+
+type Node = Record<string, unknown>;
+
+const properties = (...keys: string[]) => keys.flatMap((key) => ['properties', key]);
+const week = [...properties('weeks'), 'items'];
+const step = [...week, ...properties('steps'), 'items'];
+const email = [...step, ...properties('email')];
+const invite = [...step, ...properties('invite')];
+
+/** Every human text of the format: where a bilingual programme writes `{ cy: …, en: … }`. */
+const textPaths: readonly (readonly string[])[] = [
+  properties('title'),
+  properties('summary'),
+  [...week, ...properties('theme')],
+  [...week, ...properties('manager_tip')],
+  ...['subject', 'preheader', 'tip', 'example', 'body'].map((key) => [
+    ...email,
+    ...properties(key),
+  ]),
+  [...email, ...properties('assignment', 'title')],
+  [...email, ...properties('assignment', 'body')],
+  ...['title', 'description', 'location'].map((key) => [...invite, ...properties(key)]),
+];
+
+/**
+ * Lets the text at `path` also be a map by language (`{ cy: …, en: … }`), the form of a programme
+ * that declares `languages`. Which form a file must use depends on `languages`, a rule across keys
+ * that `gym validate` checks.
+ */
+function localise(schema: Node, path: readonly string[]): void {
+  let parent = schema;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Node;
+  const key = path.at(-1)!;
+  const { description, ...text } = parent[key] as Node;
+  parent[key] = {
+    ...(description === undefined ? {} : { description }),
+    anyOf: [
+      text,
+      {
+        type: 'object',
+        description: 'the text in each of the programme’s languages, Welsh first',
+        properties: Object.fromEntries(languages.map((language) => [language, text])),
+        additionalProperties: false,
+        minProperties: 1,
+      },
+    ],
   };
 }
 

@@ -10,8 +10,10 @@ import {
   type Path,
   type Problem,
 } from './problems.js';
+import { declaredLanguages, isLanguageMap, splitByLanguage } from './languages-check.js';
 import { findingsFromIssues } from './schema-issues.js';
-import { sequenceSchema, type Sequence } from './schema.js';
+import { sequenceSchema, type Sequence, type SequenceText } from './schema.js';
+import type { Language } from '../language/languages.js';
 import { checkTemplate } from './template-check.js';
 import {
   dataOf,
@@ -48,6 +50,11 @@ export interface LoadedSequence {
   sources: string[];
   /** Where the keys that the cross-file checks talk about are, so their problems can point there. */
   positions: { id: Position; audienceDefault: Position | undefined };
+  /**
+   * Not wrong, but worth a look before use: a translation much shorter than its original,
+   * template variables that differ between languages, Welsh nobody has reviewed yet.
+   */
+  notices: Problem[];
 }
 
 /** A sequence file with problems; `id` and `title` are what the file says, when it says them. */
@@ -57,6 +64,8 @@ export interface FailedSequence {
   problems: Problem[];
   id?: string;
   title?: string;
+  /** As for a loaded file: worth a look, whatever the problems. */
+  notices?: Problem[];
 }
 
 export type LoadResult = LoadedSequence | FailedSequence;
@@ -120,9 +129,22 @@ export function loadSequence(path: string, text: string, readFile: ReadFile): Lo
     ]);
   }
 
-  const parsed = sequenceSchema.safeParse(data);
+  // A bilingual file is checked as one plain programme per language, after its maps are checked.
+  const split = splitByLanguage(data);
+  const declared = declaredLanguages(data);
+  const versions: { language: Language; data: unknown }[] =
+    split.projections && declared
+      ? declared.map((language) => ({ language, data: split.projections![language] }))
+      : [{ language: 'en', data }];
+  const parses = versions.map((version) => ({
+    ...version,
+    parsed: sequenceSchema.safeParse(version.data),
+  }));
   const findings = [
-    ...(parsed.success ? [] : findingsFromIssues(parsed.error.issues, data)),
+    ...split.findings,
+    ...parses.flatMap(({ parsed, data: version }) =>
+      parsed.success ? [] : findingsFromIssues(parsed.error.issues, version),
+    ),
     ...programmeFindings(data, (p) => positionAt(yaml, offsetOf(yaml, p)).line),
   ];
   const markdown = resolveTexts(path, data, readFile);
@@ -131,10 +153,27 @@ export function loadSequence(path: string, text: string, readFile: ReadFile): Lo
     ...findings.map((finding) => toProblem(finding, path, yaml, data)),
     ...markdown.problems,
   ];
-  if (!parsed.success || problems.length > 0) return failed(path, data, problems);
+  const noticesOfSplit = split.notices.map((finding) => toProblem(finding, path, yaml, data));
+  const allParsed = parses.every(({ parsed }) => parsed.success);
+  if (!allParsed || problems.length > 0)
+    return { ...failed(path, data, problems), notices: sortProblems(path, noticesOfSplit) };
 
-  const sequence = parsed.data;
-  for (const file of markdown.files) setAt(sequence, file.fieldPath, file.text);
+  const texts = new Map<Language, SequenceText>();
+  for (const { language, parsed } of parses) texts.set(language, parsed.data!);
+  for (const file of markdown.files) {
+    // A file named inside a language map (`tip: { cy: { file: … } }`) belongs to that language.
+    const last = file.fieldPath.at(-1);
+    const language = declared?.find((l) => l === last);
+    if (language !== undefined) setAt(texts.get(language), file.fieldPath.slice(0, -1), file.text);
+    else for (const text of texts.values()) setAt(text, file.fieldPath, file.text);
+  }
+  // The base texts, for everything that does not choose a language: English when offered.
+  const base = declared === undefined ? 'en' : declared.includes('en') ? 'en' : declared[0]!;
+  const sequence: Sequence =
+    declared === undefined
+      ? texts.get('en')!
+      : { ...texts.get(base)!, translations: Object.fromEntries(texts) };
+  const notices = [...noticesOfSplit, ...reviewNotice(path, yaml, sequence)];
   return {
     ok: true,
     path,
@@ -147,7 +186,26 @@ export function loadSequence(path: string, text: string, readFile: ReadFile): Lo
         ? positionAt(yaml, offsetOf(yaml, ['audience', 'default']))
         : undefined,
     },
+    notices: sortProblems(path, notices),
   };
+}
+
+/**
+ * Welsh that no Welsh speaker has checked is not ready to send (a public body's Welsh must be as
+ * good as its English): until `reviewed_by` names someone, validate says so, without failing.
+ */
+function reviewNotice(path: string, yaml: YamlSource, sequence: Sequence): Problem[] {
+  if (!sequence.languages?.includes('cy')) return [];
+  if (typeof sequence.reviewed_by === 'string' && sequence.reviewed_by.trim() !== '') return [];
+  const at = sequence.reviewed_by === undefined ? ['languages'] : ['reviewed_by'];
+  return [
+    {
+      file: path,
+      ...positionAt(yaml, offsetOf(yaml, at)),
+      message:
+        'the Welsh (cy) text has not been reviewed: a Welsh speaker should review it before use, then give their name in reviewed_by',
+    },
+  ];
 }
 
 /**
@@ -268,7 +326,13 @@ function textFields(data: unknown): TextField[] {
   const add = (parent: unknown, parentPath: Path, keys: readonly string[], markdown: boolean) => {
     for (const key of keys) {
       const value = propertyOf(parent, key);
-      if (value !== undefined) fields.push({ path: [...parentPath, key], value, markdown });
+      if (value === undefined) continue;
+      // A bilingual text: each language's text is checked (and its file read) on its own.
+      if (isLanguageMap(value)) {
+        for (const [language, text] of Object.entries(value))
+          if (text !== undefined && text !== null)
+            fields.push({ path: [...parentPath, key, language], value: text, markdown });
+      } else fields.push({ path: [...parentPath, key], value, markdown });
     }
   };
   listOf(data, 'weeks').forEach((week, w) => {
@@ -377,6 +441,7 @@ function contentHash(yaml: string, markdown: readonly MarkdownFile[]): string {
 }
 
 function setAt(target: unknown, path: Path, value: unknown): void {
+  if (target === undefined) return;
   let node = target as Record<string | number, unknown>;
   for (const segment of path.slice(0, -1)) node = node[segment] as Record<string | number, unknown>;
   node[path.at(-1)!] = value;

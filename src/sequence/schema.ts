@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { languages, type Language } from '../language/languages.js';
 
 /**
  * The trainer's format: one YAML file per 12-week programme. This schema is the single
@@ -163,6 +164,22 @@ export const weekSchema = z.strictObject({
 
 export const sequenceSchema = z.strictObject({
   id: slug,
+  languages: z
+    .array(z.enum(languages))
+    .min(1)
+    .optional()
+    .describe(
+      'the languages the programme is written in, Welsh first for bilingual mail: [cy, en]. ' +
+        'Then every text is a map by language: subject: { cy: "Wythnos 3: …", en: "Week 3: …" }. ' +
+        'Without it, texts are plain strings in English',
+    ),
+  reviewed_by: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      'who checked the Welsh (a Welsh speaker); until set, gym validate says the Welsh needs review',
+    ),
   title: z.string().min(1),
   summary: z.string().optional().describe('a paragraph for trainers and the welcome email'),
   audience,
@@ -170,7 +187,27 @@ export const sequenceSchema = z.strictObject({
   weeks: z.array(weekSchema).describe('exactly weeks 1 to 12, in order'),
 });
 
-export type Sequence = z.infer<typeof sequenceSchema>;
+/** A programme in one language: every text a plain string. */
+export type SequenceText = z.infer<typeof sequenceSchema>;
+
+/**
+ * A loaded programme. Its texts are in its base language (English when it offers English, else
+ * its first); a programme with `languages` also carries each language's text in `translations`
+ * (see `sequenceIn`), which the loader builds from the file's `{ cy, en }` maps.
+ */
+export type Sequence = SequenceText & {
+  readonly translations?: Partial<Record<Language, SequenceText>> | undefined;
+};
+
+/** The languages a programme offers: its `languages`, or English for a programme without. */
+export function offeredLanguages(sequence: Pick<SequenceText, 'languages'>): Language[] {
+  return sequence.languages ?? ['en'];
+}
+
+/** The programme's texts in one language it offers (its base texts for any other). */
+export function sequenceIn(sequence: Sequence, language: Language): SequenceText {
+  return sequence.translations?.[language] ?? sequence;
+}
 export type Week = z.infer<typeof weekSchema>;
 export type Step = z.infer<typeof stepSchema>;
 export type EmailStep = z.infer<typeof email>;

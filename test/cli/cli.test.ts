@@ -84,7 +84,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\n7 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0010-languages\n8 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -100,6 +100,7 @@ describe('the gym command line', () => {
         { name: '0005-send-quotas' },
         { name: '0006-worker-ticks' },
         { name: '0008-data-rights' },
+        { name: '0010-languages' },
       ],
     });
   });
@@ -120,6 +121,7 @@ describe('the gym command line', () => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0010-languages',
     ]);
   });
 });
@@ -152,6 +154,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0005-send-quotas',
           '0006-worker-ticks',
           '0008-data-rights',
+          '0010-languages',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
@@ -161,6 +164,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0005-send-quotas' },
           { name: '0006-worker-ticks' },
           { name: '0008-data-rights' },
+          { name: '0010-languages' },
         ]);
       } finally {
         await database.close();

@@ -150,10 +150,45 @@ describe('gym simulate', () => {
     for (let week = 1; week <= 12; week++)
       expect(result.stdout).toMatch(new RegExp(`^Week ${week}: `, 'm'));
     expect(result.stdout).toMatch(
-      /^ {2}Mon 2027-03-08 09:00 -05:00 {2}2027-03-08 14:00 UTC {2}email +kickoff +Week 1: /m,
+      /^ {2}Mon 2027-03-08 09:00 -05:00 {2}2027-03-08 14:00 UTC {2}email +en +kickoff +Week 1: /m,
     );
     expect(result.stdout).toContain('only if kickoff is not done');
     expect(result.stdout).toContain('Manager digest: wrap-up after week 12');
+  });
+
+  it('shows the language of each message: the learner’s as the programme offers it, the manager’s (#15)', async () => {
+    const result = await runGym([
+      'simulate',
+      '--learner',
+      learner,
+      '--start',
+      '2027-03-08',
+      '--dir',
+      'test/fixtures/sequences/bilingual',
+      '--sequence',
+      'bilingual-basics',
+      '--language',
+      'cy+en',
+      '--manager-language',
+      'cy',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(
+      'Languages: the learner asked for cy+en and gets cy+en (the programme offers cy, en); the manager gets cy',
+    );
+    expect(result.stdout).toMatch(
+      /^ {2}Mon 2027-03-15 09:00 -04:00 .* email +cy\+en +kickoff +Wythnos 2 \/ Week 2: datgloi’r gwefannau sydd eu hangen arnoch \/ get the sites you need unblocked$/m,
+    );
+    expect(result.stdout).toMatch(/ digest +cy +Manager digest: weeks 1–2$/m);
+    expect(result.stdout).toMatch(
+      / invite +cy\+en +practice +Ymarfer: dechrau lle rydych chi \/ Practice: start where you are$/m,
+    );
+    // A Welsh learner on an English-only programme gets English, and is told so.
+    const english = await runGym(['simulate', '--learner', learner, '--language', 'cy', '--json']);
+    const timeline = JSON.parse(english.stdout) as { events: { kind: string; language: string }[] };
+    expect(
+      new Set(timeline.events.filter((e) => e.kind !== 'digest').map((e) => e.language)),
+    ).toEqual(new Set(['en']));
   });
 
   it('names the programmes there are when asked for one that is not', async () => {

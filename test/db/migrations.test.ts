@@ -30,6 +30,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0005-send-quotas',
         '0006-worker-ticks',
         '0008-data-rights',
+        '0010-languages',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -38,6 +39,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
+        '0010-languages',
         '0008-data-rights',
         '0006-worker-ticks',
         '0005-send-quotas',
@@ -74,6 +76,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0010-languages',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -85,6 +88,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0010-languages',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

@@ -108,9 +108,9 @@ describe.each(testBackends())('enrolling a cohort on $name', (backend) => {
     const breaking = (store: EnrolmentStore, seen = { n: 0 }): EnrolmentStore => ({
       ...store,
       transaction: (work) => store.transaction((tx) => work(breaking(tx, seen))),
-      saveLearner: async (profile, managerId) => {
+      saveLearner: async (profile, managerId, language, organisationLanguage) => {
         if (++seen.n === 5) throw new Error('connection lost');
-        return store.saveLearner(profile, managerId);
+        return store.saveLearner(profile, managerId, language, organisationLanguage);
       },
     });
     await expect(

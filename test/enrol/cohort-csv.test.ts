@@ -458,12 +458,12 @@ describe('the shape of the file', () => {
     [
       'an empty file',
       '',
-      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager)',
+      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, language, manager_language)',
     ],
     [
       'only blank lines',
       '\n\n  \n',
-      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager)',
+      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, language, manager_language)',
     ],
     [
       'a header and no rows',
@@ -557,6 +557,11 @@ describe('properties', () => {
   });
 
   it('knows every column it documents', () => {
-    expect(Object.keys(cohortColumns)).toEqual(header.split(','));
+    // The language columns (#15) are tested in test/language/languages.test.ts.
+    expect(Object.keys(cohortColumns)).toEqual([
+      ...header.split(','),
+      'language',
+      'manager_language',
+    ]);
   });
 });

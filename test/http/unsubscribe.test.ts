@@ -118,4 +118,27 @@ describe.each(testBackends())('one-click unsubscribe and health on $name', (back
     // Twice is the same as once.
     expect((await oneClick(signUnsubscribeToken(secret, { learnerId }))).status).toBe(200);
   });
+
+  it('speaks the person’s language on the confirmation page and after the one-click (#15)', async () => {
+    const priya = await database.db
+      .selectFrom('learners')
+      .select('id')
+      .where('email', '=', 'priya.sharma@fcdo.gov.uk')
+      .executeTakeFirstOrThrow();
+    await database.db
+      .updateTable('learners')
+      .set({ language: 'cy+en' })
+      .where('id', '=', priya.id)
+      .execute();
+    const token = signUnsubscribeToken(secret, { learnerId: priya.id });
+    const confirm = await (await fetch(`${server.url}/unsubscribe/${token}`)).text();
+    expect(confirm).toContain('<html lang="cy">');
+    expect(confirm).toContain(
+      '<h1>Dad-danysgrifio o Digital Gym? / Unsubscribe from Digital Gym?</h1>',
+    );
+    expect(confirm.indexOf('<p lang="cy">')).toBeLessThan(confirm.indexOf('<p lang="en-GB">'));
+    expect(confirm).toContain('>Dad-danysgrifio / Unsubscribe</button>');
+    const done = await (await oneClick(token)).text();
+    expect(done).toContain('<h1>Rydych wedi dad-danysgrifio / You are unsubscribed</h1>');
+  });
 });

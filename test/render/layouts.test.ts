@@ -19,7 +19,8 @@ beforeAll(async () => {
 describe('layouts', () => {
   it('ships an MJML layout and a plain-text twin for every kind of email', () => {
     for (const name of layoutNames) {
-      expect(sources[`${name}.mjml`], `${name}.mjml`).toContain('<mjml lang="en-GB"');
+      // The language is the recipient's (#15): en-GB, cy, or cy for a bilingual email.
+      expect(sources[`${name}.mjml`], `${name}.mjml`).toContain('<mjml lang="[[ lang ]]"');
       expect(sources[`${name}.txt`], `${name}.txt`).toContain(
         "[% include 'partials/footer.txt' %]",
       );

@@ -171,7 +171,7 @@ describe('a learner step email', () => {
 
       See the GOV.UK style guide (https://www.gov.uk/guidance/style-guide).
 
-      THIS WEEK'S ASSIGNMENT: Rewrite one real email (week 3) (due Friday)
+      THIS WEEK’S ASSIGNMENT: Rewrite one real email (week 3) (due Friday)
 
       Pick an email you sent last week. Rewrite its first paragraph so the reader knows in one sentence what to do.
 

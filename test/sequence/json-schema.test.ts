@@ -26,11 +26,28 @@ describe('the JSON Schema for editors', () => {
     expect(schema.required).toEqual(['id', 'title', 'audience', 'weeks']);
     expect(Object.keys(schema.properties)).toEqual([
       'id',
+      'languages',
+      'reviewed_by',
       'title',
       'summary',
       'audience',
       'schedule',
       'weeks',
     ]);
+  });
+
+  it('lets every human text be a map by language, for a programme that declares languages (#15)', () => {
+    type Text = { anyOf: Record<string, unknown>[] };
+    type Node = { properties: Record<string, Node> } & Partial<Text> & { items: Node };
+    const schema = sequenceJsonSchema() as unknown as Node;
+    const subject = schema.properties.weeks!.items.properties.steps!.items.properties.email!
+      .properties.subject as unknown as Text;
+    expect(subject.anyOf[0]).toMatchObject({ type: 'string' });
+    expect(subject.anyOf[1]).toMatchObject({
+      type: 'object',
+      properties: { cy: { type: 'string' }, en: { type: 'string' } },
+      additionalProperties: false,
+    });
+    expect(schema.properties.title!.anyOf).toHaveLength(2);
   });
 });

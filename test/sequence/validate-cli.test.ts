@@ -74,6 +74,10 @@ describe('gym validate', () => {
           {
             "hash": "<hash>",
             "id": "minimal",
+            "languages": [
+              "en",
+            ],
+            "notices": [],
             "ok": true,
             "path": "test/fixtures/sequences/good/minimal.yaml",
             "problems": [],

@@ -19,6 +19,11 @@ import {
   type ProgrammeVersion,
 } from '../../engine/enrol.js';
 import { GymError } from '../../errors.js';
+import {
+  parsePreference,
+  preferenceHint,
+  type LanguagePreference,
+} from '../../language/languages.js';
 import { holidaysFromIcs, holidaysFromList } from '../../planner/index.js';
 import { loadSequenceFiles } from '../../sequence/load-files.js';
 import { heapKeeper } from '../heap.js';
@@ -83,6 +88,14 @@ function readHolidays(file: string | undefined): ReadonlySet<string> {
   );
 }
 
+function readLanguage(text: string | undefined): LanguagePreference | undefined {
+  if (text === undefined) return undefined;
+  const preference = parsePreference(text);
+  if (preference === undefined)
+    throw new GymError('USAGE', `--language ${text}: expected ${preferenceHint}`);
+  return preference;
+}
+
 /** The programmes of `dir`, versioned; refuses a folder with a broken file. */
 export function loadProgrammeVersions(dir: string): ProgrammeVersion[] {
   const results = loadSequenceFiles([dir]);
@@ -118,6 +131,9 @@ function tablePrinter(): ResultPrinter {
         `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
       );
       process.stdout.write(`       ${r.notice ?? r.reason}\n`);
+      // A learner who asked for a language the programme lacks: said by line, never silent.
+      if (r.languageNotice !== undefined)
+        process.stdout.write(`line ${r.line}: ${r.email} ${r.languageNotice}\n`);
       if (r.action === 'enrolled' || r.action === 'would-enrol') counts.enrolled += 1;
       if (r.action === 'kept' || r.action === 'would-keep') counts.kept += 1;
       if (r.action.startsWith('would')) counts.dry = true;
@@ -157,7 +173,7 @@ export function enrolCommand(getConfig: () => Config): Command {
     )
     .argument(
       '<cohort.csv>',
-      'columns: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, and optionally cohort, confidence, barriers, goals, share_with_manager, ...',
+      'columns: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, and optionally cohort, confidence, barriers, goals, share_with_manager, language, manager_language, ...',
     )
     .option('--dry-run', 'show who would get which programme and why, and write nothing')
     .option(
@@ -166,6 +182,11 @@ export function enrolCommand(getConfig: () => Config): Command {
     )
     .option('--json', 'print one JSON object')
     .option('--dir <path>', 'the programmes', 'sequences')
+    .option(
+      '--language <cy|en|cy+en>',
+      "the organisation's language for rows without one, remembered for its later files " +
+        '(cy+en, both with Welsh first, is the safe default for Welsh public bodies; else English)',
+    )
     .option(
       '--holidays <file>',
       "the organisation's days off: one YYYY-MM-DD a line, or an .ics calendar",
@@ -179,9 +200,11 @@ export function enrolCommand(getConfig: () => Config): Command {
           dir: string;
           holidays?: string;
           encoding?: string;
+          language?: string;
         },
       ) => {
         const config = getConfig();
+        const defaultLanguage = readLanguage(options.language);
         try {
           await access(file, constants.R_OK);
         } catch (cause) {
@@ -227,6 +250,7 @@ export function enrolCommand(getConfig: () => Config): Command {
             {
               dryRun,
               holidays,
+              defaultLanguage,
               total: cohort.rows,
               // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
               // prints once the whole cohort is in.

@@ -20,7 +20,16 @@ import { templateContext } from '../../render/context.js';
 import { fill, parseTemplate, textLiquid } from '../../render/templates.js';
 import { loadSequenceFiles } from '../../sequence/load-files.js';
 import type { LoadResult } from '../../sequence/loader.js';
-import type { Sequence, Step } from '../../sequence/schema.js';
+import { offeredLanguages, sequenceIn, type Sequence, type Step } from '../../sequence/schema.js';
+import {
+  bilingualSubject,
+  effectivePreference,
+  languagesOf,
+  parsePreference,
+  preferenceHint,
+  type Language,
+  type LanguagePreference,
+} from '../../language/languages.js';
 import { readSample } from './preview.js';
 
 /** How the programme was picked: named on the command line, or by the matcher (with its reason). */
@@ -29,6 +38,8 @@ type Choice = { readonly by: 'option' } | { readonly by: 'matcher'; readonly rea
 interface EventBase {
   /** The programme week; a digest's is the first week it covers (13 for the wrap-up of 12). */
   readonly week: number;
+  /** What the message is in (#15): the learner's (or the manager's) language, as offered. */
+  readonly language: LanguagePreference;
   readonly sendAt: Date;
   /** The zone the recipient reads it in: the learner's, or the manager's for a digest. */
   readonly zone: string;
@@ -70,6 +81,8 @@ interface Timeline {
   /** The Monday of week 1: the start, or the Monday of the first working day after it. */
   readonly firstMonday: string;
   readonly managerZone: string;
+  readonly language: LanguagePreference;
+  readonly managerLanguage: LanguagePreference;
   /** In the order they go out, week by week. */
   readonly events: readonly TimelineEvent[];
 }
@@ -80,6 +93,9 @@ interface TimelineInput {
   readonly sample: SampleLearner;
   readonly startsOn: string;
   readonly managerZone: string;
+  /** What the learner and the manager asked for. */
+  readonly language: LanguagePreference;
+  readonly managerLanguage: LanguagePreference;
 }
 
 /**
@@ -97,16 +113,37 @@ function buildTimeline(input: TimelineInput): Timeline {
     nextWorkingDate(startsOn, calendarFor(sequence.schedule, zone, holidays)),
   );
 
+  // The learner's language as far as the programme offers it, as `gym enrol` decides it.
+  const { preference: language } = effectivePreference(
+    input.language,
+    offeredLanguages(sequence),
+    sequence.id,
+  );
+  const inLanguages = (text: (inLanguage: Sequence, l: Language) => string, subject: boolean) => {
+    const texts = languagesOf(language).map((l) => ({
+      language: l,
+      text: text({ ...sequence, ...sequenceIn(sequence, l) }, l),
+    }));
+    return subject ? bilingualSubject(texts) : texts.map((t) => t.text).join(' / ');
+  };
   const learnerEvents = plan.map((row): TimelineEvent => {
     const step = stepOf(sequence, row.week, row.stepId);
-    const context = templateContext(sequence, row.week, sample.learner, sample.manager);
     const where = `programme "${sequence.id}" week ${row.week} step "${row.stepId}"`;
-    const base = { week: row.week, step: row.stepId, sendAt: row.sendAt, zone };
+    const base = { week: row.week, step: row.stepId, sendAt: row.sendAt, zone, language };
+    const fill =
+      (pick: (step: Step) => string | undefined, field: string) => (inLanguage: Sequence) => {
+        const context = templateContext(inLanguage, row.week, sample.learner, sample.manager);
+        const text = pick(stepOf(inLanguage, row.week, row.stepId)) ?? '';
+        return filled(text, context, `${where} ${field}`);
+      };
     if (step.invite !== undefined)
       return {
         ...base,
         kind: 'invite',
-        title: filled(step.invite.title, context, `${where} title`),
+        title: inLanguages(
+          fill((s) => s.invite?.title, 'title'),
+          false,
+        ),
         slot: row.startsAt ?? row.dueAt,
         durationMinutes: durationMinutes(step.invite.duration),
         condition: conditionOf(step),
@@ -114,7 +151,10 @@ function buildTimeline(input: TimelineInput): Timeline {
     return {
       ...base,
       kind: 'email',
-      subject: filled(step.email?.subject ?? '', context, `${where} subject`),
+      subject: inLanguages(
+        fill((s) => s.email?.subject, 'subject'),
+        true,
+      ),
       condition: conditionOf(step),
     };
   });
@@ -127,6 +167,7 @@ function buildTimeline(input: TimelineInput): Timeline {
   }).map((slot): DigestEvent => ({
     kind: 'digest',
     week: slot.weeks[0],
+    language: input.managerLanguage,
     sendAt: slot.sendAt,
     zone: managerZone,
     title:
@@ -195,6 +236,7 @@ function asJson(timeline: Timeline) {
       const when = {
         week: event.week,
         kind: event.kind,
+        language: event.language,
         sendAt: event.sendAt.toISOString(),
         sendAtLocal: localLabel(event.sendAt, event.zone),
       };
@@ -224,6 +266,16 @@ function asJson(timeline: Timeline) {
   };
 }
 
+/** What the learner asked for and gets, when that is not plain English. */
+function languageLines(timeline: Timeline): string[] {
+  const gets = timeline.events.find((e) => e.kind !== 'digest')?.language ?? 'en';
+  if (timeline.language === 'en' && gets === 'en' && timeline.managerLanguage === 'en') return [];
+  const offered = offeredLanguages(timeline.sequence).join(', ');
+  return [
+    `Languages: the learner asked for ${timeline.language} and gets ${gets} (the programme offers ${offered}); the manager gets ${timeline.managerLanguage}`,
+  ];
+}
+
 /** The timeline as a person reads it: a heading per week, one aligned row per message. */
 function asText(timeline: Timeline): string {
   const { sample, sequence, choice } = timeline;
@@ -235,6 +287,7 @@ function asText(timeline: Timeline): string {
     ...(choice.by === 'matcher' ? [`  chosen by the matcher: ${choice.reason}`] : []),
     `Starts: ${timeline.startsOn}; week 1 is the week of Monday ${timeline.firstMonday}`,
     `Manager digests: ${manager}${timeline.managerZone}`,
+    ...languageLines(timeline),
     'A simulation: nothing is sent and nothing is stored. Holidays are not applied.',
   ];
 
@@ -264,6 +317,7 @@ function asText(timeline: Timeline): string {
         local.toFormat('ccc yyyy-MM-dd HH:mm ZZ'),
         `${utc.toFormat('yyyy-MM-dd HH:mm')} UTC`,
         event.kind,
+        event.language,
         event.kind === 'digest' ? '' : event.step,
         what,
       ],
@@ -272,7 +326,7 @@ function asText(timeline: Timeline): string {
   });
 
   // Every column as wide as its widest cell, across all weeks, so the weeks line up too.
-  const widths = [0, 1, 2, 3].map((column) =>
+  const widths = [0, 1, 2, 3, 4].map((column) =>
     Math.max(...rows.map((row) => row.cells[column]!.length)),
   );
   const indent = widths.reduce((sum, width) => sum + width + 2, 2);
@@ -376,7 +430,16 @@ interface SimulateOptions {
   start?: string;
   managerZone?: string;
   dir: string;
+  language: string;
+  managerLanguage?: string;
   json?: boolean;
+}
+
+function languageOption(name: string, text: string): LanguagePreference {
+  const preference = parsePreference(text);
+  if (preference === undefined)
+    throw new GymError('USAGE', `${name} ${text}: expected ${preferenceHint}`);
+  return preference;
 }
 
 export function simulateCommand(): Command {
@@ -396,8 +459,14 @@ export function simulateCommand(): Command {
     )
     .option('--manager-zone <zone>', 'the manager’s IANA zone; default: the learner’s')
     .option('--dir <path>', 'the sequence files or folder', 'sequences')
+    .option('--language <cy|en|cy+en>', 'the learner’s language preference', 'en')
+    .option('--manager-language <cy|en|cy+en>', 'the manager’s; default: the learner’s')
     .option('--json', 'print one JSON object')
     .action((options: SimulateOptions) => {
+      const language = languageOption('--language', options.language);
+      const managerLanguage = options.managerLanguage
+        ? languageOption('--manager-language', options.managerLanguage)
+        : language;
       const sample = readSample(options.learner);
       const zone = sample.learner.time_zone;
       const startsOn = options.start ?? sample.starts_on ?? comingMonday(new Date(), zone);
@@ -421,7 +490,15 @@ export function simulateCommand(): Command {
         startsOn,
         options.dir,
       );
-      const timeline = buildTimeline({ sequence, choice, sample, startsOn, managerZone });
+      const timeline = buildTimeline({
+        sequence,
+        choice,
+        sample,
+        startsOn,
+        managerZone,
+        language,
+        managerLanguage,
+      });
       process.stdout.write(
         options.json ? `${JSON.stringify(asJson(timeline))}\n` : asText(timeline),
       );

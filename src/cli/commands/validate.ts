@@ -37,10 +37,21 @@ export function validateCommand(): Command {
 function asLines(results: readonly LoadResult[]): string[] {
   const lines = results.flatMap((result) =>
     result.ok
-      ? [`ok  ${result.path}  ${result.sequence.title}  ${shortHash(result.hash)}`]
-      : result.problems.map(
-          (problem) => `${problem.file}:${problem.line}:${problem.column} ${problem.message}`,
-        ),
+      ? [
+          `ok  ${result.path}  ${result.sequence.title}  ${shortHash(result.hash)}${languagesNote(result)}`,
+          // Worth a look, not wrong: the file still validates.
+          ...result.notices.map(
+            (notice) => `${notice.file}:${notice.line}:${notice.column} notice: ${notice.message}`,
+          ),
+        ]
+      : [
+          ...result.problems.map(
+            (problem) => `${problem.file}:${problem.line}:${problem.column} ${problem.message}`,
+          ),
+          ...(result.notices ?? []).map(
+            (notice) => `${notice.file}:${notice.line}:${notice.column} notice: ${notice.message}`,
+          ),
+        ],
   );
   const failed = results.filter((result) => !result.ok).length;
   const summary =
@@ -60,7 +71,9 @@ function asJson(results: readonly LoadResult[]) {
             id: result.sequence.id,
             title: result.sequence.title,
             hash: result.hash,
+            languages: result.sequence.languages ?? ['en'],
             problems: [],
+            notices: result.notices,
           }
         : {
             path: result.path,
@@ -72,6 +85,12 @@ function asJson(results: readonly LoadResult[]) {
           },
     ),
   };
+}
+
+/** "  [cy, en]" for a programme in more than English. */
+function languagesNote(result: Extract<LoadResult, { ok: true }>): string {
+  const languages = result.sequence.languages;
+  return languages === undefined ? '' : `  [${languages.join(', ')}]`;
 }
 
 /** The hex digits people compare by eye; the full hash is in --json. */
