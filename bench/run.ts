@@ -186,7 +186,10 @@ async function createSchema(label: string): Promise<Schema> {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-/** `node --import tsx [--import probe] script args`, in the repository, with our env on top. */
+/**
+ * `node [--import tsx] [--import probe] script args`, in the repository, with our env on top: a
+ * `.ts` script through tsx, a built `.js` one (the workers, from `dist`) as Node runs it.
+ */
 function startNode(
   script: string,
   scriptArgs: readonly string[],
@@ -196,9 +199,8 @@ function startNode(
     process.execPath,
     [
       ...(options.nodeArgs ?? []),
-      '--import',
-      'tsx',
-      ...(options.probe ? ['--import', './bench/rss-probe.ts'] : []),
+      ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      ...(options.probe ? ['--import', './bench/rss-probe.js'] : []),
       script,
       ...scriptArgs,
     ],
@@ -277,13 +279,18 @@ async function runWorker(
   clock: string,
   profileDir: string | undefined,
 ) {
+  // As a deployment runs it (see docker-compose.yml): the built JavaScript, with a bounded old
+  // space, so that garbage is collected before it piles up (a worker's live heap is ~50 MB).
   const child = startNode(
-    'src/cli/main.ts',
+    'dist/cli/main.js',
     ['run', '--once', '--clock', clock, '--worker', name],
     {
       env,
       probe: true,
-      nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+      nodeArgs: [
+        `--max-old-space-size=${workerOldSpaceMb}`,
+        ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+      ],
     },
   );
   let stderr = '';
@@ -313,6 +320,19 @@ async function runWorker(
     stderrTail: stderr.split('\n').slice(-8).join('\n'),
   };
   return result;
+}
+
+/** The workers' `--max-old-space-size`, as in docker-compose.yml. */
+const workerOldSpaceMb = 128;
+
+/** The workers run the built JavaScript: built here, so that it is the code of this tree. */
+async function buildDist(): Promise<void> {
+  const child = startNode('node_modules/typescript/bin/tsc', ['-p', 'tsconfig.build.json'], {});
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`building dist/ (tsc -p tsconfig.build.json) failed:\n${output}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,6 +695,8 @@ async function main() {
   const { rows: versionRows } = await sql<{
     version: string;
   }>`select current_setting('server_version') as version`.execute(admin.db);
+  say('building dist/ for the workers (tsc -p tsconfig.build.json)');
+  await buildDist();
   const dataDir = mkdtempSync(join(tmpdir(), 'gym-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const sink = await startSink();

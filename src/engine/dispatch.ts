@@ -3,7 +3,12 @@ import { composeMessage, type OutgoingMessage } from '../mail/compose.js';
 import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
 import { macOf } from '../mail/tokens.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
-import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
+import {
+  dueDecision,
+  durationMinutes,
+  evaluateCondition,
+  type DueDecision,
+} from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import type { AcknowledgementPayload } from '../db/schema.js';
 import {
@@ -217,6 +222,7 @@ export async function dispatchTick(deps: DispatchDependencies, now: Date): Promi
   const suppressions =
     batch.length === 0 ? [] : await deps.store.suppressionsOf(batch.map((d) => d.learner.email));
   const heartbeat = startHeartbeat(deps.store, batch, leaseSeconds);
+  const decide = decisionsOfBatch();
   try {
     // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
     let next = 0;
@@ -224,7 +230,8 @@ export async function dispatchTick(deps: DispatchDependencies, now: Date): Promi
       while (next < batch.length) {
         const delivery = batch[next++]!;
         const attempt =
-          (await refused(deps, delivery, suppressions)) ?? (await settleOne(deps, delivery, now));
+          (await refused(deps, delivery, suppressions)) ??
+          (await settleOne(deps, delivery, now, decide));
         const kept = attempt.status !== 'lost' && (await deps.store.settle(delivery, attempt, now));
         heartbeat.release(delivery.id);
         counts[kept ? attempt.status : 'lost'] += 1;
@@ -300,10 +307,39 @@ async function refused(
     : { status: 'cancelled', reason: `${delivery.learner.email} ${describeSuppression(no)}` };
 }
 
+/**
+ * When a row goes out (`dueDecision`), asked once per (programme version, zone, due time) in a
+ * batch: a wave is thousands of rows due at the same few instants in the same few zones, and
+ * each decision costs luxon a few zone conversions. `now` is one instant for the whole batch.
+ */
+type Decide = (delivery: DueDelivery, sequence: Sequence, now: Date) => DueDecision;
+
+function decisionsOfBatch(): Decide {
+  const decisions = new Map<string, DueDecision>();
+  return (delivery, sequence, now) => {
+    const key = `${delivery.versionId} ${delivery.learner.time_zone} ${delivery.dueAt.getTime()} ${delivery.quotaDeferredUntil?.getTime() ?? ''} ${now.getTime()}`;
+    let decision = decisions.get(key);
+    if (decision === undefined) {
+      decision = dueDecision({
+        dueAt: delivery.dueAt,
+        lateSince: delivery.quotaDeferredUntil,
+        now,
+        lateGrace: sequence.schedule.late_grace,
+        zone: delivery.learner.time_zone,
+        window: sequence.schedule.window,
+        workingDays: sequence.schedule.working_days,
+      });
+      decisions.set(key, decision);
+    }
+    return decision;
+  };
+}
+
 async function settleOne(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
+  decide: Decide,
 ): Promise<Settlement | Lost> {
   if (delivery.method === 'CANCEL') return cancelInvite(deps, delivery, now);
   if (delivery.kind === 'acknowledgement') return acknowledge(deps, delivery, now);
@@ -315,15 +351,7 @@ async function settleOne(
   }
   const sequence = await deps.store.programme(delivery.versionId);
   const zone = delivery.learner.time_zone;
-  const decision = dueDecision({
-    dueAt: delivery.dueAt,
-    lateSince: delivery.quotaDeferredUntil,
-    now,
-    lateGrace: sequence.schedule.late_grace,
-    zone,
-    window: sequence.schedule.window,
-    workingDays: sequence.schedule.working_days,
-  });
+  const decision = decide(delivery, sequence, now);
   if (decision.action === 'missed') return { status: 'missed', reason: decision.reason };
   if (decision.action === 'wait') {
     return {

@@ -1,4 +1,4 @@
-import { IANAZone } from 'luxon';
+import { isValidZone } from '../planner/local-time.js';
 import { didYouMean } from '../sequence/did-you-mean.js';
 import { fail, ok, quoted, type Checked } from './profile.js';
 
@@ -47,8 +47,7 @@ let zones: readonly string[] | undefined;
 /** Every Region/City zone name the runtime knows, for exact-case lookups and suggestions. */
 function knownZones(): readonly string[] {
   zones ??= [...currentNames, ...Intl.supportedValuesOf('timeZone')].filter(
-    (zone, index, all) =>
-      zone.includes('/') && all.indexOf(zone) === index && IANAZone.isValidZone(zone),
+    (zone, index, all) => zone.includes('/') && all.indexOf(zone) === index && isValidZone(zone),
   );
   return zones;
 }
@@ -69,13 +68,13 @@ export function checkTimeZone(text: string): Checked<string> {
     );
   const known = knownZones().find((zone) => zone.toLowerCase() === name.toLowerCase());
   if (known !== undefined) return ok(known);
-  if (name.includes('/') && IANAZone.isValidZone(name)) return ok(name);
-  const suggestion = (IANAZone.isValidZone(name) ? zoneOf(name) : undefined) ?? closestZone(name);
+  if (name.includes('/') && isValidZone(name)) return ok(name);
+  const suggestion = (isValidZone(name) ? zoneOf(name) : undefined) ?? closestZone(name);
   const hint =
     suggestion === undefined
       ? 'expected Region/City, such as Europe/London'
       : `did you mean ${suggestion}?`;
-  if (IANAZone.isValidZone(name))
+  if (isValidZone(name))
     return fail(`${quoted(text)} is an old alias, not a Region/City time zone (${hint})`);
   return fail(`${quoted(text)} is not an IANA time zone (${hint})`);
 }
