@@ -173,7 +173,11 @@ export interface DispatchDependencies {
   };
   readonly workerId: string;
   readonly batchSize?: number;
-  /** Messages of a batch in flight at once (the SMTP pool has 5 connections). */
+  /**
+   * Messages of a batch in flight at once: 10 by default, twice the SMTP pool's 5 connections,
+   * so that a connection has its next message waiting while a lane records its last outcome.
+   * Also the most messages a worker killed mid-batch can leave sent but not recorded.
+   */
   readonly concurrency?: number;
   /** How long a claim holds without renewal (database clock); renewed every third of it. */
   readonly leaseSeconds?: number;
@@ -292,7 +296,7 @@ export async function dispatchTick(
         await record(item.delivery, settlementOf(outcome, item, deps, at));
       }
     };
-    const lanes = Math.min(deps.concurrency ?? 5, outgoing.length);
+    const lanes = Math.min(deps.concurrency ?? 10, outgoing.length);
     await Promise.all([...decided, ...Array.from({ length: lanes }, lane)]);
   } finally {
     await heartbeat.stop();
