@@ -343,7 +343,7 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     expect(['sent', 'pending']).toContain(row.status);
     // Recorded at PostgreSQL's instant, not at a programme date in 2027.
     expect(Math.abs(row.updated_at.getTime() - Date.now())).toBeLessThan(10 * 60_000);
-    expect(await statuses()).toMatchObject({ pending: expect.any(Number) });
+    expect((await statuses()).pending).toBeGreaterThan(0);
   });
 
   it('keeps to SMTP_MAX_PER_SECOND, waiting for the next second when one is full', async () => {
