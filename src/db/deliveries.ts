@@ -21,6 +21,35 @@ export function leaseFromNow(seconds: number) {
   return sql<Date>`now() + make_interval(secs => ${seconds})`;
 }
 
+/*
+ * Statements that change several held rows at once (the heartbeat, the fencing check of a group,
+ * the outcomes of a group) run at the same time on different connections of one worker: each
+ * locks its rows in id order first (`lockedInOrder`), so that two of them can never each hold a
+ * row the other waits for (a deadlock, which PostgreSQL ends by failing one of them: a failed
+ * outcome leaves a sent row claimed, to be sent again once its lease runs out).
+ */
+function lockedInOrder(ids: readonly number[]) {
+  return sql`select id from deliveries where id in (${sql.join(ids)}) order by id for update`;
+}
+
+/** Locks `held` in id order, then extends the leases still held to `seconds` from now. */
+async function extendLeases(
+  db: Kysely<Database>,
+  held: readonly HeldRow[],
+  seconds: number,
+): Promise<Set<number>> {
+  if (held.length === 0) return new Set();
+  const pairs = held.map((h) => sql`(${h.id}::integer, ${h.leaseToken}::integer)`);
+  const { rows } = await sql<{ id: number }>`
+    with locked as materialized (${lockedInOrder(held.map((h) => h.id))})
+    update deliveries set lease_until = greatest(lease_until, ${leaseFromNow(seconds)})
+    where id in (select id from locked)
+      and status = 'claimed'
+      and (id, lease_token) in (${sql.join(pairs)})
+    returning id`.execute(db);
+  return new Set(rows.map((r) => r.id));
+}
+
 export interface ClaimOptions {
   /** Who holds the lease, for logs and for finding a dead worker's rows. */
   readonly workerId: string;
@@ -111,21 +140,7 @@ export async function renewLeases(
   held: readonly HeldRow[],
   leaseSeconds: number,
 ): Promise<Set<number>> {
-  if (held.length === 0) return new Set();
-  const renewed = await db
-    .updateTable('deliveries')
-    .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(leaseSeconds)})` })
-    .where('status', '=', 'claimed')
-    .where((eb) =>
-      eb(
-        eb.refTuple('id', 'lease_token'),
-        'in',
-        held.map((h) => eb.tuple(h.id, h.leaseToken)),
-      ),
-    )
-    .returning('id')
-    .execute();
-  return new Set(renewed.map((r) => r.id));
+  return extendLeases(db, held, leaseSeconds);
 }
 
 /**
@@ -159,21 +174,7 @@ export async function fenceDeliveries(
   held: readonly HeldRow[],
   sendLeaseSeconds: number,
 ): Promise<Set<number>> {
-  if (held.length === 0) return new Set();
-  const fenced = await db
-    .updateTable('deliveries')
-    .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(sendLeaseSeconds)})` })
-    .where('status', '=', 'claimed')
-    .where((eb) =>
-      eb(
-        eb.refTuple('id', 'lease_token'),
-        'in',
-        held.map((h) => eb.tuple(h.id, h.leaseToken)),
-      ),
-    )
-    .returning('id')
-    .execute();
-  return new Set(fenced.map((r) => r.id));
+  return extendLeases(db, held, sendLeaseSeconds);
 }
 
 /** How a claimed row ends an attempt, as `settleDeliveries` writes it. */
@@ -214,6 +215,7 @@ export async function settleDeliveries(
       ${pending && !s.failedAttempt ? 1 : 0}::integer, ${pending && s.quotaDeferred === true}::boolean)`;
   });
   const { rows } = await sql<{ id: number; status: string }>`
+    with locked as materialized (${lockedInOrder(settled.map((r) => r.held.id))})
     update deliveries as d set
       status = v.status,
       claimed_by = null,
@@ -230,7 +232,8 @@ export async function settleDeliveries(
         else d.quota_deferred_until end
     from (values ${sql.join(values)}) as v(id, lease_token, status, message_id, invite_uid,
       reason, retry_at, attempt_returned, quota_deferred)
-    where d.id = v.id and d.status = 'claimed' and d.lease_token = v.lease_token
+    where d.id = v.id and d.id in (select id from locked)
+      and d.status = 'claimed' and d.lease_token = v.lease_token
     returning d.id, d.status`.execute(db);
   const finished = rows.filter((r) => r.status !== 'pending').map((r) => r.id);
   if (finished.length > 0) await completeIfFinished(db, finished, now);
@@ -242,26 +245,23 @@ export async function settleDeliveries(
  * cancelled) has completed the programme. A paused one still has rows waiting, so it stays.
  */
 async function completeIfFinished(db: Kysely<Database>, deliveryIds: number[], now: Date) {
-  const enrolments = db
-    .selectFrom('deliveries')
-    .select('enrolment_id')
-    .where('id', 'in', deliveryIds);
-  await db
-    .updateTable('enrolments')
-    .set({ status: 'completed', ended_at: now, updated_at: now })
-    .where('id', 'in', enrolments)
-    .where('status', '=', 'active')
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('deliveries')
-            .select('id')
-            .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
-            .where('deliveries.status', 'in', ['pending', 'claimed'])
-            .where('deliveries.kind', '!=', 'acknowledgement'),
-        ),
-      ),
+  // Locked in id order, as above: two workers finishing rows of the same enrolments at once
+  // must not each wait for the other.
+  await sql`
+    with locked as materialized (
+      select id from enrolments
+      where id in (select enrolment_id from deliveries where id in (${sql.join(deliveryIds)}))
+        and status = 'active'
+      order by id for update
     )
-    .execute();
+    update enrolments set status = 'completed', ended_at = ${now.toISOString()}::timestamptz,
+      updated_at = ${now.toISOString()}::timestamptz
+    where id in (select id from locked)
+      and status = 'active'
+      and not exists (
+        select 1 from deliveries
+        where deliveries.enrolment_id = enrolments.id
+          and deliveries.status in ('pending', 'claimed')
+          and deliveries.kind <> 'acknowledgement'
+      )`.execute(db);
 }
