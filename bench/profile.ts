@@ -22,12 +22,35 @@ function bucketOf(node: ProfileNode): string {
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
     const parts = url.slice(modules + '/node_modules/'.length).split('/');
+    // nodemailer does both composition and SMTP: its folder says which.
+    if (parts[0] === 'nodemailer') return `nodemailer/${parts.at(-2) ?? ''}`;
     return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
   }
-  const src = /\/src\/([^/]+)\//.exec(url);
+  const src = /\/(?:src|dist)\/([^/]+)\//.exec(url);
   if (src) return `src/${src[1]}`;
   if (url.startsWith('node:')) return 'node internals';
   return 'other';
+}
+
+/** The stage of sending a module's time belongs to. */
+function stageOf(bucket: string): string {
+  if (/^nodemailer\/(smtp-|shared|addressparser)/.test(bucket)) return 'SMTP client';
+  if (/^nodemailer\/dkim/.test(bucket)) return 'DKIM';
+  if (bucket.startsWith('nodemailer/') || bucket === 'src/mail') return 'compose';
+  if (['src/render', 'liquidjs', 'html-to-text', 'marked'].includes(bucket)) return 'fill';
+  if (['src/calendar', 'ical-generator'].includes(bucket)) return 'invites (ICS)';
+  if (['src/planner', 'luxon'].includes(bucket)) return 'decide (time zones)';
+  if (
+    ['src/db', 'pg', 'pg-protocol', 'pg-pool', 'pg-types', 'kysely', 'postgres-array'].includes(
+      bucket,
+    )
+  )
+    return 'database client';
+  if (['src/engine', 'src/consent'].includes(bucket)) return 'dispatch';
+  if (bucket === '(garbage collector)') return 'garbage collection';
+  if (['src/cli', 'src/config', 'commander', 'pino', 'sonic-boom', 'zod', 'yaml'].includes(bucket))
+    return 'start-up, logs, config';
+  return 'Node and other';
 }
 
 export interface ProfileBucket {
@@ -36,8 +59,12 @@ export interface ProfileBucket {
   readonly share: number;
 }
 
-/** The buckets of every `.cpuprofile` in `dir` together, largest first. */
-export function summariseProfiles(dir: string): { totalMs: number; buckets: ProfileBucket[] } {
+/** The buckets of every `.cpuprofile` in `dir` together, largest first, and by stage. */
+export function summariseProfiles(dir: string): {
+  totalMs: number;
+  buckets: ProfileBucket[];
+  stages: ProfileBucket[];
+} {
   const totals = new Map<string, number>();
   let totalMs = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
@@ -54,5 +81,11 @@ export function summariseProfiles(dir: string): { totalMs: number; buckets: Prof
   const buckets = [...totals.entries()]
     .map(([where, ms]) => ({ where, ms, share: ms / Math.max(1, totalMs) }))
     .sort((a, b) => b.ms - a.ms);
-  return { totalMs, buckets };
+  const byStage = new Map<string, number>();
+  for (const { where, ms } of buckets)
+    byStage.set(stageOf(where), (byStage.get(stageOf(where)) ?? 0) + ms);
+  const stages = [...byStage.entries()]
+    .map(([where, ms]) => ({ where, ms, share: ms / Math.max(1, totalMs) }))
+    .sort((a, b) => b.ms - a.ms);
+  return { totalMs, buckets, stages };
 }

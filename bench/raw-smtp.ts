@@ -1,8 +1,9 @@
 /**
  * The machine's limit for the benchmark: a minimal SMTP client on `node:net` sending pre-built
- * messages, no pipelining: EHLO once per connection, then MAIL FROM, RCPT TO, DATA and the
- * message, each waiting for its reply, over a few parallel connections. Nothing is composed,
- * rendered or stored: what is left is the wire and the server.
+ * messages: EHLO once per connection, then MAIL FROM, RCPT TO, DATA and the message, over a few
+ * parallel connections. Without pipelining each command waits for its reply (4 round trips a
+ * message); pipelined (RFC 2920), MAIL FROM, RCPT TO and DATA go together (2 round trips).
+ * Nothing is composed, rendered or stored: what is left is the wire and the server.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -83,6 +84,8 @@ async function expect(reader: ReplyReader, code: string, after: string): Promise
   if (!reply.startsWith(code)) throw new Error(`after ${after}: expected ${code}, got ${reply}`);
 }
 
+const dotLine = Buffer.from('.\r\n');
+
 export interface RawRunResult {
   readonly sent: number;
   readonly elapsedMs: number;
@@ -99,6 +102,7 @@ export async function rawSmtpRun(options: {
   connections: number;
   durationMs: number;
   messages: readonly Buffer[];
+  pipelined?: boolean;
 }): Promise<RawRunResult> {
   let sent = 0;
   const cpuBefore = process.cpuUsage();
@@ -112,6 +116,18 @@ export async function rawSmtpRun(options: {
     socket.write('EHLO raw.bench.test\r\n');
     await expect(reader, '250', 'EHLO');
     for (let i = lane; performance.now() < deadline; i += options.connections) {
+      if (options.pipelined === true) {
+        socket.write(
+          `MAIL FROM:<progress@gym.bench.test>\r\nRCPT TO:<learner${i}@bench.example.gov.uk>\r\nDATA\r\n`,
+        );
+        await expect(reader, '250', 'MAIL FROM');
+        await expect(reader, '250', 'RCPT TO');
+        await expect(reader, '354', 'DATA');
+        socket.write(Buffer.concat([options.messages[i % options.messages.length]!, dotLine]));
+        await expect(reader, '250', 'the end of DATA');
+        sent += 1;
+        continue;
+      }
       socket.write('MAIL FROM:<progress@gym.bench.test>\r\n');
       await expect(reader, '250', 'MAIL FROM');
       socket.write(`RCPT TO:<learner${i}@bench.example.gov.uk>\r\n`);

@@ -3,27 +3,37 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { GymError, messageOf } from '../errors.js';
-import { configCommand } from './commands/config.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand } from './commands/doctor.js';
-import { enrolCommand } from './commands/enrol.js';
-import { inboxCommand } from './commands/inbox.js';
-import { learnerCommand } from './commands/learner.js';
-import { migrateCommand } from './commands/migrate.js';
-import { previewCommand } from './commands/preview.js';
-import { renderCommand } from './commands/render.js';
-import { replyCommand } from './commands/reply.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { simulateCommand } from './commands/simulate.js';
-import { statusCommand } from './commands/status.js';
-import { validateCommand } from './commands/validate.js';
+const config = () => loadConfig();
+
+/**
+ * Every command, by name, in the order `gym --help` lists them. Each is imported only when it is
+ * needed: `gym run` loads what a worker needs and nothing of the preview server, the report or
+ * the simulator (all of them together are about 100 MB of a worker's memory, #17).
+ */
+const commands: Readonly<Record<string, () => Promise<Command>>> = {
+  demo: async () => (await import('./commands/demo.js')).demoCommand(),
+  validate: async () => (await import('./commands/validate.js')).validateCommand(),
+  preview: async () => (await import('./commands/preview.js')).previewCommand(config),
+  render: async () => (await import('./commands/render.js')).renderCommand(config),
+  simulate: async () => (await import('./commands/simulate.js')).simulateCommand(),
+  enrol: async () => (await import('./commands/enrol.js')).enrolCommand(config),
+  run: async () => (await import('./commands/run.js')).runCommand(config),
+  inbox: async () => (await import('./commands/inbox.js')).inboxCommand(config),
+  learner: async () => (await import('./commands/learner.js')).learnerCommand(config),
+  report: async () => (await import('./commands/report.js')).reportCommand(config),
+  reply: async () => (await import('./commands/reply.js')).replyCommand(),
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommand(config),
+  config: async () => (await import('./commands/config.js')).configCommand(config),
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand(config),
+  status: async () => (await import('./commands/status.js')).statusCommand(config),
+};
 
 /**
  * The `gym` command line and the composition root: configuration is read here, once, and each
- * command receives what it needs.
+ * command receives what it needs. With `only` (the command named on the command line), just
+ * that command is loaded; otherwise (help, a typo) all of them are, so help lists them all.
  */
-export function buildProgram(): Command {
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('gym')
     .description(
       'Digital Gym: a 12-week practical learning programme that runs inside people’s inboxes.\n' +
@@ -34,26 +44,20 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .exitOverride();
 
-  program.addCommand(demoCommand());
-  program.addCommand(validateCommand());
-  program.addCommand(previewCommand(() => loadConfig()));
-  program.addCommand(renderCommand(() => loadConfig()));
-  program.addCommand(simulateCommand());
-  program.addCommand(enrolCommand(() => loadConfig()));
-  program.addCommand(runCommand(() => loadConfig()));
-  program.addCommand(inboxCommand(() => loadConfig()));
-  program.addCommand(learnerCommand(() => loadConfig()));
-  program.addCommand(reportCommand(() => loadConfig()));
-  program.addCommand(replyCommand());
-  program.addCommand(migrateCommand(() => loadConfig()));
-  program.addCommand(configCommand(() => loadConfig()));
-  program.addCommand(doctorCommand(() => loadConfig()));
-  program.addCommand(statusCommand(() => loadConfig()));
+  const names =
+    only !== undefined && Object.hasOwn(commands, only) ? [only] : Object.keys(commands);
+  for (const command of await Promise.all(names.map((name) => commands[name]!())))
+    program.addCommand(command);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();
   }
   return program;
+}
+
+/** The command named on the command line (`gym run --once` → `run`), if any. */
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
 }
 
 /** Runs the CLI and exits: 0 ok, 1 a user error (one line), 2 an internal error. */
@@ -63,7 +67,7 @@ export async function run(argv: readonly string[]): Promise<void> {
 
 async function runCli(argv: readonly string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(commandOf(argv))).parseAsync(argv);
     return 0;
   } catch (error) {
     const { exitCode, report } = failureReport(error);

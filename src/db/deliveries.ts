@@ -2,12 +2,13 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, Delivery } from './schema.js';
 
 /*
- * Leases run on the database's clock, always. Which rows are due runs on the caller's clock.
+ * Leases run on the database's clock, always. Which rows are due runs on the database's clock
+ * too, unless the caller gives a clock of its own.
  *
- * The two clocks answer different questions. "Is this row due?" is programme time: `gym demo`
- * runs weeks in seconds, `gym run --clock` starts on a future date, and the tests freeze time,
- * so it stays with the clock the engine is given (in production, the worker's wall clock: a
- * skew of a second or two moves a send by as much, which harms no one). "Has its holder gone?"
+ * The two clocks answer different questions. "Is this row due?" is programme time: `gym run`
+ * on the real clock asks PostgreSQL (`now()`), so every worker agrees on what is due whatever
+ * its own clock says; `gym demo` runs weeks in seconds, `gym run --clock` starts on a future
+ * date, and the tests freeze time, so they pass the clock they run on. "Has its holder gone?"
  * compares instants written by one worker with instants read by another, so it needs the one
  * clock they share: PostgreSQL's `now()`. Worker clocks that disagree (started at different
  * times under `--clock`, or simply unsynchronised) made live workers' leases look expired to
@@ -18,6 +19,35 @@ import type { Database, Delivery } from './schema.js';
 /** `now() + seconds`, on the database's clock. */
 export function leaseFromNow(seconds: number) {
   return sql<Date>`now() + make_interval(secs => ${seconds})`;
+}
+
+/*
+ * Statements that change several held rows at once (the heartbeat, the fencing check of a group,
+ * the outcomes of a group) run at the same time on different connections of one worker: each
+ * locks its rows in id order first (`lockedInOrder`), so that two of them can never each hold a
+ * row the other waits for (a deadlock, which PostgreSQL ends by failing one of them: a failed
+ * outcome leaves a sent row claimed, to be sent again once its lease runs out).
+ */
+function lockedInOrder(ids: readonly number[]) {
+  return sql`select id from deliveries where id in (${sql.join(ids)}) order by id for update`;
+}
+
+/** Locks `held` in id order, then extends the leases still held to `seconds` from now. */
+async function extendLeases(
+  db: Kysely<Database>,
+  held: readonly HeldRow[],
+  seconds: number,
+): Promise<Set<number>> {
+  if (held.length === 0) return new Set();
+  const pairs = held.map((h) => sql`(${h.id}::integer, ${h.leaseToken}::integer)`);
+  const { rows } = await sql<{ id: number }>`
+    with locked as materialized (${lockedInOrder(held.map((h) => h.id))})
+    update deliveries set lease_until = greatest(lease_until, ${leaseFromNow(seconds)})
+    where id in (select id from locked)
+      and status = 'claimed'
+      and (id, lease_token) in (${sql.join(pairs)})
+    returning id`.execute(db);
+  return new Set(rows.map((r) => r.id));
 }
 
 export interface ClaimOptions {
@@ -47,6 +77,17 @@ export async function claimDueDeliveries(
   db: Kysely<Database>,
   options: ClaimOptions,
 ): Promise<Delivery[]> {
+  return (await claimDueDeliveriesAt(db, options)).rows;
+}
+
+/**
+ * `claimDueDeliveries`, with the instant the claim was decided at: `options.now`, or the
+ * database's `now()` when absent (the same for every row: one statement, one transaction).
+ */
+export async function claimDueDeliveriesAt(
+  db: Kysely<Database>,
+  options: ClaimOptions,
+): Promise<{ rows: Delivery[]; now: Date | undefined }> {
   const now =
     options.now === undefined
       ? sql<Date>`now()`
@@ -81,8 +122,12 @@ export async function claimDueDeliveries(
         .skipLocked(),
     )
     .returningAll()
+    .returning(sql<Date>`now()`.as('claimed_at'))
     .execute();
-  return claimed.sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.id - b.id);
+  const rows = claimed
+    .map(({ claimed_at: _, ...row }) => row)
+    .sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.id - b.id);
+  return { rows, now: options.now ?? claimed[0]?.claimed_at };
 }
 
 /**
@@ -95,21 +140,7 @@ export async function renewLeases(
   held: readonly HeldRow[],
   leaseSeconds: number,
 ): Promise<Set<number>> {
-  if (held.length === 0) return new Set();
-  const renewed = await db
-    .updateTable('deliveries')
-    .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(leaseSeconds)})` })
-    .where('status', '=', 'claimed')
-    .where((eb) =>
-      eb(
-        eb.refTuple('id', 'lease_token'),
-        'in',
-        held.map((h) => eb.tuple(h.id, h.leaseToken)),
-      ),
-    )
-    .returning('id')
-    .execute();
-  return new Set(renewed.map((r) => r.id));
+  return extendLeases(db, held, leaseSeconds);
 }
 
 /**
@@ -131,4 +162,106 @@ export async function fenceDelivery(
     .where('lease_token', '=', held.leaseToken)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
+}
+
+/**
+ * `fenceDelivery` for several rows in one statement: answers the ids still held with their
+ * fencing token (their leases now extended to `sendLeaseSeconds`); a row missing from the
+ * answer was taken by another worker and must not be sent.
+ */
+export async function fenceDeliveries(
+  db: Kysely<Database>,
+  held: readonly HeldRow[],
+  sendLeaseSeconds: number,
+): Promise<Set<number>> {
+  return extendLeases(db, held, sendLeaseSeconds);
+}
+
+/** How a claimed row ends an attempt, as `settleDeliveries` writes it. */
+export type RowSettlement =
+  | { readonly status: 'sent'; readonly messageId: string; readonly inviteUid?: string | undefined }
+  | {
+      readonly status: 'pending';
+      readonly retryAt: Date;
+      readonly reason: string;
+      /** False when no attempt was spent (a window, a quota): the claim's count is given back. */
+      readonly failedAttempt: boolean;
+      readonly quotaDeferred?: boolean | undefined;
+    }
+  | {
+      readonly status: 'failed' | 'skipped' | 'missed' | 'cancelled';
+      readonly reason: string;
+    };
+
+/**
+ * Records how claimed rows ended, in one statement (`UPDATE … FROM (VALUES …)`), each only
+ * while its holder still has the claim (its fencing token, not its name: a restarted worker
+ * keeps its name): after a lost lease, the new holder decides. Then, in a second statement,
+ * completes the enrolments those rows finished. Answers the ids written.
+ */
+export async function settleDeliveries(
+  db: Kysely<Database>,
+  settled: readonly { readonly held: HeldRow; readonly settlement: RowSettlement }[],
+  now: Date,
+): Promise<Set<number>> {
+  if (settled.length === 0) return new Set();
+  const at = now.toISOString();
+  const values = settled.map(({ held, settlement: s }) => {
+    const sent = s.status === 'sent';
+    const pending = s.status === 'pending';
+    return sql`(${held.id}::integer, ${held.leaseToken}::integer, ${s.status}::text,
+      ${sent ? s.messageId : null}::text, ${sent ? (s.inviteUid ?? null) : null}::text,
+      ${sent ? null : s.reason}::text, ${pending ? s.retryAt.toISOString() : null}::timestamptz,
+      ${pending && !s.failedAttempt ? 1 : 0}::integer, ${pending && s.quotaDeferred === true}::boolean)`;
+  });
+  const { rows } = await sql<{ id: number; status: string }>`
+    with locked as materialized (${lockedInOrder(settled.map((r) => r.held.id))})
+    update deliveries as d set
+      status = v.status,
+      claimed_by = null,
+      lease_until = null,
+      updated_at = ${at}::timestamptz,
+      message_id = case when v.status = 'sent' then v.message_id else d.message_id end,
+      invite_uid = case when v.status = 'sent' then v.invite_uid else d.invite_uid end,
+      sent_at = case when v.status = 'sent' then ${at}::timestamptz else d.sent_at end,
+      reason = v.reason,
+      retry_at = case v.status when 'sent' then null when 'pending' then v.retry_at
+        else d.retry_at end,
+      attempts = d.attempts - v.attempt_returned,
+      quota_deferred_until = case when v.quota_deferred then v.retry_at
+        else d.quota_deferred_until end
+    from (values ${sql.join(values)}) as v(id, lease_token, status, message_id, invite_uid,
+      reason, retry_at, attempt_returned, quota_deferred)
+    where d.id = v.id and d.id in (select id from locked)
+      and d.status = 'claimed' and d.lease_token = v.lease_token
+    returning d.id, d.status`.execute(db);
+  const finished = rows.filter((r) => r.status !== 'pending').map((r) => r.id);
+  if (finished.length > 0) await completeIfFinished(db, finished, now);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * An enrolment whose plan has nothing left to send (every row sent, skipped, missed, failed or
+ * cancelled) has completed the programme. A paused one still has rows waiting, so it stays.
+ */
+async function completeIfFinished(db: Kysely<Database>, deliveryIds: number[], now: Date) {
+  // Locked in id order, as above: two workers finishing rows of the same enrolments at once
+  // must not each wait for the other.
+  await sql`
+    with locked as materialized (
+      select id from enrolments
+      where id in (select enrolment_id from deliveries where id in (${sql.join(deliveryIds)}))
+        and status = 'active'
+      order by id for update
+    )
+    update enrolments set status = 'completed', ended_at = ${now.toISOString()}::timestamptz,
+      updated_at = ${now.toISOString()}::timestamptz
+    where id in (select id from locked)
+      and status = 'active'
+      and not exists (
+        select 1 from deliveries
+        where deliveries.enrolment_id = enrolments.id
+          and deliveries.status in ('pending', 'claimed')
+          and deliveries.kind <> 'acknowledgement'
+      )`.execute(db);
 }

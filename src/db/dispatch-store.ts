@@ -1,6 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { DispatchStore } from '../engine/dispatch.js';
-import { claimDueDeliveries, fenceDelivery, renewLeases } from './deliveries.js';
+import {
+  claimDueDeliveriesAt,
+  fenceDeliveries,
+  renewLeases,
+  settleDeliveries,
+} from './deliveries.js';
 import { programmeVersions } from './programme-versions.js';
 import { consentReader } from './suppression-store.js';
 import type { Database } from './schema.js';
@@ -11,8 +16,14 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
     ...consentReader(db),
 
     async claim({ workerId, limit, leaseSeconds, now }) {
-      const claimed = await claimDueDeliveries(db, { workerId, limit, leaseSeconds, now });
-      if (claimed.length === 0) return [];
+      const claim = await claimDueDeliveriesAt(db, {
+        workerId,
+        limit,
+        leaseSeconds,
+        ...(now === undefined ? {} : { now }),
+      });
+      const claimed = claim.rows;
+      if (claimed.length === 0) return { rows: [], now: claim.now };
       const rows = await db
         .selectFrom('deliveries')
         .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
@@ -34,6 +45,19 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
           'organisations.name as organisation',
           'managers.name as manager_name',
           'managers.email as manager_email',
+          // What the dispatcher would otherwise ask row by row: the steps the learner said are
+          // done (a step's `when`), and the UID an invite's first sending went with.
+          sql<string[]>`coalesce((
+            select array_agg(done.step_key)
+            from progress_events
+            join deliveries as done on done.id = progress_events.delivery_id
+            where progress_events.enrolment_id = enrolments.id and progress_events.kind = 'done'
+          ), '{}')`.as('done_steps'),
+          sql<string | null>`(
+            select first.invite_uid from deliveries as first
+            where first.enrolment_id = deliveries.enrolment_id
+              and first.step_key = regexp_replace(deliveries.step_key, '\\.(cancel|r[0-9]+)$', '')
+          )`.as('sent_invite_uid'),
         ])
         .where(
           'deliveries.id',
@@ -42,7 +66,7 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
         )
         .execute();
       const byId = new Map(rows.map((r) => [r.id, r]));
-      return claimed.map((d) => {
+      const deliveries = claimed.map((d) => {
         const r = byId.get(d.id)!;
         return {
           id: d.id,
@@ -75,13 +99,23 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
             r.manager_name === null || r.manager_email === null
               ? undefined
               : { name: r.manager_name, email: r.manager_email },
+          doneSteps: new Set(r.done_steps),
+          sentInviteUid: d.kind === 'invite' ? (r.sent_invite_uid ?? undefined) : undefined,
         };
       });
+      return { rows: deliveries, now: claim.now };
     },
 
     renew: (held, leaseSeconds) => renewLeases(db, held, leaseSeconds),
 
-    fence: (held, sendLeaseSeconds) => fenceDelivery(db, held, sendLeaseSeconds),
+    fence: (held, sendLeaseSeconds) => fenceDeliveries(db, held, sendLeaseSeconds),
+
+    settle: (settled, now) => settleDeliveries(db, settled, now),
+
+    async databaseNow() {
+      const { rows } = await sql<{ now: Date }>`select now() as now`.execute(db);
+      return rows[0]!.now;
+    },
 
     programme: programmeVersions(db),
 
@@ -103,89 +137,5 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
         )
         .execute();
     },
-
-    async sentInviteUid(enrolmentId, stepKey) {
-      const row = await db
-        .selectFrom('deliveries')
-        .select('invite_uid')
-        .where('enrolment_id', '=', enrolmentId)
-        .where('step_key', '=', stepKey)
-        .executeTakeFirst();
-      return row?.invite_uid ?? undefined;
-    },
-
-    async doneSteps(enrolmentId) {
-      const rows = await db
-        .selectFrom('progress_events')
-        .innerJoin('deliveries', 'deliveries.id', 'progress_events.delivery_id')
-        .select('deliveries.step_key')
-        .where('progress_events.enrolment_id', '=', enrolmentId)
-        .where('progress_events.kind', '=', 'done')
-        .execute();
-      return new Set(rows.map((r) => r.step_key));
-    },
-
-    async settle(held, settlement, now) {
-      const base = { claimed_by: null, lease_until: null, updated_at: now };
-      const values =
-        settlement.status === 'sent'
-          ? {
-              ...base,
-              status: 'sent' as const,
-              message_id: settlement.messageId,
-              invite_uid: settlement.inviteUid ?? null,
-              sent_at: now,
-              reason: null,
-              retry_at: null,
-            }
-          : settlement.status === 'pending'
-            ? {
-                ...base,
-                status: 'pending' as const,
-                retry_at: settlement.retryAt,
-                reason: settlement.reason,
-                ...(settlement.failedAttempt ? {} : { attempts: sql<number>`attempts - 1` }),
-                ...(settlement.quotaDeferred ? { quota_deferred_until: settlement.retryAt } : {}),
-              }
-            : { ...base, status: settlement.status, reason: settlement.reason };
-      // Only while this holder still has the claim (its fencing token, not its name: a restarted
-      // worker keeps its name): after a lost lease, the new holder decides.
-      const result = await db
-        .updateTable('deliveries')
-        .set(values)
-        .where('id', '=', held.id)
-        .where('status', '=', 'claimed')
-        .where('lease_token', '=', held.leaseToken)
-        .executeTakeFirst();
-      const kept = result.numUpdatedRows === 1n;
-      if (kept && settlement.status !== 'pending') await completeIfFinished(db, held.id, now);
-      return kept;
-    },
   };
-}
-
-/**
- * An enrolment whose plan has nothing left to send (every row sent, skipped, missed, failed or
- * cancelled) has completed the programme. A paused one still has rows waiting, so it stays.
- */
-async function completeIfFinished(db: Kysely<Database>, deliveryId: number, now: Date) {
-  const enrolment = db.selectFrom('deliveries').select('enrolment_id').where('id', '=', deliveryId);
-  await db
-    .updateTable('enrolments')
-    .set({ status: 'completed', ended_at: now, updated_at: now })
-    .where('id', '=', enrolment)
-    .where('status', '=', 'active')
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('deliveries')
-            .select('id')
-            .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
-            .where('deliveries.status', 'in', ['pending', 'claimed'])
-            .where('deliveries.kind', '!=', 'acknowledgement'),
-        ),
-      ),
-    )
-    .execute();
 }

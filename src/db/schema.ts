@@ -1,7 +1,7 @@
 import type { AcknowledgementPayload, ManagerReplyAction } from '../replies/types.js';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SuppressionHow, SuppressionScope } from '../consent/suppression.js';
-import type { Language, LanguagePreference } from '../language/languages.js';
+import type { LanguagePreference } from '../language/languages.js';
 
 /**
  * The typed shape of the database, kept in step with `migrations/`. Invariants (unique keys,

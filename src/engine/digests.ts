@@ -17,6 +17,7 @@ import {
 import type { Sequence } from '../sequence/schema.js';
 import {
   layoutsOf,
+  quotaPlaces,
   sendLeaseSecondsOf,
   type DispatchDependencies,
   type HeldLease,
@@ -192,8 +193,13 @@ async function sendDigest(
     date: now,
     headers,
   });
+  // A digest is one more message to the same relay: it takes its place in the same quota as the
+  // learners' mail (SMTP_MAX_PER_SECOND and the rest), and waits or is carried to later the same.
+  const places = quotaPlaces(deps, 1, now);
+  const place = await places.take();
+  if (place !== 'granted') return { status: 'pending', retryAt: place.until, reason: place.reason };
   // Only while this worker still holds the digest: one that stalled past its lease while another
-  // took the fortnight sends nothing (see `sendMessage` in dispatch.ts).
+  // took the fortnight sends nothing (see `sendOne` in dispatch.ts).
   if (!(await store.fence(claim, sendLeaseSecondsOf(deps)))) return 'lost';
   const outcome: SendOutcome = await deps.transport.send({
     from: deps.mail.replyAddress,
@@ -201,6 +207,7 @@ async function sendDigest(
     raw,
     messageId,
   });
+  if (outcome.status === 'retry' && outcome.throttled === true) await places.relayRefused();
   if (outcome.status === 'sent') return { status: 'sent', messageId };
   if (outcome.status === 'failed' || claim.attempts >= (deps.maxAttempts ?? 8))
     return { status: 'failed', reason: outcome.reason };

@@ -3,7 +3,12 @@ import { composeMessage, type OutgoingMessage } from '../mail/compose.js';
 import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
 import { macOf } from '../mail/tokens.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
-import { dueDecision, durationMinutes, evaluateCondition } from '../planner/index.js';
+import {
+  dueDecision,
+  durationMinutes,
+  evaluateCondition,
+  type DueDecision,
+} from '../planner/index.js';
 import { baseKeyOf, stepIdOf, weekPrefix } from '../planner/step-key.js';
 import { templateContext } from '../render/context.js';
 import type { AcknowledgementPayload } from '../replies/types.js';
@@ -70,6 +75,13 @@ export interface DueDelivery extends HeldLease {
     readonly status: string;
   };
   readonly manager: { readonly name: string; readonly email: string } | undefined;
+  /** Step keys (`w01-kickoff`) the learner has said are done, read with the claim. */
+  readonly doneSteps: ReadonlySet<string>;
+  /**
+   * For an invite, its update or its cancellation: the calendar UID the plan's own row
+   * (`w01-practice`) was first sent with, if it was sent; read with the claim.
+   */
+  readonly sentInviteUid: string | undefined;
 }
 
 /** How a claimed delivery ends this attempt; written only while this worker still holds it. */
@@ -95,36 +107,46 @@ export type Settlement =
 
 /**
  * What the dispatcher needs from storage; `src/db/dispatch-store.ts` implements it. Leases are
- * on the database's clock (see `src/db/deliveries.ts`); `now` decides only what is due. It reads
- * suppressions too, at send time: a row queued before a person said no is never sent.
+ * on the database's clock (see `src/db/deliveries.ts`), and so is what is due unless the tick is
+ * given a clock of its own. It reads suppressions too, at send time: a row queued before a
+ * person said no is never sent.
  */
 export interface DispatchStore extends ConsentReader {
+  /**
+   * Claims due rows, with what it takes to send them, and says at what instant they were due:
+   * `now` when given, else the database's clock.
+   */
   claim(options: {
     workerId: string;
     limit: number;
     leaseSeconds: number;
-    now: Date;
-  }): Promise<DueDelivery[]>;
+    now: Date | undefined;
+  }): Promise<{ rows: DueDelivery[]; now: Date | undefined }>;
   /** The heartbeat: extends the leases still held; answers the ids it renewed. */
   renew(held: readonly HeldLease[], leaseSeconds: number): Promise<ReadonlySet<number>>;
   /**
-   * Checked before each message: false when another worker has taken the row (nothing may be
-   * sent); true, with the lease extended to `sendLeaseSeconds`, while this holder has it.
+   * Checked just before messages go: answers the rows this holder still has (their leases now
+   * extended to `sendLeaseSeconds`); a row missing from the answer was taken by another worker
+   * and must not be sent.
    */
-  fence(held: HeldLease, sendLeaseSeconds: number): Promise<boolean>;
+  fence(held: readonly HeldLease[], sendLeaseSeconds: number): Promise<ReadonlySet<number>>;
   /** The programme version an enrolment follows. */
   programme(versionId: number): Promise<Sequence>;
-  /** Step keys (`w01-kickoff`) the learner has said are done. */
-  doneSteps(enrolmentId: number): Promise<ReadonlySet<string>>;
-  /** False when the lease was lost (another worker reclaimed the row): nothing is written. */
-  settle(held: HeldLease, settlement: Settlement, now: Date): Promise<boolean>;
+  /**
+   * Records how rows ended, each only while its holder still has it; answers the rows written
+   * (a row missing was lost: another worker reclaimed it, and nothing of it is written).
+   */
+  settle(
+    settled: readonly { readonly held: HeldLease; readonly settlement: Settlement }[],
+    now: Date,
+  ): Promise<ReadonlySet<number>>;
+  /** The database's clock, for a tick that runs on it. */
+  databaseNow(): Promise<Date>;
   /** Records that `workerId` ticked (database clock): what it sent, or why the tick failed. */
   recordTick?(
     workerId: string,
     outcome: { sent: number; error?: string | undefined },
   ): Promise<void>;
-  /** The calendar UID an invite of this plan row (`w01-practice`) was first sent with, if any. */
-  sentInviteUid?(enrolmentId: number, stepKey: string): Promise<string | undefined>;
 }
 
 /**
@@ -132,10 +154,15 @@ export interface DispatchStore extends ConsentReader {
  * pause when the relay says "too many").
  */
 export interface SendBudget {
-  /** Takes one place at `now`, or says when one may free up and which limit is full. */
-  take(
+  /**
+   * Takes up to `count` places at `now`, as many as every limit allows, in one go (a batch asks
+   * once, not once per message). When it grants fewer than asked, it says when a place may free
+   * up and which limit is full.
+   */
+  reserve(
     now: Date,
-  ): Promise<{ granted: true } | { granted: false; retryAt: Date; reason?: string | undefined }>;
+    count: number,
+  ): Promise<{ granted: number; retryAt?: Date | undefined; reason?: string | undefined }>;
   /** Holds every worker back until `until`: the relay answered that we send too fast. */
   pauseRelay?(until: Date): Promise<void>;
 }
@@ -154,7 +181,11 @@ export interface DispatchDependencies {
   };
   readonly workerId: string;
   readonly batchSize?: number;
-  /** Messages of a batch in flight at once (the SMTP pool has 5 connections). */
+  /**
+   * Messages of a batch in flight at once: 10 by default, twice the SMTP pool's 5 connections,
+   * so that a connection has its next message waiting while a lane records its last outcome.
+   * Also the most messages a worker killed mid-batch can leave sent but not recorded.
+   */
   readonly concurrency?: number;
   /** How long a claim holds without renewal (database clock); renewed every third of it. */
   readonly leaseSeconds?: number;
@@ -206,42 +237,105 @@ export function noCounts(): TickCounts {
 }
 
 /**
- * One tick of the dispatcher: claim a batch of due deliveries, decide for each (missed after
- * downtime, outside the window, a `when` that no longer holds, a learner who stopped), render
- * it from the precompiled programme, compose it, send it, and record the outcome. Outcomes are
- * data; a bad row is settled with its reason and the batch goes on.
+ * One tick of the dispatcher, in three steps:
+ * 1. claim a batch of due deliveries (one statement), with the suppressions of their addresses;
+ * 2. decide each row (missed after downtime, outside the window, a `when` that no longer holds,
+ *    a learner who stopped) and render and compose what goes out, from the precompiled
+ *    programme: CPU only, no round trip per row;
+ * 3. send what goes out, a few messages in flight at once, each with a place in the relay's
+ *    quota (taken for the batch, not per message) and its fencing check just before it leaves;
+ *    then record each outcome. The checks and the outcomes of messages that finish together
+ *    are written together, one statement for each group (see `grouped`).
+ * Outcomes are data; a bad row is settled with its reason and the batch goes on.
+ *
+ * `now` is the clock that decides what is due; `'database'` for PostgreSQL's `now()`, as
+ * `gym run` does on the real clock, so that every worker agrees whatever its own clock says.
  */
-export async function dispatchTick(deps: DispatchDependencies, now: Date): Promise<TickCounts> {
+export async function dispatchTick(
+  deps: DispatchDependencies,
+  now: Date | 'database',
+): Promise<TickCounts> {
   const counts = noCounts();
   const leaseSeconds = deps.leaseSeconds ?? 300;
-  const batch = await deps.store.claim({
+  const claimed = await deps.store.claim({
     workerId: deps.workerId,
     limit: deps.batchSize ?? 100,
     leaseSeconds,
-    now,
+    now: now === 'database' ? undefined : now,
   });
+  const batch = claimed.rows;
+  if (batch.length === 0 || claimed.now === undefined) return counts;
+  const at = claimed.now;
   // Consent is read once per batch, after the claim and before anything is sent.
-  const suppressions =
-    batch.length === 0 ? [] : await deps.store.suppressionsOf(batch.map((d) => d.learner.email));
+  const suppressions = await deps.store.suppressionsOf(batch.map((d) => d.learner.email));
   const heartbeat = startHeartbeat(deps.store, batch, leaseSeconds);
+  const settle = grouped((settled: readonly SettledRow[]) => deps.store.settle(settled, at));
+  const fence = grouped((held: readonly HeldLease[]) =>
+    deps.store.fence(held, sendLeaseSecondsOf(deps)),
+  );
+  const record = async (delivery: DueDelivery, attempt: Settlement | Lost) => {
+    const kept =
+      attempt.status !== 'lost' &&
+      (await settle({ held: delivery, settlement: attempt })).has(delivery.id);
+    heartbeat.release(delivery.id);
+    counts[kept ? attempt.status : 'lost'] += 1;
+  };
   try {
+    const decide = decisionsOfBatch();
+    const outgoing: Outgoing[] = [];
+    const decided: Promise<void>[] = [];
+    for (const delivery of batch) {
+      const prepared =
+        (await refused(deps, delivery, suppressions)) ??
+        (await prepare(deps, delivery, at, decide));
+      if ('raw' in prepared) outgoing.push(prepared);
+      else decided.push(record(delivery, prepared));
+    }
     // A few messages at a time: SMTP round trips overlap on the transport's pooled connections.
+    // Each lane records its message before taking the next, so that a worker killed mid-batch
+    // leaves at most one message per lane sent but not recorded (sent again by whoever reclaims).
+    const places = quotaPlaces(deps, outgoing.length, at);
     let next = 0;
     const lane = async () => {
-      while (next < batch.length) {
-        const delivery = batch[next++]!;
-        const attempt =
-          (await refused(deps, delivery, suppressions)) ?? (await settleOne(deps, delivery, now));
-        const kept = attempt.status !== 'lost' && (await deps.store.settle(delivery, attempt, now));
-        heartbeat.release(delivery.id);
-        counts[kept ? attempt.status : 'lost'] += 1;
+      while (next < outgoing.length) {
+        const item = outgoing[next++]!;
+        const outcome = await sendOne(deps, item, places, fence);
+        await record(item.delivery, settlementOf(outcome, item, deps, at));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 5, batch.length) }, lane));
+    const lanes = Math.min(deps.concurrency ?? 10, outgoing.length);
+    await Promise.all([...decided, ...Array.from({ length: lanes }, lane)]);
   } finally {
     await heartbeat.stop();
   }
   return counts;
+}
+
+type SettledRow = { readonly held: HeldLease; readonly settlement: Settlement };
+
+/**
+ * Group commit: calls made while a run of `write` is under way wait for it to end, then go
+ * together in the next run, whose answer each of them gets. A lone call runs at once, so no
+ * call waits longer than one run for company; with five lanes in flight, five fencing checks
+ * or five outcomes become one statement.
+ */
+function grouped<T, R>(write: (items: readonly T[]) => Promise<R>): (item: T) => Promise<R> {
+  let queued: T[] = [];
+  let nextRun: Promise<R> | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  return (item) => {
+    queued.push(item);
+    if (nextRun === undefined) {
+      nextRun = running.then(() => {
+        const items = queued;
+        queued = [];
+        nextRun = undefined;
+        return write(items);
+      });
+      running = nextRun.catch(() => undefined);
+    }
+    return nextRun;
+  };
 }
 
 /**
@@ -307,11 +401,50 @@ async function refused(
     : { status: 'cancelled', reason: `${delivery.learner.email} ${describeSuppression(no)}` };
 }
 
-async function settleOne(
+/**
+ * When a row goes out (`dueDecision`), asked once per (programme version, zone, due time) in a
+ * batch: a wave is thousands of rows due at the same few instants in the same few zones, and
+ * each decision costs luxon a few zone conversions. `now` is one instant for the whole batch.
+ */
+type Decide = (delivery: DueDelivery, sequence: Sequence, now: Date) => DueDecision;
+
+function decisionsOfBatch(): Decide {
+  const decisions = new Map<string, DueDecision>();
+  return (delivery, sequence, now) => {
+    const key = `${delivery.versionId} ${delivery.learner.time_zone} ${delivery.dueAt.getTime()} ${delivery.quotaDeferredUntil?.getTime() ?? ''} ${now.getTime()}`;
+    let decision = decisions.get(key);
+    if (decision === undefined) {
+      decision = dueDecision({
+        dueAt: delivery.dueAt,
+        lateSince: delivery.quotaDeferredUntil,
+        now,
+        lateGrace: sequence.schedule.late_grace,
+        zone: delivery.learner.time_zone,
+        window: sequence.schedule.window,
+        workingDays: sequence.schedule.working_days,
+      });
+      decisions.set(key, decision);
+    }
+    return decision;
+  };
+}
+
+/** A message ready to go: composed, with what its row records once it is sent. */
+interface Outgoing {
+  readonly delivery: DueDelivery;
+  readonly raw: Buffer;
+  readonly messageId: string;
+  /** For an invite's first sending: the calendar UID its row keeps. */
+  readonly inviteUid: string | undefined;
+}
+
+/** Decides a row and, when it goes out, composes its message; else how it ends. */
+async function prepare(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
-): Promise<Settlement | Lost> {
+  decide: Decide,
+): Promise<Settlement | Outgoing> {
   if (delivery.method === 'CANCEL') return cancelInvite(deps, delivery, now);
   if (delivery.kind === 'acknowledgement') return acknowledge(deps, delivery, now);
   if (delivery.learner.status !== 'active') {
@@ -322,15 +455,7 @@ async function settleOne(
   }
   const sequence = await deps.store.programme(delivery.versionId);
   const zone = delivery.learner.time_zone;
-  const decision = dueDecision({
-    dueAt: delivery.dueAt,
-    lateSince: delivery.quotaDeferredUntil,
-    now,
-    lateGrace: sequence.schedule.late_grace,
-    zone,
-    window: sequence.schedule.window,
-    workingDays: sequence.schedule.working_days,
-  });
+  const decision = decide(delivery, sequence, now);
   if (decision.action === 'missed') return { status: 'missed', reason: decision.reason };
   if (decision.action === 'wait') {
     return {
@@ -349,7 +474,7 @@ async function settleOne(
       reason: `step ${delivery.stepKey} is not in the programme version this enrolment follows`,
     };
   }
-  const done = await deps.store.doneSteps(delivery.enrolmentId);
+  const done = delivery.doneSteps;
   if (step.when !== undefined) {
     const prefix = weekPrefix(week.week);
     const doneThisWeek = new Set([...done].filter((k) => k.startsWith(prefix)).map(stepIdOf));
@@ -387,7 +512,7 @@ async function settleOne(
     if (start <= now)
       return { status: 'missed', reason: `the practice slot began at ${whenLabel(start, zone)}` };
     const invite = renderInvite(compiled, week.week, step.id, context);
-    const uid = await inviteUidOf(deps, delivery);
+    const uid = inviteUidOf(deps, delivery);
     // The UID is stored with the plan's own row; an update (`.r2`) reuses it.
     const isUpdate = delivery.stepKey !== baseKeyOf(delivery.stepKey);
     inviteUid = isUpdate ? undefined : uid;
@@ -401,17 +526,22 @@ async function settleOne(
       description: invite.description,
     });
   }
-  const outcome = await sendMessage(deps, delivery, message);
-  return settlementOf(outcome, delivery, deps, now, messageId, inviteUid);
+  return outgoingOf(delivery, message, inviteUid);
+}
+
+async function outgoingOf(
+  delivery: DueDelivery,
+  message: OutgoingMessage,
+  inviteUid: string | undefined,
+): Promise<Outgoing> {
+  return { delivery, raw: await composeMessage(message), messageId: message.messageId, inviteUid };
 }
 
 function settlementOf(
   outcome: SendOutcome | Lost | Deferred,
-  delivery: DueDelivery,
+  { delivery, messageId, inviteUid }: Outgoing,
   deps: DispatchDependencies,
   now: Date,
-  messageId: string,
-  inviteUid: string | undefined,
 ): Settlement | Lost {
   if (outcome.status === 'lost') return lost;
   if (outcome.status === 'deferred') {
@@ -459,7 +589,7 @@ async function cancelInvite(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
-): Promise<Settlement | Lost> {
+): Promise<Settlement | Outgoing> {
   const start = delivery.startsAt ?? delivery.dueAt;
   if (start <= now)
     return { status: 'skipped', reason: 'the practice slot has begun; nothing to withdraw' };
@@ -478,7 +608,7 @@ async function cancelInvite(
   const invite = renderInvite(compiled, week.week, step.id, context);
   const envelope = envelopeFor(deps, delivery);
   const message = inviteMessage(deps, delivery, envelope, now, {
-    uid: await inviteUidOf(deps, delivery),
+    uid: inviteUidOf(deps, delivery),
     start,
     invite,
     minutes: durationMinutes(step.invite.duration),
@@ -486,8 +616,7 @@ async function cancelInvite(
     subject: `${chromeString(language, (t) => t.cancelled)}: ${invite.title}`,
     description: chromeString(language, (t) => t.inviteEnded),
   });
-  const outcome = await sendMessage(deps, delivery, message);
-  return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
+  return outgoingOf(delivery, message, undefined);
 }
 
 /**
@@ -499,7 +628,7 @@ async function acknowledge(
   deps: DispatchDependencies,
   delivery: DueDelivery,
   now: Date,
-): Promise<Settlement | Lost> {
+): Promise<Settlement | Outgoing> {
   const ack = delivery.payload;
   if (ack === null) return { status: 'failed', reason: 'an acknowledgement without its payload' };
   if (delivery.learner.status === 'bounced')
@@ -538,8 +667,7 @@ async function acknowledge(
     inReplyTo: ack.inReplyTo,
     references: ack.inReplyTo === undefined ? ack.references : [...ack.references, ack.inReplyTo],
   };
-  const outcome = await sendMessage(deps, delivery, message);
-  return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
+  return outgoingOf(delivery, message, undefined);
 }
 
 /**
@@ -548,10 +676,9 @@ async function acknowledge(
  * a new one carries a MAC, so nobody can guess the UID of someone else's practice slot and
  * answer it for them (#16).
  */
-async function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): Promise<string> {
+function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): string {
   const base = baseKeyOf(delivery.stepKey);
-  const sent = await deps.store.sentInviteUid?.(delivery.enrolmentId, base);
-  if (sent !== undefined) return sent;
+  if (delivery.sentInviteUid !== undefined) return delivery.sentInviteUid;
   const mac = macOf(deps.mail.secret, `digital-gym:invite:v1:${delivery.enrolmentId}:${base}`);
   return `gym-${delivery.enrolmentId}-${base}-${mac}@${domainOf(deps.mail.replyAddress)}`;
 }
@@ -628,50 +755,103 @@ function inviteMessage(
 }
 
 /**
- * Hands one message to the transport, after the relay's quota allows it and only if this worker
- * still holds the row: the check comes last, just before the message leaves, so that a worker
- * that stalled (a paused VM) and lost the row meanwhile never sends what another worker took.
+ * Hands one message to the transport, after the relay's quota gave it a place and only if this
+ * worker still holds the row: the check comes last, just before the message leaves, so that a
+ * worker that stalled (a paused VM) and lost the row meanwhile never sends what another worker
+ * took.
  */
-async function sendMessage(
+async function sendOne(
   deps: DispatchDependencies,
-  delivery: DueDelivery,
-  message: OutgoingMessage,
+  item: Outgoing,
+  places: QuotaPlaces,
+  fence: (held: HeldLease) => Promise<ReadonlySet<number>>,
 ): Promise<SendOutcome | Lost | Deferred> {
-  if (deps.budget !== undefined) {
-    // Wait for a place in a second that is not full; a longer wait (a full minute or day, a
-    // relay that asked for a pause) carries the row to then: the lease is not for waiting.
-    let at = message.date;
-    for (;;) {
-      const place = await deps.budget.take(at);
-      if (place.granted) break;
-      if (place.retryAt.getTime() - at.getTime() > longestQuotaWaitMs) {
-        return {
-          status: 'deferred',
-          until: place.retryAt,
-          reason: `${place.reason ?? 'over the relay quota'}: carried to ${place.retryAt.toISOString()}`,
-        };
-      }
-      await deps.waitUntil?.(place.retryAt);
-      at = place.retryAt;
-    }
-  }
-  const raw = await composeMessage(message);
-  if (!(await deps.store.fence(delivery, sendLeaseSecondsOf(deps)))) return lost;
+  const place = await places.take();
+  if (place !== 'granted') return place;
+  if (!(await fence(item.delivery)).has(item.delivery.id)) return lost;
   const outcome = await deps.transport.send({
     // The envelope sender is the mailbox we read, so that bounces come back to be counted.
     from: deps.mail.replyAddress,
-    to: delivery.learner.email,
-    raw,
-    messageId: message.messageId,
+    to: item.delivery.learner.email,
+    raw: item.raw,
+    messageId: item.messageId,
   });
-  if (outcome.status === 'retry' && outcome.throttled === true) {
-    await deps.budget?.pauseRelay?.(new Date(message.date.getTime() + relayPauseMs));
-  }
+  if (outcome.status === 'retry' && outcome.throttled === true) await places.relayRefused();
   return outcome;
 }
 
+/** The places in the relay's quota of a batch's messages, handed out one at a time. */
+export interface QuotaPlaces {
+  /** A place for one message, waiting for it when it frees up soon; else when to try again. */
+  take(): Promise<'granted' | Deferred>;
+  /**
+   * The relay answered "too many": every worker pauses, and the places this batch still holds
+   * are not used (the messages left ask again, and are carried to after the pause).
+   */
+  relayRefused(): Promise<void>;
+}
+
+/**
+ * Takes places in the relay's quota (SMTP_MAX_PER_SECOND, _PER_MINUTE, _PER_DAY, a pause the
+ * relay asked for) for `count` messages: as many at once as the limits allow, in one round trip,
+ * then more as they run out. A wait for a free place longer than a few seconds (a full minute or
+ * day, a paused relay) carries the messages left to then: the lease is not for waiting.
+ */
+export function quotaPlaces(deps: DispatchDependencies, count: number, now: Date): QuotaPlaces {
+  const budget = deps.budget;
+  let wanted = count;
+  let held = 0;
+  let at = now;
+  let carried: Deferred | undefined;
+  let asking: Promise<void> | undefined;
+  const ask = async () => {
+    for (;;) {
+      const answer = await budget!.reserve(at, wanted);
+      if (answer.granted > 0) {
+        held += answer.granted;
+        wanted -= answer.granted;
+        return;
+      }
+      const retryAt = answer.retryAt ?? new Date(at.getTime() + 1000);
+      if (retryAt.getTime() - at.getTime() > longestQuotaWaitMs) {
+        carried = {
+          status: 'deferred',
+          until: retryAt,
+          reason: `${answer.reason ?? 'over the relay quota'}: carried to ${retryAt.toISOString()}`,
+        };
+        return;
+      }
+      await deps.waitUntil?.(retryAt);
+      at = retryAt;
+    }
+  };
+  return {
+    async take() {
+      if (budget === undefined) return 'granted';
+      for (;;) {
+        if (held > 0) {
+          held -= 1;
+          return 'granted';
+        }
+        if (carried !== undefined) return carried;
+        asking ??= ask().finally(() => (asking = undefined));
+        await asking;
+      }
+    },
+    async relayRefused() {
+      wanted += held;
+      held = 0;
+      await budget?.pauseRelay?.(new Date(now.getTime() + relayPauseMs));
+    },
+  };
+}
+
 /** A row the relay's quota carried to later: back to pending, no attempt spent. */
-type Deferred = { readonly status: 'deferred'; readonly until: Date; readonly reason: string };
+export type Deferred = {
+  readonly status: 'deferred';
+  readonly until: Date;
+  readonly reason: string;
+};
 
 /** How long every worker holds back after the relay answered "too many". */
 const relayPauseMs = 60_000;

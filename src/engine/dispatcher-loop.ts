@@ -14,12 +14,19 @@ export interface DispatcherLoop {
 }
 
 /**
+ * The clock that decides what is due: a function for a clock of the caller's own (tests,
+ * `--clock`, the demo), or `'database'` for PostgreSQL's `now()`, shared by every worker (see
+ * `src/db/deliveries.ts`).
+ */
+export type DueClock = (() => Date) | 'database';
+
+/**
  * Sends everything due now: ticks until a claim comes back short of a full batch. Used by each
  * scheduled tick and by `gym run --once`.
  */
 export async function drainDue(
   deps: DispatchDependencies,
-  now: () => Date,
+  now: DueClock,
   /** Checked before each claim: a worker asked to stop claims nothing more. */
   stopping: () => boolean = () => false,
 ): Promise<TickCounts> {
@@ -27,7 +34,7 @@ export async function drainDue(
   const batch = deps.batchSize ?? 100;
   for (;;) {
     if (stopping()) return total;
-    const counts = await dispatchTick(deps, now());
+    const counts = await dispatchTick(deps, now === 'database' ? now : now());
     let claimed = 0;
     for (const key of Object.keys(total) as (keyof TickCounts)[]) {
       total[key] += counts[key];
@@ -40,9 +47,11 @@ export async function drainDue(
 /** Sends the manager digests that are due, when the dispatcher has a digest store. */
 export async function sendDueDigests(
   deps: DispatchDependencies,
-  now: () => Date,
+  now: DueClock,
 ): Promise<DigestCounts | undefined> {
-  return deps.digests === undefined ? undefined : digestTick(deps, deps.digests, now());
+  if (deps.digests === undefined) return undefined;
+  const at = now === 'database' ? await deps.store.databaseNow() : now();
+  return digestTick(deps, deps.digests, at);
 }
 
 /**
@@ -64,7 +73,7 @@ export async function noteTick(
 export function startDispatcher(
   deps: DispatchDependencies,
   options: {
-    now: () => Date;
+    now: DueClock;
     log: DispatcherLog;
     every?: string;
     /** Called after each tick, failed or not: where the run loop looks at the relay's health. */

@@ -144,11 +144,11 @@ async function sendAlert(
   now: Date,
 ): Promise<AlertSettlement | 'lost'> {
   if (deps.budget !== undefined) {
-    const place = await deps.budget.take(now);
-    if (!place.granted)
+    const place = await deps.budget.reserve(now, 1);
+    if (place.granted < 1)
       return {
         status: 'pending',
-        retryAt: place.retryAt,
+        retryAt: place.retryAt ?? new Date(now.getTime() + 1000),
         reason: place.reason ?? 'over the relay quota',
       };
   }

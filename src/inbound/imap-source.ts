@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { redactUrl } from '../config/redact-url.js';
 import { GymError, messageOf } from '../errors.js';
 import type { MailboxCursor } from '../db/mailbox-store.js';
@@ -258,7 +258,9 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
     );
   }
 
-  function newClient(auth: Credentials): ImapFlow {
+  async function newClient(auth: Credentials): Promise<ImapFlow> {
+    // Loaded when a mailbox is first opened: only the worker that reads replies pays for it.
+    const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
       host: address.host,
       port: address.port,
@@ -433,7 +435,7 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
         await waitBeforeReconnect(messageOf(error));
         continue;
       }
-      const client = newClient(auth);
+      const client = await newClient(auth);
       const closed = new Promise<void>((resolve) => client.once('close', resolve));
       let connectedOk = false;
       connecting = client;
@@ -520,7 +522,7 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
   /** Connects, asking once more with a renewed token when the server refused an OAuth2 token. */
   async function connectOnce(): Promise<ImapFlow> {
     for (let attempt = 1; ; attempt += 1) {
-      const client = newClient(await credentials());
+      const client = await newClient(await credentials());
       try {
         await client.connect();
         return client;

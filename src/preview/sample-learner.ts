@@ -1,4 +1,4 @@
-import { IANAZone } from 'luxon';
+import { isValidZone } from '../planner/local-time.js';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { GymError } from '../errors.js';
@@ -33,10 +33,7 @@ const sampleSchema = z.strictObject({
     organisation: z.string().optional(),
     time_zone: z
       .string()
-      .refine(
-        (zone) => IANAZone.isValidZone(zone),
-        'expected an IANA time zone such as Europe/London',
-      ),
+      .refine((zone) => isValidZone(zone), 'expected an IANA time zone such as Europe/London'),
   }),
   manager: z.strictObject({ name: z.string().min(1), email: z.email() }).optional(),
   starts_on: z.iso.date().optional(),

@@ -1,4 +1,4 @@
-import mjml2html, { type MjmlStrictValidationError } from 'mjml';
+import type { MjmlStrictValidationError } from 'mjml';
 import type { Liquid } from 'liquidjs';
 import { GymError } from '../errors.js';
 import { chromeTable, chromeText } from '../language/chrome-text.js';
@@ -248,6 +248,9 @@ export async function compileEmail(
 
   let html: string;
   let warnings: string[] = [];
+  // Loaded by the first compile, not at start-up: MJML and its dependencies are a large part
+  // of a process's memory, and commands that never compile an email should not carry them.
+  const { default: mjml2html } = await import('mjml');
   try {
     mjmlRuns += 1;
     const result = await mjml2html(mjml, {

@@ -1,15 +1,14 @@
-import {
-  type AddressObject,
-  type Attachment,
-  type EmailAddress,
-  type HeaderLines,
-  type HeaderValue,
-  type ParsedMail,
-  type SimpleParserOptions,
-  type StructuredHeader,
-  parseAddressHeader,
-  simpleParser,
+import type {
+  AddressObject,
+  Attachment,
+  EmailAddress,
+  HeaderLines,
+  HeaderValue,
+  ParsedMail,
+  SimpleParserOptions,
+  StructuredHeader,
 } from 'mailparser';
+import type * as Mailparser from 'mailparser';
 import type { InboundEnvelope } from './types.js';
 
 /**
@@ -80,14 +79,19 @@ export class InboundTooLargeError extends Error {
  */
 export async function parseMail(raw: Buffer): Promise<ParsedInbound> {
   if (raw.length > maxInboundBytes) throw new InboundTooLargeError(raw.length, maxInboundBytes);
+  mailparser ??= await import('mailparser');
   let parsed: ParsedMail;
   try {
-    parsed = await simpleParser(raw, parserOptions);
+    parsed = await mailparser.simpleParser(raw, parserOptions);
   } catch (cause) {
     throw new InboundParseError(cause);
   }
   return normalise(parsed);
 }
+
+// Loaded by the first message read, not at start-up: a worker that only sends never reads mail,
+// and mailparser with its dependencies is tens of megabytes of a worker's memory (#17).
+let mailparser: typeof Mailparser | undefined;
 
 const maxMimeParts = 200;
 const maxPartHeadBytes = 256 * 1024;
@@ -230,7 +234,8 @@ function recipientsOf(
 
 function safeAddressHeader(value: string): AddressObject | undefined {
   try {
-    return parseAddressHeader(value, { flatten: true });
+    // Only reached from `normalise`, after `parseMail` has loaded mailparser.
+    return mailparser!.parseAddressHeader(value, { flatten: true });
   } catch {
     return undefined;
   }

@@ -16,8 +16,9 @@ describe('the gym command line', () => {
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Usage: gym');
     // One real process above; each command's help in-process (a process each costs seconds).
-    for (const command of buildProgram().commands) {
-      const program = buildProgram();
+    for (const command of (await buildProgram()).commands) {
+      const program = await buildProgram(command.name());
+      expect(program.commands.map((c) => c.name())).toEqual([command.name()]);
       let out = '';
       for (const c of [program, ...program.commands])
         c.configureOutput({ writeOut: (text) => (out += text), writeErr: (text) => (out += text) });

@@ -137,10 +137,12 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
     // The stalled holder wakes up: its check before sending says no, its heartbeat renews nothing.
     expect(await fenceDelivery(database.db, stalled, 600)).toBe(false);
     expect(await renewLeases(database.db, [stalled], 600)).toEqual(new Set());
-    expect(await store.fence(stalled, 600)).toBe(false);
+    expect((await store.fence([stalled], 600)).has(stalled.id)).toBe(false);
     // Its settlement (a timeout it saw before the stall) changes nothing while the taker holds it...
     const timedOut = { status: 'failed', reason: 'relay timed out' } as const;
-    expect(await store.settle(stalled, timedOut, monday9)).toBe(false);
+    expect(
+      (await store.settle([{ held: stalled, settlement: timedOut }], monday9)).has(stalled.id),
+    ).toBe(false);
     expect(await leaseOf(id!)).toMatchObject({ status: 'claimed', lease_token: taker.leaseToken });
     // ...and the new holder passes the check before sending, sends and records it...
     const sent = {
@@ -148,12 +150,16 @@ describe.each(testBackends())('claiming due deliveries on $name', (backend) => {
       messageId: '<d1.taker@gym.example>',
       inviteUid: undefined,
     } as const;
-    expect(await store.fence(taker, 600)).toBe(true);
-    expect(await store.settle(taker, sent, monday9)).toBe(true);
+    expect((await store.fence([taker], 600)).has(taker.id)).toBe(true);
+    expect((await store.settle([{ held: taker, settlement: sent }], monday9)).has(taker.id)).toBe(
+      true,
+    );
     // (a settled row is nobody's to send any more)
-    expect(await store.fence(taker, 600)).toBe(false);
+    expect((await store.fence([taker], 600)).has(taker.id)).toBe(false);
     // ...over which the stalled one writes nothing either.
-    expect(await store.settle(stalled, timedOut, monday9)).toBe(false);
+    expect(
+      (await store.settle([{ held: stalled, settlement: timedOut }], monday9)).has(stalled.id),
+    ).toBe(false);
     expect(
       await database.db
         .selectFrom('deliveries')

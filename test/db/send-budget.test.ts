@@ -42,6 +42,31 @@ describe.each(testBackends())('the shared send budget on $name', (backend) => {
     }
   });
 
+  it('grants a batch as many places as the limits allow, in one go, never more between workers', async () => {
+    const other = await database.connectAgain();
+    try {
+      const at = new Date('2027-01-04T11:00:00.500Z');
+      const mine = sendBudget(database.db, { perSecond: 10, perMinute: 25 });
+      const theirs = sendBudget(other.db, { perSecond: 10, perMinute: 25 });
+      const [a, b] = await Promise.all([mine.reserve(at, 8), theirs.reserve(at, 8)]);
+      // Ten places this second, shared between the two batches; the short one says why.
+      expect(a.granted + b.granted).toBe(10);
+      expect([a, b].find((r) => r.granted < 8)).toMatchObject({
+        retryAt: new Date('2027-01-04T11:00:01.000Z'),
+        reason: 'SMTP_MAX_PER_SECOND: 10 sent this second',
+      });
+      // The next seconds: the minute's 25 bind before the second's 10.
+      expect(await mine.reserve(new Date('2027-01-04T11:00:01Z'), 10)).toEqual({ granted: 10 });
+      expect(await mine.reserve(new Date('2027-01-04T11:00:02Z'), 10)).toEqual({
+        granted: 5,
+        retryAt: new Date('2027-01-04T11:01:00Z'),
+        reason: 'SMTP_MAX_PER_MINUTE: 25 sent this minute',
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('never grants more than SMTP_MAX_PER_MINUTE to workers taking places at once', async () => {
     const other = await database.connectAgain();
     try {

@@ -318,6 +318,34 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
     expect(enrolment).toEqual({ paused_at: null, paused_weeks: 0 });
   });
 
+  it('on the database’s clock, takes what PostgreSQL says is due, whatever the worker’s clock', async () => {
+    // The cohort is due in 2027; one row is made due a minute ago by PostgreSQL's clock.
+    const [first] = await database.db
+      .selectFrom('deliveries')
+      .select('id')
+      .orderBy('due_at')
+      .limit(1)
+      .execute();
+    await database.db
+      .updateTable('deliveries')
+      .set({ due_at: sql<Date>`now() - interval '1 minute'` })
+      .where('id', '=', first!.id)
+      .execute();
+    const counts = await dispatchTick(deps, 'database');
+    // That row alone was claimed and decided (sent, or waiting for its learner's window, by
+    // the database's time of day); the rest are not due yet.
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
+    const row = await database.db
+      .selectFrom('deliveries')
+      .select(['status', 'attempts', 'updated_at'])
+      .where('id', '=', first!.id)
+      .executeTakeFirstOrThrow();
+    expect(['sent', 'pending']).toContain(row.status);
+    // Recorded at PostgreSQL's instant, not at a programme date in 2027.
+    expect(Math.abs(row.updated_at.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+    expect((await statuses()).pending).toBeGreaterThan(0);
+  });
+
   it('keeps to SMTP_MAX_PER_SECOND, waiting for the next second when one is full', async () => {
     const waits: Date[] = [];
     const counts = await dispatchTick(

@@ -13,6 +13,7 @@ import type { DispatchDependencies } from '../../engine/dispatch.js';
 import {
   drainDue,
   noteTick,
+  type DueClock,
   sendDueDigests,
   startDispatcher,
 } from '../../engine/dispatcher-loop.js';
@@ -61,6 +62,9 @@ export function runCommand(getConfig: () => Config): Command {
     .action(async (options: { once?: boolean; clock?: string; worker: string }) => {
       const config = getConfig();
       const now = clockFrom(options.clock);
+      // What is due: on the real clock, PostgreSQL's, which every worker shares; a worker's own
+      // clock may be a second or a minute off. A trial's `--clock` decides for itself.
+      const dueClock: DueClock = options.clock === undefined ? 'database' : now;
       // Listen from the start: a SIGTERM while starting up still ends in a clean stop.
       const stop = stopRequests();
       const log = createLogger(config.logLevel, 'gym-run');
@@ -84,6 +88,8 @@ export function runCommand(getConfig: () => Config): Command {
           ? {}
           : {
               budget: sendBudget(database.db, caps),
+              // On the database's clock, the instant is PostgreSQL's: the process's own clock is
+              // near enough to wait for the next second by.
               waitUntil: (instant: Date) => sleep(Math.max(0, instant.getTime() - now().getTime())),
             }),
         // Soft: a layout warning must not stop a worker; the tests validate layouts strictly.
@@ -120,9 +126,9 @@ export function runCommand(getConfig: () => Config): Command {
           try {
             const read = await replies.poll();
             // Ctrl+C during a long drain: the messages in hand finish, nothing more is claimed.
-            const counts = await drainDue(deps, now, stop.isRequested);
+            const counts = await drainDue(deps, dueClock, stop.isRequested);
             await noteTick(deps, { sent: counts.sent });
-            const digests = await sendDueDigests(deps, now);
+            const digests = await sendDueDigests(deps, dueClock);
             await housekeeping();
             const relay = relayVerdict(watched.takeTally(), transport.name);
             // The rows keep their reasons and are retried; the operator gets one line and exit 1.
@@ -159,7 +165,7 @@ export function runCommand(getConfig: () => Config): Command {
           health: () => board.faults(),
         });
         const loop = startDispatcher(deps, {
-          now,
+          now: dueClock,
           log,
           afterTick: relayWatch(watched.takeTally, transport.name, faults, now),
           alsoEachTick: housekeeping,

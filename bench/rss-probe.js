@@ -1,13 +1,17 @@
 /**
- * Preloaded into each `gym run --once` worker of `npm run bench` (`node --import tsx --import
- * ./bench/rss-probe.ts src/cli/main.ts run ...`), so the worker runs unchanged: samples the
+ * Preloaded into each `gym run --once` worker of `npm run bench` (`node --import
+ * ./bench/rss-probe.js dist/cli/main.js run ...`), so the worker runs unchanged: samples the
  * resident set every 50 ms and, when the process exits, writes one line to stderr:
  *
  *   BENCH_PROBE {"pid":123,"maxRss":...,"sampledPeakRss":...,"cpuMicros":...,"wallMs":...}
  *
- * `maxRss` is the kernel's peak (getrusage), in bytes.
+ * `maxRss` is the kernel's peak (getrusage), in bytes. Plain JavaScript, so that a worker run
+ * from `dist` loads no TypeScript loader just for the probe.
  */
 import { writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { setInterval } from 'node:timers';
 
 const startedAt = performance.now();
 let sampledPeak = 0;
