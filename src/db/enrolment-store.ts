@@ -56,11 +56,19 @@ export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): En
       return result;
     },
 
-    async saveManager({ email, name, timeZone }) {
+    async saveManager({ email, name, timeZone, explicit }) {
       const row = await db
         .insertInto('managers')
         .values({ email, name, time_zone: timeZone })
-        .onConflict((oc) => oc.column('email').doUpdateSet({ name, updated_at: sql`now()` }))
+        .onConflict((oc) =>
+          oc
+            .column('email')
+            .doUpdateSet(
+              explicit
+                ? { name, time_zone: timeZone, updated_at: sql`now()` }
+                : { name, updated_at: sql`now()` },
+            ),
+        )
         .returning('id')
         .executeTakeFirstOrThrow();
       return row.id;
@@ -70,10 +78,15 @@ export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): En
       let organisation: string | null = null;
       if (profile.organisation) {
         organisation = organisationId(profile.organisation);
+        const zone = profile.organisation_time_zone;
         await db
           .insertInto('organisations')
-          .values({ id: organisation, name: profile.organisation })
-          .onConflict((oc) => oc.column('id').doNothing())
+          .values({ id: organisation, name: profile.organisation, time_zone: zone ?? null })
+          .onConflict((oc) =>
+            zone === undefined
+              ? oc.column('id').doNothing()
+              : oc.column('id').doUpdateSet({ time_zone: zone }),
+          )
           .execute();
       }
       const fields = {
@@ -100,6 +113,15 @@ export function enrolmentStore(db: Kysely<Database> | Transaction<Database>): En
         .returning(['id', sql<boolean>`xmax = 0`.as('created')])
         .executeTakeFirstOrThrow();
       return { id: row.id, created: row.created };
+    },
+
+    async organisationTimeZone(organisation) {
+      const row = await db
+        .selectFrom('organisations')
+        .select('time_zone')
+        .where('id', '=', organisationId(organisation))
+        .executeTakeFirst();
+      return row?.time_zone ?? undefined;
     },
 
     async findLearnerId(email) {

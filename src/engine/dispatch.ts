@@ -14,6 +14,7 @@ import {
   type Suppression,
 } from '../consent/suppression.js';
 import type { DigestStore } from './digests.js';
+import { isJourneyMail, journeyMessage } from './journey-mail.js';
 import {
   compileLayouts,
   renderAcknowledgement,
@@ -37,7 +38,7 @@ export interface DueDelivery extends HeldLease {
   readonly versionId: number;
   readonly stepKey: string;
   readonly week: number;
-  readonly kind: 'email' | 'invite' | 'acknowledgement';
+  readonly kind: 'email' | 'invite' | 'acknowledgement' | 'welcome' | 'programme_end';
   /** What an acknowledgement says; null for the plan's rows. */
   readonly payload: AcknowledgementPayload | null;
   readonly dueAt: Date;
@@ -108,6 +109,8 @@ export interface DispatchStore extends ConsentReader {
   programme(versionId: number): Promise<Sequence>;
   /** Step keys (`w01-kickoff`) the learner has said are done. */
   doneSteps(enrolmentId: number): Promise<ReadonlySet<string>>;
+  /** The learner's reflections on this enrolment, oldest first, for the programme-end email. */
+  reflectionsOf?(enrolmentId: number): Promise<readonly { week: number; text: string }[]>;
   /** False when the lease was lost (another worker reclaimed the row): nothing is written. */
   settle(held: HeldLease, settlement: Settlement, now: Date): Promise<boolean>;
   /** Records that `workerId` ticked (database clock): what it sent, or why the tick failed. */
@@ -334,6 +337,16 @@ async function settleOne(
     };
   }
 
+  if (isJourneyMail(delivery.kind)) {
+    // The welcome and the programme end: rendered elsewhere, sent and settled as any step.
+    const envelope = envelopeFor(deps, delivery);
+    const kind = delivery.kind;
+    const message = await journeyMessage(deps, { ...delivery, kind }, sequence, envelope, now);
+    if ('status' in message) return message;
+    const outcome = await sendMessage(deps, delivery, message);
+    return settlementOf(outcome, delivery, deps, now, envelope.messageId, undefined);
+  }
+
   const week = sequence.weeks.find((w) => w.week === delivery.week);
   const step = week?.steps.find((s) => s.id === stepIdOf(delivery.stepKey));
   if (week === undefined || step === undefined) {
@@ -543,7 +556,7 @@ async function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): P
   return `gym-${delivery.enrolmentId}-${base}-${mac}@${domainOf(deps.mail.replyAddress)}`;
 }
 
-interface Envelope {
+export interface Envelope {
   readonly to: { readonly name: string; readonly email: string };
   readonly messageId: string;
   readonly replyTo: string;

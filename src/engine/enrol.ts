@@ -6,7 +6,14 @@ import {
 } from '../consent/suppression.js';
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
-import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
+import {
+  planEnrolment,
+  planProgrammeEnd,
+  planWelcome,
+  sendingSchedule,
+  type JourneyDelivery,
+  type ScheduledDelivery,
+} from '../planner/index.js';
 import type { Sequence } from '../sequence/schema.js';
 
 /** A programme as loaded and versioned: the definition and the hash of its content. */
@@ -22,8 +29,18 @@ export interface ProgrammeVersion {
 export interface EnrolmentStore extends ConsentReader {
   /** Runs `work` in one transaction: a cohort is imported whole or not at all. */
   transaction<T>(work: (store: EnrolmentStore) => Promise<T>): Promise<T>;
-  /** Inserts or updates by e-mail address; returns the manager's id. */
-  saveManager(manager: { email: string; name: string; timeZone: string }): Promise<number>;
+  /**
+   * Inserts or updates by e-mail address; returns the manager's id. An existing manager's zone
+   * changes only when `timeZone` was given for them (`explicit`), never by a fallback.
+   */
+  saveManager(manager: {
+    email: string;
+    name: string;
+    timeZone: string;
+    explicit: boolean;
+  }): Promise<number>;
+  /** The zone stored for an organisation (by name), if one was ever given. */
+  organisationTimeZone(organisation: string): Promise<string | undefined>;
   /** Inserts or updates by e-mail address; returns the learner's id and whether it was new. */
   saveLearner(profile: CohortRow, managerId: number): Promise<{ id: number; created: boolean }>;
   findLearnerId(email: string): Promise<number | undefined>;
@@ -37,7 +54,8 @@ export interface EnrolmentStore extends ConsentReader {
     cohort: string | undefined;
     startsOn: string;
     matchReason: string;
-    deliveries: readonly ScheduledDelivery[];
+    /** The plan's rows in order: the welcome, the programme's steps, the programme end. */
+    deliveries: readonly (ScheduledDelivery | JourneyDelivery)[];
   }): Promise<number>;
 }
 
@@ -61,6 +79,11 @@ export interface EnrolResult {
   readonly reason: string;
   /** Set when the learner stays on a programme other than the one that matches today. */
   readonly notice: string | undefined;
+  /**
+   * Set, once per manager and import, when neither the file nor the organisation gives the
+   * manager's zone: what was used instead and how to set it.
+   */
+  readonly zoneNotice?: string | undefined;
   /** The first step, on the learner's clock, for a new enrolment. */
   readonly firstStep: string | undefined;
   readonly deliveries: number;
@@ -70,6 +93,11 @@ export interface EnrolOptions {
   readonly dryRun: boolean;
   /** The organisation's holidays (YYYY-MM-DD) for everyone in this cohort. */
   readonly holidays: ReadonlySet<string>;
+  /**
+   * The moment of enrolment: the welcome goes the next learner's morning, or on the working day
+   * before week 1 if that is sooner (see `planWelcome`). Without it, on that working day.
+   */
+  readonly now?: Date | undefined;
   /** Called after each row, for a progress display on large files. */
   readonly onProgress?: (done: number, total: number) => void;
   /** How many rows there are, when `rows` is a stream (for `onProgress`). */
@@ -115,15 +143,24 @@ export async function enrolCohort(
     if (match.programmeId === undefined)
       throw new NoProgrammeMatches(row.line, row.email, match.reason);
     const programme = programmes.find((p) => p.sequence.id === match.programmeId)!;
-    const deliveries = sendingSchedule(
-      planEnrolment({
-        sequence: programme.sequence,
-        startsOn: row.start_date,
-        zone: row.time_zone,
-        holidays: options.holidays,
-      }),
-    );
-    return { row, match, programme, deliveries };
+    const steps = planEnrolment({
+      sequence: programme.sequence,
+      startsOn: row.start_date,
+      zone: row.time_zone,
+      holidays: options.holidays,
+    });
+    const deliveries = sendingSchedule(steps);
+    const around = {
+      sequence: programme.sequence,
+      zone: row.time_zone,
+      holidays: options.holidays,
+      plan: steps,
+      now: options.now,
+    };
+    // The welcome and the programme end are rows of the plan like its steps: unique per
+    // enrolment, so a re-import (which keeps the enrolment) never sends either twice.
+    const journey = { welcome: planWelcome(around), end: planProgrammeEnd(around) };
+    return { row, match, programme, deliveries, journey };
   };
   const total = options.total ?? (Array.isArray(rows) ? rows.length : 0);
 
@@ -138,8 +175,9 @@ export async function enrolCohort(
       },
     };
     const versionIds = new Map<string, number>();
+    const zoneNoticed = new Set<string>();
     for await (const next of rows) {
-      const { row, match, programme, deliveries } = plan(next);
+      const { row, match, programme, deliveries, journey } = plan(next);
       // One row at a time, as the file streams: its person's "no", if any, is read with it.
       const address = normaliseAddress(row.email);
       const no = suppressionFor(
@@ -161,6 +199,7 @@ export async function enrolCohort(
         options.onProgress?.(done, total);
         continue;
       }
+      const manager = await managerZone(tx, row, zoneNoticed);
       // A dry run reads what is there and writes nothing.
       const learnerId = options.dryRun
         ? await tx.findLearnerId(row.email)
@@ -170,12 +209,18 @@ export async function enrolCohort(
               await tx.saveManager({
                 email: row.manager_email,
                 name: row.manager_name,
-                timeZone: row.time_zone,
+                timeZone: manager.zone,
+                explicit: manager.notice === undefined,
               }),
             )
           ).id;
       const open = learnerId === undefined ? undefined : await tx.openEnrolment(learnerId);
-      const base = { line: row.line, email: row.email, reason: match.reason };
+      const base = {
+        line: row.line,
+        email: row.email,
+        reason: match.reason,
+        ...(manager.notice ? { zoneNotice: manager.notice } : {}),
+      };
       if (open !== undefined) {
         const notice =
           open.programmeId === match.programmeId
@@ -210,7 +255,7 @@ export async function enrolCohort(
           cohort: row.cohort,
           startsOn: row.start_date,
           matchReason: match.reason,
-          deliveries,
+          deliveries: [journey.welcome, ...deliveries, journey.end],
         });
         results.push({
           ...base,
@@ -225,4 +270,29 @@ export async function enrolCohort(
     }
     return kept;
   });
+}
+
+/**
+ * The zone a row's manager gets: their own column, else the organisation's (the row's column or
+ * the one stored from an earlier import). With neither, the learner's zone is used, and said so
+ * once per manager (`notice`): a manager's digests never follow a learner's clock silently.
+ */
+async function managerZone(
+  store: EnrolmentStore,
+  row: CohortRow,
+  noticed: Set<string>,
+): Promise<{ zone: string; notice: string | undefined }> {
+  const given =
+    row.manager_time_zone ??
+    row.organisation_time_zone ??
+    (await store.organisationTimeZone(row.organisation));
+  if (given !== undefined) return { zone: given, notice: undefined };
+  const first = !noticed.has(row.manager_email);
+  noticed.add(row.manager_email);
+  return {
+    zone: row.time_zone,
+    notice: first
+      ? `manager ${row.manager_email} has no time zone (no manager_time_zone or organisation_time_zone): a new manager's digests follow ${row.time_zone}, ${row.email}'s zone; add a manager_time_zone column to set it`
+      : '',
+  };
 }

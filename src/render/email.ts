@@ -20,6 +20,7 @@ export const layoutNames = [
   'acknowledgement',
   'manager-digest',
   'programme-end',
+  'manager-introduction',
 ] as const;
 export type LayoutName = (typeof layoutNames)[number];
 

@@ -5,12 +5,13 @@ import { shippedLayoutSources } from './layout-files.js';
 export interface CompiledLayouts {
   readonly acknowledgement: CompiledEmail;
   readonly managerDigest: CompiledEmail;
+  readonly managerIntroduction: CompiledEmail;
   /** MJML warnings under 'soft' validation. */
   readonly warnings: readonly string[];
 }
 
 /**
- * Compiles the acknowledgement and manager-digest emails (MJML runs here, once); fill them
+ * Compiles the acknowledgement, manager-digest and manager-introduction emails (MJML runs here, once); fill them
  * with `renderAcknowledgement` and `renderManagerDigest`.
  */
 export async function compileLayouts(options: CompileOptions = {}): Promise<CompiledLayouts> {
@@ -61,9 +62,35 @@ export async function compileLayouts(options: CompileOptions = {}): Promise<Comp
     'manager digest',
     validation,
   );
+  const managerIntroduction = await compileEmail(
+    sources,
+    'manager-introduction',
+    {
+      subject: 'Your team is starting Digital Gym',
+      preheader: '{{ intro.lead }}',
+      frame: {
+        kicker: { html: 'For managers', text: 'For managers' },
+        progress: false,
+        stop: false,
+        reason: {
+          html: 'You are getting this because people you manage are on a Digital Gym programme.',
+          text: 'You are getting this because people you manage are on a Digital Gym programme.',
+        },
+      },
+      html: {},
+      text: {},
+    },
+    'manager introduction',
+    validation,
+  );
   return {
     acknowledgement,
     managerDigest,
-    warnings: [...acknowledgement.warnings, ...managerDigest.warnings],
+    managerIntroduction,
+    warnings: [
+      ...acknowledgement.warnings,
+      ...managerDigest.warnings,
+      ...managerIntroduction.warnings,
+    ],
   };
 }

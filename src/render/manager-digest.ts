@@ -41,6 +41,8 @@ export interface ManagerDigest {
   /** The fortnight, already formatted in the manager's zone: "3 to 14 March". */
   period?: string | undefined;
   learners: DigestLearner[];
+  /** Who stopped their programme since the last digest: mentioned once ("Gareth stopped in week 3"). */
+  stopped?: { firstName: string; lastName: string; week: number }[] | undefined;
 }
 
 export interface DigestOptions {
@@ -226,6 +228,9 @@ export function renderManagerDigest(
         others: learners.slice(detailCount, shown).map(compact),
         others_heading: detailCount > 0 ? 'Everyone else' : 'Your team at a glance',
         not_shown: notShown(learners.slice(shown)),
+        stopped: (digest.stopped ?? []).slice(0, 20).map((l) => ({
+          line: `${clip(`${l.firstName} ${l.lastName}`, 80)} stopped in week ${l.week}.`,
+        })),
       },
     });
 

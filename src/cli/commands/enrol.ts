@@ -116,6 +116,7 @@ function tablePrinter(): ResultPrinter {
         `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
       );
       process.stdout.write(`       ${r.notice ?? r.reason}\n`);
+      if (r.zoneNotice !== undefined) process.stdout.write(`       ${r.zoneNotice}\n`);
       if (r.action === 'enrolled' || r.action === 'would-enrol') counts.enrolled += 1;
       if (r.action === 'kept' || r.action === 'would-keep') counts.kept += 1;
       if (r.action.startsWith('would')) counts.dry = true;
@@ -219,6 +220,7 @@ export function enrolCommand(getConfig: () => Config): Command {
           const results = await enrolCohort(enrolmentStore(database.db), rows, programmes, {
             dryRun,
             holidays,
+            now,
             total: cohort.rows,
             // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
             // prints once the whole cohort is in.

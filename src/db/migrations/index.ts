@@ -5,6 +5,7 @@ import * as suppressions from './0003-suppressions.js';
 import * as leases from './0004-leases.js';
 import * as sendQuotas from './0005-send-quotas.js';
 import * as workerTicks from './0006-worker-ticks.js';
+import * as journey from './0009-journey.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -18,6 +19,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0004-leases': leases,
   '0005-send-quotas': sendQuotas,
   '0006-worker-ticks': workerTicks,
+  '0009-journey': journey,
 };
 
 export const migrationProvider: MigrationProvider = {
