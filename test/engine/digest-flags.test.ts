@@ -81,4 +81,15 @@ describe('the flags of a learner in a manager digest', () => {
       flagsOf(member({ ...paused, pausedUntil: daysAgo(1), weeksDone: 0 }), now, 'Europe/London'),
     ).toEqual([{ kind: 'behind' }, { kind: 'quiet', detail: 'for 20 days' }]);
   });
+
+  it("dates a pause's return on the manager's calendar, not UTC's", () => {
+    // 00:00 UTC on Monday 25 January is still Sunday evening in New York, Monday in Sydney.
+    const paused = member({ pausedUntil: new Date('2027-01-25T00:00:00Z') });
+    expect(flagsOf(paused, now, 'America/New_York')).toEqual([
+      { kind: 'paused', detail: 'until 24 January' },
+    ]);
+    expect(flagsOf(paused, now, 'Australia/Sydney')).toEqual([
+      { kind: 'paused', detail: 'until 25 January' },
+    ]);
+  });
 });
