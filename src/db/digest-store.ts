@@ -186,6 +186,8 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               .selectFrom('deliveries')
               .select(sql<Date>`min(sent_at)`.as('s'))
               .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+              // Quiet counts from the first step, not from the welcome.
+              .where('deliveries.kind', 'in', ['email', 'invite'])
               .as('firstSentAt'),
           (eb) =>
             eb

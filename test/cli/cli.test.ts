@@ -84,7 +84,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\n6 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0009-journey\n7 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -99,6 +99,7 @@ describe('the gym command line', () => {
         { name: '0004-leases' },
         { name: '0005-send-quotas' },
         { name: '0006-worker-ticks' },
+        { name: '0009-journey' },
       ],
     });
   });
@@ -118,6 +119,7 @@ describe('the gym command line', () => {
       '0004-leases',
       '0005-send-quotas',
       '0006-worker-ticks',
+      '0009-journey',
     ]);
   });
 });
@@ -149,6 +151,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0004-leases',
           '0005-send-quotas',
           '0006-worker-ticks',
+          '0009-journey',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
@@ -157,6 +160,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0004-leases' },
           { name: '0005-send-quotas' },
           { name: '0006-worker-ticks' },
+          { name: '0009-journey' },
         ]);
       } finally {
         await database.close();

@@ -19,6 +19,7 @@ describe('the embedded PGlite database', () => {
       '0004-leases',
       '0005-send-quotas',
       '0006-worker-ticks',
+      '0009-journey',
     ]);
     await first.db
       .insertInto('sequences')

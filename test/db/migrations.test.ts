@@ -29,6 +29,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0004-leases',
         '0005-send-quotas',
         '0006-worker-ticks',
+        '0009-journey',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -37,6 +38,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
+        '0009-journey',
         '0006-worker-ticks',
         '0005-send-quotas',
         '0004-leases',
@@ -71,6 +73,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0004-leases',
       '0005-send-quotas',
       '0006-worker-ticks',
+      '0009-journey',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -81,6 +84,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0004-leases',
       '0005-send-quotas',
       '0006-worker-ticks',
+      '0009-journey',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

@@ -131,7 +131,7 @@ interface DeliveryRow {
   readonly startsOn: string;
   readonly stepKey: string;
   readonly week: number;
-  readonly kind: 'email' | 'invite' | 'acknowledgement';
+  readonly kind: 'email' | 'invite' | 'acknowledgement' | 'welcome' | 'programme_end';
   /** When it was to be sent (an invite: ahead of its slot). */
   readonly dueAt: Date;
   /** An invite's slot. */
