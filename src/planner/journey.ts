@@ -27,46 +27,39 @@ export interface JourneyInput {
 }
 
 /**
- * When the welcome goes out: at the learner's morning (`schedule.send_at`) of the day they are
- * enrolled on, or of the next working day when that morning has gone; but never later than the
- * morning of the working day before week 1, whichever is sooner. When even that morning has
- * passed (enrolled on the Friday afternoon for a Monday start, or after week 1 began), it goes
- * at once: on enrolment, ahead of the first step still to come.
+ * When the welcome goes out, at the learner's morning (`schedule.send_at` on their clock): the
+ * next one (today's, if it is still to come on a working day), or the morning of the working day
+ * before week 1 if that is sooner. Once that day's morning has passed (enrolled on the Friday
+ * afternoon for a Monday start, or after week 1 began), it goes on enrolment if today is a
+ * working day for the learner, else on their next working morning, ahead of that morning's step.
  *
  * @example
- * // Enrolled on Wednesday 2026-12-09 at 15:00 London time, week 1 on Monday 2027-01-04:
+ * // Enrolled on Wednesday 2026-12-30 at 15:00 London time, week 1 on Monday 2027-01-04:
  * planWelcome({ sequence, zone: 'Europe/London', holidays, plan, now })
- *   // { stepKey: 'welcome', local: '2026-12-10T09:00', ... }: the next morning
+ *   // { stepKey: 'welcome', local: '2026-12-31T09:00', ... }: the next morning
  */
 export function planWelcome(input: JourneyInput): JourneyDelivery {
   const { sequence, zone, plan, now } = input;
   const calendar = calendarFor(sequence.schedule, zone, input.holidays);
   const minute = minutesOf(sequence.schedule.send_at);
-  const firstDate = plan[0] === undefined ? undefined : plan[0].local.slice(0, 10);
-  const candidates = [];
-  if (firstDate !== undefined) {
-    const dayBefore = previousWorkingDate(addDays(firstDate, -1), calendar);
-    candidates.push({ date: dayBefore, minute });
-  }
+  const firstDate = (plan[0]?.local ?? '').slice(0, 10);
+  const dayBefore = at(
+    { date: previousWorkingDate(addDays(firstDate, -1), calendar), minute },
+    zone,
+  );
+  let moment = dayBefore;
   if (now !== undefined) {
     const today = slotOf(now, zone).date;
+    const working = isWorkingDate(today, calendar);
     const morning = at({ date: today, minute }, zone);
-    const date =
-      isWorkingDate(today, calendar) && morning.dueAt >= now
-        ? today
-        : nextWorkingDate(addDays(today, 1), calendar);
-    candidates.push({ date, minute });
+    const next =
+      working && morning.dueAt >= now
+        ? morning
+        : at({ date: nextWorkingDate(addDays(today, 1), calendar), minute }, zone);
+    if (dayBefore.dueAt >= now) moment = next.dueAt < dayBefore.dueAt ? next : dayBefore;
+    // The day before week 1 has had its morning: on enrolment, during a working day.
+    else moment = working ? { dueAt: now, local: formatSlot(slotOf(now, zone)) } : next;
   }
-  const soonest = candidates
-    .map((slot) => at(slot, zone))
-    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())[0];
-  const moment =
-    soonest === undefined || (now !== undefined && soonest.dueAt < now)
-      ? // The mornings it could have gone on are past: it goes on enrolment.
-        now === undefined
-        ? at({ date: firstDate ?? '1970-01-01', minute }, zone)
-        : { dueAt: now, local: formatSlot(slotOf(now, zone)) }
-      : soonest;
   return {
     stepKey: 'welcome',
     kind: 'welcome',

@@ -108,7 +108,7 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(rows[2]!.learners).toBe(3);
   });
 
-  it('introduces each manager once, before their first digest and their people's first step', async () => {
+  it("introduces each manager once, before their first digest and their people's first step", async () => {
     for (const manager of managers) {
       const mail = await digestsTo(manager);
       const introductions = mail.filter(isIntroduction);
