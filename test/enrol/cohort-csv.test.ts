@@ -458,12 +458,12 @@ describe('the shape of the file', () => {
     [
       'an empty file',
       '',
-      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager)',
+      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, manager_time_zone, organisation_time_zone)',
     ],
     [
       'only blank lines',
       '\n\n  \n',
-      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager)',
+      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, manager_time_zone, organisation_time_zone)',
     ],
     [
       'a header and no rows',
@@ -557,6 +557,12 @@ describe('properties', () => {
   });
 
   it('knows every column it documents', () => {
-    expect(Object.keys(cohortColumns)).toEqual(header.split(','));
+    // The two zones (#14) come last, optional: the manager's, and the organisation's for
+    // managers without one.
+    expect(Object.keys(cohortColumns)).toEqual([
+      ...header.split(','),
+      'manager_time_zone',
+      'organisation_time_zone',
+    ]);
   });
 });
