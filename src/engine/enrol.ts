@@ -176,6 +176,8 @@ export async function enrolCohort(
     };
     const versionIds = new Map<string, number>();
     const zoneNoticed = new Set<string>();
+    // One look-up per organisation and import, not per row: a cohort is one organisation or few.
+    const organisationZones = new Map<string, string | undefined>();
     for await (const next of rows) {
       const { row, match, programme, deliveries, journey } = plan(next);
       // One row at a time, as the file streams: its person's "no", if any, is read with it.
@@ -199,7 +201,7 @@ export async function enrolCohort(
         options.onProgress?.(done, total);
         continue;
       }
-      const manager = await managerZone(tx, row, zoneNoticed);
+      const manager = await managerZone(tx, row, zoneNoticed, organisationZones);
       // A dry run reads what is there and writes nothing.
       const learnerId = options.dryRun
         ? await tx.findLearnerId(row.email)
@@ -281,11 +283,13 @@ async function managerZone(
   store: EnrolmentStore,
   row: CohortRow,
   noticed: Set<string>,
+  organisationZones: Map<string, string | undefined>,
 ): Promise<{ zone: string; notice: string | undefined }> {
-  const given =
-    row.manager_time_zone ??
-    row.organisation_time_zone ??
-    (await store.organisationTimeZone(row.organisation));
+  if (row.organisation_time_zone !== undefined)
+    organisationZones.set(row.organisation, row.organisation_time_zone);
+  if (!organisationZones.has(row.organisation))
+    organisationZones.set(row.organisation, await store.organisationTimeZone(row.organisation));
+  const given = row.manager_time_zone ?? organisationZones.get(row.organisation);
   if (given !== undefined) return { zone: given, notice: undefined };
   const first = !noticed.has(row.manager_email);
   noticed.add(row.manager_email);
