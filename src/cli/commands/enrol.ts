@@ -169,6 +169,10 @@ export function enrolCommand(getConfig: () => Config): Command {
       '--holidays <file>',
       "the organisation's days off: one YYYY-MM-DD a line, or an .ics calendar",
     )
+    .option(
+      '--clock <iso>',
+      'enrol as of this instant (as gym run --clock): when the welcome goes, which dates are near',
+    )
     .action(
       async (
         file: string,
@@ -178,6 +182,7 @@ export function enrolCommand(getConfig: () => Config): Command {
           dir: string;
           holidays?: string;
           encoding?: string;
+          clock?: string;
         },
       ) => {
         const config = getConfig();
@@ -193,7 +198,12 @@ export function enrolCommand(getConfig: () => Config): Command {
         }
         // Streamed twice: once to check every row, once to import. Memory holds a piece of the
         // file and one entry per learner, whatever its size.
-        const now = new Date();
+        const now = options.clock === undefined ? new Date() : new Date(options.clock);
+        if (Number.isNaN(now.getTime()))
+          throw new GymError(
+            'USAGE',
+            `--clock ${options.clock}: expected an ISO date and time, such as 2027-01-04T09:00:00Z`,
+          );
         const encoding = await cohortEncoding(file, options.encoding);
         if (encoding !== 'utf-8') process.stderr.write(`reading ${file} as ${encoding}\n`);
         const cohort = await readCohortStream(cohortText(file, encoding), file, { now });
