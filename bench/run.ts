@@ -478,7 +478,10 @@ async function wavePhase(
     .groupBy('kind')
     .execute();
   const due = { email: 0, invite: 0 };
-  for (const row of dueRows) if (row.kind !== 'acknowledgement') due[row.kind] = Number(row.n);
+  // The welcome (and, after week 12, the programme end) go out as emails do.
+  for (const row of dueRows)
+    if (row.kind !== 'acknowledgement')
+      due[row.kind === 'invite' ? 'invite' : 'email'] += Number(row.n);
 
   await sink.request({ type: 'reset' });
   const env = {
@@ -534,7 +537,8 @@ async function wavePhase(
   const sent = { email: 0, invite: 0, digests: 0 };
   const notSent: Record<string, number> = {};
   for (const row of statuses) {
-    if (row.status === 'sent' && row.kind !== 'acknowledgement') sent[row.kind] += Number(row.n);
+    if (row.status === 'sent' && row.kind !== 'acknowledgement')
+      sent[row.kind === 'invite' ? 'invite' : 'email'] += Number(row.n);
     else notSent[`${row.kind} ${row.status}`] = Number(row.n);
   }
   const digests = await db

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DigestStore, TeamMember } from '../engine/digests.js';
+import type { DigestStore, IntroductionStore, TeamMember } from '../engine/digests.js';
 import { mondayOf } from '../planner/local-time.js';
 import { leaseFromNow } from './deliveries.js';
 import { programmeVersions } from './programme-versions.js';
@@ -14,6 +14,44 @@ export function digestStore(db: Kysely<Database>): DigestStore {
 
   return {
     ...consentReader(db),
+
+    introductions: introductionStore(db),
+
+    async stoppedSince(managerId, now) {
+      const lastSent = db
+        .selectFrom('manager_digests')
+        .select(sql<Date>`max(sent_at)`.as('at'))
+        .where('manager_id', '=', managerId)
+        .where('status', '=', 'sent');
+      const rows = await db
+        .selectFrom('enrolments')
+        .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+        .select([
+          'learners.first_name as firstName',
+          'learners.last_name as lastName',
+          (eb) =>
+            eb
+              .selectFrom('deliveries')
+              .select(sql<number>`max(week)`.as('w'))
+              .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+              .where('deliveries.kind', '=', 'email')
+              .where('deliveries.status', '=', 'sent')
+              .as('week'),
+        ])
+        .where('learners.manager_id', '=', managerId)
+        .where('enrolments.status', '=', 'stopped')
+        .where('enrolments.ended_at', '<=', now)
+        // Since the last digest this manager was sent: each stop is told once, in the next one.
+        .where((eb) => eb.or([eb(lastSent, 'is', null), eb('enrolments.ended_at', '>', lastSent)]))
+        .orderBy('enrolments.ended_at')
+        .orderBy('learners.id')
+        .execute();
+      return rows.map((r) => ({
+        firstName: r.firstName,
+        lastName: r.lastName,
+        week: Number(r.week ?? 1),
+      }));
+    },
 
     async managers() {
       const rows = await db
@@ -155,6 +193,8 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               .selectFrom('deliveries')
               .select(sql<Date>`min(sent_at)`.as('s'))
               .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+              // Quiet counts from the first step, not from the welcome.
+              .where('deliveries.kind', 'in', ['email', 'invite'])
               .as('firstSentAt'),
           (eb) =>
             eb
@@ -273,6 +313,99 @@ export function digestStore(db: Kysely<Database>): DigestStore {
             : { ...base, status: settlement.status, reason: settlement.reason };
       const result = await db
         .updateTable('manager_digests')
+        .set(values)
+        .where('id', '=', held.id)
+        .where('status', '=', 'claimed')
+        .where('lease_token', '=', held.leaseToken)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+  };
+}
+
+/** Manager introductions (migration 0009): one row per manager, claimed like a digest. */
+function introductionStore(db: Kysely<Database>): IntroductionStore {
+  return {
+    async settled(managerId) {
+      const row = await db
+        .selectFrom('manager_introductions')
+        .select('status')
+        .where('manager_id', '=', managerId)
+        .executeTakeFirst();
+      return row !== undefined && ['sent', 'skipped', 'failed'].includes(row.status);
+    },
+
+    async claim({ managerId, workerId, leaseSeconds, now }) {
+      const inserted = await db
+        .insertInto('manager_introductions')
+        .values({
+          manager_id: managerId,
+          status: 'claimed',
+          claimed_by: workerId,
+          lease_until: leaseFromNow(leaseSeconds),
+          lease_token: 1,
+          attempts: 1,
+        })
+        // Whichever worker inserts the manager's row sends it; the others stop here.
+        .onConflict((oc) => oc.column('manager_id').doNothing())
+        .returning(['id', 'attempts', 'lease_token as leaseToken'])
+        .executeTakeFirst();
+      if (inserted !== undefined) return inserted;
+      return db
+        .updateTable('manager_introductions')
+        .set({
+          status: 'claimed',
+          claimed_by: workerId,
+          lease_until: leaseFromNow(leaseSeconds),
+          lease_token: sql<number>`lease_token + 1`,
+          attempts: sql<number>`attempts + 1`,
+        })
+        .where('manager_id', '=', managerId)
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('status', '=', 'pending'),
+              eb(sql`coalesce(retry_at, created_at)`, '<=', now),
+            ]),
+            eb.and([eb('status', '=', 'claimed'), eb('lease_until', '<', sql<Date>`now()`)]),
+          ]),
+        )
+        .returning(['id', 'attempts', 'lease_token as leaseToken'])
+        .executeTakeFirst();
+    },
+
+    async fence(held, sendLeaseSeconds) {
+      const result = await db
+        .updateTable('manager_introductions')
+        .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(sendLeaseSeconds)})` })
+        .where('id', '=', held.id)
+        .where('status', '=', 'claimed')
+        .where('lease_token', '=', held.leaseToken)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async settle(held, settlement, now) {
+      const base = { claimed_by: null, lease_until: null };
+      const values =
+        settlement.status === 'sent'
+          ? {
+              ...base,
+              status: 'sent' as const,
+              message_id: settlement.messageId,
+              sent_at: now,
+              reason: null,
+            }
+          : settlement.status === 'pending'
+            ? {
+                ...base,
+                status: 'pending' as const,
+                retry_at: settlement.retryAt,
+                reason: settlement.reason,
+              }
+            : { ...base, status: settlement.status, reason: settlement.reason };
+      const result = await db
+        .updateTable('manager_introductions')
         .set(values)
         .where('id', '=', held.id)
         .where('status', '=', 'claimed')

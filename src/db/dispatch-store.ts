@@ -137,5 +137,22 @@ export function dispatchStore(db: Kysely<Database>): DispatchStore {
         )
         .execute();
     },
+
+    async reflectionsOf(enrolmentId) {
+      const rows = await db
+        .selectFrom('progress_events')
+        .select(['data', 'occurred_at'])
+        .where('enrolment_id', '=', enrolmentId)
+        .where('kind', '=', 'reflection')
+        .orderBy('occurred_at')
+        .orderBy('id')
+        .execute();
+      return rows
+        .map((r) => ({
+          week: Number(r.data.week ?? 0),
+          text: typeof r.data.text === 'string' ? r.data.text : '',
+        }))
+        .filter((r) => r.text.trim() !== '');
+    },
   };
 }

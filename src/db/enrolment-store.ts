@@ -68,13 +68,15 @@ export function enrolmentStore(
       return result;
     },
 
-    async saveManager({ email, name, timeZone, language }) {
+    async saveManager({ email, name, timeZone, explicit, language }) {
       const row = await db
         .insertInto('managers')
         .values({ email, name, time_zone: timeZone, language: language.value })
         .onConflict((oc) =>
           oc.column('email').doUpdateSet({
             name,
+            // A zone or language the file gave replaces the stored one; a fallback never does.
+            ...(explicit ? { time_zone: timeZone } : {}),
             ...(language.given ? { language: language.value } : {}),
             updated_at: sql`now()`,
           }),
@@ -88,17 +90,22 @@ export function enrolmentStore(
       let organisation: string | null = null;
       if (profile.organisation) {
         organisation = organisationId(profile.organisation);
+        const zone = profile.organisation_time_zone;
         await db
           .insertInto('organisations')
           .values({
             id: organisation,
             name: profile.organisation,
             language: organisationLanguage ?? null,
+            time_zone: zone ?? null,
           })
           .onConflict((oc) =>
-            organisationLanguage === undefined
+            organisationLanguage === undefined && zone === undefined
               ? oc.column('id').doNothing()
-              : oc.column('id').doUpdateSet({ language: organisationLanguage }),
+              : oc.column('id').doUpdateSet({
+                  ...(organisationLanguage === undefined ? {} : { language: organisationLanguage }),
+                  ...(zone === undefined ? {} : { time_zone: zone }),
+                }),
           )
           .execute();
       }
@@ -132,6 +139,15 @@ export function enrolmentStore(
         .returning(['id', sql<boolean>`xmax = 0`.as('created')])
         .executeTakeFirstOrThrow();
       return { id: row.id, created: row.created };
+    },
+
+    async organisationTimeZone(organisation) {
+      const row = await db
+        .selectFrom('organisations')
+        .select('time_zone')
+        .where('id', '=', organisationId(organisation))
+        .executeTakeFirst();
+      return row?.time_zone ?? undefined;
     },
 
     async organisationLanguage(name) {

@@ -28,6 +28,7 @@ export interface Database {
   erasures: ErasuresTable;
   trainer_alerts: TrainerAlertsTable;
   housekeeping: HousekeepingTable;
+  manager_introductions: ManagerIntroductionsTable;
 }
 
 /** `timestamptz`: read as a Date, written as a Date (or SQL such as `now()`). */
@@ -46,8 +47,17 @@ export type ContactStatus = (typeof contactStatuses)[number];
 export const enrolmentStatuses = ['active', 'paused', 'completed', 'stopped'] as const;
 export type EnrolmentStatus = (typeof enrolmentStatuses)[number];
 
-/** An acknowledgement is the short threaded answer to a learner's reply. */
-export const deliveryKinds = ['email', 'invite', 'acknowledgement'] as const;
+/**
+ * An acknowledgement is the short threaded answer to a learner's reply; `welcome` and
+ * `programme_end` are the plan's first and last rows (migration 0009).
+ */
+export const deliveryKinds = [
+  'email',
+  'invite',
+  'acknowledgement',
+  'welcome',
+  'programme_end',
+] as const;
 export type DeliveryKind = (typeof deliveryKinds)[number];
 
 /**
@@ -111,6 +121,8 @@ export interface OrganisationsTable {
     LanguagePreference | null | undefined,
     LanguagePreference | null
   >;
+  /** The zone of a manager who has none of their own (migration 0009); null when not given. */
+  time_zone: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -297,6 +309,22 @@ export interface ManagerRepliesTable {
   action: ManagerReplyAction;
   text: ColumnType<string, string | undefined, string>;
   occurred_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+/** One introduction per manager, before their first digest (migration 0009). */
+export interface ManagerIntroductionsTable {
+  id: Generated<number>;
+  manager_id: number;
+  status: ColumnType<DigestStatus, DigestStatus | undefined, DigestStatus>;
+  message_id: string | null;
+  sent_at: Timestamp | null;
+  claimed_by: string | null;
+  lease_until: Timestamp | null;
+  lease_token: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  retry_at: Timestamp | null;
+  reason: string | null;
   created_at: CreatedAt;
 }
 

@@ -78,7 +78,7 @@ export async function readEngineStatus(db: Kysely<Database>, now: Date): Promise
   const failedReasons = await reasons(
     sql`status = 'failed' and updated_at > ${at}::timestamptz - interval '7 days'`,
   );
-  // Learner mail and digests share the relay: both count against its limits.
+  // Learner mail, digests and manager introductions share the relay: all count against it.
   const sent = await sql<{ last_minute: unknown; last_24h: unknown; last_5m: unknown }>`
     select
       count(*) filter (where sent_at > ${at}::timestamptz - interval '1 minute') as last_minute,
@@ -88,6 +88,8 @@ export async function readEngineStatus(db: Kysely<Database>, now: Date): Promise
       select sent_at from deliveries where sent_at > ${at}::timestamptz - interval '24 hours' and sent_at <= ${at}::timestamptz
       union all
       select sent_at from manager_digests where sent_at > ${at}::timestamptz - interval '24 hours' and sent_at <= ${at}::timestamptz
+      union all
+      select sent_at from manager_introductions where sent_at > ${at}::timestamptz - interval '24 hours' and sent_at <= ${at}::timestamptz
     ) sent`.execute(db);
   const workers = await db
     .selectFrom('worker_ticks')

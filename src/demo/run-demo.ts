@@ -19,7 +19,11 @@ import { handleInbound } from '../engine/replies.js';
 import { GymError } from '../errors.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { readMessage } from '../replies/read.js';
-import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
+import {
+  deliveryFromMessageId,
+  digestFromMessageId,
+  introductionFromMessageId,
+} from '../mail/headers.js';
 import { createMaildirTransport } from '../mail/maildir-transport.js';
 import { digestSchedule } from '../planner/index.js';
 import { programmeCache } from '../render/index.js';
@@ -167,6 +171,7 @@ async function enrolExampleCohort(database: GymDatabase, file: string): Promise<
   await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
     dryRun: false,
     holidays: new Set(),
+    now: clockStart,
   });
 }
 
@@ -223,6 +228,9 @@ class Cast {
     'invite cancel': 0,
     acknowledgement: 0,
     digest: 0,
+    welcome: 0,
+    programme_end: 0,
+    introduction: 0,
   };
   readonly written: Record<string, number> = {};
 
@@ -284,6 +292,27 @@ class Cast {
     messageId: string,
     date: Date,
   ): Promise<{ sent: SentMessage; name: string; inviteUid: string | null } | undefined> {
+    const introductionId = introductionFromMessageId(mail.secret, messageId);
+    if (introductionId !== undefined) {
+      const manager = await this.database.db
+        .selectFrom('manager_introductions')
+        .innerJoin('managers', 'managers.id', 'manager_introductions.manager_id')
+        .select(['managers.email', 'managers.name'])
+        .where('manager_introductions.id', '=', introductionId)
+        .executeTakeFirstOrThrow();
+      this.sent.introduction += 1;
+      return {
+        sent: {
+          to: manager.email,
+          stepKey: 'introduction',
+          week: 0,
+          kind: 'introduction',
+          sentAt: date,
+        },
+        name: manager.name,
+        inviteUid: null,
+      };
+    }
     const digestId = digestFromMessageId(mail.secret, messageId);
     if (digestId !== undefined) {
       const manager = await this.database.db

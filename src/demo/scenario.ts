@@ -10,7 +10,14 @@ export interface SentMessage {
   /** `w03-kickoff`; for a digest, `digest`; for an acknowledgement, `ack-…`. */
   readonly stepKey: string;
   readonly week: number;
-  readonly kind: 'email' | 'invite' | 'acknowledgement' | 'digest';
+  readonly kind:
+    | 'email'
+    | 'invite'
+    | 'acknowledgement'
+    | 'digest'
+    | 'welcome'
+    | 'programme_end'
+    | 'introduction';
   readonly sentAt: Date;
 }
 
@@ -49,13 +56,15 @@ const reflection = (week: number): ScriptedReply => ({
   expect: 'reflection',
 });
 
-/** Someone who does the work every week and reflects when asked: the programme's ideal. */
+/**
+ * Someone who does the work every week, reflects when asked, and answers the programme-end
+ * email's closing question: the programme's ideal.
+ */
 const steady: Script = (m) => {
   if (m.kind === 'email' && stepOf(m) === 'kickoff') return [done('Done! Took about 25 minutes.')];
-  if (m.kind === 'email' && stepOf(m) === 'reflect')
-    return m.week === 12
-      ? [reflection(m.week), { kind: 'reply', after: hours(30), body: '5/5', expect: 'rating' }]
-      : [reflection(m.week)];
+  if (m.kind === 'email' && stepOf(m) === 'reflect') return [reflection(m.week)];
+  if (m.kind === 'programme_end')
+    return [{ kind: 'reply', after: hours(30), body: '5/5', expect: 'rating' }];
   return [];
 };
 

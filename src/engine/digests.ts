@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { composeMessage } from '../mail/compose.js';
 import { describeSuppression, suppressionFor, type ConsentReader } from '../consent/suppression.js';
-import { managerDigestHeaders } from '../mail/headers.js';
+import { managerDigestHeaders, managerIntroductionHeaders } from '../mail/headers.js';
 import type { SendOutcome } from '../mail/transport.js';
 import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
 import { templateContext } from '../render/context.js';
@@ -9,6 +9,7 @@ import { dayAndMonth, inPreference } from '../language/dates.js';
 import { languagesOf, type Language, type LanguagePreference } from '../language/languages.js';
 import {
   renderManagerDigest,
+  renderManagerIntroduction,
   renderManagerTips,
   type CompiledProgramme,
   type DigestFlag,
@@ -93,6 +94,39 @@ export interface DigestStore extends ConsentReader {
     learners: number,
     now: Date,
   ): Promise<boolean>;
+  /**
+   * Learners of this manager whose programme stopped since the manager's last digest that was
+   * sent (ever, before the first): each is mentioned in one digest, the next one sent.
+   */
+  stoppedSince?(managerId: number, now: Date): Promise<StoppedLearner[]>;
+  /** The manager's introduction (#14), when the store keeps them; see `IntroductionStore`. */
+  readonly introductions?: IntroductionStore;
+}
+
+/** A learner who stopped their programme, as the next digest mentions them. */
+export interface StoppedLearner {
+  readonly firstName: string;
+  readonly lastName: string;
+  /** The week of the last email they were sent: "stopped in week 3". */
+  readonly week: number;
+}
+
+/**
+ * One introduction per manager, before their first digest, claimed like a digest (a row with a
+ * unique key per manager, a lease on the database's clock, a fencing token).
+ */
+export interface IntroductionStore {
+  /** Sent or settled for good (skipped, failed): the digests may follow. */
+  settled(managerId: number): Promise<boolean>;
+  /** Takes the introduction for this worker, or undefined when another holds it or it waits. */
+  claim(input: {
+    managerId: number;
+    workerId: string;
+    leaseSeconds: number;
+    now: Date;
+  }): Promise<DigestClaim | undefined>;
+  fence(held: HeldLease, sendLeaseSeconds: number): Promise<boolean>;
+  settle(held: HeldLease, settlement: DigestSettlement, now: Date): Promise<boolean>;
 }
 
 /** A fortnight's digest held by this worker, under a lease fenced by `leaseToken`. */
@@ -100,7 +134,8 @@ export interface DigestClaim extends HeldLease {
   readonly attempts: number;
 }
 
-export type DigestCounts = Record<DigestSettlement['status'] | 'lost', number>;
+/** How the tick's digests ended, and `introduced`: manager introductions it sent. */
+export type DigestCounts = Record<DigestSettlement['status'] | 'lost' | 'introduced', number>;
 
 /** A digest this late would describe a fortnight that is half over: the next one will do. */
 const digestGraceMs = 2 * 24 * 60 * 60 * 1000;
@@ -117,9 +152,23 @@ export async function digestTick(
   store: DigestStore,
   now: Date,
 ): Promise<DigestCounts> {
-  const counts: DigestCounts = { sent: 0, pending: 0, failed: 0, skipped: 0, lost: 0 };
+  const counts: DigestCounts = {
+    sent: 0,
+    pending: 0,
+    failed: 0,
+    skipped: 0,
+    lost: 0,
+    introduced: 0,
+  };
   for (const manager of await store.managers()) {
-    const slot = currentDigest(digestSchedule({ anchor: manager.anchor, zone: manager.zone }), now);
+    const schedule = digestSchedule({ anchor: manager.anchor, zone: manager.zone });
+    // The introduction comes first: no digest until it has gone (or will never go).
+    if (store.introductions !== undefined) {
+      const introduced = await introduce(deps, store, store.introductions, manager, schedule, now);
+      if (introduced === 'sent') counts.introduced += 1;
+      if (!(await store.introductions.settled(manager.id))) continue;
+    }
+    const slot = currentDigest(schedule, now);
     if (slot === undefined) continue;
     if (now.getTime() - slot.sendAt.getTime() > digestGraceMs) {
       await store.skip(manager.id, slot.periodStartsOn, 'more than two days late', now);
@@ -161,6 +210,7 @@ async function sendDigest(
   const language = manager.language ?? 'en';
   for (const member of team)
     learners.push(await digestLearner(deps, manager, member, now, language));
+  const stopped = (await store.stoppedSince?.(manager.id, now)) ?? [];
   const layouts = await layoutsOf(deps);
   const { messageId, replyTo, headers, unsubscribeUrl } = managerDigestHeaders({
     ...deps.mail,
@@ -173,6 +223,7 @@ async function sendDigest(
       manager: { firstName: manager.name.split(/\s+/)[0] ?? manager.name },
       period: periodLabel(slot, manager.zone, language),
       learners,
+      stopped,
     },
     // Without an https page, the footer's Unsubscribe is a reply "unsubscribe" to the digest's own
     // signed address, which stops this manager's digests (see src/engine/replies.ts).
@@ -269,7 +320,7 @@ async function digestLearner(
     theme: joined(compiled, (l) => compiled.weeks.get(week)?.managerTips.get(l)?.theme),
     done: member.weeksDone,
     due: member.weeksDue,
-    flags: flagsOf(member, now, language),
+    flags: flagsOf(member, now, manager.zone, language),
     reflection,
     tips: renderManagerTips(compiled, context, 2, language),
   };
@@ -286,10 +337,15 @@ function joined(
     .join(' / ');
 }
 
-/** What a manager should know about a learner this fortnight, most urgent first. */
+/**
+ * What a manager should know about a learner this fortnight, most urgent first, in the manager's
+ * language. Dates are on the manager's calendar (`zone`): a return on Monday in Sydney may be
+ * Sunday in London.
+ */
 export function flagsOf(
   member: TeamMember,
   now: Date,
+  zone: string,
   language: LanguagePreference = 'en',
 ): DigestFlag[] {
   const flags: DigestFlag[] = [];
@@ -299,7 +355,7 @@ export function flagsOf(
       kind: 'paused',
       detail: inPreference(
         language,
-        (l) => `${l === 'cy' ? 'tan' : 'until'} ${dayAndMonth(member.pausedUntil!, 'UTC', l)}`,
+        (l) => `${l === 'cy' ? 'tan' : 'until'} ${dayAndMonth(member.pausedUntil!, zone, l)}`,
       ),
     });
     return flags;
@@ -317,4 +373,113 @@ export function flagsOf(
       });
   }
   return flags;
+}
+
+/**
+ * Sends a manager's introduction once its time has come: the morning (08:00, the manager's
+ * clock) of the working day before their first digest, or at once for a manager who joins
+ * later. What their people will do, what the digest is, the one thing a manager can do. A
+ * manager who said no to digests gets none (it is recorded as skipped, and digests stay off).
+ * Answers how this tick ended it, or undefined when nothing was due or another worker has it.
+ */
+async function introduce(
+  deps: DispatchDependencies,
+  store: DigestStore,
+  intros: IntroductionStore,
+  manager: DigestManager,
+  schedule: readonly DigestSlot[],
+  now: Date,
+): Promise<DigestSettlement['status'] | 'lost' | undefined> {
+  const first = schedule[0];
+  if (first === undefined || now < introductionTime(first, manager.zone)) return undefined;
+  if (await intros.settled(manager.id)) return undefined;
+  const claim = await intros.claim({
+    managerId: manager.id,
+    workerId: deps.workerId,
+    leaseSeconds: deps.leaseSeconds ?? 300,
+    now,
+  });
+  if (claim === undefined) return undefined;
+  const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
+  const team = await store.team(manager.id, now);
+  const settlement: DigestSettlement | 'lost' =
+    no !== undefined
+      ? { status: 'skipped', reason: `the manager ${describeSuppression(no)}` }
+      : team.length === 0
+        ? { status: 'skipped', reason: 'no active learners' }
+        : await sendIntroduction(deps, intros, manager, first, team, claim, now);
+  if (settlement === 'lost') return 'lost';
+  return (await intros.settle(claim, settlement, now)) ? settlement.status : 'lost';
+}
+
+/** 08:00 on the manager's clock, on the working day before the first digest's day. */
+function introductionTime(first: DigestSlot, zone: string): Date {
+  let day = DateTime.fromJSDate(first.sendAt, { zone }).startOf('day').minus({ days: 1 });
+  while (day.weekday > 5) day = day.minus({ days: 1 });
+  return day.set({ hour: 8 }).toJSDate();
+}
+
+async function sendIntroduction(
+  deps: DispatchDependencies,
+  intros: IntroductionStore,
+  manager: DigestManager,
+  first: DigestSlot,
+  team: readonly TeamMember[],
+  claim: DigestClaim,
+  now: Date,
+): Promise<DigestSettlement | 'lost'> {
+  const headers = managerIntroductionHeaders({
+    ...deps.mail,
+    introductionId: claim.id,
+    managerId: manager.id,
+  });
+  const email = renderManagerIntroduction(
+    await layoutsOf(deps),
+    {
+      manager: { firstName: manager.name.split(/\s+/)[0] ?? manager.name },
+      learners: team.map((m) => ({
+        firstName: m.firstName,
+        lastName: m.lastName,
+        programmeTitle: m.sequence.title,
+      })),
+      firstDigest:
+        first.sendAt > now
+          ? DateTime.fromJSDate(first.sendAt, { zone: manager.zone }).toFormat('cccc d LLLL', {
+              locale: 'en-GB',
+            })
+          : '',
+    },
+    {
+      replyAddress: headers.unsubscribeAddress,
+      unsubscribeUrl: headers.unsubscribeUrl?.startsWith('https:')
+        ? headers.unsubscribeUrl
+        : undefined,
+    },
+  );
+  const raw = await composeMessage({
+    from: deps.mail.from,
+    to: { name: manager.name, email: manager.email },
+    replyTo: headers.replyTo,
+    subject: email.subject,
+    html: email.html,
+    text: email.text,
+    messageId: headers.messageId,
+    date: now,
+    headers: headers.headers,
+  });
+  if (!(await intros.fence(claim, sendLeaseSecondsOf(deps)))) return 'lost';
+  const outcome: SendOutcome = await deps.transport.send({
+    from: deps.mail.replyAddress,
+    to: manager.email,
+    raw,
+    messageId: headers.messageId,
+  });
+  if (outcome.status === 'sent') return { status: 'sent', messageId: headers.messageId };
+  if (outcome.status === 'failed' || claim.attempts >= (deps.maxAttempts ?? 8))
+    return { status: 'failed', reason: outcome.reason };
+  return {
+    status: 'pending',
+    retryAt: new Date(now.getTime() + deps.retryDelay(claim.attempts)),
+    reason: outcome.reason,
+  };
 }

@@ -20,6 +20,7 @@ import {
   type Suppression,
 } from '../consent/suppression.js';
 import type { DigestStore } from './digests.js';
+import { isJourneyMail, journeyMessage } from './journey-mail.js';
 import {
   compileLayouts,
   renderAcknowledgement,
@@ -45,7 +46,7 @@ export interface DueDelivery extends HeldLease {
   readonly versionId: number;
   readonly stepKey: string;
   readonly week: number;
-  readonly kind: 'email' | 'invite' | 'acknowledgement';
+  readonly kind: 'email' | 'invite' | 'acknowledgement' | 'welcome' | 'programme_end';
   /** What an acknowledgement says; null for the plan's rows. */
   readonly payload: AcknowledgementPayload | null;
   readonly dueAt: Date;
@@ -142,6 +143,8 @@ export interface DispatchStore extends ConsentReader {
   ): Promise<ReadonlySet<number>>;
   /** The database's clock, for a tick that runs on it. */
   databaseNow(): Promise<Date>;
+  /** The learner's reflections on this enrolment, oldest first, for the programme-end email. */
+  reflectionsOf?(enrolmentId: number): Promise<readonly { week: number; text: string }[]>;
   /** Records that `workerId` ticked (database clock): what it sent, or why the tick failed. */
   recordTick?(
     workerId: string,
@@ -466,6 +469,15 @@ async function prepare(
     };
   }
 
+  if (isJourneyMail(delivery.kind)) {
+    // The welcome and the programme end: rendered elsewhere, sent and settled as any step.
+    const envelope = envelopeFor(deps, delivery);
+    const kind = delivery.kind;
+    const message = await journeyMessage(deps, { ...delivery, kind }, sequence, envelope, now);
+    if ('status' in message) return message;
+    return outgoingOf(delivery, message, undefined);
+  }
+
   const week = sequence.weeks.find((w) => w.week === delivery.week);
   const step = week?.steps.find((s) => s.id === stepIdOf(delivery.stepKey));
   if (week === undefined || step === undefined) {
@@ -683,7 +695,7 @@ function inviteUidOf(deps: DispatchDependencies, delivery: DueDelivery): string 
   return `gym-${delivery.enrolmentId}-${base}-${mac}@${domainOf(deps.mail.replyAddress)}`;
 }
 
-interface Envelope {
+export interface Envelope {
   readonly to: { readonly name: string; readonly email: string };
   readonly messageId: string;
   readonly replyTo: string;

@@ -6,7 +6,14 @@ import {
 } from '../consent/suppression.js';
 import type { CohortRow } from '../enrol/cohort-csv.js';
 import { matchProgramme } from '../matcher/match.js';
-import { planEnrolment, sendingSchedule, type ScheduledDelivery } from '../planner/index.js';
+import {
+  planEnrolment,
+  planProgrammeEnd,
+  planWelcome,
+  sendingSchedule,
+  type JourneyDelivery,
+  type ScheduledDelivery,
+} from '../planner/index.js';
 import { effectivePreference, type LanguagePreference } from '../language/languages.js';
 import { offeredLanguages, type Sequence } from '../sequence/schema.js';
 
@@ -25,14 +32,18 @@ export interface EnrolmentStore extends ConsentReader {
   transaction<T>(work: (store: EnrolmentStore) => Promise<T>): Promise<T>;
   /**
    * Inserts or updates by e-mail address; returns the manager's id. The language replaces a
-   * stored one only when the file gave it (`given`); otherwise it is only a new manager's.
+   * stored one only when the file gave it (`given`); an existing manager's zone changes only when
+   * `timeZone` was given for them (`explicit`), never by a fallback.
    */
   saveManager(manager: {
     email: string;
     name: string;
     timeZone: string;
     language: { value: LanguagePreference; given: boolean };
+    explicit: boolean;
   }): Promise<number>;
+  /** The zone stored for an organisation (by name), if one was ever given. */
+  organisationTimeZone(organisation: string): Promise<string | undefined>;
   /**
    * Inserts or updates by e-mail address; returns the learner's id and whether it was new. The
    * language is handled as the manager's. `organisationLanguage`, when set, becomes the default
@@ -61,7 +72,8 @@ export interface EnrolmentStore extends ConsentReader {
     matchReason: string;
     /** What the programme's mail is in for this learner. */
     language: LanguagePreference;
-    deliveries: readonly ScheduledDelivery[];
+    /** The plan's rows in order: the welcome, the programme's steps, the programme end. */
+    deliveries: readonly (ScheduledDelivery | JourneyDelivery)[];
   }): Promise<number>;
 }
 
@@ -112,6 +124,11 @@ export interface EnrolResult {
   readonly reason: string;
   /** Set when the learner stays on a programme other than the one that matches today. */
   readonly notice: string | undefined;
+  /**
+   * Set, once per manager and import, when neither the file nor the organisation gives the
+   * manager's zone: what was used instead and how to set it.
+   */
+  readonly zoneNotice?: string | undefined;
   /** The first step, on the learner's clock, for a new enrolment. */
   readonly firstStep: string | undefined;
   readonly deliveries: number;
@@ -131,6 +148,11 @@ export interface EnrolOptions {
    * default, or English.
    */
   readonly defaultLanguage?: LanguagePreference | undefined;
+  /**
+   * The moment of enrolment: the welcome goes the next learner's morning, or on the working day
+   * before week 1 if that is sooner (see `planWelcome`). Without it, on that working day.
+   */
+  readonly now?: Date | undefined;
   /** Called after each row, for a progress display on large files. */
   readonly onProgress?: (done: number, total: number) => void;
   /** How many rows there are, when `rows` is a stream (for `onProgress`). */
@@ -176,15 +198,24 @@ export async function enrolCohort(
     if (match.programmeId === undefined)
       throw new NoProgrammeMatches(row.line, row.email, match.reason);
     const programme = programmes.find((p) => p.sequence.id === match.programmeId)!;
-    const deliveries = sendingSchedule(
-      planEnrolment({
-        sequence: programme.sequence,
-        startsOn: row.start_date,
-        zone: row.time_zone,
-        holidays: options.holidays,
-      }),
-    );
-    return { row, match, programme, deliveries };
+    const steps = planEnrolment({
+      sequence: programme.sequence,
+      startsOn: row.start_date,
+      zone: row.time_zone,
+      holidays: options.holidays,
+    });
+    const deliveries = sendingSchedule(steps);
+    const around = {
+      sequence: programme.sequence,
+      zone: row.time_zone,
+      holidays: options.holidays,
+      plan: steps,
+      now: options.now,
+    };
+    // The welcome and the programme end are rows of the plan like its steps: unique per
+    // enrolment, so a re-import (which keeps the enrolment) never sends either twice.
+    const journey = { welcome: planWelcome(around), end: planProgrammeEnd(around) };
+    return { row, match, programme, deliveries, journey };
   };
   const total = options.total ?? (Array.isArray(rows) ? rows.length : 0);
 
@@ -201,6 +232,9 @@ export async function enrolCohort(
     const versionIds = new Map<string, number>();
     // Each organisation's stored default language, read once (`gym enrol --language` sets it).
     const organisationDefaults = new Map<string, LanguagePreference | undefined>();
+    const zoneNoticed = new Set<string>();
+    // One look-up per organisation and import, not per row: a cohort is one organisation or few.
+    const organisationZones = new Map<string, string | undefined>();
     for await (const batch of batchesOf(rows, lookupBatch)) {
       const emails = batch.map((row) => row.email);
       const suppressions = await tx.suppressionsOf(emails);
@@ -212,7 +246,7 @@ export async function enrolCohort(
         }
       }
       for (const next of batch) {
-        const { row, match, programme, deliveries } = plan(next);
+        const { row, match, programme, deliveries, journey } = plan(next);
         // The learner's language: theirs, else their organisation's, else English; then what the
         // programme offers of it. A fallback is said, with the line, never silent.
         const organisationDefault =
@@ -247,28 +281,34 @@ export async function enrolCohort(
           options.onProgress?.(done, total);
           continue;
         }
-        const save = () =>
-          tx
-            .saveManager({
-              email: row.manager_email,
-              name: row.manager_name,
-              timeZone: row.time_zone,
-              language: {
-                value: row.manager_language ?? organisationDefault ?? 'en',
-                given: row.manager_language !== undefined,
-              },
-            })
-            .then(async (managerId) => {
-              const saved = await tx.saveLearner(
-                row,
-                managerId,
-                { value: wanted, given: row.language !== undefined },
-                options.defaultLanguage,
-              );
-              return saved.id;
-            });
+        const manager = await managerZone(tx, row, zoneNoticed, organisationZones);
+        const save = async () => {
+          const managerId = await tx.saveManager({
+            email: row.manager_email,
+            name: row.manager_name,
+            timeZone: manager.zone,
+            explicit: manager.notice === undefined,
+            language: {
+              value: row.manager_language ?? organisationDefault ?? 'en',
+              given: row.manager_language !== undefined,
+            },
+          });
+          const saved = await tx.saveLearner(
+            row,
+            managerId,
+            { value: wanted, given: row.language !== undefined },
+            options.defaultLanguage,
+          );
+          return saved.id;
+        };
         const open = known.get(row.email)?.open;
-        const base = { line: row.line, email: row.email, reason: match.reason, ...languages };
+        const base = {
+          line: row.line,
+          email: row.email,
+          reason: match.reason,
+          ...languages,
+          ...(manager.notice ? { zoneNotice: manager.notice } : {}),
+        };
         if (open !== undefined) {
           // A dry run reads what is there and writes nothing.
           if (!options.dryRun) await save();
@@ -307,7 +347,7 @@ export async function enrolCohort(
             startsOn: row.start_date,
             matchReason: match.reason,
             language,
-            deliveries,
+            deliveries: [journey.welcome, ...deliveries, journey.end],
           });
           results.push({
             ...base,
@@ -323,4 +363,31 @@ export async function enrolCohort(
     }
     return kept;
   });
+}
+
+/**
+ * The zone a row's manager gets: their own column, else the organisation's (the row's column or
+ * the one stored from an earlier import). With neither, the learner's zone is used, and said so
+ * once per manager (`notice`): a manager's digests never follow a learner's clock silently.
+ */
+async function managerZone(
+  store: EnrolmentStore,
+  row: CohortRow,
+  noticed: Set<string>,
+  organisationZones: Map<string, string | undefined>,
+): Promise<{ zone: string; notice: string | undefined }> {
+  if (row.organisation_time_zone !== undefined)
+    organisationZones.set(row.organisation, row.organisation_time_zone);
+  if (!organisationZones.has(row.organisation))
+    organisationZones.set(row.organisation, await store.organisationTimeZone(row.organisation));
+  const given = row.manager_time_zone ?? organisationZones.get(row.organisation);
+  if (given !== undefined) return { zone: given, notice: undefined };
+  const first = !noticed.has(row.manager_email);
+  noticed.add(row.manager_email);
+  return {
+    zone: row.time_zone,
+    notice: first
+      ? `manager ${row.manager_email} has no time zone (no manager_time_zone or organisation_time_zone): a new manager's digests follow ${row.time_zone}, ${row.email}'s zone; add a manager_time_zone column to set it`
+      : '',
+  };
 }

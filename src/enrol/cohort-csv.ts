@@ -34,6 +34,10 @@ export interface CohortProblem {
 /** A learner read from a cohort file, with the line their row starts on. */
 export interface CohortRow extends LearnerProfile {
   line: number;
+  /** The manager's IANA zone, when the file gives one: their digests arrive on their clock. */
+  manager_time_zone?: string;
+  /** The organisation's zone: for its managers without a zone of their own. */
+  organisation_time_zone?: string;
 }
 
 export interface CohortFile {
@@ -66,6 +70,8 @@ export const cohortColumns = {
   share_with_manager: { required: false, aliases: [] },
   language: { required: false, aliases: ['language_preference', 'preferred_language', 'iaith'] },
   manager_language: { required: false, aliases: ['line_manager_language'] },
+  manager_time_zone: { required: false, aliases: ['line_manager_time_zone', 'manager_tz'] },
+  organisation_time_zone: { required: false, aliases: ['organization_time_zone'] },
 } as const satisfies Record<string, { required: boolean; aliases: readonly string[] }>;
 
 type ColumnName = keyof typeof cohortColumns;
@@ -575,6 +581,14 @@ function readRow(
   };
   if (profile.language === undefined) delete profile.language;
   if (profile.manager_language === undefined) delete profile.manager_language;
+  const managerZone = read<string | undefined>('manager_time_zone', checkTimeZone, undefined);
+  const organisationZone = read<string | undefined>(
+    'organisation_time_zone',
+    checkTimeZone,
+    undefined,
+  );
+  if (managerZone !== undefined) profile.manager_time_zone = managerZone;
+  if (organisationZone !== undefined) profile.organisation_time_zone = organisationZone;
   // Optional fields that were not given are absent, not undefined: the profile is stored as JSON.
   if (profile.cohort === undefined) delete profile.cohort;
   if (profile.confidence === undefined) delete profile.confidence;

@@ -136,6 +136,53 @@ export function managerDigestHeaders(input: {
 }
 
 /**
+ * The headers of a manager's introduction (#14): a Message-ID of its own (`<i<id>.<mac>@…>`),
+ * replies to the plain reply mailbox, and the same List-Unsubscribe as the digests, which stops
+ * this manager's digests and nothing else. `unsubscribeAddress` is that mailto's address, for
+ * the footer's link.
+ */
+export function managerIntroductionHeaders(input: {
+  readonly secret: string;
+  readonly from: string;
+  readonly replyAddress: string;
+  readonly publicUrl: string | undefined;
+  readonly introductionId: number;
+  readonly managerId: number;
+}): LearnerEmailHeaders & {
+  readonly unsubscribeUrl: string | undefined;
+  readonly unsubscribeAddress: string;
+} {
+  const digest = managerDigestHeaders({ ...input, digestId: 0 });
+  const token = signManagerUnsubscribeToken(input.secret, { managerId: input.managerId });
+  const mac = macOf(
+    input.secret,
+    `digital-gym:introduction:v1:${input.introductionId}`,
+    messageIdMacBytes,
+  );
+  return {
+    messageId: `<i${input.introductionId}.${mac}@${domainOf(input.from)}>`,
+    replyTo: input.replyAddress,
+    unsubscribeUrl: digest.unsubscribeUrl,
+    unsubscribeAddress: taggedAddressFor(input.replyAddress, 'm', token),
+    headers: digest.headers,
+  };
+}
+
+/** The introduction a Message-ID we made names, or undefined. Never throws. */
+export function introductionFromMessageId(secret: string, messageId: string): number | undefined {
+  if (typeof messageId !== 'string' || messageId.length > 300) return undefined;
+  const match = /^<?i(\d{1,16})\.([a-z2-7]{13})@[^<>\s]+>?$/.exec(messageId.trim().toLowerCase());
+  if (match === null) return undefined;
+  const id = Number(match[1]);
+  if (!Number.isSafeInteger(id)) return undefined;
+  const expected = Buffer.from(
+    macOf(secret, `digital-gym:introduction:v1:${id}`, messageIdMacBytes),
+  );
+  const given = Buffer.from(match[2] ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
+}
+
+/**
  * The one-click unsubscribe link the HTTP endpoint answers (`POST`, RFC 8058).
  *
  * @example unsubscribeUrlFor('https://gym.example.org', '17…') // 'https://gym.example.org/unsubscribe/17…'

@@ -42,3 +42,9 @@ export {
   type DigestScheduleInput,
   type DigestSlot,
 } from './digest-schedule.js';
+export {
+  planProgrammeEnd,
+  planWelcome,
+  type JourneyDelivery,
+  type JourneyInput,
+} from './journey.js';

@@ -22,6 +22,7 @@ export const layoutNames = [
   'acknowledgement',
   'manager-digest',
   'programme-end',
+  'manager-introduction',
 ] as const;
 export type LayoutName = (typeof layoutNames)[number];
 

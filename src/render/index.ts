@@ -11,9 +11,11 @@ export {
   renderStep,
   renderWelcome,
   type CompiledProgramme,
+  type ProgrammeEndSummary,
   type RenderedInvite,
 } from './programme.js';
 export { compileLayouts, type CompiledLayouts } from './layouts.js';
+export { renderManagerIntroduction, type ManagerIntroduction } from './manager-introduction.js';
 export { programmeCache } from './programme-cache.js';
 export { renderAcknowledgement, type Acknowledgement } from './acknowledgement.js';
 export {

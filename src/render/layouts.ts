@@ -11,6 +11,7 @@ import { shippedLayoutSources } from './layout-files.js';
 interface LayoutsInLanguage {
   readonly acknowledgement: CompiledEmail;
   readonly managerDigest: CompiledEmail;
+  readonly managerIntroduction: CompiledEmail;
 }
 
 /** The emails that belong to no programme, compiled once per process. */
@@ -100,10 +101,38 @@ async function compileIn(
     validation,
     language,
   );
+  const managerIntroduction = await compileEmail(
+    sources,
+    'manager-introduction',
+    {
+      subject: 'Your team is starting Digital Gym',
+      preheader: '{{ intro.lead }}',
+      frame: {
+        kicker: { html: 'For managers', text: 'For managers' },
+        progress: false,
+        stop: false,
+        reason: {
+          html: 'You are getting this because people you manage are on a Digital Gym programme.',
+          text: 'You are getting this because people you manage are on a Digital Gym programme.',
+        },
+      },
+      html: {},
+      text: {},
+    },
+    // Its own words are English for now; the frame around them follows the language.
+    language === 'en' ? 'manager introduction' : `manager introduction (${language})`,
+    validation,
+    language,
+  );
   return {
     acknowledgement,
     managerDigest,
-    warnings: [...acknowledgement.warnings, ...managerDigest.warnings],
+    managerIntroduction,
+    warnings: [
+      ...acknowledgement.warnings,
+      ...managerDigest.warnings,
+      ...managerIntroduction.warnings,
+    ],
   };
 }
 
@@ -127,6 +156,7 @@ export async function compileLayouts(options: CompileOptions = {}): Promise<Comp
   return {
     acknowledgement: languages.en.acknowledgement,
     managerDigest: languages.en.managerDigest,
+    managerIntroduction: languages.en.managerIntroduction,
     languages,
     // The languages share the layout files, so their MJML warnings are the English ones again.
     warnings: languages.en.warnings,

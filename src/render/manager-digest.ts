@@ -43,6 +43,8 @@ export interface ManagerDigest {
   /** The fortnight, already formatted in the manager's zone: "3 to 14 March". */
   period?: string | undefined;
   learners: DigestLearner[];
+  /** Who stopped their programme since the last digest: mentioned once ("Gareth stopped in week 3"). */
+  stopped?: { firstName: string; lastName: string; week: number }[] | undefined;
 }
 
 export interface DigestOptions {
@@ -338,6 +340,9 @@ export function renderManagerDigest(
           detailCount > 0 ? chromeText(l).everyoneElse : chromeText(l).teamAtAGlance,
         ),
         not_shown: notShown(learners.slice(shown), say),
+        stopped: (digest.stopped ?? []).slice(0, 20).map((l) => ({
+          line: `${clip(`${l.firstName} ${l.lastName}`, 80)} stopped in week ${l.week}.`,
+        })),
       },
     });
 

@@ -430,7 +430,10 @@ export async function compileProgramme(
       frame: learnerFrame(false, language),
       html: { summary: summary?.html ?? '' },
       text: { summary: summary?.text ?? '' },
-      statics: { overview: { weeks: overview } },
+      statics: {
+        overview: { weeks: overview },
+        trainer: { name: sequence.trainer?.name ?? '', email: sequence.trainer?.email ?? '' },
+      },
     },
     `${programme} welcome`,
     validation,
@@ -577,13 +580,35 @@ export function renderWelcome(
   );
 }
 
-/** The last email of a programme, with the learner's count of assignments done. */
+/** What a learner did over the programme, for the programme-end email. */
+export interface ProgrammeEndSummary {
+  /** Their reflections, oldest first; the latest three are quoted back to them. */
+  readonly reflections: readonly { readonly week: number; readonly text: string }[];
+}
+
+/** How much of a reflection is quoted back: enough to recognise it, never a wall of text. */
+const quoteLength = 400;
+
+/**
+ * The last email of a programme: the learner's count of assignments done (of the programme's),
+ * their reflections with their own words quoted back, the closing rating question and what to
+ * do next.
+ */
 export function renderProgrammeEnd(
   compiled: CompiledProgramme,
   context: TemplateContext,
   chrome: LearnerChrome,
+  summary: ProgrammeEndSummary = { reflections: [] },
 ): RenderedEmail {
-  return fillEmail(compiled.end, learnerScope(compiled, context, chrome));
+  const quotes = summary.reflections.slice(-3).map((r) => {
+    const flat = r.text.trim();
+    const text = flat.length <= quoteLength ? flat : `${flat.slice(0, quoteLength - 1).trimEnd()}…`;
+    return { week: r.week, text, quoted: `> ${text.replace(/\r?\n/g, '\n> ')}` };
+  });
+  return fillEmail(compiled.end, {
+    ...learnerScope(compiled, context, chrome),
+    end: { reflection_count: summary.reflections.length, quotes },
+  });
 }
 
 /**

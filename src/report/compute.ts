@@ -91,10 +91,14 @@ export interface ReportData {
 // The report
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * `finished`: the plan ran out (every step sent, skipped or missed); it says nothing about the
+ * work done, which `done` of `weeks` tells (see `statusLabel`).
+ */
 export const learnerStatuses = [
   'active',
   'paused',
-  'completed',
+  'finished',
   'stopped',
   'bounced',
   'unsubscribed',
@@ -130,6 +134,8 @@ export interface LearnerReport {
   readonly done: number;
   /** Weeks whose assignment email has been sent. */
   readonly due: number;
+  /** The programme's length in weeks: a finished learner did `done` of these. */
+  readonly weeks: number;
   readonly lastReplyAt: Date | undefined;
   readonly status: LearnerStatus;
   readonly pausedUntil: Date | undefined;
@@ -257,7 +263,7 @@ function statusOf(learner: LearnerData, now: Date): LearnerStatus {
   // active (see shift-store.ts), so a pause still to run out is what "paused" means here.
   if (learner.enrolmentStatus === 'active' && learner.pausedUntil && learner.pausedUntil > now)
     return 'paused';
-  return learner.enrolmentStatus;
+  return learner.enrolmentStatus === 'completed' ? 'finished' : learner.enrolmentStatus;
 }
 
 /** Per learner, plus what the programme figures need (done instants against sent instants). */
@@ -343,6 +349,7 @@ function learnerFacts(
       currentWeek: sent?.lastWeek ?? 0,
       done,
       due,
+      weeks,
       lastReplyAt,
       status,
       pausedUntil: status === 'paused' ? (learner.pausedUntil ?? undefined) : undefined,
@@ -508,4 +515,14 @@ export function describeFlags(
 /** "25 Jan": short enough for a terminal column; the year is the report's (or close to it). */
 export function formatShortDay(date: Date): string {
   return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+}
+
+/**
+ * A learner's status in words. A finished programme says how much of it was done, so that a
+ * plan that ran out with nothing done never reads as a success: "finished, 9 of 12 done",
+ * "finished, none of 12 done".
+ */
+export function statusLabel(learner: Pick<LearnerReport, 'status' | 'done' | 'weeks'>): string {
+  if (learner.status !== 'finished') return learner.status;
+  return `finished, ${learner.done === 0 ? 'none' : learner.done} of ${learner.weeks} done`;
 }

@@ -4,6 +4,7 @@ import {
   formatDays,
   formatPercent,
   learnerStatuses,
+  statusLabel,
   type ManagerReport,
   type ProgrammeReport,
   type Report,
@@ -236,7 +237,7 @@ export function renderHtml(report: Report): string {
       return (
         `<tr><th scope="row">${e(l.name)}</th>${cell(l.email)}${cell(l.programme)}` +
         `${cell(String(l.currentWeek), 'num')}${cell(`${l.done} / ${l.due}`, 'num')}` +
-        `${cell(formatDay(l.lastReplyAt), 'day')}${cell(l.status)}<td>${flags}</td></tr>`
+        `${cell(formatDay(l.lastReplyAt), 'day')}${cell(statusLabel(l))}<td>${flags}</td></tr>`
       );
     }),
   );

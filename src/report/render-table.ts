@@ -6,6 +6,7 @@ import {
   formatShortDay,
   learnerStatuses,
   stuckWindowDays,
+  statusLabel,
   type LearnerReport,
   type Report,
 } from './compute.js';
@@ -60,7 +61,7 @@ const learnerColumns: Column<LearnerReport>[] = [
   { header: 'Week', value: (l) => String(l.currentWeek), align: 'right' },
   { header: 'Done', value: (l) => `${l.done}/${l.due}`, align: 'right' },
   { header: 'Last reply', value: (l) => formatDay(l.lastReplyAt) || '-' },
-  { header: 'Status', value: (l) => l.status },
+  { header: 'Status', value: (l) => statusLabel(l) },
   { header: 'Flags', value: (l) => describeFlags(l, formatShortDay), max: 36 },
 ];
 
@@ -72,9 +73,14 @@ export function renderTable(report: Report): string {
     `Digital Gym report: ${scope}, ${plural(totals.learners, 'learner')}, ` +
       `${report.generatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   );
+  // Finished only means the plan ran out: how many finished with nothing done is said with it.
+  const idle = report.learners.filter((l) => l.status === 'finished' && l.done === 0).length;
   const statuses = learnerStatuses
     .filter((s) => totals.byStatus[s] > 0)
-    .map((s) => `${totals.byStatus[s]} ${s}`)
+    .map(
+      (s) =>
+        `${totals.byStatus[s]} ${s}${s === 'finished' && idle > 0 ? ` (${idle} with nothing done)` : ''}`,
+    )
     .join(', ');
   lines.push(`  ${statuses || 'nobody enrolled'}`);
   lines.push(

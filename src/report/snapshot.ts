@@ -143,7 +143,8 @@ export async function readReportData(
         .where('enrolment_id', 'in', ids)
         .where('status', '=', 'sent')
         .where('method', '=', 'REQUEST')
-        .where('kind', '!=', 'acknowledgement')
+        // The programme's own steps: the welcome is no week's work, the end no week at all.
+        .where('kind', 'in', ['email', 'invite'])
         .groupBy('enrolment_id')
         .execute(),
       assignmentKeys.length === 0

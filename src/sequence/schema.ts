@@ -182,6 +182,13 @@ export const sequenceSchema = z.strictObject({
     ),
   title: z.string().min(1),
   summary: z.string().optional().describe('a paragraph for trainers and the welcome email'),
+  trainer: z
+    .strictObject({
+      name: z.string().min(1).describe('named in the welcome email'),
+      email: z.email().optional().describe('where learners can write to the trainer'),
+    })
+    .optional()
+    .describe('who runs the programme: the welcome email introduces them'),
   audience,
   schedule,
   weeks: z.array(weekSchema).describe('exactly weeks 1 to 12, in order'),

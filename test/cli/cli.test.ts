@@ -85,7 +85,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0010-languages\n8 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\n9 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -101,6 +101,7 @@ describe('the gym command line', () => {
         { name: '0005-send-quotas' },
         { name: '0006-worker-ticks' },
         { name: '0008-data-rights' },
+        { name: '0009-journey' },
         { name: '0010-languages' },
       ],
     });
@@ -122,6 +123,7 @@ describe('the gym command line', () => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0009-journey',
       '0010-languages',
     ]);
   });
@@ -155,6 +157,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0005-send-quotas',
           '0006-worker-ticks',
           '0008-data-rights',
+          '0009-journey',
           '0010-languages',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
@@ -165,6 +168,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0005-send-quotas' },
           { name: '0006-worker-ticks' },
           { name: '0008-data-rights' },
+          { name: '0009-journey' },
           { name: '0010-languages' },
         ]);
       } finally {

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
@@ -199,5 +202,72 @@ describe('gym simulate', () => {
       stderr:
         'gym: no programme "knitting" in sequences (there are: digital-engagement-for-policy, digital-foundations, social-media-for-comms)\n',
     });
+  });
+
+  it('reads every profile field a rule can use from the sample, and the manager’s own zone', async () => {
+    // A programme for people short of confidence, behind locked-down IT, on one pay band, who
+    // share with their manager: every kind of rule, and a free field.
+    const dir = mkdtempSync(join(tmpdir(), 'gym-simulate-'));
+    cpSync('sequences', dir, { recursive: true });
+    const foundations = readFileSync('sequences/digital-foundations.yaml', 'utf8');
+    writeFileSync(
+      join(dir, 'confidence-first.yaml'),
+      foundations
+        .replace('id: digital-foundations', 'id: confidence-first')
+        .replace(
+          /audience:\n {2}default: true\n {2}priority: 0\n {2}match: \{\}/,
+          [
+            'audience:',
+            '  priority: 30',
+            '  match:',
+            '    confidence: { max: 2 }',
+            '    barriers: [locked-down-it]',
+            '    goals: [build-audience]',
+            '    share_with_manager: true',
+            '    cohort: jan-2027',
+            '    pay_band: HEO',
+          ].join('\n'),
+        ),
+    );
+    const sample = (confidence: number) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'gym-sample-')), `sample-${confidence}.yaml`);
+      writeFileSync(
+        file,
+        [
+          'learner:',
+          '  first_name: Jordan',
+          '  last_name: Lee',
+          '  email: jordan.lee@example.gov.uk',
+          '  time_zone: America/New_York',
+          '  role: policy-officer',
+          `  confidence: ${confidence}`,
+          '  barriers: Locked-down IT; no time',
+          '  goals: [build-audience]',
+          '  share_with_manager: yes',
+          '  cohort: jan-2027',
+          '  fields: { Pay Band: HEO }',
+          'manager: { name: Casey Lee, email: casey.lee@example.gov.uk, time_zone: Europe/London }',
+          'starts_on: 2027-03-08',
+        ].join('\n'),
+      );
+      return file;
+    };
+    const run = async (file: string) => {
+      const result = await runGym(['simulate', '--learner', file, '--dir', dir, '--json']);
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout) as Simulation;
+    };
+    const unsure = await run(sample(2));
+    expect(unsure.programme).toMatchObject({ id: 'confidence-first', chosenBy: 'matcher' });
+    expect(unsure.programme.reason).toBe(
+      'confidence 2 ≤ 2; barriers locked-down-it matched; goals build-audience matched; ' +
+        'share_with_manager true matched; cohort jan-2027 matched; pay_band HEO matched; ' +
+        'priority 30 beat digital-engagement-for-policy 10 and digital-foundations 0',
+    );
+    // The manager's zone comes from the sample, not from the learner's.
+    const digests = unsure.events.filter((e) => e.kind === 'digest');
+    expect(digests[0]!.sendAtLocal.slice(4)).toBe('2027-03-08 08:00 Europe/London');
+    // More confident: the rule on confidence fails, and the role decides.
+    expect((await run(sample(4))).programme.id).toBe(programmeId);
   });
 });

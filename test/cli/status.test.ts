@@ -16,13 +16,16 @@ interface StatusJson {
 describe('gym status', () => {
   it('shows the queue before a wave, and what went out after it', async () => {
     const env = { GYM_DATA_DIR: mkdtempSync(join(tmpdir(), 'gym-status-')), GYM_HTTP_PORT: '0' };
-    expect((await runGym(['enrol', 'test/fixtures/cohorts/example.csv'], env)).code).toBe(0);
+    // Enrolled on Sunday 3 January: each welcome goes on the learner's Monday morning (#14).
+    const enrol = ['enrol', 'test/fixtures/cohorts/example.csv', '--clock', '2027-01-03T12:00:00Z'];
+    expect((await runGym(enrol, env)).code).toBe(0);
 
     const before = await runGym(['status', '--json', '--clock', '2027-01-04T12:00:00Z'], env);
     expect(before.code, before.stderr).toBe(0);
     const waiting = JSON.parse(before.stdout) as StatusJson;
-    // The five Monday emails and their invites are due; two learners further east are tomorrow's.
-    expect(waiting.queue).toMatchObject({ dueNow: 10, retrying: 0, failedLast7Days: 0 });
+    // The five Monday emails and their invites are due, and the welcomes of all but Tom, whose
+    // New York morning is still to come.
+    expect(waiting.queue).toMatchObject({ dueNow: 17, retrying: 0, failedLast7Days: 0 });
     expect(waiting.queue.dueNext24h).toBeGreaterThan(0);
     expect(waiting.sent).toEqual({ lastMinute: 0, last24h: 0, recentPerSecond: 0 });
     expect(waiting.expectedFinish.at).toBeNull();
@@ -35,16 +38,16 @@ describe('gym status', () => {
       (await runGym(['status', '--json', '--clock', '2027-01-04T12:00:30Z'], env)).stdout,
     ) as StatusJson;
     expect(after.queue.dueNow).toBe(0);
-    // Ten learner messages and the three managers' digests.
-    expect(after.sent).toMatchObject({ lastMinute: 13, last24h: 13 });
+    // Seventeen learner messages, and the three managers' introductions and digests.
+    expect(after.sent).toMatchObject({ lastMinute: 23, last24h: 23 });
     expect(after.expectedFinish.basis).toBe('nothing is waiting');
-    // Each worker's last tick: this one sent the ten learner messages.
-    expect(after.workers).toMatchObject([{ worker: 'cron-1', sent: 10 }]);
+    // Each worker's last tick: this one sent the seventeen learner messages.
+    expect(after.workers).toMatchObject([{ worker: 'cron-1', sent: 17 }]);
 
     const table = await runGym(['status', '--clock', '2027-01-04T12:00:30Z'], env);
     expect(table.stdout).toMatch(/^queue +0 due now/m);
-    expect(table.stdout).toMatch(/^sent +13 in the last minute, 13 in the last 24 h/m);
-    expect(table.stdout).toMatch(/^worker +cron-1: last tick \S+, sent 10$/m);
+    expect(table.stdout).toMatch(/^sent +23 in the last minute, 23 in the last 24 h/m);
+    expect(table.stdout).toMatch(/^worker +cron-1: last tick \S+, sent 17$/m);
 
     // The report says the same about the outbox, on its last line.
     const report = await runGym(['report'], env);

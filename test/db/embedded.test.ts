@@ -20,6 +20,7 @@ describe('the embedded PGlite database', () => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0009-journey',
       '0010-languages',
     ]);
     await first.db

@@ -30,6 +30,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0005-send-quotas',
         '0006-worker-ticks',
         '0008-data-rights',
+        '0009-journey',
         '0010-languages',
       ]);
       const kept = await database.db
@@ -40,6 +41,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
         '0010-languages',
+        '0009-journey',
         '0008-data-rights',
         '0006-worker-ticks',
         '0005-send-quotas',
@@ -76,6 +78,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0009-journey',
       '0010-languages',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
@@ -88,6 +91,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0005-send-quotas',
       '0006-worker-ticks',
       '0008-data-rights',
+      '0009-journey',
       '0010-languages',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);

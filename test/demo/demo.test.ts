@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type GymDatabase } from '../../src/db/database.js';
 import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
@@ -85,7 +86,72 @@ describe('the demo: twelve weeks of the example cohort', () => {
       email: sent.email,
       invite: sent.invite + sent['invite update'] + sent['invite cancel'],
       acknowledgement: sent.acknowledgement,
+      welcome: sent.welcome,
+      programme_end: sent.programme_end,
     });
+  });
+
+  it('welcomes each learner once, introduces each manager once, and sees the programme out', async () => {
+    const { sent } = result;
+    // 8 learners, 3 managers; Gareth stopped in week 3, so 7 finish and get the programme end.
+    expect(sent.welcome).toBe(8);
+    expect(sent.introduction).toBe(3);
+    expect(sent.programme_end).toBe(7);
+    // The welcome comes before anything else of the plan; the end after everything else.
+    const order = await database.db
+      .selectFrom('deliveries')
+      .select([
+        'enrolment_id',
+        (eb) => eb.fn.min('sent_at').filterWhere('kind', '=', 'welcome').as('welcome'),
+        (eb) => eb.fn.min('sent_at').filterWhere('kind', 'in', ['email', 'invite']).as('first'),
+        (eb) => eb.fn.max('sent_at').filterWhere('kind', 'in', ['email', 'invite']).as('last'),
+        (eb) => eb.fn.max('sent_at').filterWhere('kind', '=', 'programme_end').as('end'),
+      ])
+      .where('status', '=', 'sent')
+      .groupBy('enrolment_id')
+      .execute();
+    expect(order).toHaveLength(8);
+    for (const row of order) {
+      expect(new Date(row.welcome!).getTime()).toBeLessThan(new Date(row.first!).getTime());
+      if (row.end !== null)
+        expect(new Date(row.end).getTime()).toBeGreaterThan(new Date(row.last!).getTime());
+    }
+    const introductions = await database.db
+      .selectFrom('manager_introductions')
+      .innerJoin(
+        'manager_digests',
+        'manager_digests.manager_id',
+        'manager_introductions.manager_id',
+      )
+      .select([
+        'manager_introductions.sent_at as introduced',
+        (eb) => eb.fn.min('manager_digests.sent_at').as('firstDigest'),
+      ])
+      .where('manager_introductions.status', '=', 'sent')
+      .groupBy(['manager_introductions.manager_id', 'manager_introductions.sent_at'])
+      .execute();
+    expect(introductions).toHaveLength(3);
+    for (const row of introductions)
+      expect(row.introduced!.getTime()).toBeLessThan(new Date(row.firstDigest!).getTime());
+  });
+
+  it("tells Gareth's manager once that he stopped, and quotes Priya's own words back at the end", async () => {
+    const texts = await Promise.all(
+      readdirSync(result.outbox).map(
+        async (name) => (await simpleParser(readFileSync(join(result.outbox, name)))).text ?? '',
+      ),
+    );
+    expect(texts.filter((t) => t.includes('Gareth Jones stopped in week 3.'))).toHaveLength(1);
+    const ends = texts.filter((t) => t.includes('YOU HAVE FINISHED'));
+    expect(ends).toHaveLength(7);
+    const priya = ends.find((t) => t.includes('YOU HAVE FINISHED, Priya'));
+    expect(priya).toContain('You did 12 of the 12 assignments and sent 3 reflections.');
+    expect(priya).toContain('> Short posts with one clear ask got three times the replies');
+    expect(priya).toContain('Reply with a score such as "4/5"');
+    // Daniel never said done: the end says so instead of congratulating him on nothing.
+    expect(ends.find((t) => t.includes('YOU HAVE FINISHED, Daniel'))).toContain(
+      'You did not tell us you had done any of the 12 assignments.',
+    );
   });
 
   it('ends with a report whose numbers are the simulated replies', () => {

@@ -87,7 +87,11 @@ describe.each(testBackends())('an opt-out survives a re-import on $name', (backe
     return out;
   };
   const headerOf = (email: string, name: string): string => {
-    const message = smtp.received.find((m) => m.to.includes(email));
+    // The first message to them that is not a manager's introduction (#14): for a manager, the
+    // digest; for a learner, their welcome or first step.
+    const message = smtp.received.find(
+      (m) => m.to.includes(email) && !m.data.includes('Subject: Your team is starting'),
+    );
     const head = message!.data
       .toString('latin1')
       .split('\r\n\r\n')[0]!
@@ -214,7 +218,9 @@ describe.each(testBackends())('an opt-out survives a re-import on $name', (backe
       body: 'List-Unsubscribe=One-Click',
     });
     expect(markClicks.status).toBe(200);
-    const helensDigest = (await received(who.managerByMail)).find((m) => /team/i.test(m.subject));
+    const helensDigest = (await received(who.managerByMail)).find((m) =>
+      /this fortnight/.test(m.subject),
+    );
     const helensMailto = /<mailto:([^?>]+)/.exec(
       headerOf(who.managerByMail, 'List-Unsubscribe'),
     )![1]!;
@@ -387,6 +393,19 @@ describe.each(testBackends())('the dispatcher reads consent at send time on $nam
         reason: 'the manager stopped the manager digests on 2027-01-03 (by hand)',
       },
     ]);
+    // Nor is he introduced: the introduction is the digests' first email, and he said no to them.
+    const introduction = await database.db
+      .selectFrom('manager_introductions')
+      .innerJoin('managers', 'managers.id', 'manager_introductions.manager_id')
+      .select(['manager_introductions.status', 'reason'])
+      .where('managers.email', '=', 'mark.davies@cardiff.gov.uk')
+      .execute();
+    expect(introduction).toEqual([
+      {
+        status: 'skipped',
+        reason: 'the manager stopped the manager digests on 2027-01-03 (by hand)',
+      },
+    ]);
   });
 
   it('stops a manager\'s digests on their "unsubscribe" reply to the digest, and holds a stop only From vouches for', async () => {
@@ -402,7 +421,11 @@ describe.each(testBackends())('the dispatcher reads consent at send time on $nam
         { raw, mailbox: 'INBOX', uid: undefined },
       );
     const digestTo = async (email: string) =>
-      answered(smtp.received.find((m) => m.to.includes(email))!.data);
+      answered(
+        smtp.received.find(
+          (m) => m.to.includes(email) && m.data.includes('Subject: Your team this fortnight'),
+        )!.data,
+      );
     const rachels = await digestTo('rachel.green@businessandtrade.gov.uk');
     expect(rachels.replyTo).toMatch(/^progress\+g[a-z0-9]+@gym\.example\.gov\.uk$/);
     // The footer's Unsubscribe without a web page: a reply "unsubscribe" to the digest.

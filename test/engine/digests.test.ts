@@ -26,6 +26,8 @@ const managers = [
   'mark.davies@cardiff.gov.uk',
 ];
 const hour = 60 * 60 * 1000;
+const isDigest = (m: Answered) => m.subject.startsWith('Your team this fortnight');
+const isIntroduction = (m: Answered) => m.subject === 'Your team is starting Digital Gym';
 
 describe.each(testBackends())('manager digests on $name', (backend) => {
   let database: TestDatabase;
@@ -81,7 +83,7 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
   it('sends each manager one digest a fortnight, on a working-day morning in their zone', async () => {
     await runUntil(new Date('2027-01-03T00:00:00Z'), new Date('2027-01-19T23:00:00Z'));
     for (const manager of managers) {
-      const digests = (await digestsTo(manager)).filter((m) => /team/i.test(m.subject));
+      const digests = (await digestsTo(manager)).filter((m) => isDigest(m));
       // Week 1 and week 3, whichever of the two workers got there first.
       expect(
         digests.map((d) => d.subject),
@@ -106,9 +108,39 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(rows[2]!.learners).toBe(3);
   });
 
+  it("introduces each manager once, before their first digest and their people's first step", async () => {
+    for (const manager of managers) {
+      const mail = await digestsTo(manager);
+      const introductions = mail.filter(isIntroduction);
+      expect(introductions, manager).toHaveLength(1);
+      // Before the first digest, and before the learners' first emails of Monday 4 January.
+      expect(mail.indexOf(introductions[0]!), manager).toBeLessThan(mail.findIndex(isDigest));
+    }
+    const rows = await database.db
+      .selectFrom('manager_introductions')
+      .innerJoin('managers', 'managers.id', 'manager_introductions.manager_id')
+      .select(['managers.email', 'managers.time_zone', 'manager_introductions.sent_at'])
+      .where('manager_introductions.status', '=', 'sent')
+      .orderBy('managers.email')
+      .execute();
+    // The example cohort gives no manager zone: each got their first learner's, and was told so.
+    // Their time (08:00 on Friday 1 January) had passed when the clock started on Sunday 3
+    // January: each went at the first tick, the day before the first digest.
+    expect(rows.map((r) => [r.email, r.time_zone, r.sent_at?.toISOString()])).toEqual([
+      ['helen.walsh@fcdo.gov.uk', 'Asia/Kolkata', '2027-01-03T00:00:00.000Z'],
+      ['mark.davies@cardiff.gov.uk', 'Europe/London', '2027-01-03T00:00:00.000Z'],
+      ['rachel.green@businessandtrade.gov.uk', 'Europe/London', '2027-01-03T00:00:00.000Z'],
+    ]);
+    const rachel = (await digestsTo('rachel.green@businessandtrade.gov.uk')).find(isIntroduction)!;
+    expect(rachel.text).toContain('3 people you manage are starting a Digital Gym programme');
+    expect(rachel.text).toContain('- Aisha Khan: Digital engagement for policy officials');
+    expect(rachel.text).toContain('the first on Monday 4 January');
+    expect(rachel.text).toContain('Protect their 30 minutes of practice each week.');
+  });
+
   it('names each learner, their week and a tip, with a one-tap "I\'ve talked to" reply', async () => {
     const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
-      /team/i.test(m.subject),
+      isDigest(m),
     );
     expect(second!.text).toContain('AISHA KHAN');
     expect(second!.text).toMatch(/Week 3 of 12/);
@@ -118,7 +150,7 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
 
   it('flags who needs a word: Aisha and Daniel, two weeks behind and quiet since week 1; not James', async () => {
     const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
-      /team/i.test(m.subject),
+      isDigest(m),
     );
     const text = second!.text;
     expect(text).toContain('2 could use a word from you this fortnight.');
@@ -143,7 +175,7 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
 
   it('logs a manager’s "Talked to Aisha" as engagement about Aisha', async () => {
     const [, second] = (await digestsTo('rachel.green@businessandtrade.gov.uk')).filter((m) =>
-      /team/i.test(m.subject),
+      isDigest(m),
     );
     const reply = await new MailComposer({
       newline: 'windows',
@@ -177,7 +209,20 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(engagement.digest_id).not.toBeNull();
   });
 
-  it('sends no digest to a manager whose people have all stopped', async () => {
+  it('sends no digest to a manager whose people have all stopped, and tells of a stop once', async () => {
+    // Tom stops on 20 January, in week 3: Helen's next digest says so, and only that one.
+    await database.db
+      .updateTable('enrolments')
+      .set({ status: 'stopped', ended_at: new Date('2027-01-20T00:00:00Z') })
+      .where(
+        'learner_id',
+        'in',
+        database.db
+          .selectFrom('learners')
+          .select('id')
+          .where('email', '=', 'tom.fletcher@fcdo.gov.uk'),
+      )
+      .execute();
     await database.db
       .updateTable('enrolments')
       .set({ status: 'stopped', ended_at: new Date('2027-01-20T00:00:00Z') })
@@ -192,13 +237,16 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
       )
       .execute();
     await runUntil(new Date('2027-01-20T00:00:00Z'), new Date('2027-02-02T12:00:00Z'));
-    const digests = (await digestsTo('mark.davies@cardiff.gov.uk')).filter((m) =>
-      /team/i.test(m.subject),
-    );
+    const digests = (await digestsTo('mark.davies@cardiff.gov.uk')).filter((m) => isDigest(m));
     expect(digests).toHaveLength(2);
-    expect(
-      (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) => /team/i.test(m.subject)),
-    ).toHaveLength(3);
+    const helen = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) => isDigest(m));
+    expect(helen).toHaveLength(3);
+    expect(helen.map((d) => d.text.includes('Tom Fletcher stopped in week 3.'))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(helen[2]!.text).not.toContain('TOM FLETCHER');
   });
 
   it('quotes a reflection only of a learner who agreed to share it with their manager', async () => {
@@ -235,11 +283,15 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     await runUntil(new Date('2027-02-09T00:00:00Z'), new Date('2027-02-16T12:00:00Z'));
     const next = (await digestsTo('rachel.green@businessandtrade.gov.uk'))
       .slice(before)
-      .filter((m) => /team/i.test(m.subject));
+      .filter((m) => isDigest(m));
     expect(next).toHaveLength(1);
     expect(next[0]!.text).toContain('> Mapping who talks about export controls');
     expect(next[0]!.text).not.toContain('listening post made me realise');
     expect(next[0]!.text).not.toContain('Daniel shared this');
+    // Tom's stop was told in the digest after it, never again.
+    const helen = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter(isDigest);
+    expect(helen).toHaveLength(4);
+    expect(helen[3]!.text).not.toContain('Tom Fletcher stopped');
   });
 
   it('reads a manager’s "remove me" in answer to a digest as a digest opt-out, not a learner’s stop', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { sendBudget } from '../../src/db/send-budget.js';
@@ -131,6 +132,90 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
       await dispatchTick({ ...deps, workerId: 'other' }, new Date('2027-01-04T12:00:05Z')),
     ).toMatchObject({ sent: 0 });
     expect(smtp.received).toHaveLength(10);
+  });
+
+  it('welcomes each learner once, on their next morning before week 1, unless they said no', async () => {
+    // The cohort is enrolled on Wednesday 30 December 2026 at 15:00 UTC, for Monday 4 January.
+    await database.db.deleteFrom('learners').execute();
+    const enrol = (now: Date) =>
+      enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
+        dryRun: false,
+        holidays: new Set(),
+        now,
+      });
+    await enrol(new Date('2026-12-30T15:00:00Z'));
+    const welcomes = await database.db
+      .selectFrom('deliveries')
+      .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .select(['learners.email', 'deliveries.due_at'])
+      .where('deliveries.kind', '=', 'welcome')
+      .orderBy('learners.id')
+      .execute();
+    // 09:00 on Thursday 31 December on each learner's clock: sooner than Friday, the working
+    // day before week 1. In Sydney it is already Thursday, and 09:00 is still to come.
+    expect(welcomes.map((w) => [w.email, w.due_at.toISOString()])).toEqual([
+      ['priya.sharma@fcdo.gov.uk', '2026-12-31T03:30:00.000Z'],
+      ['tom.fletcher@fcdo.gov.uk', '2026-12-31T14:00:00.000Z'],
+      ['siobhan.obrien@fcdo.gov.uk', '2026-12-31T09:00:00.000Z'],
+      ['aisha.khan@businessandtrade.gov.uk', '2026-12-31T09:00:00.000Z'],
+      ['daniel.evans@businessandtrade.gov.uk', '2026-12-31T09:00:00.000Z'],
+      ['james.okafor@businessandtrade.gov.uk', '2026-12-30T22:00:00.000Z'],
+      ['gareth.jones@cardiff.gov.uk', '2026-12-31T09:00:00.000Z'],
+      ['fiona.campbell@cardiff.gov.uk', '2026-12-31T09:00:00.000Z'],
+    ]);
+    // Gareth unsubscribes before his welcome goes: he gets none, by the same rule as any mail.
+    const gareth = await database.db
+      .selectFrom('learners')
+      .select('id')
+      .where('email', '=', 'gareth.jones@cardiff.gov.uk')
+      .executeTakeFirstOrThrow();
+    await gymServerStore(database.db).unsubscribe(gareth.id, new Date('2026-12-30T16:00:00Z'));
+
+    expect(await dispatchTick(deps, new Date('2026-12-31T12:00:00Z'))).toMatchObject({
+      sent: 6,
+      failed: 0,
+    });
+    const garethsWelcome = await database.db
+      .selectFrom('deliveries')
+      .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+      .select('deliveries.status')
+      .where('enrolments.learner_id', '=', gareth.id)
+      .where('deliveries.kind', '=', 'welcome')
+      .executeTakeFirstOrThrow();
+    expect(garethsWelcome.status).toBe('cancelled');
+    // The same file again, later: the enrolments are kept, and no second welcome is planned.
+    await enrol(new Date('2026-12-31T13:00:00Z'));
+    expect(await dispatchTick(deps, new Date('2026-12-31T14:00:30Z'))).toMatchObject({ sent: 1 });
+    expect(await dispatchTick(deps, new Date('2027-01-01T12:00:00Z'))).toMatchObject({ sent: 0 });
+
+    const received = await Promise.all(
+      smtp.received.map(async (m) => ({ to: m.to[0], mail: await simpleParser(m.data) })),
+    );
+    expect(received.map((r) => r.to).sort()).toEqual(
+      [
+        'aisha.khan@businessandtrade.gov.uk',
+        'daniel.evans@businessandtrade.gov.uk',
+        'fiona.campbell@cardiff.gov.uk',
+        'james.okafor@businessandtrade.gov.uk',
+        'priya.sharma@fcdo.gov.uk',
+        'siobhan.obrien@fcdo.gov.uk',
+        'tom.fletcher@fcdo.gov.uk',
+      ].sort(),
+    );
+    const priya = received.find((r) => r.to === 'priya.sharma@fcdo.gov.uk')!.mail;
+    expect(priya.subject).toBe('Welcome to Social media for communications and press officers');
+    expect(priya.messageId).toMatch(/^<d\d+\.[a-z2-7]{13}@gym\.example\.gov\.uk>$/);
+    expect(priya.replyTo?.text).toMatch(/^progress\+/);
+    const raw = smtp.received.find((m) => m.to[0] === 'priya.sharma@fcdo.gov.uk')!.data;
+    expect(headerValues(parseHeaders(raw), 'List-Unsubscribe')[0]).toMatch(/<mailto:progress\+/);
+    const text = priya.text ?? '';
+    expect(text).toContain('WELCOME, Priya');
+    expect(text).toContain('"too hard" when you are stuck, "help" with any question');
+    expect(text).toContain('Practice slots arrive as calendar invitations');
+    expect(text).toContain('Your manager, Helen Walsh, gets a short summary every two weeks');
+    expect(text).toContain('Your trainer reads your replies');
+    expect(text).toContain('12. ');
   });
 
   it('sends the practice slot as an iMIP invite, ahead of the slot it blocks', async () => {
@@ -384,6 +469,8 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
         'message_id',
       ])
       .where('due_at', '<=', new Date('2027-01-04T12:00:00Z'))
+      // Monday's steps: the welcomes (due the Friday before) are not part of the wave.
+      .where('kind', 'in', ['email', 'invite'])
       .orderBy('due_at')
       .orderBy('id')
       .execute();

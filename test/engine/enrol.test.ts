@@ -58,7 +58,10 @@ describe.each(testBackends())('enrolling a cohort on $name', (backend) => {
     expect(await count('learners')).toBe(8);
     expect(await count('managers')).toBe(3);
     expect(await count('enrolments')).toBe(8);
-    expect(await count('deliveries')).toBe(results.reduce((n, r) => n + stepsOf(r.programmeId), 0));
+    // Every step, and the welcome and programme end around them.
+    expect(await count('deliveries')).toBe(
+      results.reduce((n, r) => n + stepsOf(r.programmeId) + 2, 0),
+    );
     const priya = await database.db
       .selectFrom('enrolments')
       .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
@@ -93,6 +96,14 @@ describe.each(testBackends())('enrolling a cohort on $name', (backend) => {
     expect(results.every((r) => r.action === 'kept')).toBe(true);
     expect(await count('enrolments')).toBe(8);
     expect(await count('deliveries')).toBe(before);
+    // One welcome per enrolment, whatever the number of imports: it is never sent twice.
+    const welcomes = await database.db
+      .selectFrom('deliveries')
+      .select(['enrolment_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('kind', '=', 'welcome')
+      .groupBy('enrolment_id')
+      .execute();
+    expect(welcomes.map((w) => Number(w.n))).toEqual(Array(8).fill(1));
     const tom = await database.db
       .selectFrom('learners')
       .select('first_name')
@@ -119,5 +130,54 @@ describe.each(testBackends())('enrolling a cohort on $name', (backend) => {
     expect({ learners: await count('learners'), deliveries: await count('deliveries') }).toEqual(
       before,
     );
+  });
+
+  it("gives a manager their own zone, else their organisation's, never silently a learner's", async () => {
+    const file = [
+      'email,first_name,last_name,time_zone,role,organisation,manager_email,manager_name,start_date,manager_time_zone,organisation_time_zone',
+      'zara.ali@zones.example.gov.uk,Zara,Ali,Asia/Kolkata,press-officer,Zones Office,own@zones.example.gov.uk,Own Zone,2027-01-04,America/New_York,',
+      'yusuf.ali@zones.example.gov.uk,Yusuf,Ali,Asia/Kolkata,press-officer,Zones Office,org@zones.example.gov.uk,Org Zone,2027-01-04,,Europe/London',
+      'xena.ali@elsewhere.example.gov.uk,Xena,Ali,Australia/Sydney,press-officer,Elsewhere Office,none@elsewhere.example.gov.uk,No Zone,2027-01-04,,',
+      'will.ali@elsewhere.example.gov.uk,Will,Ali,Asia/Tokyo,press-officer,Elsewhere Office,none@elsewhere.example.gov.uk,No Zone,2027-01-04,,',
+    ].join('\n');
+    const cohort = readCohortCsv(file, 'zones.csv', { now: new Date('2026-12-01T12:00:00Z') });
+    expect(cohort.problems).toEqual([]);
+    const results = await enrolCohort(
+      enrolmentStore(database.db),
+      cohort.rows,
+      programmes,
+      options,
+    );
+    const zoneOf = async (email: string) =>
+      (
+        await database.db
+          .selectFrom('managers')
+          .select('time_zone')
+          .where('email', '=', email)
+          .executeTakeFirstOrThrow()
+      ).time_zone;
+    expect(await zoneOf('own@zones.example.gov.uk')).toBe('America/New_York');
+    expect(await zoneOf('org@zones.example.gov.uk')).toBe('Europe/London');
+    // Neither given: the first learner's zone, said once for that manager, on that row.
+    expect(await zoneOf('none@elsewhere.example.gov.uk')).toBe('Australia/Sydney');
+    expect(results.map((r) => r.zoneNotice !== undefined)).toEqual([false, false, true, false]);
+    expect(results[2]!.zoneNotice).toContain(
+      'manager none@elsewhere.example.gov.uk has no time zone',
+    );
+    // The organisation's zone is kept: a later file without the column still uses it, and a
+    // manager's own zone given later replaces a fallback.
+    const later = readCohortCsv(
+      [
+        'email,first_name,last_name,time_zone,role,organisation,manager_email,manager_name,start_date,manager_time_zone',
+        'vic.ali@zones.example.gov.uk,Vic,Ali,Asia/Tokyo,press-officer,Zones Office,new@zones.example.gov.uk,New Zone,2027-01-04,',
+        'xena.ali@elsewhere.example.gov.uk,Xena,Ali,Australia/Sydney,press-officer,Elsewhere Office,none@elsewhere.example.gov.uk,No Zone,2027-01-04,Europe/Dublin',
+      ].join('\n'),
+      'later.csv',
+      { now: new Date('2026-12-01T12:00:00Z') },
+    );
+    const again = await enrolCohort(enrolmentStore(database.db), later.rows, programmes, options);
+    expect(again.map((r) => r.zoneNotice)).toEqual([undefined, undefined]);
+    expect(await zoneOf('new@zones.example.gov.uk')).toBe('Europe/London');
+    expect(await zoneOf('none@elsewhere.example.gov.uk')).toBe('Europe/Dublin');
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchStore } from '../../src/db/dispatch-store.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
@@ -109,9 +110,10 @@ type LearnerEmail = keyof typeof learners;
 const stepMinutes = 30;
 const stepMs = stepMinutes * 60_000;
 // Sunday 14 February, before the first email anywhere (Monday 09:00 in Auckland is 20:00 UTC on
-// the 14th), to Monday 10 May, three days after the last (Friday 7 May, 11:00 in New York).
+// the 14th), to Wednesday 12 May, after the last step (Friday 7 May, 11:00 in New York) and the
+// programme-end emails of the Monday after it.
 const clockFrom = new Date('2027-02-14T00:00:00Z');
-const clockTo = new Date('2027-05-10T12:00:00Z');
+const clockTo = new Date('2027-05-12T12:00:00Z');
 
 /** A message as the server got it, with the tick of the fake clock that sent it. */
 interface Arrival {
@@ -131,7 +133,7 @@ interface DeliveryRow {
   readonly startsOn: string;
   readonly stepKey: string;
   readonly week: number;
-  readonly kind: 'email' | 'invite' | 'acknowledgement';
+  readonly kind: 'email' | 'invite' | 'acknowledgement' | 'welcome' | 'programme_end';
   /** When it was to be sent (an invite: ahead of its slot). */
   readonly dueAt: Date;
   /** An invite's slot. */
@@ -153,6 +155,9 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
   const arrivals: Arrival[] = [];
   const totals: TickCounts = noCounts();
   let rows: DeliveryRow[] = [];
+  /** The welcome and programme-end rows, and what the server got of them. */
+  let journey: DeliveryRow[] = [];
+  const journeyArrivals: Arrival[] = [];
 
   beforeAll(async () => {
     expect(cohort.problems).toEqual([]);
@@ -169,6 +174,7 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
     enrolled = await enrolCohort(enrolmentStore(database.db), cohort.rows, programmes, {
       dryRun: false,
       holidays: new Set(),
+      now: clockFrom,
     });
 
     for (let t = clockFrom.getTime(); t <= clockTo.getTime(); t += stepMs) {
@@ -231,6 +237,18 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
       inviteUid: r.invite_uid,
       inviteSequence: r.invite_sequence,
     }));
+    // The programme's steps are checked against the oracle below; the welcome and the end
+    // around them on their own.
+    journey = rows.filter((r) => r.kind === 'welcome' || r.kind === 'programme_end');
+    rows = rows.filter((r) => !journey.includes(r));
+    const journeyIds = new Set(journey.map((r) => r.id));
+    for (const arrival of arrivals.splice(0)) {
+      const messageId = headerValues(parseHeaders(arrival.message.data), 'Message-ID')[0] ?? '';
+      const ref = deliveryFromMessageId(mail.secret, messageId);
+      (ref !== undefined && journeyIds.has(ref.deliveryId) ? journeyArrivals : arrivals).push(
+        arrival,
+      );
+    }
   });
   afterAll(async () => {
     await deps?.transport.close();
@@ -260,7 +278,7 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
 
   it('sends every step of every programme exactly once, and nothing else', () => {
     // Nothing skipped, missed, failed, retried or lost on the way.
-    expect(totals).toEqual({ ...noCounts(), sent: rows.length });
+    expect(totals).toEqual({ ...noCounts(), sent: rows.length + journey.length });
     expect(rows.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
     expect(arrivals).toHaveLength(rows.length);
 
@@ -282,6 +300,43 @@ describe.each(testBackends())('twelve weeks of a cohort across zones on $name', 
     // One message per delivery: no Message-ID twice.
     const ids = arrivals.map((a) => headerValues(parseHeaders(a.message.data), 'Message-ID')[0]);
     expect(new Set(ids).size).toBe(rows.length);
+  });
+
+  it('welcomes each learner before their first step, and sees them out after their last', async () => {
+    // Enrolled on Sunday 14 February, a day off everywhere: each welcome goes on their first
+    // working morning, with (and before) its first step; each end the working morning after
+    // the last step. Nobody replied, and the end says so rather than congratulate.
+    expect(journey.map((r) => r.status)).toEqual(Array(10).fill('sent'));
+    expect(journeyArrivals).toHaveLength(10);
+    for (const email of Object.keys(learners) as LearnerEmail[]) {
+      const { zone } = learners[email];
+      const theirs = arrivals.filter((a) => a.message.to[0] === email);
+      const first = Math.min(...theirs.map((a) => a.tick.getTime()));
+      const last = Math.max(...theirs.map((a) => a.tick.getTime()));
+      const [welcome, end] = (['welcome', 'programme_end'] as const).map((kind) => {
+        const row = journey.find((r) => r.email === email && r.kind === kind)!;
+        const sent = journeyArrivals.filter((a) => a.message.to[0] === email);
+        const arrival = sent.find((a) =>
+          a.message.data.toString('latin1').includes(`<d${row.id}.`),
+        )!;
+        return { row, arrival, local: DateTime.fromJSDate(arrival.tick, { zone }) };
+      });
+      expect(welcome!.arrival.tick.getTime(), email).toBeLessThanOrEqual(first);
+      expect(welcome!.local.toFormat('ccc HH:mm'), email).toMatch(/^(Mon|Tue|Wed) 09:00$/);
+      expect(end!.arrival.tick.getTime(), email).toBeGreaterThan(last);
+      expect(end!.local.toFormat('HH:mm'), email).toBe('09:00');
+      expect(end!.local.weekday, email).toBeLessThanOrEqual(5);
+      // The first working day after the last step's day.
+      const lastDay = DateTime.fromMillis(last, { zone }).startOf('day');
+      expect(end!.local.startOf('day') > lastDay, email).toBe(true);
+      expect(end!.local.diff(lastDay, 'days').days, email).toBeLessThanOrEqual(4);
+      const text = (await simpleParser(end!.arrival.message.data)).text ?? '';
+      expect(text, email).toContain('You did not tell us you had done any of the 12 assignments.');
+      expect(text, email).toContain('Reply with a score such as "4/5"');
+    }
+    // Every enrolment has completed: the end was the last of its plan.
+    const statuses = await database.db.selectFrom('enrolments').select('status').execute();
+    expect(statuses.map((e) => e.status)).toEqual(Array(5).fill('completed'));
   });
 
   it('sends each at its planned local time, on the tick it falls due, across the changes of clocks', () => {

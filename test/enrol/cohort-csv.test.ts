@@ -458,12 +458,12 @@ describe('the shape of the file', () => {
     [
       'an empty file',
       '',
-      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, language, manager_language)',
+      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, language, manager_language, manager_time_zone, organisation_time_zone)',
     ],
     [
       'only blank lines',
       '\n\n  \n',
-      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, language, manager_language)',
+      'cohort.csv:1 the file is empty (expected a header line: email, first_name, last_name, time_zone, role, organisation, manager_email, manager_name, start_date, cohort, confidence, barriers, goals, share_with_manager, language, manager_language, manager_time_zone, organisation_time_zone)',
     ],
     [
       'a header and no rows',
@@ -557,11 +557,14 @@ describe('properties', () => {
   });
 
   it('knows every column it documents', () => {
-    // The language columns (#15) are tested in test/language/languages.test.ts.
+    // The language columns (#15) are tested in test/language/languages.test.ts; the two zones
+    // (#14) come last, optional: the manager's, and the organisation's for managers without one.
     expect(Object.keys(cohortColumns)).toEqual([
       ...header.split(','),
       'language',
       'manager_language',
+      'manager_time_zone',
+      'organisation_time_zone',
     ]);
   });
 });

@@ -38,6 +38,7 @@ describe('layouts', () => {
       programme.end,
       layouts.acknowledgement,
       layouts.managerDigest,
+      layouts.managerIntroduction,
       ...[...programme.weeks.values()].flatMap((w) =>
         [...w.steps.values()].flatMap((s) => (s.kind === 'email' ? [s.email] : [])),
       ),

@@ -340,9 +340,26 @@ describe('other programme emails', () => {
     expect(welcome.html).toContain(
       'Twelve weeks of <strong>small rewrites</strong> of your own work',
     );
-    expect(welcome.html).toContain('Alex Morgan gets a short summary every two weeks');
+    expect(welcome.html).toContain(
+      'Your manager, Alex Morgan, gets a short summary every two weeks',
+    );
+    expect(welcome.text).toContain('"too hard" when you are stuck, "help" with any question');
+    expect(welcome.text).toContain('Practice slots arrive as calendar invitations');
+    expect(welcome.text).toContain('Your trainer reads your replies');
     expect(welcome.text).toContain('12. Keeping the habit');
     expect(welcome.html).not.toContain('Week 1 of 12');
+  });
+
+  it('welcome: names the trainer when the programme does', async () => {
+    const named = await compileProgramme({
+      ...sampleSequence(),
+      trainer: { name: 'Robin Shaw', email: 'robin.shaw@example.gov.uk' },
+    });
+    const welcome = renderWelcome(named, sampleContext(1), sampleChrome);
+    expect(welcome.text).toContain(
+      'Your trainer is Robin Shaw (robin.shaw@example.gov.uk), who reads your replies',
+    );
+    expect(welcome.html).toContain('Your trainer is Robin Shaw (robin.shaw@example.gov.uk)');
   });
 
   it('programme end: the count of assignments done', () => {
@@ -354,6 +371,30 @@ describe('other programme emails', () => {
     expect(end.html).toContain('You did 9 of the 12 assignments.');
     expect(end.html).toContain('Week 12 of 12 · 9 assignments done');
     expect(end.html).not.toContain('Stop the programme');
+    expect(end.text).toContain('WHAT NEXT');
+  });
+
+  it('programme end: the learner’s own words, and nothing done said plainly', () => {
+    const end = renderProgrammeEnd(
+      programme,
+      sampleContext(12),
+      { ...sampleChrome, assignmentsDone: 0 },
+      {
+        reflections: [
+          { week: 4, text: 'First one.' },
+          { week: 8, text: 'Shorter sentences got <b>replies</b>.' },
+          { week: 12, text: 'I rewrite\nevery email now.' },
+          { week: 12, text: 'Four is quoted; the first is not.' },
+        ],
+      },
+    );
+    expect(end.text).toContain(
+      'You did not tell us you had done any of the 12 assignments and sent 4 reflections.',
+    );
+    expect(end.text).not.toContain('First one.');
+    expect(end.text).toContain('> I rewrite\n> every email now.\n(week 12)');
+    // The learner's words are theirs, escaped in the HTML like every learner value.
+    expect(end.html).toContain('Shorter sentences got &lt;b&gt;replies&lt;/b&gt;.');
   });
 
   it('invite: title and a plain-text description', () => {

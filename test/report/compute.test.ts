@@ -3,6 +3,7 @@ import {
   computeReport,
   median,
   programmeShape,
+  statusLabel,
   type LearnerReport,
   type ReportData,
 } from '../../src/report/compute.js';
@@ -127,7 +128,7 @@ describe('computeReport', () => {
   it('adds it all up', () => {
     expect(report.totals).toEqual({
       learners: 7,
-      byStatus: { active: 4, paused: 1, completed: 0, stopped: 1, bounced: 1, unsubscribed: 0 },
+      byStatus: { active: 4, paused: 1, finished: 0, stopped: 1, bounced: 1, unsubscribed: 0 },
       flags: { stuck: 1, quiet: 1, paused: 1, behind: 2 },
       done: 5,
       due: 16,
@@ -185,6 +186,31 @@ describe('computeReport', () => {
     expect(byEmail(resumed.learners, 'dan').status).toBe('active');
     expect(byEmail(resumed.learners, 'dan').flags).toMatchObject({ paused: false, behind: true });
     expect(byEmail(resumed.learners, 'eve').status).toBe('stopped');
+  });
+
+  it('says how much a finished learner did: a plan that ran out is no success by itself', () => {
+    // Ann (3 done) and Cara (nothing done) both reach the end of their plan.
+    const base = sampleData();
+    const finished = computeReport({
+      ...base,
+      learners: base.learners.map((l) =>
+        l.enrolmentId === 1 || l.enrolmentId === 3
+          ? { ...l, enrolmentStatus: 'completed' as const }
+          : l,
+      ),
+    });
+    const ann = byEmail(finished.learners, 'ann');
+    const cara = byEmail(finished.learners, 'cara');
+    expect([ann.status, statusLabel(ann)]).toEqual(['finished', 'finished, 3 of 12 done']);
+    expect([cara.status, statusLabel(cara)]).toEqual(['finished', 'finished, none of 12 done']);
+    // Finished people are flagged for nothing: their programme is over.
+    expect(cara.flags).toEqual({ stuck: false, quiet: false, paused: false, behind: false });
+    const table = renderTable(finished);
+    expect(table).toContain('2 finished (1 with nothing done)');
+    expect(table).toContain('finished, none of 12 done');
+    expect(table).not.toMatch(/\bcompleted\b/);
+    expect(renderHtml(finished)).toContain('finished, none of 12 done');
+    expect(renderCsv(finished)).toContain(',finished,');
   });
 
   it('reports an empty snapshot without dividing by zero', () => {

@@ -52,9 +52,10 @@ export function demoCommand(): Command {
       process.stdout.write(
         `${renderTable(result.report)}\n` +
           `Simulated 12 weeks in ${seconds} s, up to ${result.simulatedUntil.toISOString().slice(0, 10)}.\n` +
-          `Sent: ${sent.email} programme emails, ${sent.invite} calendar invites ` +
+          `Sent: ${sent.welcome} welcomes, ${sent.email} programme emails, ${sent.invite} calendar invites ` +
           `(${sent['invite update']} updates, ${sent['invite cancel']} cancellations), ` +
-          `${sent.acknowledgement} acknowledgements, ${sent.digest} manager digests.\n` +
+          `${sent.acknowledgement} acknowledgements, ${sent.programme_end} programme-end emails, ` +
+          `${sent.introduction} manager introductions, ${sent.digest} manager digests.\n` +
           `Simulated replies: ${replies}.\n\n` +
           `Open the report:      ${show(result.reportHtml)}\n` +
           `Open any email:       ${show(result.outbox)}/  (each file is an .eml; copy one to x.eml and open it)\n` +

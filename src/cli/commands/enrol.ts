@@ -131,6 +131,7 @@ function tablePrinter(): ResultPrinter {
         `${String(r.line).padStart(5)}  ${r.action.padEnd(11)} ${r.email}  →  ${r.programmeId}${when}\n`,
       );
       process.stdout.write(`       ${r.notice ?? r.reason}\n`);
+      if (r.zoneNotice !== undefined) process.stdout.write(`       ${r.zoneNotice}\n`);
       // A learner who asked for a language the programme lacks: said by line, never silent.
       if (r.languageNotice !== undefined)
         process.stdout.write(`line ${r.line}: ${r.email} ${r.languageNotice}\n`);
@@ -191,6 +192,10 @@ export function enrolCommand(getConfig: () => Config): Command {
       '--holidays <file>',
       "the organisation's days off: one YYYY-MM-DD a line, or an .ics calendar",
     )
+    .option(
+      '--clock <iso>',
+      'enrol as of this instant (as gym run --clock): when the welcome goes, which dates are near',
+    )
     .action(
       async (
         file: string,
@@ -201,6 +206,7 @@ export function enrolCommand(getConfig: () => Config): Command {
           holidays?: string;
           encoding?: string;
           language?: string;
+          clock?: string;
         },
       ) => {
         const config = getConfig();
@@ -217,7 +223,12 @@ export function enrolCommand(getConfig: () => Config): Command {
         }
         // Streamed twice: once to check every row, once to import. Memory holds a piece of the
         // file and one entry per learner, whatever its size.
-        const now = new Date();
+        const now = options.clock === undefined ? new Date() : new Date(options.clock);
+        if (Number.isNaN(now.getTime()))
+          throw new GymError(
+            'USAGE',
+            `--clock ${options.clock}: expected an ISO date and time, such as 2027-01-04T09:00:00Z`,
+          );
         const encoding = await cohortEncoding(file, options.encoding);
         if (encoding !== 'utf-8') process.stderr.write(`reading ${file} as ${encoding}\n`);
         const cohort = await readCohortStream(cohortText(file, encoding), file, { now });
@@ -251,6 +262,7 @@ export function enrolCommand(getConfig: () => Config): Command {
               dryRun,
               holidays,
               defaultLanguage,
+              now,
               total: cohort.rows,
               // A dry run writes nothing, so it prints as it goes and keeps no results; a real run
               // prints once the whole cohort is in.

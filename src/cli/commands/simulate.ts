@@ -348,8 +348,8 @@ function asText(timeline: Timeline): string {
 }
 
 /**
- * What the matcher reads of a sample learner. A sample has no confidence, barriers or goals, so
- * a rule on those fails, as it would for a cohort row that left them empty.
+ * What the matcher reads of a sample learner: every field a cohort row gives. A field the sample
+ * leaves out fails a rule on it, as it would for a cohort row that left it empty.
  */
 function profileOf(sample: SampleLearner, startsOn: string): LearnerProfile {
   const role = sample.learner.role ?? '';
@@ -364,10 +364,12 @@ function profileOf(sample: SampleLearner, startsOn: string): LearnerProfile {
     manager_email: sample.manager?.email.toLowerCase() ?? '',
     manager_name: sample.manager?.name ?? '',
     start_date: startsOn,
-    barriers: [],
-    goals: [],
-    share_with_manager: false,
-    fields: {},
+    ...(sample.learner.cohort === undefined ? {} : { cohort: sample.learner.cohort }),
+    ...(sample.learner.confidence === undefined ? {} : { confidence: sample.learner.confidence }),
+    barriers: [...(sample.learner.barriers ?? [])],
+    goals: [...(sample.learner.goals ?? [])],
+    share_with_manager: sample.learner.share_with_manager ?? false,
+    fields: { ...sample.learner.fields },
   };
 }
 
@@ -457,7 +459,10 @@ export function simulateCommand(): Command {
       '--start <date>',
       'the first day, YYYY-MM-DD; default: the file’s starts_on, else the Monday after today',
     )
-    .option('--manager-zone <zone>', 'the manager’s IANA zone; default: the learner’s')
+    .option(
+      '--manager-zone <zone>',
+      'the manager’s IANA zone; default: the sample’s manager.time_zone, else the learner’s',
+    )
     .option('--dir <path>', 'the sequence files or folder', 'sequences')
     .option('--language <cy|en|cy+en>', 'the learner’s language preference', 'en')
     .option('--manager-language <cy|en|cy+en>', 'the manager’s; default: the learner’s')
@@ -475,7 +480,8 @@ export function simulateCommand(): Command {
           'USAGE',
           `--start ${startsOn}: expected a date YYYY-MM-DD, such as 2027-01-04`,
         );
-      const managerZone = options.managerZone ?? zone;
+      // The manager's own zone when the sample gives one; the learner's is only the fallback.
+      const managerZone = options.managerZone ?? sample.manager?.time_zone ?? zone;
       if (!isValidZone(managerZone))
         throw new GymError(
           'USAGE',

@@ -6,6 +6,7 @@ import * as leases from './0004-leases.js';
 import * as sendQuotas from './0005-send-quotas.js';
 import * as workerTicks from './0006-worker-ticks.js';
 import * as dataRights from './0008-data-rights.js';
+import * as journey from './0009-journey.js';
 import * as languages from './0010-languages.js';
 
 /**
@@ -21,6 +22,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0005-send-quotas': sendQuotas,
   '0006-worker-ticks': workerTicks,
   '0008-data-rights': dataRights,
+  '0009-journey': journey,
   '0010-languages': languages,
 };
 
