@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGym, startGym, type CliResult } from '../helpers/cli.js';
 import { closedPort, reply, startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
 
-/** Monday 4 January 2027, noon UTC: ten messages and three digests are due for the example cohort. */
+/**
+ * Monday 4 January 2027, noon UTC: ten messages, three manager introductions and then three
+ * digests are due for the example cohort (a manager's digest waits for their introduction).
+ */
 const clock = '2027-01-04T12:00:00Z';
 const relayPassword = 'relay-password-9f3k';
 const imapPassword = 'imap-password-77x';
@@ -64,11 +67,13 @@ describe('gym run --once when the relay refuses everything', () => {
     expect(refused.stderr + refused.stdout).not.toContain(relayPassword);
     expect(smtp.received).toHaveLength(0);
 
-    // The relay is fixed: the same messages go at the next run (none was failed for good).
+    // The relay is fixed: the same messages go at the next run (none was failed for good), and
+    // the digests that waited behind the refused introductions go after them.
     refusing = false;
     const sent = await runGym(['run', '--once', '--clock', '2027-01-04T12:10:00Z'], env);
     expect(sent.code, sent.stderr).toBe(0);
-    expect(smtp.received).toHaveLength(13);
+    expect(smtp.received).toHaveLength(16);
+    expect(sent.stderr).toMatch(/"digests":\{"sent":3,.*"introduced":3\}/);
   });
 
   it('exits 1 with one line when nothing listens at the relay’s address', async () => {

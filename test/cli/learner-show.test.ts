@@ -30,7 +30,11 @@ describe('gym learner show and move', () => {
 
   // A safety net for a busy machine (several child processes each), never a timing.
   beforeAll(async () => {
-    expect((await runGym(['enrol', 'test/fixtures/cohorts/example.csv'], env)).code).toBe(0);
+    // Enrolled the day before week 1, on the same clock as the run: the welcome is due on Monday
+    // 4 January's morning and goes with week 1 (enrolled on the wall clock, it was planned weeks
+    // before the run's clock and recorded as missed).
+    const enrol = ['enrol', 'test/fixtures/cohorts/example.csv', '--clock', '2027-01-03T12:00:00Z'];
+    expect((await runGym(enrol, env)).code).toBe(0);
     expect((await runGym(['run', '--once', '--clock', '2027-01-04T12:00:00Z'], env)).code).toBe(0);
   }, 600_000);
 
@@ -44,7 +48,7 @@ describe('gym learner show and move', () => {
       status: 'active',
       why: 'role analyst matched; priority 10 beat digital-foundations 0',
     });
-    expect(programme!.sent.map((s) => s.step)).toEqual(['w01-kickoff', 'w01-practice']);
+    expect(programme!.sent.map((s) => s.step)).toEqual(['welcome', 'w01-kickoff', 'w01-practice']);
     expect(programme!.next[0]).toEqual(
       expect.objectContaining({
         step: 'w01-nudge',

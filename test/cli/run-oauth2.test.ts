@@ -80,8 +80,10 @@ describeWithServers(['dovecot'], 'gym run --once with OAuth2 for SMTP and IMAP',
     const issuedBefore = tokens.issued;
     const run = await runGym(['run', '--once', '--clock', '2027-01-04T12:00:00Z'], settings);
     expect(run.code, run.stderr).toBe(0);
-    // The Monday emails with their invites and the managers' digests, as on the defaults.
-    expect(relay.received).toHaveLength(13);
+    // The Monday emails with their invites, and each manager's introduction and first digest,
+    // as on the defaults (test/cli/run.test.ts): 10 + 3 + 3.
+    expect(relay.received).toHaveLength(16);
+    expect(run.stderr).toMatch(/"digests":\{"sent":3,.*"introduced":3\}/);
     expect(await dovecot.count('Processed')).toBe(1);
     expect(tokens.issued - issuedBefore).toBe(1);
     expect(refused).toEqual([]);

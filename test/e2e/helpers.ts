@@ -23,6 +23,22 @@ export interface SentMail {
 const firstAddress = (value: AddressObject | AddressObject[] | undefined) =>
   ((Array.isArray(value) ? value[0] : value)?.value[0]?.address ?? '').toLowerCase();
 
+/**
+ * The METHOD of the attached iCalendar object, read from the decoded part: compose writes a
+ * calendar with long or non-ASCII lines as base64 (#17), where `METHOD:` is not in the raw bytes.
+ */
+function calendarMethodOf(
+  attachments: readonly { contentType: string; content: Buffer }[],
+  raw: string,
+): string | undefined {
+  for (const part of attachments)
+    if (part.contentType.toLowerCase() === 'text/calendar') {
+      const method = /^METHOD:([A-Z]+)/m.exec(part.content.toString('utf8'))?.[1];
+      if (method !== undefined) return method;
+    }
+  return /^METHOD:([A-Z]+)/m.exec(raw)?.[1];
+}
+
 export async function readSent(message: ReceivedMessage): Promise<SentMail> {
   const mail = await simpleParser(message.data);
   const raw = message.data.toString('latin1');
@@ -34,7 +50,7 @@ export async function readSent(message: ReceivedMessage): Promise<SentMail> {
     replyTo: firstAddress(mail.replyTo),
     inReplyTo: mail.inReplyTo,
     autoSubmitted: typeof autoSubmitted === 'string' ? autoSubmitted : undefined,
-    calendarMethod: /^METHOD:([A-Z]+)/m.exec(raw)?.[1],
+    calendarMethod: calendarMethodOf(mail.attachments, raw),
     text: mail.text ?? '',
   };
 }

@@ -295,9 +295,9 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
   });
 
   it('reads a manager’s "remove me" in answer to a digest as a digest opt-out, not a learner’s stop', async () => {
-    const digest = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) =>
-      /team/i.test(m.subject),
-    )[0]!;
+    // Her first digest: not her introduction ("Your team is starting Digital Gym"), which came
+    // before it and whose thread is not a digest's.
+    const digest = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter(isDigest)[0]!;
     const reply = await new MailComposer({
       newline: 'windows',
       from: 'Helen Walsh <helen.walsh@fcdo.gov.uk>',
@@ -328,16 +328,21 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(suppressions).toEqual([
       { address: 'helen.walsh@fcdo.gov.uk', scope: 'digests', how: 'reply' },
     ]);
-    // Her people's programmes go on, and her "no" is not counted as engagement.
+    // Her people's programmes go on (Tom stopped on 20 January, before her reply), and her "no"
+    // is not counted as engagement.
     const team = await database.db
       .selectFrom('enrolments')
       .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
       .innerJoin('managers', 'managers.id', 'learners.manager_id')
-      .select('enrolments.status')
+      .select(['learners.email', 'enrolments.status', 'enrolments.ended_at'])
       .where('managers.email', '=', 'helen.walsh@fcdo.gov.uk')
+      .orderBy('learners.email')
       .execute();
-    expect(team.length).toBeGreaterThan(0);
-    expect(team.filter((e) => e.status === 'stopped')).toEqual([]);
+    expect(team.map((e) => [e.email, e.status, e.ended_at?.toISOString() ?? null])).toEqual([
+      ['priya.sharma@fcdo.gov.uk', 'active', null],
+      ['siobhan.obrien@fcdo.gov.uk', 'active', null],
+      ['tom.fletcher@fcdo.gov.uk', 'stopped', '2027-01-20T00:00:00.000Z'],
+    ]);
     const replies = await database.db
       .selectFrom('manager_replies')
       .innerJoin('inbound_messages', 'inbound_messages.id', 'manager_replies.inbound_message_id')

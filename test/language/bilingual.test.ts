@@ -31,7 +31,7 @@ sian.jones@sir.example.gov.uk,Siân,Jones,Europe/London,officer,Cyngor Sir Enghr
 tom.price@sir.example.gov.uk,Tom,Price,Europe/London,officer,Cyngor Sir Enghraifft,rhys.evans@sir.example.gov.uk,Rhys Evans,2027-01-04,en,
 elin.hughes@sir.example.gov.uk,Elin,Hughes,Europe/London,officer,Cyngor Sir Enghraifft,rhys.evans@sir.example.gov.uk,Rhys Evans,2027-01-04,Cymraeg a Saesneg,
 dafydd.lewis@sir.example.gov.uk,Dafydd,Lewis,Europe/London,officer,Cyngor Sir Enghraifft,mair.owen@sir.example.gov.uk,Mair Owen,2027-01-04,,
-gareth.morgan@other.example.gov.uk,Gareth,Morgan,Europe/London,officer,Other Council,mair.owen@sir.example.gov.uk,Mair Owen,2027-01-04,cy,
+gareth.morgan@other.example.gov.uk,Gareth,Morgan,Europe/London,press-officer,Other Council,mair.owen@sir.example.gov.uk,Mair Owen,2027-01-04,cy,
 `;
 const cohort = readCohortCsv(csv, 'cohort.csv', { now: new Date('2026-12-01T12:00:00Z') });
 
@@ -102,12 +102,12 @@ describe.each(testBackends())('a bilingual cohort on $name', (backend) => {
       ['tom.price@sir.example.gov.uk', 'enrolled', 'bilingual-basics', 'en'],
       ['elin.hughes@sir.example.gov.uk', 'enrolled', 'bilingual-basics', 'cy+en'],
       ['dafydd.lewis@sir.example.gov.uk', 'enrolled', 'bilingual-basics', 'cy+en'],
-      ['gareth.morgan@other.example.gov.uk', 'enrolled', 'digital-foundations', 'en'],
+      ['gareth.morgan@other.example.gov.uk', 'enrolled', 'social-media-for-comms', 'en'],
     ]);
     // A preference the programme cannot meet is said, with the line, never silently dropped.
     expect(results[4]!.line).toBe(6);
     expect(results[4]!.languageNotice).toBe(
-      'prefers Welsh (cy), but digital-foundations is in English (en) only; gets English (en)',
+      'prefers Welsh (cy), but social-media-for-comms is in English (en) only; gets English (en)',
     );
     const learners = await database.db
       .selectFrom('learners')
@@ -202,9 +202,10 @@ describe.each(testBackends())('a bilingual cohort on $name', (backend) => {
   });
 
   it('writes a Welsh-preferring manager’s digest in Welsh', async () => {
+    // Rhys gets his introduction first (#14), then the digest.
     const raw = smtp.received.filter((m) => m.to[0] === 'rhys.evans@sir.example.gov.uk');
-    expect(raw).toHaveLength(1);
-    const digest = await simpleParser(raw[0]!.data);
+    expect(raw).toHaveLength(2);
+    const digest = await simpleParser(raw[1]!.data);
     expect(digest.subject).toMatch(/^Eich tîm y pythefnos hwn: 3 o bobl/);
     expect(String(digest.html)).toMatch(/<html[^>]* lang="cy"/);
     const text = digest.text!;
@@ -216,7 +217,7 @@ describe.each(testBackends())('a bilingual cohort on $name', (backend) => {
     expect(text).not.toMatch(/Your team|Hello|For the next fortnight/);
     // Mair asked for nothing: her organisation's default, both languages.
     const mair = smtp.received.filter((m) => m.to[0] === 'mair.owen@sir.example.gov.uk');
-    const both = await simpleParser(mair[0]!.data);
+    const both = await simpleParser(mair.at(-1)!.data);
     expect(both.subject).toMatch(/^Eich tîm y pythefnos hwn \/ Your team this fortnight: /);
   });
 });

@@ -14,7 +14,7 @@ import { durationMinutes } from '../../src/planner/index.js';
 import { templateContext } from '../../src/render/context.js';
 import { compileProgramme, renderInvite, renderStep } from '../../src/render/index.js';
 import { loadSequenceFiles } from '../../src/sequence/load-files.js';
-import type { Sequence } from '../../src/sequence/schema.js';
+import { offeredLanguages, type Sequence } from '../../src/sequence/schema.js';
 
 /*
  * `composeMessage` writes the bodies itself (base64, one native call) where nodemailer streams
@@ -93,7 +93,9 @@ describe.each(programmes.map((p): [string, Sequence] => [p.id, p]))(
   'composing every message of the shipped programme %s',
   (_id, sequence) => {
     it('reads the same as nodemailer’s own composition, email and invite alike', async () => {
-      const compiled = await compileProgramme(sequence, { validation: 'soft' });
+      // A bilingual programme is composed as its bilingual learners get it, English included.
+      const language = offeredLanguages(sequence).length > 1 ? 'cy+en' : 'en';
+      const compiled = await compileProgramme(sequence, { validation: 'soft', language });
       let deliveryId = 0;
       let invites = 0;
       for (const week of sequence.weeks) {

@@ -88,9 +88,13 @@ export async function startSmtpServer(
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
+      let dropped = false;
       stream.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         if (dropDuringData) {
+          // The connection goes before the server answers: whatever arrived was never accepted,
+          // even when the first chunk already held the whole message (one write of raw bytes).
+          dropped = true;
           for (const connection of server.connections) {
             if (connection.id === session.id) connection._socket.destroy();
           }
@@ -102,6 +106,7 @@ export async function startSmtpServer(
           to: session.envelope.rcptTo.map((r) => r.address),
           data: Buffer.concat(chunks),
         };
+        if (dropped) return;
         const refusal = answerData?.(message);
         if (refusal === undefined) received.push(message);
         callback(refusal);

@@ -71,9 +71,8 @@ describe('the SMTP transport', () => {
   it('delivers the exact bytes with our envelope', async () => {
     const smtp = await server();
     const mail = transport(smtp.url);
+    // Bodies are base64 now, so dot-stuffing is proved by the hand-made message below.
     const message = await learnerEmail(1);
-    // Lines that SMTP must dot-stuff on the way and the server un-stuff.
-    expect(message.raw.toString('latin1')).toMatch(/\r\n\.\./);
     const outcome = await mail.send(message);
     expect(outcome.status).toBe('sent');
     expect(outcome.status === 'sent' && outcome.response).toMatch(/^250 /);

@@ -30,6 +30,7 @@ describe('the JSON Schema for editors', () => {
       'reviewed_by',
       'title',
       'summary',
+      'trainer',
       'audience',
       'schedule',
       'weeks',

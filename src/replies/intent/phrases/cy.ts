@@ -145,6 +145,8 @@ export const cy: PhraseTable = {
       '(?:allwch|gallwch|fedrwch|elli|alli|all rhywun)(?: chi| di)? (?:fy )?helpu',
       'angen (?:help|cymorth|cefnogaeth)',
       'methu dod o hyd',
+      // [cv] "Cymorth" on its own, as a reply ("Cymorth os gwelwch yn dda")
+      '^cymorth\\b',
       // [own] a question opening with "sut" (how), "ble"/"lle" (where), "pa" (which)
       '^(?:sut|ble|lle|pa|pam)\\b[^?]{0,150}\\?',
     ],
@@ -207,6 +209,9 @@ export const cy: PhraseTable = {
       'tynnu (?:fy hun|fi fy hun) (?:yn ol|allan)',
       'gadael y (?:rhaglen|cwrs)',
       'stopio(?: y rhaglen| y cwrs)?(?= *$|[.!,])',
+      // [own] the imperative, "stopiwch yr e-byst" (stop the emails): found held out, read as a
+      // reflection before; a stop must never be missed
+      "stopiwch(?: hyn| nhw| y rhaglen| y cwrs| yr e-?byst| y negeseuon)?(?= *$|[ .!,])",
     ],
     unsubscribe: [
       // [blurts] "Dad-danysgrifio"
