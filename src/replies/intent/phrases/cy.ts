@@ -211,7 +211,7 @@ export const cy: PhraseTable = {
       'stopio(?: y rhaglen| y cwrs)?(?= *$|[.!,])',
       // [own] the imperative, "stopiwch yr e-byst" (stop the emails): found held out, read as a
       // reflection before; a stop must never be missed
-      "stopiwch(?: hyn| nhw| y rhaglen| y cwrs| yr e-?byst| y negeseuon)?(?= *$|[ .!,])",
+      'stopiwch(?: hyn| nhw| y rhaglen| y cwrs| yr e-?byst| y negeseuon)?(?= *$|[ .!,])',
     ],
     unsubscribe: [
       // [blurts] "Dad-danysgrifio"
