@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DigestStore, IntroductionStore, TeamMember } from '../engine/digests.js';
 import { mondayOf } from '../planner/local-time.js';
-import { leaseFromNow } from './deliveries.js';
+import { fenceClaim, firstClaim, nextClaim } from './claim-once.js';
 import { programmeVersions } from './programme-versions.js';
 import { consentReader } from './suppression-store.js';
 import type { Database } from './schema.js';
@@ -103,11 +103,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
         .values({
           manager_id: managerId,
           period_starts_on: periodStartsOn,
-          status: 'claimed',
-          claimed_by: workerId,
-          lease_until: leaseFromNow(leaseSeconds),
-          lease_token: 1,
-          attempts: 1,
+          ...firstClaim(workerId, leaseSeconds),
         })
         // Whichever worker inserts the fortnight's row sends it; the others stop here.
         .onConflict((oc) => oc.columns(['manager_id', 'period_starts_on']).doNothing())
@@ -117,13 +113,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
       // A retry that is due, or a claim whose worker died or stalled (its lease ran out).
       return db
         .updateTable('manager_digests')
-        .set({
-          status: 'claimed',
-          claimed_by: workerId,
-          lease_until: leaseFromNow(leaseSeconds),
-          lease_token: sql<number>`lease_token + 1`,
-          attempts: sql<number>`attempts + 1`,
-        })
+        .set(nextClaim(workerId, leaseSeconds))
         .where('manager_id', '=', managerId)
         .where('period_starts_on', '=', periodStartsOn)
         .where((eb) =>
@@ -139,16 +129,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
         .executeTakeFirst();
     },
 
-    async fence(held, sendLeaseSeconds) {
-      const result = await db
-        .updateTable('manager_digests')
-        .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(sendLeaseSeconds)})` })
-        .where('id', '=', held.id)
-        .where('status', '=', 'claimed')
-        .where('lease_token', '=', held.leaseToken)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
-    },
+    fence: (held, sendLeaseSeconds) => fenceClaim(db, 'manager_digests', held, sendLeaseSeconds),
 
     async skip(managerId, periodStartsOn, reason, now) {
       await db
@@ -340,11 +321,7 @@ function introductionStore(db: Kysely<Database>): IntroductionStore {
         .insertInto('manager_introductions')
         .values({
           manager_id: managerId,
-          status: 'claimed',
-          claimed_by: workerId,
-          lease_until: leaseFromNow(leaseSeconds),
-          lease_token: 1,
-          attempts: 1,
+          ...firstClaim(workerId, leaseSeconds),
         })
         // Whichever worker inserts the manager's row sends it; the others stop here.
         .onConflict((oc) => oc.column('manager_id').doNothing())
@@ -353,13 +330,7 @@ function introductionStore(db: Kysely<Database>): IntroductionStore {
       if (inserted !== undefined) return inserted;
       return db
         .updateTable('manager_introductions')
-        .set({
-          status: 'claimed',
-          claimed_by: workerId,
-          lease_until: leaseFromNow(leaseSeconds),
-          lease_token: sql<number>`lease_token + 1`,
-          attempts: sql<number>`attempts + 1`,
-        })
+        .set(nextClaim(workerId, leaseSeconds))
         .where('manager_id', '=', managerId)
         .where((eb) =>
           eb.or([
@@ -374,16 +345,8 @@ function introductionStore(db: Kysely<Database>): IntroductionStore {
         .executeTakeFirst();
     },
 
-    async fence(held, sendLeaseSeconds) {
-      const result = await db
-        .updateTable('manager_introductions')
-        .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(sendLeaseSeconds)})` })
-        .where('id', '=', held.id)
-        .where('status', '=', 'claimed')
-        .where('lease_token', '=', held.leaseToken)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
-    },
+    fence: (held, sendLeaseSeconds) =>
+      fenceClaim(db, 'manager_introductions', held, sendLeaseSeconds),
 
     async settle(held, settlement, now) {
       const base = { claimed_by: null, lease_until: null };

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { FlaggedLearner, TrainerAlertStore } from '../engine/trainer-alerts.js';
-import { leaseFromNow } from './deliveries.js';
+import { fenceClaim, firstClaim, nextClaim } from './claim-once.js';
 import type { Database } from './schema.js';
 
 /** Without an earlier alert, the first one looks back a week. */
@@ -24,13 +24,9 @@ export function trainerAlertStore(db: Kysely<Database>): TrainerAlertStore {
         .insertInto('trainer_alerts')
         .values({
           day,
-          status: 'claimed',
           covers_from: coversFrom,
           covers_to: now,
-          claimed_by: workerId,
-          lease_until: leaseFromNow(leaseSeconds),
-          lease_token: 1,
-          attempts: 1,
+          ...firstClaim(workerId, leaseSeconds),
         })
         // Whichever worker inserts the day's row sends it; the others stop here.
         .onConflict((oc) => oc.column('day').doNothing())
@@ -45,13 +41,7 @@ export function trainerAlertStore(db: Kysely<Database>): TrainerAlertStore {
       if (inserted !== undefined) return inserted;
       return db
         .updateTable('trainer_alerts')
-        .set({
-          status: 'claimed',
-          claimed_by: workerId,
-          lease_until: leaseFromNow(leaseSeconds),
-          lease_token: sql<number>`lease_token + 1`,
-          attempts: sql<number>`attempts + 1`,
-        })
+        .set(nextClaim(workerId, leaseSeconds))
         .where('day', '=', day)
         .where((eb) =>
           eb.or([
@@ -165,16 +155,7 @@ export function trainerAlertStore(db: Kysely<Database>): TrainerAlertStore {
       };
     },
 
-    async fence(held, sendLeaseSeconds) {
-      const result = await db
-        .updateTable('trainer_alerts')
-        .set({ lease_until: sql<Date>`greatest(lease_until, ${leaseFromNow(sendLeaseSeconds)})` })
-        .where('id', '=', held.id)
-        .where('status', '=', 'claimed')
-        .where('lease_token', '=', held.leaseToken)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
-    },
+    fence: (held, sendLeaseSeconds) => fenceClaim(db, 'trainer_alerts', held, sendLeaseSeconds),
 
     async settle(held, settlement, items, now) {
       const values =
