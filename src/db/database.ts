@@ -1,10 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { GymError, messageOf } from '../errors.js';
 import { lockDataDirectory } from './embedded-lock.js';
+import { emptyDatabaseTemplate } from './embedded-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -131,7 +133,11 @@ async function openPGlite(dataDir: string): Promise<GymDatabase> {
   const inMemory = dataDir.startsWith('memory://');
   const unlock = inMemory ? async () => {} : await lockDataDirectory(dataDir);
   try {
+    // A folder without PG_VERSION holds no database yet (perhaps only our lock): it starts as
+    // the shipped empty one, not by PGlite's `initdb`, which costs 500 MB more (#16).
+    const isNew = inMemory || !existsSync(join(dataDir, 'PG_VERSION'));
     const pglite = await PGlite.create(inMemory ? undefined : dataDir, {
+      loadDataDir: isNew ? emptyDatabaseTemplate() : undefined,
       parsers,
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${embeddedSharedBuffers}`],
     });
