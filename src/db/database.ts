@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { GymError, messageOf } from '../errors.js';
 import { lockDataDirectory } from './embedded-lock.js';
-import { emptyDatabaseTemplate } from './embedded-template.js';
+import { emptyDatabaseTemplate, writeEmptyDatabase } from './embedded-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -133,11 +133,12 @@ async function openPGlite(dataDir: string): Promise<GymDatabase> {
   const inMemory = dataDir.startsWith('memory://');
   const unlock = inMemory ? async () => {} : await lockDataDirectory(dataDir);
   try {
-    // A folder without PG_VERSION holds no database yet (perhaps only our lock): it starts as
-    // the shipped empty one, not by PGlite's `initdb`, which costs 500 MB more (#16).
-    const isNew = inMemory || !existsSync(join(dataDir, 'PG_VERSION'));
+    // A new database starts as the shipped empty one rather than by PGlite's `initdb`, which
+    // peaked at 713 MB on the first command (#16). A folder without PG_VERSION holds no
+    // database yet (perhaps only our lock). Without a template, PGlite runs `initdb` as before.
+    if (!inMemory && !existsSync(join(dataDir, 'PG_VERSION'))) writeEmptyDatabase(dataDir);
     const pglite = await PGlite.create(inMemory ? undefined : dataDir, {
-      loadDataDir: isNew ? emptyDatabaseTemplate() : undefined,
+      loadDataDir: inMemory ? emptyDatabaseTemplate() : undefined,
       parsers,
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${embeddedSharedBuffers}`],
     });
