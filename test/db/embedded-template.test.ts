@@ -1,11 +1,16 @@
 import { PGlite } from '@electric-sql/pglite';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createDatabase } from '../../src/db/database.js';
 import {
   emptyDatabaseTemplate,
   installedPGliteVersion,
   templatePath,
+  writeEmptyDatabase,
 } from '../../src/db/embedded-template.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 
 /** What must be the same in a database PGlite's `initdb` makes and one made from the template. */
 async function identity(pglite: PGlite) {
@@ -46,5 +51,23 @@ describe('the empty embedded database shipped in db-template/', () => {
     } finally {
       await loaded.close();
     }
+  });
+
+  it('fills a folder left half-written again, and opens it as a new database', async () => {
+    // As if the first command had been killed while unpacking: PG_VERSION comes last, so the
+    // folder is still new, and the next command unpacks again over what is there.
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'gym-template-')), 'db');
+    expect(writeEmptyDatabase(dataDir)).toBe(true);
+    rmSync(join(dataDir, 'PG_VERSION'));
+    rmSync(join(dataDir, 'global'), { recursive: true });
+    expect(readdirSync(dataDir)).not.toContain('global');
+
+    const database = await createDatabase({ kind: 'pglite', dataDir });
+    try {
+      expect(await migrateToLatest(database.db)).toContain('0001-initial');
+    } finally {
+      await database.close();
+    }
+    expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(['PG_VERSION', 'global']));
   });
 });

@@ -46,24 +46,32 @@ async function dryRun(file: string, env: Record<string, string>) {
 const timeout = 600_000;
 
 describe('enrol memory', () => {
-  it(`keeps a ${learners}-row dry run on a new embedded database under 300 MB`, async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gym-enrol-memory-'));
-    const peak = await dryRun(cohortFile(), { GYM_DATA_DIR: dataDir });
-    expect(peak).toBeLessThan(limitBytes);
-  }, timeout);
+  it(
+    `keeps a ${learners}-row dry run on a new embedded database under 300 MB`,
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'gym-enrol-memory-'));
+      const peak = await dryRun(cohortFile(), { GYM_DATA_DIR: dataDir });
+      expect(peak).toBeLessThan(limitBytes);
+    },
+    timeout,
+  );
 });
 
 describeWithServers(['postgres'], 'enrol memory on PostgreSQL', () => {
-  it(`keeps a ${learners}-row dry run under 300 MB`, async () => {
-    const database = await postgresBackend().open();
-    try {
-      const peak = await dryRun(cohortFile(), {
-        DATABASE_URL: database.url!,
-        GYM_SECRET: 'f3a9c1d27be84e0f9a6b5c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f',
-      });
-      expect(peak).toBeLessThan(limitBytes);
-    } finally {
-      await database.close();
-    }
-  }, timeout);
+  it(
+    `keeps a ${learners}-row dry run under 300 MB`,
+    async () => {
+      const database = await postgresBackend().open();
+      try {
+        const peak = await dryRun(cohortFile(), {
+          DATABASE_URL: database.url!,
+          GYM_SECRET: 'f3a9c1d27be84e0f9a6b5c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f',
+        });
+        expect(peak).toBeLessThan(limitBytes);
+      } finally {
+        await database.close();
+      }
+    },
+    timeout,
+  );
 });
