@@ -27,6 +27,8 @@ export interface IntakeAnswer {
   readonly value: string | number | readonly string[];
   /** What the learner wrote for it, trimmed. */
   readonly said: string;
+  /** The answer as the welcome offered it: its label(s), or the number. */
+  readonly label: string;
 }
 
 export interface IntakeReading {
@@ -66,7 +68,7 @@ export function readIntakeAnswers(
     const others = translations.map((t) => t[index]).filter((q) => q !== undefined);
     const value = interpret(said, question, others);
     if (value === undefined) unread.push({ index, said });
-    else answers.push({ index, field: question.field, value, said });
+    else answers.push({ index, field: question.field, value, said, label: labelOf(question, value) });
   }
   return { answers, unread };
 }
@@ -110,6 +112,12 @@ function segments(text: string, count: number): { index: number; said: string }[
   // Many lines without numbers are a note, not answers.
   if (lines.length > count) return [];
   return lines.map((said, index) => ({ index, said }));
+}
+
+function labelOf(question: IntakeQuestion, value: string | number | readonly string[]): string {
+  const label = (v: string | number) =>
+    question.answers?.find((a) => String(a.value) === String(v))?.label ?? String(v);
+  return [value].flat().map(label).join(', ');
 }
 
 function clean(text: string): string {
