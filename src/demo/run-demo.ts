@@ -18,7 +18,7 @@ import type { DispatchDependencies } from '../engine/dispatch.js';
 import { drainDue, sendDueDigests } from '../engine/dispatcher-loop.js';
 import { enrolCohort, type ProgrammeVersion } from '../engine/enrol.js';
 import { handleInbound } from '../engine/replies.js';
-import { trainerAlertTick } from '../engine/trainer-alerts.js';
+import { alertDay, trainerAlertTick } from '../engine/trainer-alerts.js';
 import { GymError } from '../errors.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { readMessage } from '../replies/read.js';
@@ -123,13 +123,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const people = new Cast(database, inbox);
     const alerts = trainerAlertStore(database.db);
+    let alertedDay: string | undefined;
 
     for (;;) {
       await people.deliverDue(clock);
       await source.poll();
       await drainDue(deps, now);
       await sendDueDigests(deps, now);
-      await trainerAlertTick(deps, alerts, trainer, clock);
+      // One try per working day is all the alert needs (it is one email a day at most).
+      const day = alertDay(clock, trainer.zone);
+      if (day !== undefined && day !== alertedDay) {
+        await trainerAlertTick(deps, alerts, trainer, clock);
+        alertedDay = day;
+      }
       await people.readOutbox(outbox);
       options.onProgress?.(weekOf(clock), 13);
       const next = await nextMoment(database, deps, people, clock);

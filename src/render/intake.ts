@@ -49,6 +49,20 @@ function howToAnswer(question: IntakeQuestion, language: Language): string {
   return listFields.has(question.field) ? `${w.several}: ${labels}` : labels;
 }
 
+/**
+ * One question for a trainer's eyes (gym simulate, the preview): the field it sets and the
+ * values each answer gives it. `Which is closest to your work? -> role: Communications or press
+ * = comms-officer / Policy = policy-officer`.
+ */
+export function describeQuestion(question: IntakeQuestion): string {
+  const answers =
+    question.scale !== undefined
+      ? `a number from ${question.scale.min} to ${question.scale.max}`
+      : (question.answers ?? []).map((a) => `${a.label} = ${String(a.value)}`).join(' / ');
+  const several = listFields.has(question.field) ? ' (one or more)' : '';
+  return `${question.question} -> ${question.field}${several}: ${answers}`;
+}
+
 /** "1: Communications or press, 2: 3, 3: Time": a reply that answers every question. */
 export function exampleReply(questions: readonly IntakeQuestion[]): string {
   return questions
