@@ -768,7 +768,10 @@ async function applyIntake(
     occurredAt: at.occurredAt,
   });
   return {
-    outcome: moved === undefined ? `kept ${from ?? 'the programme'} (${why})` : `moved from ${moved.from} to ${moved.to}`,
+    outcome:
+      moved === undefined
+        ? `kept ${from ?? 'the programme'} (${why})`
+        : `moved from ${moved.from} to ${moved.to}`,
     told:
       moved === undefined
         ? undefined

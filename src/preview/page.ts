@@ -116,9 +116,7 @@ ${weeks.join('\n')}
 /** The intake questions the welcome asks, and what each answer sets, for the trainer. */
 function intakeList(preview: ProgrammePreview): string {
   if (preview.intake.length === 0) return '';
-  const items = preview.intake
-    .map((q) => `<li>${escapeHtml(describeQuestion(q))}</li>`)
-    .join('');
+  const items = preview.intake.map((q) => `<li>${escapeHtml(describeQuestion(q))}</li>`).join('');
   return `<article class="intake" id="intake"><h3>Intake questions (asked in the welcome; answers before week 1 may change the programme)</h3><ol>${items}</ol><p class="meta">Example reply: ${escapeHtml(exampleReply(preview.intake))}</p></article>`;
 }
 

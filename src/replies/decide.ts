@@ -333,7 +333,8 @@ function withIntake(
           ? undefined
           : {
               ...decision.answer,
-              detail: `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
+              detail:
+                `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
             },
     };
   const replaced = answerLike.has(reading.type);
@@ -352,7 +353,8 @@ function withIntake(
         ? undefined
         : {
             ...decision.answer,
-            detail: `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
+            detail:
+              `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
           },
   };
 }

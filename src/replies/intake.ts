@@ -68,7 +68,8 @@ export function readIntakeAnswers(
     const others = translations.map((t) => t[index]).filter((q) => q !== undefined);
     const value = interpret(said, question, others);
     if (value === undefined) unread.push({ index, said });
-    else answers.push({ index, field: question.field, value, said, label: labelOf(question, value) });
+    else
+      answers.push({ index, field: question.field, value, said, label: labelOf(question, value) });
   }
   return { answers, unread };
 }
@@ -194,8 +195,12 @@ function interpret(
 function position(said: string, term: string): number {
   const trimmed = term.trim();
   if (trimmed === '') return -1;
-  const capitals = trimmed.length > 1 && trimmed === trimmed.toUpperCase() && /\p{Lu}/u.test(trimmed);
+  const capitals =
+    trimmed.length > 1 && trimmed === trimmed.toUpperCase() && /\p{Lu}/u.test(trimmed);
   const escaped = trimmed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, capitals ? 'u' : 'iu');
+  const pattern = new RegExp(
+    `(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`,
+    capitals ? 'u' : 'iu',
+  );
   return pattern.exec(said)?.index ?? -1;
 }

@@ -290,7 +290,8 @@ function intakeFindings(data: unknown, lineOf: (path: Path) => number): Finding[
     const values = new Map<string, number>();
     listOf(question, 'answers').forEach((answer, a) => {
       const value = propertyOf(answer, 'value');
-      if (value === undefined) return;
+      // Anything but a slug or a number is the schema's to report.
+      if (typeof value !== 'string' && typeof value !== 'number') return;
       const key = String(value);
       const before = values.get(key);
       if (before !== undefined)

@@ -103,7 +103,7 @@ describe('the gym command line', () => {
         { name: '0008-data-rights' },
         { name: '0009-journey' },
         { name: '0010-languages' },
-          { name: '0011-intake' },
+        { name: '0011-intake' },
       ],
     });
   });

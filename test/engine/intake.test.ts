@@ -145,7 +145,11 @@ describe.each(testBackends())('intake answers in a reply to the welcome on $name
 
   it('answers before week 1 update the profile and move the learner to the programme they now match', async () => {
     clock = new Date('2027-01-01T10:00:00Z');
-    await reply(fiona, '1. I do the comms for our housing team 2) 2\n3 - time, mostly', 'fiona-intake');
+    await reply(
+      fiona,
+      '1. I do the comms for our housing team 2) 2\n3 - time, mostly',
+      'fiona-intake',
+    );
 
     const after = await learner(fiona);
     expect(after.role).toBe('comms-officer');
@@ -154,7 +158,9 @@ describe.each(testBackends())('intake answers in a reply to the welcome on $name
     expect(old).toMatchObject({ programme: 'digital-foundations', status: 'stopped' });
     expect(moved).toMatchObject({ programme: 'social-media-for-comms', status: 'active' });
     expect(String(moved!.starts_on).slice(0, 10)).toBe('2027-01-11');
-    expect(moved!.match_reason).toContain('intake answers (role comms-officer; confidence 2; barriers no-time)');
+    expect(moved!.match_reason).toContain(
+      'intake answers (role comms-officer; confidence 2; barriers no-time)',
+    );
     expect(moved!.match_reason).toContain('moved from digital-foundations');
     // The new plan: week 1 onwards and the programme end; the welcome is not sent twice.
     const rows = await database.db
@@ -176,7 +182,9 @@ describe.each(testBackends())('intake answers in a reply to the welcome on $name
     expect(ack.message).toBe(
       'Thank you: we recorded your answers: 1: Communications or press, 2: 2, 3: Time.',
     );
-    expect(ack.detail).toContain('"Social media for communications and press officers" suits you better');
+    expect(ack.detail).toContain(
+      '"Social media for communications and press officers" suits you better',
+    );
     expect(await show(fiona)).toMatch(
       /intake .*role comms-officer; confidence 2; barriers no-time: moved from digital-foundations to social-media-for-comms \(the matcher chose social-media-for-comms: role comms-officer matched/,
     );
@@ -191,7 +199,10 @@ describe.each(testBackends())('intake answers in a reply to the welcome on $name
     const after = await learner(gareth);
     expect(after.role).toBe('policy-officer');
     // Question 3 unanswered: the cohort file's barriers stay.
-    expect(after.profile).toMatchObject({ confidence: 4, barriers: ['no-time', 'fear-of-mistakes'] });
+    expect(after.profile).toMatchObject({
+      confidence: 4,
+      barriers: ['no-time', 'fear-of-mistakes'],
+    });
     const all = await enrolments(gareth);
     expect(all.map((e) => [e.programme, e.status])).toEqual([['digital-foundations', 'active']]);
     const [event] = await intakeEvents(gareth);

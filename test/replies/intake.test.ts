@@ -45,21 +45,48 @@ describe('reading intake answers', () => {
     [
       'numbers mid-line, with a scale answer that is itself a number',
       '1. I manage a team 2) 3 3 - time',
-      [['role', 'team-leader'], ['confidence', 3], ['barriers', ['no-time']]],
+      [
+        ['role', 'team-leader'],
+        ['confidence', 3],
+        ['barriers', ['no-time']],
+      ],
     ],
     [
       'one per line, several barriers',
       '1: press\n2: 4\n3: locked down IT and I am afraid of getting it wrong',
-      [['role', 'press-officer'], ['confidence', 4], ['barriers', ['locked-down-it', 'fear-of-mistakes']]],
+      [
+        ['role', 'press-officer'],
+        ['confidence', 4],
+        ['barriers', ['locked-down-it', 'fear-of-mistakes']],
+      ],
     ],
     ['words for numbers', '2 - four', [['confidence', 4]]],
     ['"2. 3." is question 2 answered 3', '2. 3.', [['confidence', 3]]],
-    ['no numbers, one line per question', 'Policy\n2\nbusy', [['role', 'policy-officer'], ['confidence', 2], ['barriers', ['no-time']]]],
+    [
+      'no numbers, one line per question',
+      'Policy\n2\nbusy',
+      [
+        ['role', 'policy-officer'],
+        ['confidence', 2],
+        ['barriers', ['no-time']],
+      ],
+    ],
     ['a letter picks by position', '1) b', [['role', 'press-officer']]],
-    ['the Welsh label counts', '1. Polisi\n2. pump', [['role', 'policy-officer'], ['confidence', 5]]],
+    [
+      'the Welsh label counts',
+      '1. Polisi\n2. pump',
+      [
+        ['role', 'policy-officer'],
+        ['confidence', 5],
+      ],
+    ],
     ['"it" in a sentence is not IT', '3. it is hard to find the time', [['barriers', ['no-time']]]],
     ['out of range is no answer', '2) 9', []],
-    ['a long note without numbers is not answers', 'Thanks!\nLooking forward to it.\nSee you.\nBest,\nAna', []],
+    [
+      'a long note without numbers is not answers',
+      'Thanks!\nLooking forward to it.\nSee you.\nBest,\nAna',
+      [],
+    ],
   ])('%s', (_, text, expected) => {
     expect(read(text)).toEqual(expected);
   });

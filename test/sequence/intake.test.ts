@@ -55,11 +55,14 @@ describe('intake questions in a sequence file', () => {
     scale: { min: 1, max: 3 }
     answers: [{ value: x, label: X }, { value: y, label: Y }]`),
       ),
-    ).toMatchInlineSnapshot(`"p.yaml:5:5 intake question 1: a question has exactly one of answers or scale"`);
+    ).toMatchInlineSnapshot(
+      `"p.yaml:5:5 intake question 1: a question has exactly one of answers or scale"`,
+    );
   });
 
   it('in a bilingual programme, the question and labels are written by language, and a missing one is reported', () => {
-    const head = 'id: p\nlanguages: [cy, en]\nreviewed_by: Siân\ntitle: { cy: P, en: P }\naudience: {}';
+    const head =
+      'id: p\nlanguages: [cy, en]\nreviewed_by: Siân\ntitle: { cy: P, en: P }\naudience: {}';
     const bilingualWeek = (n: number) =>
       `  - { week: ${n}, theme: { cy: T, en: T }, manager_tip: { cy: Gofyn., en: Ask. }, steps: [{ id: kickoff, day: mon, email: { subject: { cy: S, en: S }, body: { cy: B., en: B. } } }] }`;
     const text = (intake: string) =>
