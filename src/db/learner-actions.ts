@@ -2,7 +2,13 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { DateTime } from 'luxon';
 import { describeSuppression, normaliseAddress, suppressionFor } from '../consent/suppression.js';
 import type { ProgrammeVersion } from '../engine/enrol.js';
-import { planEnrolment, sendingSchedule } from '../planner/index.js';
+import {
+  planEnrolment,
+  planProgrammeEnd,
+  sendingSchedule,
+  type JourneyDelivery,
+  type ScheduledDelivery,
+} from '../planner/index.js';
 import { addDays, mondayOf } from '../planner/local-time.js';
 import { endEnrolments } from './end-enrolment.js';
 import { enrolmentStore } from './enrolment-store.js';
@@ -189,76 +195,110 @@ export async function moveByHand(
 ): Promise<{ from: string; to: string; week: number; startsOn: string; deliveries: number }> {
   return db.transaction().execute(async (trx) => {
     const open = await openEnrolmentOf(trx, email);
-    const to = target.sequence.id;
-    if (open.programmeId === to)
-      throw new GymError('USAGE', `${open.email} already follows ${to}; nothing changed`);
-    const no = suppressionFor(
-      await consentReader(trx, { secret: options.secret }).suppressionsOf([open.email]),
-      { kind: 'programme', programmeId: to },
-    );
-    if (no !== undefined)
-      throw new GymError(
-        'USAGE',
-        `${open.email} ${describeSuppression(no)}: not moved to ${to}; gym learner resubscribe lifts it if they ask`,
-      );
-    const current = await trx
-      .selectFrom('enrolments')
-      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
-      .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
-      .select([
-        'enrolments.starts_on',
-        'enrolments.cohort',
-        'organisations.holidays',
-        'learners.language',
-      ])
-      .where('enrolments.id', '=', open.enrolmentId)
-      .executeTakeFirstOrThrow();
-    const started = await trx
-      .selectFrom('deliveries')
-      .select('id')
-      .where('enrolment_id', '=', open.enrolmentId)
-      .where('status', '=', 'sent')
-      .where('kind', '=', 'email')
-      .executeTakeFirst();
-    const weeks = target.sequence.weeks.length;
-    const week = Math.min(options.week ?? (started === undefined ? 1 : open.week + 1), weeks);
-    const oldFirstMonday = mondayOf(String(current.starts_on).slice(0, 10));
-    // Where the old plan would have reached that week, and never before next Monday.
-    const nextMonday = addDays(
-      mondayOf(DateTime.fromJSDate(actor.now, { zone: open.zone }).toISODate()!),
-      7,
-    );
-    const continued = addDays(oldFirstMonday, 7 * open.week);
-    const firstMonday =
-      started === undefined ? oldFirstMonday : continued > nextMonday ? continued : nextMonday;
-    const startsOn = addDays(firstMonday, -7 * (week - 1));
-
     const why = options.reason?.trim() || 'no reason given';
-    await endEnrolments(
-      trx,
-      trx.selectFrom('enrolments').select('id').where('id', '=', open.enrolmentId),
-      { reason: `moved to ${to} by ${actor.by} (gym learner move): ${why}`, now: actor.now },
-    );
-    const deliveries = sendingSchedule(
-      planEnrolment({
-        sequence: target.sequence,
-        startsOn,
-        zone: open.zone,
-        holidays: new Set(current.holidays ?? []),
-      }),
-    ).filter((d) => d.week >= week);
-    const store = enrolmentStore(trx);
-    await store.createEnrolment({
-      learnerId: open.learnerId,
-      versionId: await store.saveProgrammeVersion(target),
-      cohort: current.cohort ?? undefined,
-      startsOn,
-      matchReason: `moved from ${open.programmeId} by ${actor.by} (gym learner move), from week ${week}: ${why}`,
-      // The learner's own preference, as far as the new programme offers it.
-      language: effectivePreference(current.language, offeredLanguages(target.sequence), to)
-        .preference,
-      deliveries,
+    return moveEnrolment(trx, open, target, {
+      week: options.week,
+      secret: options.secret,
+      now: actor.now,
+      ended: `moved to ${target.sequence.id} by ${actor.by} (gym learner move): ${why}`,
+      matchReason: (week) =>
+        `moved from ${open.programmeId} by ${actor.by} (gym learner move), from week ${week}: ${why}`,
     });
-    return { from: open.programmeId, to, week, startsOn, deliveries: deliveries.length };
   });
+}
+
+/**
+ * The one way a learner changes programme, for `gym learner move` and for intake answers that
+ * make the matcher choose again (src/engine/replies.ts). See `moveByHand` for when the new
+ * programme starts. `withEnd` plans the new programme's programme-end email too (the welcome,
+ * already sent, is not sent again).
+ */
+export async function moveEnrolment(
+  trx: Db,
+  open: OpenEnrolment,
+  target: ProgrammeVersion,
+  options: {
+    week?: number | undefined;
+    secret: string;
+    now: Date;
+    /** Why the old enrolment ended, for its cancelled rows. */
+    ended: string;
+    /** The new enrolment's reason, given the week it starts from. */
+    matchReason: (week: number) => string;
+    withEnd?: boolean;
+  },
+): Promise<{ from: string; to: string; week: number; startsOn: string; deliveries: number }> {
+  const actor = { now: options.now };
+  const to = target.sequence.id;
+  if (open.programmeId === to)
+    throw new GymError('USAGE', `${open.email} already follows ${to}; nothing changed`);
+  const no = suppressionFor(
+    await consentReader(trx, { secret: options.secret }).suppressionsOf([open.email]),
+    { kind: 'programme', programmeId: to },
+  );
+  if (no !== undefined)
+    throw new GymError(
+      'USAGE',
+      `${open.email} ${describeSuppression(no)}: not moved to ${to}; gym learner resubscribe lifts it if they ask`,
+    );
+  const current = await trx
+    .selectFrom('enrolments')
+    .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+    .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
+    .select([
+      'enrolments.starts_on',
+      'enrolments.cohort',
+      'organisations.holidays',
+      'learners.language',
+    ])
+    .where('enrolments.id', '=', open.enrolmentId)
+    .executeTakeFirstOrThrow();
+  const started = await trx
+    .selectFrom('deliveries')
+    .select('id')
+    .where('enrolment_id', '=', open.enrolmentId)
+    .where('status', '=', 'sent')
+    .where('kind', '=', 'email')
+    .executeTakeFirst();
+  const weeks = target.sequence.weeks.length;
+  const week = Math.min(options.week ?? (started === undefined ? 1 : open.week + 1), weeks);
+  const oldFirstMonday = mondayOf(String(current.starts_on).slice(0, 10));
+  // Where the old plan would have reached that week, and never before next Monday.
+  const nextMonday = addDays(
+    mondayOf(DateTime.fromJSDate(actor.now, { zone: open.zone }).toISODate()!),
+    7,
+  );
+  const continued = addDays(oldFirstMonday, 7 * open.week);
+  const firstMonday =
+    started === undefined ? oldFirstMonday : continued > nextMonday ? continued : nextMonday;
+  const startsOn = addDays(firstMonday, -7 * (week - 1));
+
+  await endEnrolments(
+    trx,
+    trx.selectFrom('enrolments').select('id').where('id', '=', open.enrolmentId),
+    { reason: options.ended, now: actor.now },
+  );
+  const holidays = new Set(current.holidays ?? []);
+  const steps = planEnrolment({ sequence: target.sequence, startsOn, zone: open.zone, holidays });
+  const planned: (ScheduledDelivery | JourneyDelivery)[] = sendingSchedule(steps).filter(
+    (d) => d.week >= week,
+  );
+  if (options.withEnd === true)
+    planned.push(
+      planProgrammeEnd({ sequence: target.sequence, zone: open.zone, holidays, plan: steps }),
+    );
+  const deliveries = planned;
+  const store = enrolmentStore(trx);
+  await store.createEnrolment({
+    learnerId: open.learnerId,
+    versionId: await store.saveProgrammeVersion(target),
+    cohort: current.cohort ?? undefined,
+    startsOn,
+    matchReason: options.matchReason(week),
+    // The learner's own preference, as far as the new programme offers it.
+    language: effectivePreference(current.language, offeredLanguages(target.sequence), to)
+      .preference,
+    deliveries,
+  });
+  return { from: open.programmeId, to, week, startsOn, deliveries: deliveries.length };
 }

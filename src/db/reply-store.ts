@@ -15,6 +15,8 @@ import {
 import type { Database } from './schema.js';
 import { programmeVersions } from './programme-versions.js';
 import { shiftStore } from './shift-store.js';
+import { moveEnrolment, openEnrolmentOf } from './learner-actions.js';
+import type { LearnerProfile } from '../enrol/profile.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -47,6 +49,7 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         'learners.email as learnerEmail',
         'learners.time_zone as zone',
         'deliveries.week',
+        'deliveries.kind as deliveryKind',
       ]);
   const one = async (
     row: (Omit<SentContext, 'totalWeeks'> & { versionId: number }) | undefined,
@@ -308,6 +311,95 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
 
     shifts: () => shiftStore(db),
 
+    async intakeOf(enrolmentId) {
+      const enrolment = await db
+        .selectFrom('enrolments')
+        .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+        .select(['enrolments.sequence_version_id as versionId', 'enrolments.status'])
+        .where('enrolments.id', '=', enrolmentId)
+        .executeTakeFirst();
+      if (enrolment === undefined) return undefined;
+      const programme = await programmes(enrolment.versionId);
+      const questions = programme.intake ?? [];
+      if (questions.length === 0) return undefined;
+      const translations = Object.values(programme.translations ?? {})
+        .map((t) => t.intake ?? [])
+        .filter((t) => t.length === questions.length);
+      // Week 1 has begun once any step of the programme went out (the welcome is no step).
+      const sent = await db
+        .selectFrom('deliveries')
+        .select('id')
+        .where('enrolment_id', '=', enrolmentId)
+        .where('status', '=', 'sent')
+        .where('kind', 'in', ['email', 'invite'])
+        .executeTakeFirst();
+      return {
+        programmeId: programme.id,
+        questions,
+        translations,
+        started: sent !== undefined,
+        open: enrolment.status === 'active' || enrolment.status === 'paused',
+      };
+    },
+
+    async updateProfile(learnerId, answers, now) {
+      const learner = await db
+        .selectFrom('learners')
+        .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
+        .leftJoin('managers', 'managers.id', 'learners.manager_id')
+        .select([
+          'learners.email',
+          'learners.first_name',
+          'learners.last_name',
+          'learners.time_zone',
+          'learners.role',
+          'learners.profile',
+          'organisations.name as organisation',
+          'managers.email as manager_email',
+          'managers.name as manager_name',
+        ])
+        .where('learners.id', '=', learnerId)
+        .executeTakeFirstOrThrow();
+      let role = learner.role;
+      const stored: Record<string, unknown> = { ...learner.profile };
+      for (const answer of answers) {
+        if (answer.field === 'role') role = String(answer.value);
+        else stored[answer.field] = answer.value;
+      }
+      await db
+        .updateTable('learners')
+        .set({ role, profile: json(stored), updated_at: now })
+        .where('id', '=', learnerId)
+        .execute();
+      return profileOf({ ...learner, role, profile: stored });
+    },
+
+    async latestProgrammes() {
+      const rows = await db
+        .selectFrom('sequence_versions')
+        .select(['id', 'sequence_id', 'content_hash'])
+        .orderBy('id', 'desc')
+        .execute();
+      const latest = new Map<string, { id: number; hash: string }>();
+      for (const row of rows)
+        if (!latest.has(row.sequence_id))
+          latest.set(row.sequence_id, { id: row.id, hash: row.content_hash });
+      return Promise.all(
+        [...latest.values()].map(async (v) => ({ sequence: await programmes(v.id), hash: v.hash })),
+      );
+    },
+
+    async moveForIntake(learnerEmail, target, reasons, now, secret) {
+      const open = await openEnrolmentOf(db, learnerEmail);
+      return moveEnrolment(db, open, target, {
+        secret,
+        now,
+        ended: reasons.ended,
+        matchReason: () => reasons.matchReason,
+        withEnd: true,
+      });
+    },
+
     async addManagerReply(reply) {
       await db
         .insertInto('manager_replies')
@@ -323,5 +415,43 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .onConflict((oc) => oc.column('inbound_message_id').doNothing())
         .execute();
     },
+  };
+}
+
+/** The profile as the matcher reads it, from a learner's stored row. */
+function profileOf(row: {
+  email: string;
+  first_name: string;
+  last_name: string;
+  time_zone: string;
+  role: string | null;
+  profile: Record<string, unknown>;
+  organisation: string | null;
+  manager_email: string | null;
+  manager_name: string | null;
+}): LearnerProfile {
+  const { confidence, barriers, goals, share_with_manager, cohort, ...free } = row.profile;
+  const list = (value: unknown) =>
+    Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+  return {
+    email: row.email,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    time_zone: row.time_zone,
+    role: row.role ?? '',
+    organisation: row.organisation ?? '',
+    manager_email: row.manager_email ?? '',
+    manager_name: row.manager_name ?? '',
+    start_date: '',
+    ...(typeof cohort === 'string' ? { cohort } : {}),
+    ...(typeof confidence === 'number' ? { confidence } : {}),
+    barriers: list(barriers),
+    goals: list(goals),
+    share_with_manager: share_with_manager === true,
+    fields: Object.fromEntries(
+      Object.entries(free)
+        .filter(([, v]) => v !== null && v !== undefined && v !== '')
+        .map(([k, v]) => [k, Array.isArray(v) ? v.join('; ') : String(v)]),
+    ),
   };
 }

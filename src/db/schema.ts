@@ -87,6 +87,8 @@ export const progressEventKinds = [
   'reflection',
   'empty',
   'rsvp',
+  /** Answers to the welcome email's intake questions (migration 0011). */
+  'intake',
 ] as const;
 export type ProgressEventKind = (typeof progressEventKinds)[number];
 

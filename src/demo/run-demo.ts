@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { createDatabase, type GymDatabase } from '../db/database.js';
+import { sql } from 'kysely';
 import { digestStore } from '../db/digest-store.js';
+import { trainerAlertStore } from '../db/trainer-alert-store.js';
 import { dispatchStore } from '../db/dispatch-store.js';
 import { enrolmentStore } from '../db/enrolment-store.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -16,6 +18,7 @@ import type { DispatchDependencies } from '../engine/dispatch.js';
 import { drainDue, sendDueDigests } from '../engine/dispatcher-loop.js';
 import { enrolCohort, type ProgrammeVersion } from '../engine/enrol.js';
 import { handleInbound } from '../engine/replies.js';
+import { alertDay, trainerAlertTick } from '../engine/trainer-alerts.js';
 import { GymError } from '../errors.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { readMessage } from '../replies/read.js';
@@ -45,6 +48,8 @@ const mail = {
 };
 /** The cohort's first Monday is 4 January 2027; the demo's clock starts the Friday before. */
 const clockStart = new Date('2027-01-01T09:00:00Z');
+/** The trainer who gets the daily alert (GYM_TRAINER_ADDRESS in production). */
+const trainer = { to: 'trainer@demo.digital-gym.test', zone: 'Europe/London' };
 const hardStop = new Date('2027-05-03T00:00:00Z');
 
 export interface DemoOptions {
@@ -64,15 +69,19 @@ export interface DemoResult {
   readonly sent: Readonly<Record<SentMessage['kind'] | 'invite update' | 'invite cancel', number>>;
   /** Replies the simulated people wrote, by what they meant. */
   readonly replies: Readonly<Record<string, number>>;
+  /** Learners whose intake answers moved them to another programme before week 1. */
+  readonly intakeMoves: number;
   readonly simulatedUntil: Date;
+  /** Where the daily trainer alert went (in the outbox, like everything else). */
+  readonly trainerAddress: string;
 }
 
 /**
  * `gym demo`: twelve weeks of a real cohort in under a minute. A fresh embedded database and
  * Maildir folders under `dir`; the example cohort (8 learners in 5 zones, 3 managers) enrolled;
  * a simulated clock jumping from one due moment to the next; and simulated people answering
- * (done, reflections, a pause, a too-hard, a stop, an out-of-office, calendar replies, a manager's
- * "talked to"), each answer written as a real `.eml` into the inbox and read by the same
+ * (intake answers that move one learner to another programme, done, reflections, a pause, a
+ * too-hard, a stop, an out-of-office, calendar replies, a manager's "talked to"), each answer written as a real `.eml` into the inbox and read by the same
  * pipeline as production. Ends with the report.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -113,12 +122,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       logger: quiet,
     });
     const people = new Cast(database, inbox);
+    const alerts = trainerAlertStore(database.db);
+    let alertedDay: string | undefined;
 
     for (;;) {
       await people.deliverDue(clock);
       await source.poll();
       await drainDue(deps, now);
       await sendDueDigests(deps, now);
+      // One try per working day is all the alert needs (it is one email a day at most).
+      const day = alertDay(clock, trainer.zone);
+      if (day !== undefined && day !== alertedDay) {
+        await trainerAlertTick(deps, alerts, trainer, clock);
+        alertedDay = day;
+      }
       await people.readOutbox(outbox);
       options.onProgress?.(weekOf(clock), 13);
       const next = await nextMoment(database, deps, people, clock);
@@ -128,6 +145,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     options.onProgress?.(13, 13);
 
     const report = computeReport(await readReportData(database.db, { now: clock }));
+    const moves = await database.db
+      .selectFrom('progress_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'intake')
+      .where(sql<boolean>`(data ->> 'moved')::boolean`)
+      .executeTakeFirstOrThrow();
     const reportHtml = join(dir, 'report.html');
     await writeFile(reportHtml, renderHtml(report));
     return {
@@ -137,6 +160,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       report,
       sent: people.sent,
       replies: people.written,
+      intakeMoves: Number(moves.n),
+      trainerAddress: trainer.to,
       simulatedUntil: clock,
     };
   } finally {
@@ -231,6 +256,7 @@ class Cast {
     welcome: 0,
     programme_end: 0,
     introduction: 0,
+    trainer_alert: 0,
   };
   readonly written: Record<string, number> = {};
 
@@ -292,6 +318,10 @@ class Cast {
     messageId: string,
     date: Date,
   ): Promise<{ sent: SentMessage; name: string; inviteUid: string | null } | undefined> {
+    if (messageId.startsWith('<trainer-alert-')) {
+      this.sent.trainer_alert += 1;
+      return undefined;
+    }
     const introductionId = introductionFromMessageId(mail.secret, messageId);
     if (introductionId !== undefined) {
       const manager = await this.database.db

@@ -17,7 +17,8 @@ export interface SentMessage {
     | 'digest'
     | 'welcome'
     | 'programme_end'
-    | 'introduction';
+    | 'introduction'
+    | 'trainer_alert';
   readonly sentAt: Date;
 }
 
@@ -127,7 +128,20 @@ const scripts: Readonly<Record<string, Script>> = {
       return [{ kind: 'reply', after: hours(4), body: 'Stop', expect: 'stop' }];
     return [];
   },
-  'fiona.campbell@cardiff.gov.uk': steady,
+  // Fiona, a housing officer, was matched to the default programme: she answers the welcome's
+  // questions, she does her team's comms, and is moved to the comms programme before week 1.
+  'fiona.campbell@cardiff.gov.uk': (m) => {
+    if (m.kind === 'welcome')
+      return [
+        {
+          kind: 'reply',
+          after: hours(2),
+          body: '1. I do the comms for our housing team 2) 2\n3 - time, mostly',
+          expect: 'intake',
+        },
+      ];
+    return steady(m);
+  },
   // Helen, a manager, reads the digest after Tom got stuck and has a word with him.
   'helen.walsh@fcdo.gov.uk': (m) =>
     m.kind === 'digest' && m.week === 5

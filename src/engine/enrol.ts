@@ -230,6 +230,12 @@ export async function enrolCohort(
       },
     };
     const versionIds = new Map<string, number>();
+    // Every programme of the import is stored, chosen or not: a learner's intake answers may
+    // move them to any of them before week 1 (src/engine/replies.ts reads the latest of each).
+    if (!options.dryRun)
+      for (const programme of programmes)
+        if (!versionIds.has(programme.hash))
+          versionIds.set(programme.hash, await tx.saveProgrammeVersion(programme));
     // Each organisation's stored default language, read once (`gym enrol --language` sets it).
     const organisationDefaults = new Map<string, LanguagePreference | undefined>();
     const zoneNoticed = new Set<string>();

@@ -26,6 +26,11 @@ import {
   type TeamMember,
 } from '../replies/decide.js';
 import { storableRead, type StorableRead } from '../replies/storable.js';
+import { readIntakeAnswers, type IntakeAnswer } from '../replies/intake.js';
+import type { LearnerProfile } from '../enrol/profile.js';
+import { matchProgramme } from '../matcher/match.js';
+import type { IntakeQuestion } from '../sequence/schema.js';
+import type { ProgrammeVersion } from './enrol.js';
 import { pauseEnrolment, resumeEnrolment, type ShiftStore } from './shift.js';
 
 type HeldStatus = 'parked' | 'quarantined';
@@ -121,6 +126,37 @@ export interface ReplyStore {
   ): Promise<void>;
   /** The change-of-plan store inside this transaction (pause, resume). */
   shifts(): ShiftStore;
+  /**
+   * The intake questions of the enrolment's programme (and the same in its other languages),
+   * whether a programme step has been sent, and whether the enrolment is open; undefined when
+   * the programme asks nothing.
+   */
+  intakeOf(enrolmentId: number): Promise<
+    | {
+        programmeId: string;
+        questions: readonly IntakeQuestion[];
+        translations: readonly (readonly IntakeQuestion[])[];
+        started: boolean;
+        open: boolean;
+      }
+    | undefined
+  >;
+  /** Writes intake answers into the learner's profile; returns the profile the matcher reads. */
+  updateProfile(
+    learnerId: number,
+    answers: readonly IntakeAnswer[],
+    now: Date,
+  ): Promise<LearnerProfile>;
+  /** The latest stored version of every programme: the matcher's choice when none are given. */
+  latestProgrammes(): Promise<ProgrammeVersion[]>;
+  /** Moves the learner's open enrolment to `target`, as `gym learner move` does. */
+  moveForIntake(
+    learnerEmail: string,
+    target: ProgrammeVersion,
+    reasons: { ended: string; matchReason: string },
+    now: Date,
+    secret: string,
+  ): Promise<{ from: string; to: string; startsOn: string }>;
   addManagerReply(reply: {
     managerId: number;
     inboundId: number;
@@ -141,6 +177,11 @@ export interface ReplyDependencies {
   readonly now: () => Date;
   /** Acknowledgements per learner per 24 hours, so that two robots can never loop. */
   readonly acknowledgementsPerDay?: number;
+  /**
+   * The programmes intake answers may move a learner to: the programme files in use. Without
+   * it, the latest stored version of each programme enrolled so far.
+   */
+  readonly programmes?: () => Promise<readonly ProgrammeVersion[]>;
 }
 
 /**
@@ -361,9 +402,27 @@ async function act(
         ? undefined
         : await store.progressOf(sent.enrolmentId, sent.week),
     answersLeft: sent === undefined ? undefined : await answersLeft(deps, sent.learnerId, now),
+    intake: await intakeAnswers(deps, read, match),
   };
   const decision = decide(read, context);
   return applyDecision(deps, { inboundId, decision, read, raw, match, now });
+}
+
+/**
+ * The answers to the welcome's intake questions in a learner's reply to it: only a reply signed
+ * with their token or in the welcome's thread from their address, to an open enrolment.
+ */
+async function intakeAnswers(
+  deps: ReplyDependencies,
+  read: ReadMessage,
+  match: Match,
+): Promise<{ answers: readonly IntakeAnswer[] } | undefined> {
+  if (read.kind !== 'reply' || (match.by !== 'token' && match.by !== 'thread')) return undefined;
+  if (match.sent.deliveryKind !== 'welcome') return undefined;
+  const intake = await deps.store.intakeOf(match.sent.enrolmentId);
+  if (intake === undefined || !intake.open) return undefined;
+  const reading = readIntakeAnswers(read.text, intake.questions, intake.translations);
+  return { answers: reading.answers };
 }
 
 async function answersLeft(deps: ReplyDependencies, learnerId: number, now: Date): Promise<number> {
@@ -430,6 +489,10 @@ async function applyDecision(
     }
   }
   const occurredAt = read.date ?? now;
+  const intake =
+    decision.intake === undefined
+      ? undefined
+      : await applyIntake(deps, decision.intake, { inboundId, occurredAt, now });
   for (const event of decision.events) {
     const assignment =
       event.assignmentWeek === undefined
@@ -447,7 +510,7 @@ async function applyDecision(
   if (decision.managerReply !== undefined)
     await store.addManagerReply({ ...decision.managerReply, inboundId, occurredAt });
 
-  const reason = `${decision.log}${note}`;
+  const reason = `${decision.log}${note}${intake === undefined ? '' : `; ${intake.outcome}`}`;
   const filed = {
     ...(decision.learnerId === undefined ? {} : { learnerId: decision.learnerId }),
     ...(decision.deliveryId === undefined ? {} : { deliveryId: decision.deliveryId }),
@@ -466,7 +529,10 @@ async function applyDecision(
   }
 
   const sent = 'sent' in match ? match.sent : undefined;
-  const answer = decision.answer;
+  const answer =
+    decision.answer === undefined || intake?.told === undefined
+      ? decision.answer
+      : { ...decision.answer, detail: `${decision.answer.detail ?? ''} ${intake.told}`.trim() };
   if (answer !== undefined && sent !== undefined) {
     const question = answer.question;
     const signed = (answer: 'yes' | 'no') =>
@@ -637,4 +703,78 @@ async function matchRsvp(deps: ReplyDependencies, read: ReadMessage): Promise<Ma
         `only the invited attendee's own answer counts`,
     };
   return { by: 'rsvp', sent, rsvp };
+}
+
+/**
+ * Intake answers (#14 §2): they update the profile; then, while no programme step has been sent
+ * and the reply changed nothing else, the matcher chooses again from the learner's new profile,
+ * and a different choice moves them there as `gym learner move` does (from week 1, on the same
+ * start date). The progress event `intake` records the answers, the old and new programme and
+ * why, for `gym learner show`.
+ */
+async function applyIntake(
+  deps: ReplyDependencies,
+  intake: NonNullable<Decision['intake']>,
+  at: { inboundId: number; occurredAt: Date; now: Date },
+): Promise<{ outcome: string; told: string | undefined }> {
+  const { store } = deps;
+  const profile = await store.updateProfile(intake.learnerId, intake.answers, at.now);
+  const current = await store.intakeOf(intake.enrolmentId);
+  const from = current?.programmeId;
+  const answers = intake.answers.map((a) => `${a.field} ${[a.value].flat().join(', ')}`).join('; ');
+  let moved: { from: string; to: string; startsOn: string } | undefined;
+  let movedTitle = '';
+  let why: string;
+  if (!intake.mayMove) why = 'the same reply changed the plan, so the programme was kept';
+  else if (current === undefined || current.started)
+    why = 'week 1 had already been sent, so the programme was kept';
+  else {
+    const programmes = (await deps.programmes?.()) ?? (await store.latestProgrammes());
+    const match = matchProgramme(
+      profile,
+      programmes.map((p) => p.sequence),
+    );
+    const target = programmes.find((p) => p.sequence.id === match.programmeId);
+    if (target === undefined || match.programmeId === from)
+      why = `the matcher chose ${from ?? 'the same programme'} again: ${match.reason}`;
+    else {
+      why = `the matcher chose ${target.sequence.id}: ${match.reason}`;
+      movedTitle = target.sequence.title;
+      moved = await store.moveForIntake(
+        profile.email,
+        target,
+        {
+          ended: `moved to ${target.sequence.id} by the learner's intake answers (${answers})`,
+          matchReason: `intake answers (${answers}) before week 1, moved from ${from}: ${match.reason}`,
+        },
+        at.now,
+        deps.secret,
+      );
+    }
+  }
+  await store.addProgress({
+    enrolmentId: intake.enrolmentId,
+    deliveryId: intake.deliveryId,
+    inboundId: at.inboundId,
+    kind: 'intake',
+    data: {
+      week: 1,
+      answers: intake.answers.map((a) => ({ field: a.field, value: a.value, said: a.said })),
+      from,
+      to: moved?.to ?? from,
+      moved: moved !== undefined,
+      reason: why,
+    },
+    occurredAt: at.occurredAt,
+  });
+  return {
+    outcome:
+      moved === undefined
+        ? `kept ${from ?? 'the programme'} (${why})`
+        : `moved from ${moved.from} to ${moved.to}`,
+    told:
+      moved === undefined
+        ? undefined
+        : `With these answers, "${movedTitle}" suits you better: your weekly emails now come from it, from the week of ${moved.startsOn}.`,
+  };
 }

@@ -1,3 +1,4 @@
+import { describeQuestion, exampleReply } from '../render/intake.js';
 import type { LoadedProgramme } from './load.js';
 import type { PreviewItem, ProgrammePreview } from './programme-preview.js';
 
@@ -105,11 +106,18 @@ ${week.items.map((item) => itemArticle(preview.id, item)).join('\n')}
     `<header><a href="/">All programmes</a><h1>${escapeHtml(preview.title)}</h1>
 <p>As ${escapeHtml(who)}, starting ${escapeHtml(preview.startsOn)} · version ${escapeHtml(preview.hash.slice(0, 19))}</p></header>
 <main><nav class="weeks" aria-label="Weeks">${nav}</nav>
-<section class="week" id="welcome"><h2>On enrolment</h2>${email('welcome', preview.welcome.subject)}</section>
+<section class="week" id="welcome"><h2>On enrolment</h2>${intakeList(preview)}${email('welcome', preview.welcome.subject)}</section>
 ${weeks.join('\n')}
 <section class="week" id="end"><h2>After week ${preview.weeks.length}</h2>${email('end', preview.end.subject)}</section>
 </main>`,
   );
+}
+
+/** The intake questions the welcome asks, and what each answer sets, for the trainer. */
+function intakeList(preview: ProgrammePreview): string {
+  if (preview.intake.length === 0) return '';
+  const items = preview.intake.map((q) => `<li>${escapeHtml(describeQuestion(q))}</li>`).join('');
+  return `<article class="intake" id="intake"><h3>Intake questions (asked in the welcome; answers before week 1 may change the programme)</h3><ol>${items}</ol><p class="meta">Example reply: ${escapeHtml(exampleReply(preview.intake))}</p></article>`;
 }
 
 /** A programme that does not load shows its problems where the weeks would be. */

@@ -1,3 +1,4 @@
+import type { IntakeQuestion } from '../sequence/schema.js';
 import { buildInvite, whenLabel } from '../calendar/invite.js';
 import { durationMinutes, stepStart } from '../planner/step-time.js';
 import { planKey } from '../planner/step-key.js';
@@ -58,6 +59,8 @@ export interface ProgrammePreview {
   readonly sample: SampleLearner;
   readonly startsOn: string;
   readonly welcome: RenderedEmail;
+  /** The intake questions the welcome asks, with the profile field each sets (#14 §2). */
+  readonly intake: readonly IntakeQuestion[];
   readonly weeks: readonly PreviewWeek[];
   readonly end: RenderedEmail;
 }
@@ -161,6 +164,7 @@ export function previewProgramme(input: PreviewInput): ProgrammePreview {
     sample,
     startsOn: input.startsOn,
     welcome: renderWelcome(compiled, first, chrome),
+    intake: sequence.intake ?? [],
     weeks,
     end: renderProgrammeEnd(compiled, last, { ...chrome, assignmentsDone }),
   };

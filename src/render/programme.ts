@@ -29,6 +29,7 @@ import {
   type LayoutName,
   type RenderedEmail,
 } from './email.js';
+import { intakeBlock } from './intake.js';
 import { shippedLayoutSources } from './layout-files.js';
 import {
   ContentError,
@@ -421,6 +422,9 @@ export async function compileProgramme(
 
   const overview = base.weeks.map((w) => ({ number: w.week, theme: w.theme }));
   const assignments = base.weeks.flatMap((w) => w.steps).filter((s) => s.email?.assignment).length;
+  const intake = intakeBlock(
+    languages.map((l) => ({ language: l, questions: textOf(l).intake ?? [] })),
+  );
   const welcome = await compileEmail(
     sources,
     'welcome',
@@ -428,8 +432,8 @@ export async function compileProgramme(
       subject: 'Welcome to {{ programme.title }}',
       preheader: 'Twelve weeks of small, practical steps, in your inbox. Here is how it works.',
       frame: learnerFrame(false, language),
-      html: { summary: summary?.html ?? '' },
-      text: { summary: summary?.text ?? '' },
+      html: { summary: summary?.html ?? '', intake: intake.html },
+      text: { summary: summary?.text ?? '', intake: intake.text },
       statics: {
         overview: { weeks: overview },
         trainer: { name: sequence.trainer?.name ?? '', email: sequence.trainer?.email ?? '' },

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { pauseEndsAt } from '../planner/pause.js';
+import type { IntakeAnswer } from './intake.js';
 import { meansUnsubscribe } from './intent.js';
 import type {
   AcknowledgementKind,
@@ -29,6 +30,8 @@ export interface SentContext {
   readonly zone: string;
   readonly week: number;
   readonly totalWeeks: number;
+  /** What was sent: a reply to the welcome may carry answers to its intake questions. */
+  readonly deliveryKind?: string | undefined;
 }
 
 /** One of the people a manager manages, to find whom "Talked to Sam" is about. */
@@ -99,9 +102,14 @@ export interface DecisionContext {
    * A trainer assigned the message in `gym inbox`, having read it: its reading counts as clear.
    */
   readonly vouched?: boolean | undefined;
+  /**
+   * A signed (or threaded) reply to the welcome of a programme that asks intake questions: the
+   * answers read in it (src/replies/intake.ts), possibly none.
+   */
+  readonly intake?: { readonly answers: readonly IntakeAnswer[] } | undefined;
 }
 
-export type ProgressKind = IntentType | 'rsvp';
+export type ProgressKind = IntentType | 'rsvp' | 'intake';
 
 /** A progress event to record. */
 export interface ProgressRecord {
@@ -171,6 +179,20 @@ export interface Decision {
       }
     | undefined;
   readonly answer?: Answer | undefined;
+  /**
+   * Answers to the welcome's intake questions, for the engine to write into the profile. It
+   * re-runs the matcher and may move the learner to another programme only when `mayMove` (the
+   * same reply did not also change the plan) and no programme step has been sent yet.
+   */
+  readonly intake?:
+    | {
+        readonly enrolmentId: number;
+        readonly learnerId: number;
+        readonly deliveryId: number;
+        readonly answers: readonly IntakeAnswer[];
+        readonly mayMove: boolean;
+      }
+    | undefined;
 }
 
 /** Commands that change the programme: only a reply carrying the learner's signed token gives them. */
@@ -264,8 +286,77 @@ export function decide(message: ReadMessage, context: DecisionContext): Decision
   }
   const acted = effectOf(reading, message.text, sent, context, context.inboundId);
   const probable = message.confidence === 'probable' && context.vouched !== true;
-  if (probable && acted.changes.length > 0) return ask(reading, message.text, sent, context);
-  return withAnswerLimit({ ...acted, ...filed, status: 'processed' }, context);
+  if (probable && acted.changes.length > 0)
+    return withIntake(ask(reading, message.text, sent, context), reading, sent, context);
+  return withAnswerLimit(
+    withIntake({ ...acted, ...filed, status: 'processed' }, reading, sent, context),
+    context,
+  );
+}
+
+/** Readings that are the answers themselves: "2) 3" is no rating, "1. policy" no reflection. */
+const answerLike: ReadonlySet<IntentType> = new Set(['done', 'rating', 'reflection', 'empty']);
+
+/**
+ * A reply to the welcome with answers to its intake questions. Consent comes first: a reply that
+ * also says stop or unsubscribe does that, and its answers are not kept. One that also pauses,
+ * skips or resumes (or may mean to) does that too, and its answers update the profile without
+ * moving the learner to another programme. Otherwise the answers are the reply: acknowledged with
+ * what was recorded, and the matcher may choose again (the engine decides whether it can).
+ */
+function withIntake(
+  decision: Decision,
+  reading: Intent,
+  sent: SentContext,
+  context: DecisionContext,
+): Decision {
+  const answers = context.intake?.answers ?? [];
+  if (answers.length === 0) return decision;
+  const consent = decision.changes.some((c) => c.type === 'stop' || c.type === 'unsubscribe');
+  if (consent || reading.type === 'stop') return decision;
+  const recorded = answers.map((a) => `${a.field} ${[a.value].flat().join(', ')}`).join('; ');
+  const said = answers.map((a) => `${a.index + 1}: ${a.label}`).join(', ');
+  const intake = {
+    enrolmentId: sent.enrolmentId,
+    learnerId: sent.learnerId,
+    deliveryId: sent.deliveryId,
+    answers,
+  };
+  const asked = decision.answer?.kind === 'question';
+  if (decision.changes.length > 0 || asked)
+    return {
+      ...decision,
+      log: `${decision.log}; intake answers recorded (${recorded}), programme not re-matched`,
+      intake: { ...intake, mayMove: false },
+      answer:
+        decision.answer === undefined
+          ? undefined
+          : {
+              ...decision.answer,
+              detail:
+                `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
+            },
+    };
+  const replaced = answerLike.has(reading.type);
+  return {
+    ...decision,
+    log: replaced ? `intake answers: ${recorded}` : `${decision.log}; intake answers: ${recorded}`,
+    events: replaced ? [] : decision.events,
+    intake: { ...intake, mayMove: true },
+    answer: replaced
+      ? {
+          kind: 'intake',
+          message: `Thank you: we recorded your answers: ${said}.`,
+          facts: { answers: said },
+        }
+      : decision.answer === undefined
+        ? undefined
+        : {
+            ...decision.answer,
+            detail:
+              `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
+          },
+  };
 }
 
 /** What acting on a reading does, before the question of whether to act at all. */

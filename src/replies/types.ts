@@ -103,7 +103,9 @@ export type AcknowledgementKind =
   | 'rejoin'
   | 'question'
   | 'not-changed'
-  | 'already-answered';
+  | 'already-answered'
+  /** Answers to the welcome's intake questions, recorded (#14 §2). */
+  | 'intake';
 
 /**
  * A one-tap question about a probable command: "Did you mean: pause for 2 weeks?", with two

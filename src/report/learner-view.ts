@@ -29,6 +29,15 @@ export interface LearnerView {
     readonly outcome: string | null;
   }[];
   readonly flags: readonly string[];
+  /** Answers to the welcome's intake questions, and what they did to the programme (#14 §2). */
+  readonly intake: readonly {
+    readonly at: string;
+    readonly answers: string;
+    readonly from: string | null;
+    readonly to: string | null;
+    readonly moved: boolean;
+    readonly reason: string;
+  }[];
 }
 
 export interface ProgrammeView {
@@ -156,10 +165,29 @@ export function learnerView(
   if (bounces > 0) flags.push(`${bounces} bounce${bounces === 1 ? '' : 's'} received`);
   const held = record.replies.filter((r) => r.status === 'parked' || r.status === 'quarantined');
   if (held.length > 0) flags.push(`${held.length} held in gym inbox`);
+  const intake = record.progressEvents
+    .filter((e) => e.kind === 'intake')
+    .map((e) => {
+      const data = e.data as Record<string, unknown>;
+      const answers = Array.isArray(data.answers)
+        ? (data.answers as { field?: unknown; value?: unknown }[])
+            .map((a) => `${String(a.field)} ${[a.value].flat().map(String).join(', ')}`)
+            .join('; ')
+        : '';
+      return {
+        at: iso(e.occurred_at),
+        answers,
+        from: text(data.from),
+        to: text(data.to),
+        moved: data.moved === true,
+        reason: text(data.reason) ?? '',
+      };
+    });
   return {
     address: record.address,
     found: learner !== undefined,
     profile,
+    intake,
     programmes: views,
     replies: record.replies.map((r) => {
       const summary = (r.summary as Record<string, unknown> | null) ?? {};
@@ -192,6 +220,10 @@ export function formatLearnerView(view: LearnerView): string {
     `${p.name} <${view.address}> (${p.status})`,
     `  organisation ${p.organisation ?? '-'}; manager ${p.manager ?? '-'}; zone ${zone}; role ${p.role ?? '-'}`,
     ...(fields === '' ? [] : [`  profile      ${fields}`]),
+    ...view.intake.map(
+      (i) =>
+        `  intake       ${when(i.at)}  ${i.answers}: ${i.moved ? `moved from ${i.from ?? '-'} to ${i.to ?? '-'}` : `kept ${i.from ?? '-'}`} (${i.reason})`,
+    ),
   ];
   for (const programme of view.programmes) {
     lines.push(

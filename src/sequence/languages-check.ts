@@ -29,6 +29,12 @@ export function humanTextFields(data: unknown): TextField[] {
     }
   };
   add(data, [], ['title', 'summary'], 'plain');
+  listOf(data, 'intake').forEach((question, q) => {
+    add(question, ['intake', q], ['question'], 'plain');
+    listOf(question, 'answers').forEach((answer, a) =>
+      add(answer, ['intake', q, 'answers', a], ['label'], 'plain'),
+    );
+  });
   listOf(data, 'weeks').forEach((week, w) => {
     add(week, ['weeks', w], ['theme'], 'plain');
     add(week, ['weeks', w], ['manager_tip'], 'template');

@@ -45,6 +45,14 @@ export function describeWhere(path: Path, data: unknown): string[] {
       rest = rest.slice(2);
     }
   }
+  if (rest[0] === 'intake' && typeof rest[1] === 'number') {
+    parts.push(`intake question ${rest[1] + 1}`);
+    rest = rest.slice(2);
+    if (rest[0] === 'answers' && typeof rest[1] === 'number') {
+      parts.push(`answer ${rest[1] + 1}`);
+      rest = rest.slice(2);
+    }
+  }
   // List indexes inside a field (working_days, match lists) add nothing the line number does not.
   const field = rest.filter((segment) => typeof segment === 'string').join('.');
   if (field !== '') parts.push(field);

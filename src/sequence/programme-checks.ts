@@ -13,6 +13,7 @@ import { dayNames } from './schema.js';
 export function programmeFindings(data: unknown, lineOf: (path: Path) => number): Finding[] {
   return [
     ...weekNumberFindings(data, lineOf),
+    ...intakeFindings(data, lineOf),
     ...listOf(data, 'weeks').flatMap((week, w) => stepFindings(data, week, w, lineOf)),
   ];
 }
@@ -213,4 +214,94 @@ function insideWindow(time: number, from: number, to: number): boolean {
 
 function compare(a: [number, number], b: [number, number]): number {
   return a[0] - b[0] || a[1] - b[1];
+}
+
+/**
+ * Fields an intake question may not set: who and where the learner is, and their manager, come
+ * from the cohort file; a welcome reply must not change where their mail goes or when.
+ */
+const fixedFields = [
+  'email',
+  'first_name',
+  'last_name',
+  'time_zone',
+  'organisation',
+  'manager_email',
+  'manager_name',
+  'start_date',
+  'cohort',
+  'share_with_manager',
+  'language',
+  'manager_language',
+];
+
+/** Fields whose value is a list: a reply may pick several answers. */
+export const listFields = ['barriers', 'goals'];
+
+/**
+ * Intake questions: each sets a field the matcher can use, each field once; `role`, `barriers`
+ * and `goals` take slugs, `confidence` a number from 1 to 5; answers differ from each other.
+ */
+function intakeFindings(data: unknown, lineOf: (path: Path) => number): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Map<string, number>();
+  listOf(data, 'intake').forEach((question, q) => {
+    const field = propertyOf(question, 'field');
+    const at = (...rest: (string | number)[]): Path => ['intake', q, ...rest];
+    if (typeof field !== 'string') return; // the schema reports it
+    if (fixedFields.includes(field)) {
+      findings.push({
+        path: at('field'),
+        pointAt: 'value',
+        message:
+          `"${field}" comes from the cohort file and cannot be asked; ask about a field the ` +
+          'matcher reads, such as role, confidence, barriers, goals or a free field',
+      });
+    }
+    const first = seen.get(field);
+    if (first !== undefined)
+      findings.push({
+        path: at('field'),
+        pointAt: 'value',
+        message: `"${field}" is asked twice (also on line ${lineOf(['intake', first, 'field'])}); ask each field once`,
+      });
+    else seen.set(field, q);
+    const scale = propertyOf(question, 'scale');
+    if (field === 'confidence' && scale !== undefined) {
+      const min = propertyOf(scale, 'min');
+      const max = propertyOf(scale, 'max');
+      if (typeof min === 'number' && typeof max === 'number' && (min < 1 || max > 5))
+        findings.push({
+          path: at('scale'),
+          message: `confidence is a whole number from 1 to 5; a scale from ${min} to ${max} would store values the matcher cannot compare`,
+        });
+    }
+    if (field === 'confidence' && propertyOf(question, 'answers') !== undefined) {
+      listOf(question, 'answers').forEach((answer, a) => {
+        const value = propertyOf(answer, 'value');
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 5)
+          findings.push({
+            path: at('answers', a, 'value'),
+            pointAt: 'value',
+            message: 'confidence is a whole number from 1 to 5',
+          });
+      });
+    }
+    const values = new Map<string, number>();
+    listOf(question, 'answers').forEach((answer, a) => {
+      const value = propertyOf(answer, 'value');
+      // Anything but a slug or a number is the schema's to report.
+      if (typeof value !== 'string' && typeof value !== 'number') return;
+      const key = String(value);
+      const before = values.get(key);
+      if (before !== undefined)
+        findings.push({
+          path: at('answers', a, 'value'),
+          pointAt: 'value',
+          message: `${key} is offered twice (also on line ${lineOf(at('answers', before, 'value'))}); each answer needs its own value`,
+        });
+      else values.set(key, a);
+    });
+  });
+  return findings;
 }

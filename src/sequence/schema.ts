@@ -162,6 +162,60 @@ export const weekSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
 });
 
+/**
+ * A profile field an intake question may set: any field a matcher or `when` rule reads, never
+ * who or where the learner is (their address, name, zone, manager or start date come from the
+ * cohort file and stay as the trainer imported them).
+ */
+const intakeField = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]*$/,
+    'expected a profile field name in snake_case, such as role, confidence or barriers',
+  )
+  .describe(
+    'the profile field the answer sets: role, confidence, barriers, goals, or a free field such as pay_band',
+  );
+
+const intakeAnswer = z.strictObject({
+  value: z
+    .union([slug, z.number()])
+    .describe('what the profile field becomes: a slug such as team-leader, or a number'),
+  label: z
+    .string()
+    .min(1, 'expected some text')
+    .describe('how the welcome email offers it: "I lead a team"'),
+  words: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      'other words that mean this answer in a reply (any language): [manage, manager, "team leader"]',
+    ),
+});
+
+export const intakeQuestionSchema = z
+  .strictObject({
+    field: intakeField,
+    question: z
+      .string()
+      .min(1, 'expected some text')
+      .describe('the question as the welcome email asks it'),
+    answers: z
+      .array(intakeAnswer)
+      .min(2, 'expected at least two answers to choose from')
+      .optional()
+      .describe('the answers to choose from; for barriers and goals, a reply may pick several'),
+    scale: z
+      .strictObject({ min: z.number().int(), max: z.number().int() })
+      .refine((s) => s.min < s.max, 'expected min below max')
+      .optional()
+      .describe('a number to answer with, such as { min: 1, max: 5 } for confidence'),
+  })
+  .refine(
+    (q) => (q.answers === undefined) !== (q.scale === undefined),
+    'a question has exactly one of answers or scale',
+  );
+
 export const sequenceSchema = z.strictObject({
   id: slug,
   languages: z
@@ -190,6 +244,15 @@ export const sequenceSchema = z.strictObject({
     .optional()
     .describe('who runs the programme: the welcome email introduces them'),
   audience,
+  intake: z
+    .array(intakeQuestionSchema)
+    .min(1, 'expected one to three questions')
+    .max(3, 'expected at most three questions: a welcome email asks two or three')
+    .optional()
+    .describe(
+      'up to three profile questions the welcome email asks (#14); a reply with answers updates the ' +
+        'profile and, before week 1 is sent, re-runs the matcher',
+    ),
   schedule,
   weeks: z.array(weekSchema).describe('exactly weeks 1 to 12, in order'),
 });
@@ -216,6 +279,7 @@ export function sequenceIn(sequence: Sequence, language: Language): SequenceText
   return sequence.translations?.[language] ?? sequence;
 }
 export type Week = z.infer<typeof weekSchema>;
+export type IntakeQuestion = z.infer<typeof intakeQuestionSchema>;
 export type Step = z.infer<typeof stepSchema>;
 export type EmailStep = z.infer<typeof email>;
 export type InviteStep = z.infer<typeof invite>;

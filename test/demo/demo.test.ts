@@ -12,10 +12,12 @@ describe('the demo: twelve weeks of the example cohort', () => {
   let database: GymDatabase;
   const dir = join(mkdtempSync(join(tmpdir(), 'gym-demo-')), 'demo');
 
+  // Twelve simulated weeks: well under a minute alone, but several minutes on a busy two-core
+  // machine; the limit is a net against a hang, not a timing assertion.
   beforeAll(async () => {
     result = await runDemo({ dir });
     database = await createDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });
-  });
+  }, 600_000);
   afterAll(() => database?.close());
 
   const eventCounts = async () =>
@@ -32,6 +34,7 @@ describe('the demo: twelve weeks of the example cohort', () => {
   it('turns every simulated reply into the progress event it meant, and robots into none', async () => {
     const { replies } = result;
     expect(replies).toEqual({
+      intake: 1,
       done: 65,
       reflection: 15,
       rating: 5,
@@ -43,6 +46,7 @@ describe('the demo: twelve weeks of the example cohort', () => {
       manager: 1,
     });
     expect(await eventCounts()).toEqual({
+      intake: replies.intake,
       done: replies.done,
       reflection: replies.reflection,
       rating: replies.rating,
@@ -91,6 +95,35 @@ describe('the demo: twelve weeks of the example cohort', () => {
     });
   });
 
+  it("moves Fiona to the comms programme by her answers to the welcome's questions, before week 1", async () => {
+    expect(result.intakeMoves).toBe(1);
+    const fiona = await database.db
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+      .select(['sequence_versions.sequence_id', 'enrolments.status', 'learners.role'])
+      .where('learners.email', '=', 'fiona.campbell@cardiff.gov.uk')
+      .orderBy('enrolments.id')
+      .execute();
+    expect(fiona).toEqual([
+      { sequence_id: 'digital-foundations', status: 'stopped', role: 'comms-officer' },
+      { sequence_id: 'social-media-for-comms', status: 'completed', role: 'comms-officer' },
+    ]);
+  });
+
+  it('sends the trainer one alert: Tom said too hard', async () => {
+    expect(result.sent.trainer_alert).toBe(1);
+    const texts = await Promise.all(
+      readdirSync(result.outbox).map(async (name) => {
+        const mail = await simpleParser(readFileSync(join(result.outbox, name)));
+        return { to: mail.to, text: mail.text ?? '' };
+      }),
+    );
+    const alerts = texts.filter((m) => JSON.stringify(m.to).includes(result.trainerAddress));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.text).toContain('Tom Fletcher');
+  });
+
   it('welcomes each learner once, introduces each manager once, and sees the programme out', async () => {
     const { sent } = result;
     // 8 learners, 3 managers; Gareth stopped in week 3, so 7 finish and get the programme end.
@@ -98,17 +131,19 @@ describe('the demo: twelve weeks of the example cohort', () => {
     expect(sent.introduction).toBe(3);
     expect(sent.programme_end).toBe(7);
     // The welcome comes before anything else of the plan; the end after everything else.
+    // By learner: Fiona's welcome is on the programme she was moved from.
     const order = await database.db
       .selectFrom('deliveries')
+      .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
       .select([
-        'enrolment_id',
+        'enrolments.learner_id',
         (eb) => eb.fn.min('sent_at').filterWhere('kind', '=', 'welcome').as('welcome'),
         (eb) => eb.fn.min('sent_at').filterWhere('kind', 'in', ['email', 'invite']).as('first'),
         (eb) => eb.fn.max('sent_at').filterWhere('kind', 'in', ['email', 'invite']).as('last'),
         (eb) => eb.fn.max('sent_at').filterWhere('kind', '=', 'programme_end').as('end'),
       ])
-      .where('status', '=', 'sent')
-      .groupBy('enrolment_id')
+      .where('deliveries.status', '=', 'sent')
+      .groupBy('enrolments.learner_id')
       .execute();
     expect(order).toHaveLength(8);
     for (const row of order) {

@@ -537,3 +537,40 @@ describe('decide: bounces and calendar answers', () => {
     expect(decision.log).toBe('RSVP ACCEPTED');
   });
 });
+
+describe('a reply to the welcome with intake answers', () => {
+  const welcome: Match = { by: 'token', sent: { ...sent, week: 1, deliveryKind: 'welcome' } };
+  const answers = [
+    { index: 0, field: 'role', value: 'policy-officer', said: 'policy', label: 'Policy' },
+    { index: 1, field: 'confidence', value: 3, said: '3', label: '3' },
+  ];
+  const withAnswers = (match: Match = welcome) => context(match, { intake: { answers } });
+
+  it('are the reply when it reads as a rating or a note: acknowledged with what was recorded, and may move', () => {
+    const decision = decide(reply('1. policy 2) 3', { type: 'rating', rating: 3 }), withAnswers());
+    expect(decision.events).toEqual([]);
+    expect(decision.intake).toMatchObject({ enrolmentId: 4, learnerId: 3, mayMove: true });
+    expect(decision.answer).toEqual({
+      kind: 'intake',
+      message: 'Thank you: we recorded your answers: 1: Policy, 2: 3.',
+      facts: { answers: '1: Policy, 2: 3' },
+    });
+    expect(decision.log).toBe('intake answers: role policy-officer; confidence 3');
+  });
+
+  it('a pause in the same reply pauses, and records the answers without moving', () => {
+    const decision = decide(
+      reply('pause for 2 weeks\n1. policy', { type: 'pause', weeks: 2 }),
+      withAnswers(),
+    );
+    expect(decision.changes.map((c) => c.type)).toEqual(['pause']);
+    expect(decision.intake?.mayMove).toBe(false);
+    expect(decision.answer?.detail).toContain('We also recorded your answers: 1: Policy, 2: 3.');
+  });
+
+  it('a stop in the same reply stops, and keeps no answers: consent first', () => {
+    const decision = decide(reply('stop\n1. policy', { type: 'stop' }), withAnswers());
+    expect(decision.changes.map((c) => c.type)).toEqual(['stop']);
+    expect(decision.intake).toBeUndefined();
+  });
+});

@@ -32,6 +32,7 @@ describe('the JSON Schema for editors', () => {
       'summary',
       'trainer',
       'audience',
+      'intake',
       'schedule',
       'weeks',
     ]);

@@ -198,7 +198,7 @@ describe('a file with many mistakes', () => {
   it('reports every one, in the order of the file', () => {
     expect(problemLines('bad/many.yaml')).toMatchInlineSnapshot(`
       "bad/many.yaml:2:5 id: expected lower-case letters, digits and dashes, such as "kickoff", found "Many Mistakes"
-      bad/many.yaml:3:1 unknown key "titel" (expected one of: id, languages, reviewed_by, title, summary, trainer, audience, schedule, weeks)
+      bad/many.yaml:3:1 unknown key "titel" (expected one of: id, languages, reviewed_by, title, summary, trainer, audience, intake, schedule, weeks)
       bad/many.yaml:5:13 audience.priority: expected a number, found "high"
       bad/many.yaml:7:11 audience.match.role: expected at least one item, found an empty list
       bad/many.yaml:9:12 schedule.send_at: expected a time such as "09:00" (24-hour HH:MM), found "9:00"

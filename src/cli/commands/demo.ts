@@ -55,7 +55,9 @@ export function demoCommand(): Command {
           `Sent: ${sent.welcome} welcomes, ${sent.email} programme emails, ${sent.invite} calendar invites ` +
           `(${sent['invite update']} updates, ${sent['invite cancel']} cancellations), ` +
           `${sent.acknowledgement} acknowledgements, ${sent.programme_end} programme-end emails, ` +
-          `${sent.introduction} manager introductions, ${sent.digest} manager digests.\n` +
+          `${sent.introduction} manager introductions, ${sent.digest} manager digests, ` +
+          `${sent.trainer_alert} trainer ${sent.trainer_alert === 1 ? 'alert' : 'alerts'} (to ${result.trainerAddress}).\n` +
+          `Intake: ${result.intakeMoves} ${result.intakeMoves === 1 ? 'learner' : 'learners'} moved to another programme by their answers to the welcome.\n` +
           `Simulated replies: ${replies}.\n\n` +
           `Open the report:      ${show(result.reportHtml)}\n` +
           `Open any email:       ${show(result.outbox)}/  (each file is an .eml; copy one to x.eml and open it)\n` +

@@ -1,3 +1,4 @@
+import { describeQuestion, exampleReply } from '../../render/intake.js';
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { checkSlug, type LearnerProfile } from '../../enrol/profile.js';
@@ -230,6 +231,7 @@ function asJson(timeline: Timeline) {
       chosenBy: choice.by,
       reason: choice.by === 'matcher' ? choice.reason : undefined,
     },
+    intake: sequence.intake ?? [],
     start: timeline.startsOn,
     firstMonday: timeline.firstMonday,
     events: timeline.events.map((event) => {
@@ -266,6 +268,20 @@ function asJson(timeline: Timeline) {
   };
 }
 
+/**
+ * The welcome's intake questions (#14 §2): what each asks, the field it sets, the values. A
+ * sample learner file can give those fields to see where the answers would send someone.
+ */
+function intakeLines(sequence: Sequence): string[] {
+  const questions = sequence.intake ?? [];
+  if (questions.length === 0) return [];
+  return [
+    'The welcome asks (answers before week 1 update the profile and re-run the matcher):',
+    ...questions.map((q, i) => `  ${i + 1}. ${describeQuestion(q)}`),
+    `  example reply: ${exampleReply(questions)}`,
+  ];
+}
+
 /** What the learner asked for and gets, when that is not plain English. */
 function languageLines(timeline: Timeline): string[] {
   const gets = timeline.events.find((e) => e.kind !== 'digest')?.language ?? 'en';
@@ -288,6 +304,7 @@ function asText(timeline: Timeline): string {
     `Starts: ${timeline.startsOn}; week 1 is the week of Monday ${timeline.firstMonday}`,
     `Manager digests: ${manager}${timeline.managerZone}`,
     ...languageLines(timeline),
+    ...intakeLines(timeline.sequence),
     'A simulation: nothing is sent and nothing is stored. Holidays are not applied.',
   ];
 
