@@ -57,6 +57,14 @@ export interface ChromeText {
   minutes: string;
   inviteEnded: string;
   practice: string;
+  introTitle: string;
+  introKicker: string;
+  introWhatHeading: string;
+  introWhatText: string;
+  introGetHeading: string;
+  introOneThingHeading: string;
+  introOneThing: string;
+  introOneThingWhy: string;
 }
 
 const en: ChromeText = {
@@ -107,6 +115,15 @@ const en: ChromeText = {
   inviteEnded:
     'Your Digital Gym programme has ended, so this practice slot is freed in your calendar.',
   practice: 'Practice',
+  introTitle: 'Your team is starting Digital Gym',
+  introKicker: 'For managers',
+  introWhatHeading: 'What they will do',
+  introWhatText:
+    'For twelve weeks, each of them gets one email a week with a tip, an example and a 30-minute assignment to try in their real work, and a calendar invitation for a practice slot. They tell us how it went by replying.',
+  introGetHeading: 'What you will get',
+  introOneThingHeading: 'The one thing you can do',
+  introOneThing: 'Protect their 30 minutes of practice each week.',
+  introOneThingWhy: 'People who get that time from their manager are the ones who finish.',
 };
 
 const cy: ChromeText = {
@@ -157,6 +174,17 @@ const cy: ChromeText = {
   inviteEnded:
     'Mae eich rhaglen Digital Gym wedi dod i ben, felly mae’r slot ymarfer hwn wedi’i ryddhau yn eich calendr.',
   practice: 'Ymarfer',
+  // The manager's introduction (#14, #15) [own]: "neilltuo" (set aside) as in the digest's
+  // "neilltuo 30 munud".
+  introTitle: 'Mae eich tîm yn dechrau Digital Gym',
+  introKicker: 'I reolwyr',
+  introWhatHeading: 'Beth fyddan nhw’n ei wneud',
+  introWhatText:
+    'Am ddeuddeg wythnos, bydd pob un ohonyn nhw’n cael un e-bost yr wythnos gydag awgrym, enghraifft a thasg 30 munud i roi cynnig arni yn eu gwaith go iawn, a gwahoddiad calendr ar gyfer slot ymarfer. Maen nhw’n dweud wrthym sut aeth hi drwy ateb.',
+  introGetHeading: 'Beth fyddwch chi’n ei gael',
+  introOneThingHeading: 'Yr un peth y gallwch chi ei wneud',
+  introOneThing: 'Neilltuwch eu 30 munud o ymarfer bob wythnos.',
+  introOneThingWhy: 'Y bobl sy’n cael yr amser hwnnw gan eu rheolwr yw’r rhai sy’n gorffen.',
 };
 
 const tables: Record<Language, ChromeText> = { cy, en };
@@ -480,7 +508,9 @@ const acknowledgementTables: Record<
             detail: `Bydd eich rhaglen yn ailgychwyn lle gwnaethoch adael, ac mae eich gwahoddiadau calendr wedi symud. Atebwch "${w.resume}" i ddod yn ôl yn gynt.`,
           };
         case 'resume':
-          return { message: 'Croeso’n ôl: mae eich rhaglen yn parhau o’r man lle gwnaethoch adael.' };
+          return {
+            message: 'Croeso’n ôl: mae eich rhaglen yn parhau o’r man lle gwnaethoch adael.',
+          };
         case 'rejoin':
           return {
             message: 'Cafodd eich rhaglen ei hatal, felly ni all ateb ei hailddechrau.',
@@ -499,7 +529,8 @@ const acknowledgementTables: Record<
             detail: 'Mae ei slotiau ymarfer wedi’u tynnu o’ch calendr.',
           };
         case 'ended': {
-          const over = factText(facts, 'status') === 'completed' ? 'wedi gorffen' : 'wedi dod i ben';
+          const over =
+            factText(facts, 'status') === 'completed' ? 'wedi gorffen' : 'wedi dod i ben';
           // "i'w" + the verb-noun: "dim byd i'w oedi" (nothing to pause).
           const verb: Record<string, string> = {
             pause: 'oedi',

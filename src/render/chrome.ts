@@ -1,5 +1,10 @@
 import { GymError } from '../errors.js';
-import { chromeString, progressText, replyWords, type ChromeText } from '../language/chrome-text.js';
+import {
+  chromeString,
+  progressText,
+  replyWords,
+  type ChromeText,
+} from '../language/chrome-text.js';
 import { languagesOf, type LanguagePreference } from '../language/languages.js';
 
 /**

@@ -159,7 +159,9 @@ describeWithServers(
       expect(summary.text.trim()).toBe('Wedi gorffen, diolch!');
 
       // The acknowledgement: threaded on her reply, in Welsh, marked lang="cy".
-      const acks = second.received.filter((m) => m.data.toString('latin1').includes('auto-replied'));
+      const acks = second.received.filter((m) =>
+        m.data.toString('latin1').includes('auto-replied'),
+      );
       expect(acks).toHaveLength(1);
       const ack = await simpleParser(acks[0]!.data);
       expect(ack.inReplyTo).toBe(messageId);
