@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { GymError, messageOf } from '../errors.js';
@@ -178,7 +178,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
 
   async function handle(
     path: string,
-    request: import('node:http').IncomingMessage,
+    request: IncomingMessage,
     response: ServerResponse,
   ): Promise<void> {
     const url = new URL(path, 'http://preview');

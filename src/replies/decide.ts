@@ -304,7 +304,6 @@ function effectOf(
   });
   const ended = sent.enrolmentStatus === 'completed' || sent.enrolmentStatus === 'stopped';
   const endedEffect = (kind: 'pause' | 'resume' | 'skip'): Effect => {
-    const over = sent.enrolmentStatus === 'completed' ? 'finished' : 'ended';
     return {
       log: `${kind} ignored: the enrolment is ${sent.enrolmentStatus}`,
       events: [event(kind, { ignored: `the enrolment is ${sent.enrolmentStatus}` })],

@@ -13,7 +13,7 @@ import { shippedProgrammes } from '../helpers/cohort.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { describeWithServers } from '../helpers/servers.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers.js';
-import { readSent, rfcDate, type SentMail } from './helpers.js';
+import { readSent, type SentMail } from './helpers.js';
 
 /*
  * #15 "Done when: Reply", end to end: a Welsh learner answers her Welsh week-1 email with "Wedi
