@@ -337,6 +337,16 @@ function joined(
     .join(' / ');
 }
 
+/** A flag's detail: the one language's words, or each language's for a bilingual manager. */
+function perLanguage(
+  language: LanguagePreference,
+  say: (language: Language) => string,
+): string | Partial<Record<Language, string>> {
+  const list = languagesOf(language);
+  if (list.length === 1) return say(list[0]!);
+  return Object.fromEntries(list.map((l) => [l, say(l)]));
+}
+
 /**
  * What a manager should know about a learner this fortnight, most urgent first, in the manager's
  * language. Dates are on the manager's calendar (`zone`): a return on Monday in Sydney may be
@@ -353,7 +363,7 @@ export function flagsOf(
   if (member.pausedUntil !== null && member.pausedUntil > now) {
     flags.push({
       kind: 'paused',
-      detail: inPreference(
+      detail: perLanguage(
         language,
         (l) => `${l === 'cy' ? 'tan' : 'until'} ${dayAndMonth(member.pausedUntil!, zone, l)}`,
       ),
@@ -367,7 +377,7 @@ export function flagsOf(
     if (days >= quietDays)
       flags.push({
         kind: 'quiet',
-        detail: inPreference(language, (l) =>
+        detail: perLanguage(language, (l) =>
           l === 'cy' ? `ers ${days} diwrnod` : `for ${days} days`,
         ),
       });
@@ -442,12 +452,8 @@ async function sendIntroduction(
         lastName: m.lastName,
         programmeTitle: m.sequence.title,
       })),
-      firstDigest:
-        first.sendAt > now
-          ? DateTime.fromJSDate(first.sendAt, { zone: manager.zone }).toFormat('cccc d LLLL', {
-              locale: 'en-GB',
-            })
-          : '',
+      firstDigest: first.sendAt > now ? { at: first.sendAt, zone: manager.zone } : undefined,
+      language: manager.language ?? 'en',
     },
     {
       replyAddress: headers.unsubscribeAddress,

@@ -655,6 +655,8 @@ async function acknowledge(
       firstName: delivery.learner.first_name,
       message: ack.message,
       detail: ack.detail,
+      kind: ack.kind,
+      facts: ack.facts,
       question: ack.question,
       // The language the learner wrote in, when we write it and the reader could tell; else the
       // enrolment's.

@@ -1,11 +1,18 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { GymError, messageOf } from '../errors.js';
 import { nextMonday } from '../planner/step-time.js';
-import { defaultLayoutDir } from '../render/index.js';
+import {
+  languagePreferences,
+  parsePreference,
+  preferenceOf,
+  type LanguagePreference,
+} from '../language/languages.js';
+import { compileProgramme, defaultLayoutDir, readLayoutSources } from '../render/index.js';
+import { offeredLanguages, type Sequence } from '../sequence/schema.js';
 import { loadProgrammes, type LoadedProgramme } from '../preview/load.js';
 import { brokenProgrammePage, indexPage, programmePage } from '../preview/page.js';
 import { previewProgramme, type ProgrammePreview } from '../preview/programme-preview.js';
@@ -43,7 +50,29 @@ export interface PreviewServer {
 interface State {
   readonly version: number;
   readonly programmes: readonly LoadedProgramme[];
+  /** Each programme in its first language, rendered when the files were read. */
   readonly previews: ReadonlyMap<string, ProgrammePreview>;
+  /** Its other languages (#15), rendered on first request: `${id}:${preference}`. */
+  readonly inLanguage: Map<string, Promise<ProgrammePreview>>;
+  readonly startsOn: string;
+}
+
+/**
+ * The language preferences a programme can be previewed in: each language it offers and, when
+ * it offers Welsh and English, both in one email (`cy+en`), as learners get them.
+ */
+export function previewLanguages(sequence: Sequence): LanguagePreference[] {
+  const offered = offeredLanguages(sequence);
+  return languagePreferences.filter(
+    (p) => p === preferenceOf(offered) || (offered as string[]).includes(p),
+  );
+}
+
+/** `?lang=cy`, `?lang=cy%2Ben`; a bare "+" arrives as a space and is read as one. */
+function wantedLanguage(url: URL): LanguagePreference | undefined | 'unknown' {
+  const raw = url.searchParams.get('lang');
+  if (raw === null || raw === '') return undefined;
+  return parsePreference(raw.replace(/ /g, '+')) ?? 'unknown';
 }
 
 /**
@@ -54,7 +83,13 @@ interface State {
 export async function startPreviewServer(options: PreviewServerOptions): Promise<PreviewServer> {
   const cwd = options.cwd ?? process.cwd();
   const layoutDir = options.layoutDir ?? defaultLayoutDir;
-  let state: State = { version: 0, programmes: [], previews: new Map() };
+  let state: State = {
+    version: 0,
+    programmes: [],
+    previews: new Map(),
+    inLanguage: new Map(),
+    startsOn: '',
+  };
   const listeners = new Set<ServerResponse>();
 
   async function build(version: number): Promise<State> {
@@ -77,7 +112,41 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
         }),
       );
     }
-    return { version, programmes, previews };
+    return { version, programmes, previews, inLanguage: new Map(), startsOn };
+  }
+
+  /** A programme's preview in one language preference, compiled the first time it is asked for. */
+  function previewIn(
+    id: string,
+    language: LanguagePreference | undefined,
+  ): Promise<ProgrammePreview> | undefined {
+    const first = state.previews.get(id);
+    const programme = state.programmes.find((p) => p.ok && p.sequence.id === id);
+    if (first === undefined || programme === undefined || !programme.ok) return undefined;
+    if (language === undefined || language === programme.compiled.language)
+      return Promise.resolve(first);
+    const key = `${id}:${language}`;
+    let preview = state.inLanguage.get(key);
+    if (preview === undefined) {
+      const { startsOn } = state;
+      preview = readLayoutSources(layoutDir)
+        .then((layouts) =>
+          compileProgramme(programme.sequence, { layouts, validation: 'soft', language }),
+        )
+        .then((compiled) =>
+          previewProgramme({
+            sequence: programme.sequence,
+            hash: programme.hash,
+            compiled,
+            sample: options.sample,
+            startsOn,
+            replyAddress: options.replyAddress,
+            stamp: options.now(),
+          }),
+        );
+      state.inLanguage.set(key, preview);
+    }
+    return preview;
   }
 
   async function reload(): Promise<void> {
@@ -99,7 +168,20 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
   state = await build(1);
 
   const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://preview');
+    handle(request.url ?? '/', request, response).catch((error: unknown) => {
+      options.log.error({ err: messageOf(error), url: request.url }, 'preview page failed');
+      if (!response.headersSent)
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end(`the preview failed: ${messageOf(error)}\n`);
+    });
+  });
+
+  async function handle(
+    path: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    const url = new URL(path, 'http://preview');
     const send = (status: number, type: string, body: string) => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       response.end(body);
@@ -121,16 +203,36 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
 
     const match = /^\/p\/([^/]+)(?:\/([a-z0-9-]+)\.(html|ics))?$/.exec(url.pathname);
     const id = match ? decodeURIComponent(match[1]!) : undefined;
-    const preview = id === undefined ? undefined : state.previews.get(id);
+    const programme = state.programmes.find((p) => p.ok && p.sequence.id === id);
+    const wanted = wantedLanguage(url);
+    if (match && programme?.ok && wanted !== undefined) {
+      const offered = previewLanguages(programme.sequence);
+      if (wanted === 'unknown' || !offered.includes(wanted))
+        return send(
+          404,
+          'text/plain; charset=utf-8',
+          `programme "${id}" is not in language "${url.searchParams.get('lang')}"; it offers ${offered.join(', ')} (e.g. ?lang=${encodeURIComponent(offered[0]!)})\n`,
+        );
+    }
+    const language = wanted === 'unknown' ? undefined : wanted;
+    const preview = id === undefined ? undefined : await previewIn(id, language);
     if (match && preview === undefined) {
       const broken = state.programmes.find((p) => !p.ok && p.id === id);
       if (broken && !broken.ok && match[2] === undefined)
         return send(200, html, brokenProgrammePage(broken, state.version));
       return send(404, 'text/plain', `no programme "${id}" here; see / for the list\n`);
     }
-    if (preview !== undefined && match) {
+    if (preview !== undefined && match && programme?.ok) {
       const [, , name, extension] = match;
-      if (name === undefined) return send(200, html, programmePage(preview, state.version));
+      if (name === undefined)
+        return send(
+          200,
+          html,
+          programmePage(preview, state.version, {
+            current: language ?? programme.compiled.language,
+            offered: previewLanguages(programme.sequence),
+          }),
+        );
       if (extension === 'html' && name === 'welcome') return send(200, html, preview.welcome.html);
       if (extension === 'html' && name === 'end') return send(200, html, preview.end.html);
       const item = preview.weeks.flatMap((w) => w.items).find((i) => i.fileName === `${name}.eml`);
@@ -139,7 +241,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
         return send(200, 'text/calendar; charset=utf-8', item.ics);
     }
     send(404, 'text/plain', 'not found\n');
-  });
+  }
 
   await new Promise<void>((ready, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

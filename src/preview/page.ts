@@ -1,3 +1,4 @@
+import { htmlLang, type LanguagePreference } from '../language/languages.js';
 import { describeQuestion, exampleReply } from '../render/intake.js';
 import type { LoadedProgramme } from './load.js';
 import type { PreviewItem, ProgrammePreview } from './programme-preview.js';
@@ -14,6 +15,7 @@ const style = `
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #0b0c0c; background: #f3f2f1; }
   header { background: #1d3557; color: #fff; padding: 16px 24px; }
   header a { color: #fff; }
+  nav.languages { margin: 8px 0 0; }
   main { max-width: 1100px; margin: 0 auto; padding: 8px 24px 48px; }
   nav.weeks { display: flex; flex-wrap: wrap; gap: 6px; margin: 16px 0; }
   nav.weeks a { background: #fff; border: 1px solid #b1b4b6; padding: 2px 10px; border-radius: 4px; text-decoration: none; color: #1d3557; }
@@ -68,43 +70,82 @@ export function indexPage(programmes: readonly LoadedProgramme[], version: numbe
   );
 }
 
-function itemArticle(programmeId: string, item: PreviewItem): string {
+/** The languages a programme's preview can switch between, and the one shown (#15). */
+export interface PreviewLanguages {
+  readonly current: LanguagePreference;
+  readonly offered: readonly LanguagePreference[];
+}
+
+const languageLabels: Record<LanguagePreference, string> = {
+  cy: 'Cymraeg (cy)',
+  en: 'English (en)',
+  'cy+en': 'Cymraeg a Saesneg / Welsh and English (cy+en)',
+};
+
+/** "?lang=cy%2Ben": what each link of a page in one language carries. */
+const langQuery = (language: LanguagePreference | undefined) =>
+  language === undefined ? '' : `?lang=${encodeURIComponent(language)}`;
+
+/** The switch: a link per language the programme offers, the current one marked. */
+function languageSwitch(programmeId: string, languages: PreviewLanguages | undefined): string {
+  if (languages === undefined || languages.offered.length < 2) return '';
+  const links = languages.offered.map((l) =>
+    l === languages.current
+      ? `<strong aria-current="page" lang="${htmlLang(l)}">${escapeHtml(languageLabels[l])}</strong>`
+      : `<a href="/p/${encodeURIComponent(programmeId)}${langQuery(l)}" hreflang="${htmlLang(l)}" lang="${htmlLang(l)}">${escapeHtml(languageLabels[l])}</a>`,
+  );
+  return `<nav class="languages" aria-label="Language">Language: ${links.join(' · ')}</nav>`;
+}
+
+function itemArticle(
+  programmeId: string,
+  item: PreviewItem,
+  language?: LanguagePreference,
+): string {
   const base = `/p/${encodeURIComponent(programmeId)}/${item.fileName.replace(/\.eml$/, '')}`;
+  const query = langQuery(language);
   const condition = item.condition ? ` · <em>${escapeHtml(item.condition)}</em>` : '';
   if (item.kind === 'email') {
     return `<article class="email" id="w${item.week}-${escapeHtml(item.stepId)}">
 <h3>✉ ${escapeHtml(item.email.subject)}</h3>
 <p class="meta">${escapeHtml(item.when)} · step “${escapeHtml(item.stepId)}”${condition} · preheader: ${escapeHtml(item.email.preheader)}</p>
-<iframe title="${escapeHtml(item.email.subject)}" src="${base}.html" loading="lazy" sandbox></iframe>
+<iframe title="${escapeHtml(item.email.subject)}" src="${base}.html${query}" loading="lazy" sandbox></iframe>
 <details><summary>Plain-text version</summary><pre>${escapeHtml(item.email.text)}</pre></details>
 </article>`;
   }
   return `<article class="invite" id="w${item.week}-${escapeHtml(item.stepId)}">
 <h3>📅 ${escapeHtml(item.title)}</h3>
-<p class="meta">${escapeHtml(item.when)} · ${item.durationMinutes} minutes${item.location ? ` · ${escapeHtml(item.location)}` : ''} · step “${escapeHtml(item.stepId)}”${condition} · <a href="${base}.ics">invite.ics</a></p>
+<p class="meta">${escapeHtml(item.when)} · ${item.durationMinutes} minutes${item.location ? ` · ${escapeHtml(item.location)}` : ''} · step “${escapeHtml(item.stepId)}”${condition} · <a href="${base}.ics${query}">invite.ics</a></p>
 <pre>${escapeHtml(item.description)}</pre>
 </article>`;
 }
 
 /** `/p/ID`: the twelve weeks of one programme, every email and invite, for the sample learner. */
-export function programmePage(preview: ProgrammePreview, version: number): string {
+export function programmePage(
+  preview: ProgrammePreview,
+  version: number,
+  languages?: PreviewLanguages,
+): string {
+  // Links carry the language only when there is a choice, so single-language pages stay as they were.
+  const language =
+    languages !== undefined && languages.offered.length > 1 ? languages.current : undefined;
   const { learner, manager } = preview.sample;
   const who = `${learner.first_name} ${learner.last_name} (${learner.role ?? 'no role'}, ${learner.organisation ?? 'no organisation'}, ${learner.time_zone})${manager ? `, managed by ${manager.name}` : ''}`;
   const nav = preview.weeks.map((w) => `<a href="#week-${w.number}">Week ${w.number}</a>`).join('');
   const email = (id: string, subject: string) =>
-    `<article class="email"><h3>✉ ${escapeHtml(subject)}</h3><iframe title="${escapeHtml(subject)}" src="/p/${encodeURIComponent(preview.id)}/${id}.html" loading="lazy" sandbox></iframe></article>`;
+    `<article class="email"><h3>✉ ${escapeHtml(subject)}</h3><iframe title="${escapeHtml(subject)}" src="/p/${encodeURIComponent(preview.id)}/${id}.html${langQuery(language)}" loading="lazy" sandbox></iframe></article>`;
   const weeks = preview.weeks.map(
     (week) => `<section class="week" id="week-${week.number}">
 <h2>Week ${week.number}: ${escapeHtml(week.theme)}</h2>
 <p class="manager-tip"><strong>Manager tip:</strong> ${escapeHtml(week.managerTip)}</p>
-${week.items.map((item) => itemArticle(preview.id, item)).join('\n')}
+${week.items.map((item) => itemArticle(preview.id, item, language)).join('\n')}
 </section>`,
   );
   return document(
     preview.title,
     version,
     `<header><a href="/">All programmes</a><h1>${escapeHtml(preview.title)}</h1>
-<p>As ${escapeHtml(who)}, starting ${escapeHtml(preview.startsOn)} · version ${escapeHtml(preview.hash.slice(0, 19))}</p></header>
+<p>As ${escapeHtml(who)}, starting ${escapeHtml(preview.startsOn)} · version ${escapeHtml(preview.hash.slice(0, 19))}</p>${languageSwitch(preview.id, languages)}</header>
 <main><nav class="weeks" aria-label="Weeks">${nav}</nav>
 <section class="week" id="welcome"><h2>On enrolment</h2>${intakeList(preview)}${email('welcome', preview.welcome.subject)}</section>
 ${weeks.join('\n')}

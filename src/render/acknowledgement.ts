@@ -1,13 +1,19 @@
 import {
-  actionReplies,
+  actionRepliesIn,
   mailtoLink,
   progressLine,
   unsubscribeLink,
   type Progress,
   type RecipientLinks,
 } from './chrome.js';
-import { chromeString } from '../language/chrome-text.js';
-import type { LanguagePreference } from '../language/languages.js';
+import {
+  acknowledgementWords,
+  chromeString,
+  proposalWords,
+  type AcknowledgementFacts,
+  type AcknowledgementWordsKind,
+} from '../language/chrome-text.js';
+import { htmlLang, languagesOf, type LanguagePreference } from '../language/languages.js';
 import { fillEmail, type RenderedEmail } from './email.js';
 import { layoutIn, type CompiledLayouts } from './layouts.js';
 
@@ -17,10 +23,16 @@ export interface Acknowledgement {
   replyToSubject: string;
   /** '' when we do not know it: "Thanks." instead of "Thanks, Sam." */
   firstName: string;
-  /** What we logged, one line: "Logged: done for week 3." */
+  /**
+   * What we logged, one line: "Logged: done for week 3.", as decided in English. Used as it is
+   * only when `kind` is absent (payloads stored before #15); else worded from `kind` and `facts`.
+   */
   message: string;
   /** Optional second line: "Your next email arrives on Monday." */
   detail?: string | undefined;
+  /** What it answers: the renderer words it in `language` from this and `facts` (#15). */
+  kind?: AcknowledgementWordsKind | undefined;
+  facts?: AcknowledgementFacts | undefined;
   /** Shown in the header beside "Digital Gym"; "Your reply" when absent. */
   programmeTitle?: string | undefined;
   /** The learner's progress after this reply, for the header line. */
@@ -38,7 +50,7 @@ export interface Acknowledgement {
     | undefined;
   /**
    * What the acknowledgement's own words are in: the language of the learner's reply, else the
-   * learner's (#15). English when absent. `message` and `detail` come already written.
+   * learner's (#15), both Welsh first for `cy+en`. English when absent.
    */
   language?: LanguagePreference | undefined;
 }
@@ -59,14 +71,16 @@ export function renderAcknowledgement(
   links: RecipientLinks,
 ): RenderedEmail {
   const language = ack.language ?? 'en';
+  const parts = partsOf(ack, language);
   return fillEmail(layoutIn(layouts, 'acknowledgement', language), {
     ack: {
       subject: replySubject(ack.replyToSubject),
       first_name: ack.firstName,
-      message: ack.message,
-      detail: ack.detail ?? '',
+      // The preheader: each language's line, Welsh first.
+      message: parts.map((p) => p.message).join(' / '),
+      parts,
       kicker: ack.programmeTitle ?? chromeString(language, (t) => t.ackKicker),
-      question: questionScope(ack.question),
+      question: questionScope(ack, language),
     },
     chrome: {
       progress: ack.progress ? progressLine(ack.progress, language) : '',
@@ -75,20 +89,49 @@ export function renderAcknowledgement(
         stop: mailtoLink(
           links.replyAddress,
           chromeString(language, (t) => t.stop),
-          actionReplies.stop,
+          actionRepliesIn(language).stop,
         ),
       },
     },
   });
 }
 
+/**
+ * The acknowledgement's own sentences, one part per language (Welsh first), each with its
+ * `lang`. A payload stored before `kind` existed keeps its English words as they were written.
+ */
+function partsOf(ack: Acknowledgement, language: LanguagePreference) {
+  if (ack.kind === undefined)
+    return [{ lang: 'en-GB', message: ack.message, detail: ack.detail ?? '' }];
+  return languagesOf(language).map((l) => {
+    const words = acknowledgementWords(l, ack.kind!, ack.facts);
+    return { lang: htmlLang(l), message: words.message, detail: words.detail ?? '' };
+  });
+}
+
 /** The buttons' links: the body says which button it was, the signed address what it answers. */
-function questionScope(question: Acknowledgement['question']) {
+function questionScope(ack: Acknowledgement, language: LanguagePreference) {
+  const question = ack.question;
   if (question === undefined) return { yes: '', yes_label: '', no: '', no_label: '' };
+  // Worded in the reply's language from the facts; a payload from before #15 has English labels.
+  const worded =
+    ack.kind === 'question' && ack.facts?.action !== undefined
+      ? languagesOf(language).map((l) => proposalWords(l, ack.facts!))
+      : undefined;
+  const join = (pick: (w: ReturnType<typeof proposalWords>) => string, english: string) =>
+    worded === undefined ? english : worded.map(pick).join(' / ');
   return {
-    yes: mailtoLink(question.yes.address, `Yes: ${question.proposal}`, 'yes'),
-    yes_label: question.yes.label,
-    no: mailtoLink(question.no.address, 'No, it was a note', 'no'),
-    no_label: question.no.label,
+    yes: mailtoLink(
+      question.yes.address,
+      join((w) => w.yesSubject, `Yes: ${question.proposal}`),
+      'yes',
+    ),
+    yes_label: join((w) => w.yesLabel, question.yes.label),
+    no: mailtoLink(
+      question.no.address,
+      join((w) => w.noSubject, 'No, it was a note'),
+      'no',
+    ),
+    no_label: join((w) => w.noLabel, question.no.label),
   };
 }

@@ -1,5 +1,10 @@
 import { GymError } from '../errors.js';
-import { chromeString, progressText, type ChromeText } from '../language/chrome-text.js';
+import {
+  chromeString,
+  progressText,
+  replyWords,
+  type ChromeText,
+} from '../language/chrome-text.js';
 import { languagesOf, type LanguagePreference } from '../language/languages.js';
 
 /**
@@ -78,15 +83,25 @@ export function mailtoLink(address: string, subject: string, body: string): stri
   return `mailto:${to}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}`;
 }
 
-/** The replies behind the one-tap buttons: exactly what the reply reader understands. */
-export const actionReplies = {
-  done: 'done',
-  pause: 'pause for 1 week',
-  tooHard: 'too hard',
-  stop: 'stop',
-  /** Not "stop": that ends one programme, this ends all mail from us (see src/consent/). */
-  unsubscribe: 'unsubscribe',
-} as const;
+/** The replies behind the one-tap buttons in English: exactly what the reply reader understands. */
+export const actionReplies = actionRepliesIn('en');
+
+/**
+ * The replies behind the one-tap buttons for a preference, in its first language: a Welsh or
+ * bilingual email's buttons send Welsh words ("wedi gorffen"), which the reader reads as it
+ * reads "done" (#15; see `replyWords`).
+ */
+export function actionRepliesIn(language: LanguagePreference) {
+  const words = replyWords(languagesOf(language)[0]!);
+  return {
+    done: words.done,
+    pause: words.pauseWeek,
+    tooHard: words.tooHard,
+    stop: words.stop,
+    /** Not "stop": that ends one programme, this ends all mail from us (see src/consent/). */
+    unsubscribe: words.unsubscribe,
+  };
+}
 
 /** The unsubscribe link: the https page when there is one, else a mailto that says "unsubscribe". */
 export function unsubscribeLink(
@@ -98,7 +113,7 @@ export function unsubscribeLink(
     return mailtoLink(
       links.replyAddress,
       chromeString(language, (t) => t.unsubscribe),
-      actionReplies.unsubscribe,
+      actionRepliesIn(language).unsubscribe,
     );
   if (!/^https:\/\/[^\s"'<>]+$/.test(url)) {
     throw new GymError(
@@ -119,7 +134,8 @@ export interface LearnerChromeScope {
 
 /**
  * The per-recipient layout values of a learner's email (week N is the email's week), in the
- * learner's language. The replies behind the buttons stay the words the reply reader knows.
+ * learner's language. The replies behind the buttons are words the reply reader knows, in the
+ * email's first language.
  */
 export function learnerChromeScope(
   progress: Progress,
@@ -129,6 +145,7 @@ export function learnerChromeScope(
   const to = links.replyAddress;
   const say = (pick: Parameters<typeof chromeString>[1]) => chromeString(language, pick);
   const week = (t: ChromeText) => `${t.week.toLowerCase()} ${progress.week}`;
+  const replies = actionRepliesIn(language);
   return {
     progress: progressLine(progress, language),
     unsubscribe: unsubscribeLink(links, language),
@@ -136,22 +153,22 @@ export function learnerChromeScope(
       done: mailtoLink(
         to,
         say((t) => `${t.done}: ${week(t)}`),
-        actionReplies.done,
+        replies.done,
       ),
       pause: mailtoLink(
         to,
         say((t) => t.pauseSubject),
-        actionReplies.pause,
+        replies.pause,
       ),
       too_hard: mailtoLink(
         to,
         say((t) => `${t.tooHard}: ${week(t)}`),
-        actionReplies.tooHard,
+        replies.tooHard,
       ),
       stop: mailtoLink(
         to,
         say((t) => t.stop),
-        actionReplies.stop,
+        replies.stop,
       ),
     },
   };

@@ -105,21 +105,17 @@ async function compileIn(
     sources,
     'manager-introduction',
     {
-      subject: 'Your team is starting Digital Gym',
+      subject: say((t) => t.introTitle),
       preheader: '{{ intro.lead }}',
       frame: {
-        kicker: { html: 'For managers', text: 'For managers' },
+        kicker: { html: say((t) => t.introKicker), text: say((t) => t.introKicker) },
         progress: false,
         stop: false,
-        reason: {
-          html: 'You are getting this because people you manage are on a Digital Gym programme.',
-          text: 'You are getting this because people you manage are on a Digital Gym programme.',
-        },
+        reason: reason(language, (t) => t.digestReason),
       },
       html: {},
       text: {},
     },
-    // Its own words are English for now; the frame around them follows the language.
     language === 'en' ? 'manager introduction' : `manager introduction (${language})`,
     validation,
     language,

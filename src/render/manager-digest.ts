@@ -15,8 +15,12 @@ export type DigestFlagKind = 'stuck' | 'behind' | 'quiet' | 'paused';
 
 export interface DigestFlag {
   kind: DigestFlagKind;
-  /** Completes the label: "for 3 weeks" (quiet), "until 3 January" (paused). */
-  detail?: string | undefined;
+  /**
+   * Completes the label: "for 3 weeks" (quiet), "until 3 January" (paused). For a bilingual
+   * manager, one per language, so each language's label reads whole ("Wedi oedi tan 3 Ionawr /
+   * Paused until 3 January").
+   */
+  detail?: string | Readonly<Partial<Record<Language, string>>> | undefined;
 }
 
 /** One learner in a manager's digest. */
@@ -125,6 +129,8 @@ const words: Record<
     notShown: (n: number, allOnTrack: boolean) => string;
     and: string;
     more: (n: number) => string;
+    stopped: (name: string, week: number) => string;
+    stoppedAfter: string;
   }
 > = {
   en: {
@@ -157,6 +163,8 @@ const words: Record<
       `${n} more ${n === 1 ? 'person' : 'people'}${allOnTrack ? ', all on track,' : ''} ${n === 1 ? 'is' : 'are'} not listed, to keep this email short.`,
     and: 'and',
     more: (n) => `${n} more`,
+    stopped: (name, week) => `${name} stopped in week ${week}.`,
+    stoppedAfter: 'Their programme has ended; nothing more is sent to them.',
   },
   cy: {
     people: (n) => (n === 1 ? '1 person' : `${n} o bobl`),
@@ -187,6 +195,10 @@ const words: Record<
       `Dydy ${n} o bobl eraill${allOnTrack ? ', pawb ar y trywydd iawn,' : ''} ddim wedi’u rhestru, i gadw’r e-bost hwn yn fyr.`,
     and: 'a',
     more: (n) => `${n} arall`,
+    // [own] "Daeth rhaglen Gareth i ben" (Gareth's programme came to an end): says what happened
+    // whoever stopped it, as "stopped" does.
+    stopped: (name, week) => `Daeth rhaglen ${name} i ben yn wythnos ${week}.`,
+    stoppedAfter: 'Does dim byd arall yn cael ei anfon atyn nhw.',
   },
 };
 
@@ -217,8 +229,11 @@ function fullName(learner: DigestLearner): string {
 type Say = (pick: (language: Language) => string) => string;
 
 function flagLabel(flag: DigestFlag, say: Say): string {
-  const label = say((l) => flagWords[l][flag.kind].label);
-  return flag.detail ? `${label} ${clip(flag.detail, 60)}` : label;
+  return say((l) => {
+    const label = flagWords[l][flag.kind].label;
+    const detail = typeof flag.detail === 'string' ? flag.detail : flag.detail?.[l];
+    return detail ? `${label} ${clip(detail, 60)}` : label;
+  });
 }
 
 /** What the manager's one-tap reply says: the reply reader logs it as their engagement. */
@@ -341,7 +356,10 @@ export function renderManagerDigest(
         ),
         not_shown: notShown(learners.slice(shown), say),
         stopped: (digest.stopped ?? []).slice(0, 20).map((l) => ({
-          line: `${clip(`${l.firstName} ${l.lastName}`, 80)} stopped in week ${l.week}.`,
+          line: say((language) =>
+            words[language].stopped(clip(`${l.firstName} ${l.lastName}`, 80), l.week),
+          ),
+          after: say((language) => words[language].stoppedAfter),
         })),
       },
     });

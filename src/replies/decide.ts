@@ -1,4 +1,10 @@
 import { DateTime } from 'luxon';
+import {
+  acknowledgementWords,
+  proposalWords,
+  type AcknowledgementFacts,
+} from '../language/chrome-text.js';
+import { longDate } from '../language/dates.js';
 import { pauseEndsAt } from '../planner/pause.js';
 import type { IntakeAnswer } from './intake.js';
 import { meansUnsubscribe } from './intent.js';
@@ -389,16 +395,11 @@ function effectOf(
   });
   const ended = sent.enrolmentStatus === 'completed' || sent.enrolmentStatus === 'stopped';
   const endedEffect = (kind: 'pause' | 'resume' | 'skip'): Effect => {
-    const over = sent.enrolmentStatus === 'completed' ? 'finished' : 'ended';
     return {
       log: `${kind} ignored: the enrolment is ${sent.enrolmentStatus}`,
       events: [event(kind, { ignored: `the enrolment is ${sent.enrolmentStatus}` })],
       changes: [],
-      answer: {
-        kind: 'ended',
-        message: `Your programme has already ${over}, so there is nothing to ${kind}.`,
-        facts: { action: kind, status: sent.enrolmentStatus },
-      },
+      answer: answerOf('ended', { action: kind, status: sent.enrolmentStatus }),
     };
   };
 
@@ -410,11 +411,7 @@ function effectOf(
         log: `week ${week} done`,
         events: [event('done', {}, { assignmentWeek: week })],
         changes: [],
-        answer: {
-          kind: 'done',
-          message: `Logged: week ${week} done. That's ${done} of ${sent.totalWeeks}.`,
-          facts: { week, done, total: sent.totalWeeks },
-        },
+        answer: answerOf('done', { week, done, total: sent.totalWeeks }),
       };
     }
     case 'too_hard':
@@ -422,12 +419,7 @@ function effectOf(
         log: `too hard in week ${week}: flagged for the trainer`,
         events: [event('too_hard', { flagged: true })],
         changes: [],
-        answer: {
-          kind: 'too_hard',
-          message: `Logged: week ${week} feels too hard. Your trainer will get in touch to help.`,
-          detail: 'Try the smallest part of the assignment in the meantime: ten minutes is plenty.',
-          facts: { week },
-        },
+        answer: answerOf('too_hard', { week }),
       };
     case 'help':
       // The footer of every email promises that "help" lists what one can reply.
@@ -435,54 +427,33 @@ function effectOf(
         log: `asked for help in week ${week}: flagged for the trainer`,
         events: [event('help', { flagged: true })],
         changes: [],
-        answer: {
-          kind: 'help',
-          message:
-            'You can reply: done, too hard, pause for 2 weeks, pause until 3 January, resume, ' +
-            'skip (the rest of this week), stop, or a rating such as 4/5. Anything else is kept ' +
-            'as a reflection.',
-          detail: 'Your trainer has been told you asked for help, and will get in touch.',
-        },
+        answer: answerOf('help'),
       };
     case 'rating':
       return {
         log: `rated ${intent.rating}/5`,
         events: [event('rating', { rating: intent.rating })],
         changes: [],
-        answer: {
-          kind: 'rating',
-          message: `Logged: you rated the programme ${intent.rating} out of 5. Thank you.`,
-          facts: { rating: intent.rating },
-        },
+        answer: answerOf('rating', { rating: intent.rating }),
       };
     case 'reflection':
       return {
         log: `reflection for week ${week}`,
         events: [event('reflection')],
         changes: [],
-        answer: {
-          kind: 'reflection',
-          message: `Logged: your reflection for week ${week}. Thank you for writing it.`,
-          facts: { week },
-        },
+        answer: answerOf('reflection', { week }),
       };
     case 'empty':
       return { log: 'an empty reply', events: [event('empty')], changes: [] };
     case 'pause': {
       if (ended) return endedEffect('pause');
       const resumeAt = pauseEndsAt(intent, sent.zone, context.now);
-      const until = dayLabel(resumeAt, sent.zone);
+      const until = longDate(resumeAt, sent.zone, 'en');
       return {
         log: `paused until ${until}`,
         events: [event('pause', { until: resumeAt.toISOString() }, { withOutcome: true })],
         changes: [{ type: 'pause', enrolmentId, resumeAt }],
-        answer: {
-          kind: 'pause',
-          message: `Paused until ${until}.`,
-          detail:
-            'Your programme picks up where you left off, and your calendar invites have moved. Reply "resume" to come back sooner.',
-          facts: { until: DateTime.fromJSDate(resumeAt, { zone: sent.zone }).toISODate() ?? '' },
-        },
+        answer: answerOf('pause', { until: isoDay(resumeAt, sent.zone) }),
       };
     }
     case 'resume': {
@@ -494,12 +465,7 @@ function effectOf(
             event('resume', { ignored: 'the enrolment is stopped', rejoin: true, flagged: true }),
           ],
           changes: [],
-          answer: {
-            kind: 'rejoin',
-            message: 'Your programme was stopped, so a reply cannot restart it.',
-            detail:
-              'To rejoin, ask your trainer: they can restart it for you. We have let them know you asked.',
-          },
+          answer: answerOf('rejoin'),
         };
       }
       if (ended) return endedEffect('resume');
@@ -507,10 +473,7 @@ function effectOf(
         log: 'resumed',
         events: [event('resume', {}, { withOutcome: true })],
         changes: [{ type: 'resume', enrolmentId }],
-        answer: {
-          kind: 'resume',
-          message: 'Welcome back: your programme carries on from where you left off.',
-        },
+        answer: answerOf('resume'),
       };
     }
     case 'skip':
@@ -519,12 +482,7 @@ function effectOf(
         log: `skipped the rest of week ${week}`,
         events: [event('skip', {}, { withOutcome: true })],
         changes: [{ type: 'skip', enrolmentId, week }],
-        answer: {
-          kind: 'skip',
-          message: `Skipped week ${week}.`,
-          detail: 'The rest of this week is off your plan; next week arrives as usual.',
-          facts: { week },
-        },
+        answer: answerOf('skip', { week }),
       };
     case 'stop':
       if (meansUnsubscribe(text)) {
@@ -539,11 +497,7 @@ function effectOf(
         log: 'stopped the programme',
         events: [event('stop')],
         changes: [{ type: 'stop', enrolmentId, reason: 'the learner replied stop' }],
-        answer: {
-          kind: 'stop',
-          message: 'Stopped: you will get no more emails from this programme.',
-          detail: 'Its practice slots have been removed from your calendar.',
-        },
+        answer: answerOf('stop'),
       };
   }
 }
@@ -554,7 +508,8 @@ function effectOf(
  * held for the trainer rather than dropped: a stop must never be ignored.
  */
 function ask(intent: Intent, text: string, sent: SentContext, context: DecisionContext): Decision {
-  const { proposal, yesLabel } = proposalOf(intent, text, sent, context.now);
+  const facts = proposalFacts(intent, text, sent, context.now);
+  const { proposal, yesLabel, noLabel } = proposalWords('en', facts);
   const filed = { learnerId: sent.learnerId, deliveryId: sent.deliveryId };
   if ((context.answersLeft ?? 1) <= 0) {
     return {
@@ -572,46 +527,39 @@ function ask(intent: Intent, text: string, sent: SentContext, context: DecisionC
     status: 'processed',
     log: `asked: did you mean ${proposal}? (nothing changed yet)`,
     answer: {
-      kind: 'question',
-      message: `Did you mean: ${proposal}?`,
-      detail:
-        'Nothing has changed yet. Tap a button below (it sends a short email), and we will do as you say.',
-      facts: { proposal, action: intent.type },
-      question: { about: context.inboundId, proposal, yesLabel, noLabel: 'No, it was a note' },
+      ...answerOf('question', facts),
+      question: { about: context.inboundId, proposal, yesLabel, noLabel },
     },
   };
 }
 
-/** "pause for 2 weeks", "stop this programme": the change a question proposes, in words. */
-function proposalOf(
+/**
+ * What a question proposes, as facts its wording is made from in each language
+ * (src/language/chrome-text.ts): the action, and its span, date or week. `proposal` is the
+ * English words, kept for the trainer's view of the stored answer.
+ */
+function proposalFacts(
   intent: Intent,
   text: string,
   sent: SentContext,
   now: Date,
-): { proposal: string; yesLabel: string } {
+): AcknowledgementFacts {
+  const facts = (extra: Record<string, string | number>): AcknowledgementFacts => {
+    const withAction = { action: intent.type, ...extra };
+    return { ...withAction, proposal: proposalWords('en', withAction).proposal };
+  };
   switch (intent.type) {
-    case 'pause': {
+    case 'pause':
       // A date is named as the day it ends on; a span as the span, counted from the "yes".
-      if (intent.until !== undefined) {
-        const at = pauseEndsAt(intent, sent.zone, now);
-        return { proposal: `pause until ${dayLabel(at, sent.zone)}`, yesLabel: 'Yes, pause' };
-      }
-      const weeks = intent.weeks ?? 1;
-      return {
-        proposal: `pause for ${weeks} ${weeks === 1 ? 'week' : 'weeks'}`,
-        yesLabel: 'Yes, pause',
-      };
-    }
-    case 'resume':
-      return { proposal: 'resume your programme now', yesLabel: 'Yes, resume' };
+      if (intent.until !== undefined)
+        return facts({ until: isoDay(pauseEndsAt(intent, sent.zone, now), sent.zone) });
+      return facts({ weeks: intent.weeks ?? 1 });
     case 'skip':
-      return { proposal: `skip the rest of week ${sent.week}`, yesLabel: 'Yes, skip it' };
+      return facts({ week: sent.week });
     case 'stop':
-      return meansUnsubscribe(text)
-        ? { proposal: 'unsubscribe from all Digital Gym emails', yesLabel: 'Yes, unsubscribe me' }
-        : { proposal: 'stop this programme', yesLabel: 'Yes, stop it' };
+      return facts(meansUnsubscribe(text) ? { unsubscribe: 1 } : {});
     default:
-      return { proposal: intent.type, yesLabel: 'Yes' };
+      return facts({});
   }
 }
 
@@ -632,10 +580,7 @@ function decideConfirmation(
         ...filed,
         status: 'processed',
         log: `a second answer (${match.answer}) to the question about message ${proposal.inboundId}: nothing changed`,
-        answer: {
-          kind: 'already-answered',
-          message: 'You have already answered that question, so nothing more has changed.',
-        },
+        answer: answerOf('already-answered'),
       },
       context,
     );
@@ -648,11 +593,7 @@ function decideConfirmation(
         ...filed,
         status: 'processed',
         log: `answered no: message ${proposal.inboundId} kept as a reflection`,
-        answer: {
-          kind: 'not-changed',
-          message: 'Thank you: nothing has changed, and we kept your message as a note.',
-          facts: { week: sent.week },
-        },
+        answer: answerOf('not-changed', { week: sent.week }),
       },
       context,
     );
@@ -768,7 +709,21 @@ function withAnswerLimit(decision: Decision, context: DecisionContext): Decision
   return { ...decision, answer: undefined };
 }
 
-/** "Monday 25 January", on the learner's calendar. */
-function dayLabel(at: Date, zone: string): string {
-  return DateTime.fromJSDate(at, { zone }).toFormat('cccc d LLLL', { locale: 'en-GB' });
+/** The day an instant falls on, on the learner's calendar: "2027-01-25". */
+function isoDay(at: Date, zone: string): string {
+  return DateTime.fromJSDate(at, { zone }).toISODate() ?? '';
+}
+
+/**
+ * The threaded answer of one kind: its English words from the one table of acknowledgement
+ * wording (src/language/chrome-text.ts); the renderer words it again in the reply's language.
+ */
+function answerOf(kind: Answer['kind'], facts: AcknowledgementFacts = {}): Answer {
+  const words = acknowledgementWords('en', kind, facts);
+  return {
+    kind,
+    message: words.message,
+    ...(words.detail === undefined ? {} : { detail: words.detail }),
+    ...(Object.keys(facts).length === 0 ? {} : { facts }),
+  };
 }

@@ -182,7 +182,9 @@ describe('gym simulate', () => {
     expect(result.stdout).toMatch(
       /^ {2}Mon 2027-03-15 09:00 -04:00 .* email +cy\+en +kickoff +Wythnos 2 \/ Week 2: datgloi’r gwefannau sydd eu hangen arnoch \/ get the sites you need unblocked$/m,
     );
-    expect(result.stdout).toMatch(/ digest +cy +Manager digest: weeks 1–2$/m);
+    // The digest's title is the Welsh manager's own.
+    expect(result.stdout).toMatch(/ digest +cy +Crynodeb i reolwyr: wythnosau 1–2$/m);
+    expect(result.stdout).not.toMatch(/ digest +cy +Manager digest/);
     expect(result.stdout).toMatch(
       / invite +cy\+en +practice +Ymarfer: dechrau lle rydych chi \/ Practice: start where you are$/m,
     );

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/config.js';
 import { GymError } from '../../errors.js';
+import { parsePreference, preferenceHint } from '../../language/languages.js';
 import { startPreviewServer } from '../../http/preview-server.js';
 import {
   defaultSample,
@@ -38,14 +39,22 @@ export function previewCommand(getConfig: () => Config): Command {
       'a sample learner (YAML: learner, manager, starts_on); default Sam Taylor, press officer',
     )
     .option('--dir <path>', 'the sequence files or folder', 'sequences')
+    .option(
+      '--language <cy|en|cy+en>',
+      'open the programme in this language (the page has a switch for the others)',
+    )
     .option('--port <n>', 'the port to listen on (0: any free port)', '4000')
     .option('--host <address>', 'the address to listen on', '127.0.0.1')
     .action(
       async (
         sequence: string | undefined,
-        options: { learner?: string; dir: string; port: string; host: string },
+        options: { learner?: string; dir: string; port: string; host: string; language?: string },
       ) => {
         const config = getConfig();
+        const language =
+          options.language === undefined ? undefined : parsePreference(options.language);
+        if (options.language !== undefined && language === undefined)
+          throw new GymError('USAGE', `--language ${options.language}: expected ${preferenceHint}`);
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
           throw new GymError(
@@ -63,8 +72,11 @@ export function previewCommand(getConfig: () => Config): Command {
           now: () => new Date(),
           log,
         });
+        const query = language === undefined ? '' : `?lang=${encodeURIComponent(language)}`;
         const page =
-          sequence === undefined ? server.url : `${server.url}/p/${encodeURIComponent(sequence)}`;
+          sequence === undefined
+            ? server.url
+            : `${server.url}/p/${encodeURIComponent(sequence)}${query}`;
         process.stdout.write(
           `Preview: ${page}\n(watching ${options.dir} and the email layouts; Ctrl+C to stop)\n`,
         );

@@ -171,10 +171,10 @@ function buildTimeline(input: TimelineInput): Timeline {
     language: input.managerLanguage,
     sendAt: slot.sendAt,
     zone: managerZone,
-    title:
-      slot.weeks[0] > length
-        ? `Manager digest: wrap-up after week ${length}`
-        : `Manager digest: weeks ${slot.weeks[0]}–${Math.min(slot.weeks[1], length)}`,
+    // In the manager's language, as the digest's own subject is (#15).
+    title: languagesOf(input.managerLanguage)
+      .map((l) => digestTitle(l, slot.weeks, length))
+      .join(' / '),
     weeks: slot.weeks,
     periodStartsOn: slot.periodStartsOn,
     periodEndsOn: slot.periodEndsOn,
@@ -185,6 +185,18 @@ function buildTimeline(input: TimelineInput): Timeline {
     (a, b) => a.week - b.week || a.sendAt.getTime() - b.sendAt.getTime(),
   );
   return { ...input, firstMonday, events };
+}
+
+/** "Manager digest: weeks 1–2" / "Crynodeb i reolwyr: wythnosau 1–2" ([own], as the digest's kicker). */
+function digestTitle(language: Language, weeks: readonly [number, number], length: number): string {
+  const last = Math.min(weeks[1], length);
+  if (language === 'cy')
+    return weeks[0] > length
+      ? `Crynodeb i reolwyr: y crynhoi ar ôl wythnos ${length}`
+      : `Crynodeb i reolwyr: wythnosau ${weeks[0]}–${last}`;
+  return weeks[0] > length
+    ? `Manager digest: wrap-up after week ${length}`
+    : `Manager digest: weeks ${weeks[0]}–${last}`;
 }
 
 function stepOf(sequence: Sequence, week: number, stepId: string): Step {
