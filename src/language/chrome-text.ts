@@ -324,7 +324,8 @@ export type AcknowledgementWordsKind =
   | 'rejoin'
   | 'question'
   | 'not-changed'
-  | 'already-answered';
+  | 'already-answered'
+  | 'intake';
 
 /** The numbers and dates an acknowledgement is about: `week`, `until` (an ISO date), ... */
 export type AcknowledgementFacts = Readonly<Record<string, string | number>>;
@@ -440,6 +441,8 @@ const acknowledgementTables: Record<
           return {
             message: 'You have already answered that question, so nothing more has changed.',
           };
+        case 'intake':
+          return { message: `Thank you: we recorded your answers: ${factText(facts, 'answers')}.` };
       }
     },
     proposal: (facts) => {
@@ -557,6 +560,10 @@ const acknowledgementTables: Record<
             message:
               'Rydych chi eisoes wedi ateb y cwestiwn hwnnw, felly does dim byd arall wedi newid.',
           };
+        case 'intake':
+          return {
+            message: `Diolch: rydym wedi cofnodi eich atebion: ${factText(facts, 'answers')}.`,
+          };
       }
     },
     proposal: (facts) => {
@@ -601,8 +608,17 @@ export function acknowledgementWords(
   kind: AcknowledgementWordsKind,
   facts: AcknowledgementFacts = {},
 ): AcknowledgementWords {
-  return acknowledgementTables[language].words(kind, facts);
+  const words = acknowledgementTables[language].words(kind, facts);
+  // Intake answers that came with another command (a pause, a question) are confirmed after it.
+  if (kind === 'intake' || facts.answers === undefined) return words;
+  const also = alsoRecorded[language](factText(facts, 'answers'));
+  return { ...words, detail: words.detail === undefined ? also : `${words.detail} ${also}` };
 }
+
+const alsoRecorded: Record<Language, (answers: string) => string> = {
+  en: (answers) => `We also recorded your answers: ${answers}.`,
+  cy: (answers) => `Rydym hefyd wedi cofnodi eich atebion: ${answers}.`,
+};
 
 /** A one-tap question's proposal and buttons in one language ("pause for 2 weeks", "Yes, pause"). */
 export function proposalWords(language: Language, facts: AcknowledgementFacts): ProposalWords {

@@ -334,14 +334,7 @@ function withIntake(
       ...decision,
       log: `${decision.log}; intake answers recorded (${recorded}), programme not re-matched`,
       intake: { ...intake, mayMove: false },
-      answer:
-        decision.answer === undefined
-          ? undefined
-          : {
-              ...decision.answer,
-              detail:
-                `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
-            },
+      answer: alsoAnswered(decision.answer, said),
     };
   const replaced = answerLike.has(reading.type);
   return {
@@ -349,20 +342,14 @@ function withIntake(
     log: replaced ? `intake answers: ${recorded}` : `${decision.log}; intake answers: ${recorded}`,
     events: replaced ? [] : decision.events,
     intake: { ...intake, mayMove: true },
-    answer: replaced
-      ? {
-          kind: 'intake',
-          message: `Thank you: we recorded your answers: ${said}.`,
-          facts: { answers: said },
-        }
-      : decision.answer === undefined
-        ? undefined
-        : {
-            ...decision.answer,
-            detail:
-              `${decision.answer.detail ?? ''} We also recorded your answers: ${said}.`.trim(),
-          },
+    answer: replaced ? answerOf('intake', { answers: said }) : alsoAnswered(decision.answer, said),
   };
+}
+
+/** The answer to the command that came with intake answers, confirming the answers too. */
+function alsoAnswered(answer: Answer | undefined, said: string): Answer | undefined {
+  if (answer === undefined) return undefined;
+  return answerOf(answer.kind, { ...answer.facts, answers: said });
 }
 
 /** What acting on a reading does, before the question of whether to act at all. */
