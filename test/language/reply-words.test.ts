@@ -85,6 +85,7 @@ const kinds: [AcknowledgementWordsKind, Record<string, string | number>][] = [
   ['question', { action: 'pause', weeks: 2 }],
   ['not-changed', { week: 3 }],
   ['already-answered', {}],
+  ['intake', { answers: '1: Policy' }],
 ];
 
 describe('acknowledgement wording (#15)', () => {
@@ -112,6 +113,26 @@ describe('acknowledgement wording (#15)', () => {
     );
     // "help" lists what one can reply: in Welsh, the Welsh words.
     expect(acknowledgementWords('cy', 'help').message).toContain('wedi gorffen, rhy anodd');
+  });
+
+  it('confirms intake answers, alone or after the command that came with them, in each language', () => {
+    const answers = '1: Policy, 2: 3';
+    expect(acknowledgementWords('en', 'intake', { answers }).message).toBe(
+      'Thank you: we recorded your answers: 1: Policy, 2: 3.',
+    );
+    expect(acknowledgementWords('cy', 'intake', { answers }).message).toContain(
+      'cofnodi eich atebion: 1: Policy, 2: 3',
+    );
+    const pause = { until: '2027-01-25', answers };
+    expect(acknowledgementWords('en', 'pause', pause).detail).toMatch(
+      /Reply "resume" to come back sooner\. We also recorded your answers: 1: Policy, 2: 3\.$/,
+    );
+    expect(acknowledgementWords('cy', 'pause', pause).detail).toMatch(
+      /Rydym hefyd wedi cofnodi eich atebion: 1: Policy, 2: 3\.$/,
+    );
+    expect(acknowledgementWords('en', 'pause', { until: '2027-01-25' }).detail).not.toContain(
+      'answers',
+    );
   });
 });
 
