@@ -32,14 +32,14 @@ import { enrolmentStore } from '../src/db/enrolment-store.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { readCohortCsv } from '../src/enrol/cohort-csv.js';
 import { enrolCohort, type ProgrammeVersion } from '../src/engine/enrol.js';
-import { createSmtpTransport } from '../src/mail/smtp-transport.js';
 import { loadSequenceFiles } from '../src/sequence/load-files.js';
 import { cohortCsv } from './cohort.js';
 import { cpuMeter, type CpuReading } from './cpu.js';
 import { loadInboundCorpus, measureHandling, measureReading } from './inbound.js';
 import { summariseProfiles, type ProfileBucket } from './profile.js';
-import { prebuiltMessage, rawSmtpRun } from './raw-smtp.js';
+import { prebuiltMessage, rawSmtpRun, type RawRunResult } from './raw-smtp.js';
 import { measureRendering } from './render.js';
+import { nodemailerPoolRun, oursRun, smtpConnectionRun } from './smtp-clients.js';
 import type { SinkReply, SinkRequest, SinkStats } from './sink.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -53,6 +53,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    'smtp-only': { type: 'boolean', default: false },
+    'message-bytes': { type: 'string', default: '36000' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -60,6 +62,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(
     'usage: npm run bench [-- --learners N (2000) --workers W (2) --json --no-profile]\n' +
+      '       npm run bench -- --smtp-only [--message-bytes B (36000)]: the SMTP clients alone\n' +
       'the wave runs at N and at 5N; the workers run under --cpu-prof (unless --no-profile)\n' +
       'and the report shows where their CPU goes, by stage\n' +
       'database: BENCH_DATABASE_URL, TEST_DATABASE_URL or postgres://root@127.0.0.1:5432/test\n',
@@ -609,6 +612,8 @@ async function wavePhase(
 }
 
 interface RawFigures {
+  /** What was measured: `raw client`, `nodemailer pool`, `SMTPConnection`, `ours`... */
+  name: string;
   connections: number;
   sent: number;
   accepted: number;
@@ -621,92 +626,114 @@ interface RawFigures {
 interface SmtpLimitFigures {
   readonly messageBytes: number;
   readonly raw: RawFigures;
-  /** The same client pipelining MAIL FROM, RCPT TO and DATA (RFC 2920). */
+  /** The same client pipelining MAIL FROM, RCPT TO and DATA (RFC 2920): 2 round trips. */
   readonly pipelined: RawFigures;
-  /** The faster of the two: the machine's limit the wave is compared with. */
+  /** Pipelined and streamed: the next envelope follows the data's end, 1 round trip a message. */
+  readonly streamed: RawFigures;
+  /** The fastest of the raw clients: the machine's limit the wave is compared with. */
   readonly limitMessagesPerSecond: number;
-  readonly transport: {
-    connections: number;
-    sent: number;
-    seconds: number;
-    messagesPerSecond: number;
-    clientMillisPerMessage: number;
-  };
+  /** Our transport alone (src/mail/smtp-transport.ts), pre-built messages, as the dispatcher. */
+  readonly transport: RawFigures & { inFlight: number };
+  /** nodemailer's pool at 5, 10, 20 connections and its SMTPConnection used directly. */
+  readonly nodemailer: RawFigures[];
 }
 
-async function smtpLimitPhase(sink: Sink, messageBytes: number): Promise<SmtpLimitFigures> {
+/** Every client, one after another on the same sink with the same messages. */
+async function smtpLimitPhase(
+  sink: Sink,
+  messageBytes: number,
+  durationMs = 4_000,
+): Promise<SmtpLimitFigures> {
   const messages = Array.from({ length: 64 }, (_, i) => prebuiltMessage(messageBytes, i));
-  const rawClient = async (pipelined: boolean): Promise<RawFigures> => {
-    // A short warm-up, then the measured run.
-    await rawSmtpRun({ port: sink.port, connections: 4, durationMs: 500, messages, pipelined });
+  const port = sink.port;
+  const measure = async (
+    name: string,
+    connections: number,
+    run: (durationMs: number) => Promise<RawRunResult>,
+  ): Promise<RawFigures> => {
+    // A short warm-up (connections, JIT), then the measured run.
+    await run(400);
     await sink.request({ type: 'reset' });
-    const run = await rawSmtpRun({
-      port: sink.port,
-      connections: 4,
-      durationMs: 6_000,
-      messages,
-      pipelined,
-    });
+    const result = await run(durationMs);
     const stats = await sink.stats();
-    return {
-      connections: 4,
-      sent: run.sent,
+    const figures = {
+      name,
+      connections,
+      sent: result.sent,
       accepted: stats.messages,
-      seconds: run.elapsedMs / 1000,
-      messagesPerSecond: run.sent / (run.elapsedMs / 1000),
-      clientMillisPerMessage: run.cpuMicros / 1000 / Math.max(1, run.sent),
+      seconds: result.elapsedMs / 1000,
+      messagesPerSecond: result.sent / (result.elapsedMs / 1000),
+      clientMillisPerMessage: result.cpuMicros / 1000 / Math.max(1, result.sent),
       sinkMillisPerMessage: stats.cpuMicros / 1000 / Math.max(1, stats.messages),
     };
+    say(
+      `  ${name}, ${connections} connections: ${int(figures.messagesPerSecond)} msg/s, client ${fixed(figures.clientMillisPerMessage, 3)} ms CPU/msg`,
+    );
+    return figures;
   };
-  const raw = await rawClient(false);
-  const pipelined = await rawClient(true);
-
-  // Our SMTP transport (nodemailer, pooled on 5 connections) with the same pre-built messages,
-  // 5 in flight as the dispatcher keeps them: composition and the database left out.
-  const transport = createSmtpTransport({ url: `smtp://127.0.0.1:${sink.port}` });
-  let sent = 0;
-  let index = 0;
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + 6_000;
-  const lane = async () => {
-    while (performance.now() < deadline) {
-      const i = index++;
-      const outcome = await transport.send({
-        from: mail.replyAddress,
-        to: `learner${i}@bench.example.gov.uk`,
-        raw: messages[i % messages.length]!,
-        messageId: `<raw${i}.bench@gym.bench.test>`,
-      });
-      if (outcome.status !== 'sent') throw new Error(`transport: ${outcome.reason}`);
-      sent += 1;
-    }
+  const rawClient = (name: string, pipelined: boolean | 'streamed') =>
+    measure(name, rawConnections, (ms) =>
+      rawSmtpRun({ port, connections: rawConnections, durationMs: ms, messages, pipelined }),
+    );
+  const raw = await rawClient('raw client', false);
+  const pipelined = await rawClient('raw client, pipelined', true);
+  const streamed = await rawClient('raw client, pipelined and streamed', 'streamed');
+  const nodemailer: RawFigures[] = [];
+  for (const connections of [5, 10, 20])
+    nodemailer.push(
+      await measure('nodemailer pool', connections, (ms) =>
+        nodemailerPoolRun({ port, connections, durationMs: ms, messages }),
+      ),
+    );
+  for (const connections of [5, 10])
+    nodemailer.push(
+      await measure('nodemailer SMTPConnection', connections, (ms) =>
+        smtpConnectionRun({ port, connections, durationMs: ms, messages }),
+      ),
+    );
+  // As the dispatcher drives it: its default connections, 10 messages in flight.
+  const inFlight = 10;
+  const transport = {
+    ...(await measure('our transport', transportConnections, (ms) =>
+      oursRun({ port, connections: transportConnections, inFlight, durationMs: ms, messages }),
+    )),
+    inFlight,
   };
-  await Promise.all(Array.from({ length: 5 }, lane));
-  const transportMs = performance.now() - started;
-  const transportCpu = process.cpuUsage(cpuBefore);
-  await transport.close();
-
   return {
     messageBytes,
     raw,
     pipelined,
-    limitMessagesPerSecond: Math.max(raw.messagesPerSecond, pipelined.messagesPerSecond),
-    transport: {
-      connections: 5,
-      sent,
-      seconds: transportMs / 1000,
-      messagesPerSecond: sent / (transportMs / 1000),
-      clientMillisPerMessage: (transportCpu.user + transportCpu.system) / 1000 / Math.max(1, sent),
-    },
+    streamed,
+    limitMessagesPerSecond: Math.max(
+      raw.messagesPerSecond,
+      pipelined.messagesPerSecond,
+      streamed.messagesPerSecond,
+    ),
+    transport,
+    nodemailer,
   };
 }
+
+const rawConnections = 4;
+/** The production transport's default connections (createSmtpTransport). */
+const transportConnections = 5;
 
 // ---------------------------------------------------------------------------------------------
 // The run
 
 async function main() {
   const totalStart = performance.now();
+  if (args['smtp-only']) {
+    // The SMTP clients side by side, without a wave: to compare transports quickly.
+    const sink = await startSink();
+    const bytes = positiveInteger('message-bytes', args['message-bytes']);
+    say(`SMTP clients on the sink at 127.0.0.1:${sink.port}, ${int(bytes)}-byte messages`);
+    const smtp = await smtpLimitPhase(sink, bytes);
+    await cleanUp();
+    if (json) process.stdout.write(`${JSON.stringify(smtp, null, 2)}\n`);
+    else process.stdout.write(smtpTable(smtp));
+    return;
+  }
   const loadAverageAtStart = loadavg()[0]!;
   const programmes = loadProgrammes();
   admin = await createDatabase({
@@ -851,6 +878,20 @@ type Report = {
   };
   totalSeconds: number;
 };
+
+/** Every SMTP client measured, fastest first, against the limit. */
+function smtpTable(smtp: SmtpLimitFigures): string {
+  const all = [smtp.raw, smtp.pipelined, smtp.streamed, ...smtp.nodemailer, smtp.transport];
+  const lines = [...all]
+    .sort((a, b) => b.messagesPerSecond - a.messagesPerSecond)
+    .map(
+      (c) =>
+        `  ${`${c.name}, ${c.connections} conns`.padEnd(44)} ${int(c.messagesPerSecond).padStart(6)} msg/s ` +
+        `${fixed((c.messagesPerSecond / smtp.limitMessagesPerSecond) * 100, 0).padStart(4)} % of the limit; ` +
+        `client ${fixed(c.clientMillisPerMessage, 3)} ms, sink ${fixed(c.sinkMillisPerMessage, 3)} ms CPU/msg`,
+    );
+  return `SMTP clients, ${int(smtp.messageBytes)}-byte pre-built messages, one after another on one sink:\n${lines.join('\n')}\n`;
+}
 
 function table(report: Report): string {
   const { enrol, waves, smtp, render, inbound } = report;
