@@ -638,67 +638,98 @@ interface SmtpLimitFigures {
   readonly nodemailer: RawFigures[];
 }
 
-/** Every client, one after another on the same sink with the same messages. */
+/**
+ * Every client on the same sink with the same messages, interleaved: `rounds` rounds, each
+ * running every client in turn for its share of `durationMs`, so that a change in the machine's
+ * load (other processes) weighs on all of them alike.
+ */
 async function smtpLimitPhase(
   sink: Sink,
   messageBytes: number,
-  durationMs = 4_000,
+  durationMs = 4_500,
+  rounds = 3,
 ): Promise<SmtpLimitFigures> {
   const messages = Array.from({ length: 64 }, (_, i) => prebuiltMessage(messageBytes, i));
   const port = sink.port;
-  const measure = async (
+  interface Client {
+    readonly name: string;
+    readonly connections: number;
+    readonly run: (durationMs: number) => Promise<RawRunResult>;
+    sent: number;
+    accepted: number;
+    elapsedMs: number;
+    cpuMicros: number;
+    sinkCpuMicros: number;
+  }
+  const client = (
     name: string,
     connections: number,
     run: (durationMs: number) => Promise<RawRunResult>,
-  ): Promise<RawFigures> => {
-    // A short warm-up (connections, JIT), then the measured run.
-    await run(400);
-    await sink.request({ type: 'reset' });
-    const result = await run(durationMs);
-    const stats = await sink.stats();
-    const figures = {
-      name,
-      connections,
-      sent: result.sent,
-      accepted: stats.messages,
-      seconds: result.elapsedMs / 1000,
-      messagesPerSecond: result.sent / (result.elapsedMs / 1000),
-      clientMillisPerMessage: result.cpuMicros / 1000 / Math.max(1, result.sent),
-      sinkMillisPerMessage: stats.cpuMicros / 1000 / Math.max(1, stats.messages),
-    };
-    say(
-      `  ${name}, ${connections} connections: ${int(figures.messagesPerSecond)} msg/s, client ${fixed(figures.clientMillisPerMessage, 3)} ms CPU/msg`,
-    );
-    return figures;
-  };
+  ): Client => ({
+    name,
+    connections,
+    run,
+    sent: 0,
+    accepted: 0,
+    elapsedMs: 0,
+    cpuMicros: 0,
+    sinkCpuMicros: 0,
+  });
   const rawClient = (name: string, pipelined: boolean | 'streamed') =>
-    measure(name, rawConnections, (ms) =>
+    client(name, rawConnections, (ms) =>
       rawSmtpRun({ port, connections: rawConnections, durationMs: ms, messages, pipelined }),
-    );
-  const raw = await rawClient('raw client', false);
-  const pipelined = await rawClient('raw client, pipelined', true);
-  const streamed = await rawClient('raw client, pipelined and streamed', 'streamed');
-  const nodemailer: RawFigures[] = [];
-  for (const connections of [5, 10, 20])
-    nodemailer.push(
-      await measure('nodemailer pool', connections, (ms) =>
-        nodemailerPoolRun({ port, connections, durationMs: ms, messages }),
-      ),
-    );
-  for (const connections of [5, 10])
-    nodemailer.push(
-      await measure('nodemailer SMTPConnection', connections, (ms) =>
-        smtpConnectionRun({ port, connections, durationMs: ms, messages }),
-      ),
     );
   // As the dispatcher drives it: its default connections, 10 messages in flight.
   const inFlight = 10;
-  const transport = {
-    ...(await measure('our transport', transportConnections, (ms) =>
+  const clients = [
+    rawClient('raw client', false),
+    rawClient('raw client, pipelined', true),
+    rawClient('raw client, pipelined and streamed', 'streamed'),
+    ...[5, 10, 20].map((connections) =>
+      client('nodemailer pool', connections, (ms) =>
+        nodemailerPoolRun({ port, connections, durationMs: ms, messages }),
+      ),
+    ),
+    ...[5, 10].map((connections) =>
+      client('nodemailer SMTPConnection', connections, (ms) =>
+        smtpConnectionRun({ port, connections, durationMs: ms, messages }),
+      ),
+    ),
+    client('our transport', transportConnections, (ms) =>
       oursRun({ port, connections: transportConnections, inFlight, durationMs: ms, messages }),
-    )),
-    inFlight,
-  };
+    ),
+  ];
+  // A short warm-up each (connections, JIT).
+  for (const c of clients) await c.run(300);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const c of clients) {
+      await sink.request({ type: 'reset' });
+      const result = await c.run(durationMs / rounds);
+      const stats = await sink.stats();
+      c.sent += result.sent;
+      c.accepted += stats.messages;
+      c.elapsedMs += result.elapsedMs;
+      c.cpuMicros += result.cpuMicros;
+      c.sinkCpuMicros += stats.cpuMicros;
+    }
+  }
+  const figures = clients.map((c): RawFigures => {
+    const f = {
+      name: c.name,
+      connections: c.connections,
+      sent: c.sent,
+      accepted: c.accepted,
+      seconds: c.elapsedMs / 1000,
+      messagesPerSecond: c.sent / (c.elapsedMs / 1000),
+      clientMillisPerMessage: c.cpuMicros / 1000 / Math.max(1, c.sent),
+      sinkMillisPerMessage: c.sinkCpuMicros / 1000 / Math.max(1, c.accepted),
+    };
+    say(
+      `  ${f.name}, ${f.connections} connections: ${int(f.messagesPerSecond)} msg/s, client ${fixed(f.clientMillisPerMessage, 3)} ms CPU/msg`,
+    );
+    return f;
+  });
+  const [raw, pipelined, streamed] = figures as [RawFigures, RawFigures, RawFigures];
   return {
     messageBytes,
     raw,
@@ -709,8 +740,8 @@ async function smtpLimitPhase(
       pipelined.messagesPerSecond,
       streamed.messagesPerSecond,
     ),
-    transport,
-    nodemailer,
+    transport: { ...figures.at(-1)!, inFlight },
+    nodemailer: figures.slice(3, -1),
   };
 }
 
@@ -1030,7 +1061,8 @@ function table(report: Report): string {
   out.push(
     `smtp (right after the wave): raw client ${int(smtp.raw.sent)} messages in ${seconds(smtp.raw.seconds * 1000)} over ${smtp.raw.connections} connections = ${int(smtp.raw.messagesPerSecond)} msg/s (client ${fixed(smtp.raw.clientMillisPerMessage, 3)} ms CPU/msg, sink ${fixed(smtp.raw.sinkMillisPerMessage, 3)} ms CPU/msg); ` +
       `pipelined ${int(smtp.pipelined.messagesPerSecond)} msg/s (client ${fixed(smtp.pipelined.clientMillisPerMessage, 3)} ms, sink ${fixed(smtp.pipelined.sinkMillisPerMessage, 3)} ms CPU/msg); ` +
-      `our transport alone (nodemailer pooled, ${smtp.transport.connections} connections, pre-built) ${int(smtp.transport.messagesPerSecond)} msg/s at ${fixed(smtp.transport.clientMillisPerMessage, 3)} ms CPU/msg`,
+      `our transport alone (${smtp.transport.connections} connections, ${smtp.transport.inFlight} in flight, pre-built) ${int(smtp.transport.messagesPerSecond)} msg/s at ${fixed(smtp.transport.clientMillisPerMessage, 3)} ms CPU/msg`,
+    smtpTable(smtp).trimEnd(),
     `render (${render.programme}, week 1 kickoff): fill ${fixed(render.fillMicros)} µs vs mjml2html ${fixed(render.mjmlMicros / 1000, 2)} ms per recipient = ${int(render.ratio)}×; ` +
       `compose per message: email ${fixed(render.composeEmailMicros / 1000, 2)} ms (${fixed(render.emailKiB)} KiB), invite ${fixed(render.composeInviteMicros / 1000, 2)} ms (${fixed(render.inviteKiB)} KiB); compile of the programme ${seconds(render.compileMs)}`,
     `inbound: readMessage ${int(inbound.read.messages)} messages (${inbound.read.emlFiles} .eml fixtures + ${inbound.read.corpusBodies} corpus bodies, repeated) in ${seconds(inbound.read.elapsedMs)} = ${int(inbound.read.messagesPerSecond)} msg/s ` +
