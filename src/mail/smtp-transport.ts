@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import DKIM from 'nodemailer/lib/dkim';
 import { isTransientError } from 'nodemailer/lib/errors';
@@ -8,6 +9,7 @@ import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { DkimConfig } from '../config/config.js';
 import { GymError, messageOf } from '../errors.js';
 import { explainRefusedToken, type MailTokens, type OAuth2Settings } from './oauth2.js';
+import { openPipeline, type PipelinedConnection } from './smtp-pipeline.js';
 import {
   closableTransport,
   type MailTransport,
@@ -124,7 +126,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
   }
 
   /** Connects, upgrades to TLS when offered or asked, and signs in when there is a sign-in. */
-  function connect(): Promise<SMTPConnection> {
+  function connectNodemailer(): Promise<SMTPConnection> {
     return new Promise((resolve, reject) => {
       // With OAuth2 nodemailer must not see the URL's user as a password login.
       const { auth: _ignored, ...connectionOptions } = settings;
@@ -151,6 +153,34 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
         connection.login(auth, (loginError) => settle(loginError ?? undefined));
       });
     });
+  }
+
+  // The lean pipelined client (smtp-pipeline.ts) where it is safe: a plain connection with no
+  // sign-in, to a relay that offers PIPELINING and not STARTTLS. The first connection finds out;
+  // anywhere else nodemailer's SMTPConnection, with its TLS and sign-in, carries every message.
+  let lean =
+    !settings.secure &&
+    settings.requireTLS !== true &&
+    oauth2 === undefined &&
+    signIn() === undefined &&
+    settings.proxy === undefined &&
+    typeof settings.host === 'string';
+
+  async function connect(): Promise<Connected> {
+    if (lean) {
+      const opened = await openPipeline({
+        host: settings.host!,
+        port: Number(settings.port ?? 587),
+        name: typeof settings.name === 'string' ? settings.name : hostname(),
+        connectionTimeoutMs: settings.connectionTimeout ?? 30_000,
+        greetingTimeoutMs: settings.greetingTimeout ?? 30_000,
+        socketTimeoutMs: settings.socketTimeout ?? 60_000,
+        ignoreTls: settings.ignoreTLS === true,
+      });
+      if ('connection' in opened) return { kind: 'pipelined', connection: opened.connection };
+      lean = false;
+    }
+    return { kind: 'nodemailer', connection: await connectNodemailer() };
   }
 
   const pool = connectionPool({ connect, maxConnections, maxMessages });
@@ -192,8 +222,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
     async verify() {
       try {
         // Connects, upgrades to TLS when offered, signs in (fetching a token with OAuth2), quits.
-        const connection = await connect();
-        connection.quit();
+        const connected = await connect();
+        if (connected.kind === 'nodemailer') connected.connection.quit();
+        else connected.connection.close();
         return {
           ok: true,
           detail: `${name}: connected${oauth2 === undefined ? '' : ', signed in with OAuth2'}`,
@@ -211,7 +242,13 @@ type ConnectionSettings = SMTPConnection.Options & {
   maxConnections?: unknown;
   maxMessages?: unknown;
   forceAuth?: unknown;
+  proxy?: unknown;
 };
+
+/** A connection open to the relay, by the client that suits it. */
+type Connected =
+  | { readonly kind: 'nodemailer'; readonly connection: SMTPConnection }
+  | { readonly kind: 'pipelined'; readonly connection: PipelinedConnection };
 
 function positive(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
@@ -237,7 +274,7 @@ interface Job {
 }
 
 interface Link {
-  readonly connection: SMTPConnection;
+  readonly connected: Connected;
   messages: number;
   /** Closed by the server, a timeout or us: never handed another message. */
   dead: boolean;
@@ -249,11 +286,13 @@ interface Link {
  * message waits for one, retired after `maxMessages`, and dropped when it fails.
  *
  * A message goes to the relay once, with one exception, as in nodemailer's pool: a connection
- * that had sent before and died before a byte of this message was read (a relay closing a
- * connection it found idle) hands the message to another connection, once.
+ * that died before a byte of this message went (a relay closing a connection it found idle, or
+ * one cut while the message's envelope was on its way) hands the message to another connection,
+ * once. A message whose bytes went without an answer is not sent again here: the dispatcher
+ * retries it later, with backoff.
  */
 function connectionPool(options: {
-  connect: () => Promise<SMTPConnection>;
+  connect: () => Promise<Connected>;
   maxConnections: number;
   maxMessages: number;
 }) {
@@ -268,8 +307,16 @@ function connectionPool(options: {
     link.dead = true;
     const at = idle.indexOf(link);
     if (at >= 0) idle.splice(at, 1);
-    if (politely) link.connection.quit();
-    else link.connection.close();
+    const { connected } = link;
+    if (connected.kind === 'pipelined') connected.connection.close();
+    else if (politely) connected.connection.quit();
+    else connected.connection.close();
+  };
+
+  const requeue = (job: Job, error: unknown) => {
+    if (job.requeued || closed) return job.done({ ok: false, error });
+    job.requeued = true;
+    queue.unshift(job);
   };
 
   const pump = () => {
@@ -278,14 +325,16 @@ function connectionPool(options: {
     while (queue.length > opening && links.size + opening < options.maxConnections) {
       opening += 1;
       options.connect().then(
-        (connection) => {
+        (connected) => {
           opening -= 1;
-          const link: Link = { connection, messages: 0, dead: false };
+          const link: Link = { connected, messages: 0, dead: false };
           links.add(link);
-          // Between messages the connection can die (idle timeout, the relay hanging up): it is
-          // then not reused. A message in flight hears of it from its send.
-          connection.on('error', () => retire(link));
-          connection.once('end', () => retire(link));
+          if (connected.kind === 'nodemailer') {
+            // Between messages the connection can die (idle timeout, the relay hanging up): it
+            // is then not reused. A message in flight hears of it from its send.
+            connected.connection.on('error', () => retire(link));
+            connected.connection.once('end', () => retire(link));
+          }
           if (closed) return retire(link, true);
           idle.push(link);
           pump();
@@ -310,18 +359,41 @@ function connectionPool(options: {
 
   const run = (link: Link, job: Job) => {
     link.messages += 1;
+    const { connected } = link;
+    if (connected.kind === 'pipelined') {
+      // The connection takes the next queued message itself when this one's data goes, so
+      // that its envelope rides along.
+      const next = () => {
+        if (closed || link.messages >= options.maxMessages) return undefined;
+        const taken = queue.shift();
+        if (taken !== undefined) link.messages += 1;
+        return taken;
+      };
+      void connected.connection
+        .run(job, next, (finished, outcome) => {
+          const taken = finished as Job;
+          if (outcome.kind === 'sent') taken.done({ ok: true, response: outcome.response });
+          else if (outcome.kind === 'failed') taken.done({ ok: false, error: outcome.error });
+          else requeue(taken, outcome.error);
+        })
+        .then((state) => {
+          if (state === 'free') return release(link);
+          retire(link);
+          pump();
+        });
+      return;
+    }
     const reused = link.messages > 1;
     // A stream, not the buffer, to know whether the connection had started on the message.
     const body = Readable.from([job.raw]);
-    link.connection.send(job.envelope, body, (error, info) => {
+    connected.connection.send(job.envelope, body, (error, info) => {
       if (!error) {
         job.done({ ok: true, response: info.response });
         return release(link);
       }
       if (reused && !job.requeued && !body.readableDidRead && isTransientError(error)) {
-        job.requeued = true;
         retire(link);
-        queue.unshift(job);
+        requeue(job, error);
         return pump();
       }
       job.done({ ok: false, error });
@@ -334,7 +406,7 @@ function connectionPool(options: {
         return pump();
       }
       // The relay refused this message, the session is fine: reset it and go on.
-      link.connection.reset((resetError) => {
+      connected.connection.reset((resetError) => {
         if (resetError) retire(link);
         release(link);
       });
