@@ -207,9 +207,18 @@ export async function openPipeline(
       try {
         while (queued !== undefined) {
           const current: PipelineJob = queued;
-          const mail = await replies.next();
-          const rcpt = await replies.next();
-          const data = await replies.next();
+          // A 421 closes the session at once, the replies after it do not come: it is this
+          // message's outcome (the relay asks us to slow down), not a cut to hand it on from.
+          const closing = (command: string, reply: Reply) => {
+            if (reply.code !== 421) return reply;
+            queued = undefined;
+            const refusal = failureOf(command, reply);
+            done(current, { kind: 'failed', error: refusal });
+            throw refusal;
+          };
+          const mail = closing('MAIL FROM', await replies.next());
+          const rcpt = closing('RCPT TO', await replies.next());
+          const data = closing('DATA', await replies.next());
           const refused =
             mail.code >= 300
               ? failureOf('MAIL FROM', mail)
@@ -223,7 +232,6 @@ export async function openPipeline(
             if (data.code === 354) throw failure('DATA accepted after a refusal', 'EPROTOCOL');
             queued = undefined;
             done(current, { kind: 'failed', error: refused });
-            if (refused.responseCode === 421) throw refused;
             queued = next();
             // RSET opens the next group; the next envelope follows it without waiting.
             socket.write(queued === undefined ? 'RSET\r\n' : `RSET\r\n${envelopeOf(queued)}`);
