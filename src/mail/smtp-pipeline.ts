@@ -63,8 +63,7 @@ class Replies {
   private buffer = '';
   private lines: string[] = [];
   private readonly ready: Reply[] = [];
-  private waiting: { resolve: (reply: Reply) => void; reject: (error: SmtpFailure) => void }[] =
-    [];
+  private waiting: { resolve: (reply: Reply) => void; reject: (error: SmtpFailure) => void }[] = [];
   private ended: SmtpFailure | undefined;
 
   constructor(socket: Socket) {
@@ -160,7 +159,9 @@ export async function openPipeline(
       options.connectionTimeoutMs,
       new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
-        socket.once('close', () => reject(closed));
+        socket.once('close', () =>
+          reject(closed ?? failure('Connection closed', 'ECONNECTION', { command: 'CONN' })),
+        );
       }),
       () => failure('Connection timeout', 'ETIMEDOUT', { command: 'CONN' }),
     );
@@ -180,8 +181,7 @@ export async function openPipeline(
     socket.destroy();
     throw error;
   }
-  const offers = (extension: string) =>
-    new RegExp(`^250[ -]${extension}\\b`, 'im').test(ehlo.text);
+  const offers = (extension: string) => new RegExp(`^250[ -]${extension}\\b`, 'im').test(ehlo.text);
   const unsuitable = !offers('PIPELINING')
     ? 'the relay does not offer PIPELINING'
     : offers('STARTTLS') && !options.ignoreTls

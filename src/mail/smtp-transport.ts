@@ -132,10 +132,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
       const { auth: _ignored, ...connectionOptions } = settings;
       const connection = new SMTPConnection(connectionOptions);
       let settled = false;
-      const settle = (error: unknown) => {
+      const settle = (error: Error | null | undefined) => {
         if (settled) return;
         settled = true;
-        if (error === undefined) resolve(connection);
+        if (error === undefined || error === null) resolve(connection);
         else {
           connection.close();
           reject(error);
@@ -150,7 +150,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
         const auth = signIn();
         if (auth === undefined || !(connection.allowsAuth || settings.forceAuth === true))
           return settle(undefined);
-        connection.login(auth, (loginError) => settle(loginError ?? undefined));
+        connection.login(auth, (loginError) => settle(loginError));
       });
     });
   }
