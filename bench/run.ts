@@ -49,7 +49,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    learners: { type: 'string', default: '2000' },
+    learners: { type: 'string', default: '1000' },
     workers: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
@@ -61,7 +61,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: npm run bench [-- --learners N (2000) --workers W (2) --json --no-profile]\n' +
+    'usage: npm run bench [-- --learners N (1000) --workers W (2) --json --no-profile]\n' +
       '       npm run bench -- --smtp-only [--message-bytes B (36000)]: the SMTP clients alone\n' +
       'the wave runs at N and at 5N; the workers run under --cpu-prof (unless --no-profile)\n' +
       'and the report shows where their CPU goes, by stage\n' +
