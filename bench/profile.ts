@@ -26,6 +26,8 @@ function bucketOf(node: ProfileNode): string {
     if (parts[0] === 'nodemailer') return `nodemailer/${parts.at(-2) ?? ''}`;
     return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
   }
+  // The SMTP transport lives among the composers in src/mail: its own bucket, its own stage.
+  if (/\/(?:src|dist)\/mail\/smtp-transport\./.test(url)) return 'src/mail/smtp-transport';
   const src = /\/(?:src|dist)\/([^/]+)\//.exec(url);
   if (src) return `src/${src[1]}`;
   if (url.startsWith('node:')) return 'node internals';
@@ -35,6 +37,7 @@ function bucketOf(node: ProfileNode): string {
 /** The stage of sending a module's time belongs to. */
 function stageOf(bucket: string): string {
   if (/^nodemailer\/(smtp-|shared|addressparser)/.test(bucket)) return 'SMTP client';
+  if (bucket === 'src/mail/smtp-transport') return 'SMTP client';
   if (/^nodemailer\/dkim/.test(bucket)) return 'DKIM';
   if (bucket.startsWith('nodemailer/') || bucket === 'src/mail') return 'compose';
   if (['src/render', 'liquidjs', 'html-to-text', 'marked'].includes(bucket)) return 'fill';

@@ -32,14 +32,14 @@ import { enrolmentStore } from '../src/db/enrolment-store.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { readCohortCsv } from '../src/enrol/cohort-csv.js';
 import { enrolCohort, type ProgrammeVersion } from '../src/engine/enrol.js';
-import { createSmtpTransport } from '../src/mail/smtp-transport.js';
 import { loadSequenceFiles } from '../src/sequence/load-files.js';
 import { cohortCsv } from './cohort.js';
 import { cpuMeter, type CpuReading } from './cpu.js';
 import { loadInboundCorpus, measureHandling, measureReading } from './inbound.js';
 import { summariseProfiles, type ProfileBucket } from './profile.js';
-import { prebuiltMessage, rawSmtpRun } from './raw-smtp.js';
+import { prebuiltMessage, rawSmtpRun, type RawRunResult } from './raw-smtp.js';
 import { measureRendering } from './render.js';
+import { nodemailerPoolRun, oursRun, smtpConnectionRun } from './smtp-clients.js';
 import type { SinkReply, SinkRequest, SinkStats } from './sink.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -49,17 +49,20 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    learners: { type: 'string', default: '2000' },
+    learners: { type: 'string', default: '1000' },
     workers: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    'smtp-only': { type: 'boolean', default: false },
+    'message-bytes': { type: 'string', default: '36000' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 if (args.help) {
   process.stdout.write(
-    'usage: npm run bench [-- --learners N (2000) --workers W (2) --json --no-profile]\n' +
+    'usage: npm run bench [-- --learners N (1000) --workers W (2) --json --no-profile]\n' +
+      '       npm run bench -- --smtp-only [--message-bytes B (36000)]: the SMTP clients alone\n' +
       'the wave runs at N and at 5N; the workers run under --cpu-prof (unless --no-profile)\n' +
       'and the report shows where their CPU goes, by stage\n' +
       'database: BENCH_DATABASE_URL, TEST_DATABASE_URL or postgres://root@127.0.0.1:5432/test\n',
@@ -609,6 +612,8 @@ async function wavePhase(
 }
 
 interface RawFigures {
+  /** What was measured: `raw client`, `nodemailer pool`, `SMTPConnection`, `ours`... */
+  name: string;
   connections: number;
   sent: number;
   accepted: number;
@@ -621,92 +626,145 @@ interface RawFigures {
 interface SmtpLimitFigures {
   readonly messageBytes: number;
   readonly raw: RawFigures;
-  /** The same client pipelining MAIL FROM, RCPT TO and DATA (RFC 2920). */
+  /** The same client pipelining MAIL FROM, RCPT TO and DATA (RFC 2920): 2 round trips. */
   readonly pipelined: RawFigures;
-  /** The faster of the two: the machine's limit the wave is compared with. */
+  /** Pipelined and streamed: the next envelope follows the data's end, 1 round trip a message. */
+  readonly streamed: RawFigures;
+  /** The fastest of the raw clients: the machine's limit the wave is compared with. */
   readonly limitMessagesPerSecond: number;
-  readonly transport: {
-    connections: number;
-    sent: number;
-    seconds: number;
-    messagesPerSecond: number;
-    clientMillisPerMessage: number;
-  };
+  /** Our transport alone (src/mail/smtp-transport.ts), pre-built messages, as the dispatcher. */
+  readonly transport: RawFigures & { inFlight: number };
+  /** nodemailer's pool at 5, 10, 20 connections and its SMTPConnection used directly. */
+  readonly nodemailer: RawFigures[];
 }
 
-async function smtpLimitPhase(sink: Sink, messageBytes: number): Promise<SmtpLimitFigures> {
+/**
+ * Every client on the same sink with the same messages, interleaved: `rounds` rounds, each
+ * running every client in turn for its share of `durationMs`, so that a change in the machine's
+ * load (other processes) weighs on all of them alike.
+ */
+async function smtpLimitPhase(
+  sink: Sink,
+  messageBytes: number,
+  durationMs = 4_500,
+  rounds = 3,
+): Promise<SmtpLimitFigures> {
   const messages = Array.from({ length: 64 }, (_, i) => prebuiltMessage(messageBytes, i));
-  const rawClient = async (pipelined: boolean): Promise<RawFigures> => {
-    // A short warm-up, then the measured run.
-    await rawSmtpRun({ port: sink.port, connections: 4, durationMs: 500, messages, pipelined });
-    await sink.request({ type: 'reset' });
-    const run = await rawSmtpRun({
-      port: sink.port,
-      connections: 4,
-      durationMs: 6_000,
-      messages,
-      pipelined,
-    });
-    const stats = await sink.stats();
-    return {
-      connections: 4,
-      sent: run.sent,
-      accepted: stats.messages,
-      seconds: run.elapsedMs / 1000,
-      messagesPerSecond: run.sent / (run.elapsedMs / 1000),
-      clientMillisPerMessage: run.cpuMicros / 1000 / Math.max(1, run.sent),
-      sinkMillisPerMessage: stats.cpuMicros / 1000 / Math.max(1, stats.messages),
-    };
-  };
-  const raw = await rawClient(false);
-  const pipelined = await rawClient(true);
-
-  // Our SMTP transport (nodemailer, pooled on 5 connections) with the same pre-built messages,
-  // 5 in flight as the dispatcher keeps them: composition and the database left out.
-  const transport = createSmtpTransport({ url: `smtp://127.0.0.1:${sink.port}` });
-  let sent = 0;
-  let index = 0;
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + 6_000;
-  const lane = async () => {
-    while (performance.now() < deadline) {
-      const i = index++;
-      const outcome = await transport.send({
-        from: mail.replyAddress,
-        to: `learner${i}@bench.example.gov.uk`,
-        raw: messages[i % messages.length]!,
-        messageId: `<raw${i}.bench@gym.bench.test>`,
-      });
-      if (outcome.status !== 'sent') throw new Error(`transport: ${outcome.reason}`);
-      sent += 1;
+  const port = sink.port;
+  interface Client {
+    readonly name: string;
+    readonly connections: number;
+    readonly run: (durationMs: number) => Promise<RawRunResult>;
+    sent: number;
+    accepted: number;
+    elapsedMs: number;
+    cpuMicros: number;
+    sinkCpuMicros: number;
+  }
+  const client = (
+    name: string,
+    connections: number,
+    run: (durationMs: number) => Promise<RawRunResult>,
+  ): Client => ({
+    name,
+    connections,
+    run,
+    sent: 0,
+    accepted: 0,
+    elapsedMs: 0,
+    cpuMicros: 0,
+    sinkCpuMicros: 0,
+  });
+  const rawClient = (name: string, pipelined: boolean | 'streamed') =>
+    client(name, rawConnections, (ms) =>
+      rawSmtpRun({ port, connections: rawConnections, durationMs: ms, messages, pipelined }),
+    );
+  // As the dispatcher drives it: its default connections, 10 messages in flight.
+  const inFlight = 10;
+  const clients = [
+    rawClient('raw client', false),
+    rawClient('raw client, pipelined', true),
+    rawClient('raw client, pipelined and streamed', 'streamed'),
+    ...[5, 10, 20].map((connections) =>
+      client('nodemailer pool', connections, (ms) =>
+        nodemailerPoolRun({ port, connections, durationMs: ms, messages }),
+      ),
+    ),
+    ...[5, 10].map((connections) =>
+      client('nodemailer SMTPConnection', connections, (ms) =>
+        smtpConnectionRun({ port, connections, durationMs: ms, messages }),
+      ),
+    ),
+    client('our transport', transportConnections, (ms) =>
+      oursRun({ port, connections: transportConnections, inFlight, durationMs: ms, messages }),
+    ),
+  ];
+  // A short warm-up each (connections, JIT).
+  for (const c of clients) await c.run(300);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const c of clients) {
+      await sink.request({ type: 'reset' });
+      const result = await c.run(durationMs / rounds);
+      const stats = await sink.stats();
+      c.sent += result.sent;
+      c.accepted += stats.messages;
+      c.elapsedMs += result.elapsedMs;
+      c.cpuMicros += result.cpuMicros;
+      c.sinkCpuMicros += stats.cpuMicros;
     }
-  };
-  await Promise.all(Array.from({ length: 5 }, lane));
-  const transportMs = performance.now() - started;
-  const transportCpu = process.cpuUsage(cpuBefore);
-  await transport.close();
-
+  }
+  const figures = clients.map((c): RawFigures => {
+    const f = {
+      name: c.name,
+      connections: c.connections,
+      sent: c.sent,
+      accepted: c.accepted,
+      seconds: c.elapsedMs / 1000,
+      messagesPerSecond: c.sent / (c.elapsedMs / 1000),
+      clientMillisPerMessage: c.cpuMicros / 1000 / Math.max(1, c.sent),
+      sinkMillisPerMessage: c.sinkCpuMicros / 1000 / Math.max(1, c.accepted),
+    };
+    say(
+      `  ${f.name}, ${f.connections} connections: ${int(f.messagesPerSecond)} msg/s, client ${fixed(f.clientMillisPerMessage, 3)} ms CPU/msg`,
+    );
+    return f;
+  });
+  const [raw, pipelined, streamed] = figures as [RawFigures, RawFigures, RawFigures];
   return {
     messageBytes,
     raw,
     pipelined,
-    limitMessagesPerSecond: Math.max(raw.messagesPerSecond, pipelined.messagesPerSecond),
-    transport: {
-      connections: 5,
-      sent,
-      seconds: transportMs / 1000,
-      messagesPerSecond: sent / (transportMs / 1000),
-      clientMillisPerMessage: (transportCpu.user + transportCpu.system) / 1000 / Math.max(1, sent),
-    },
+    streamed,
+    limitMessagesPerSecond: Math.max(
+      raw.messagesPerSecond,
+      pipelined.messagesPerSecond,
+      streamed.messagesPerSecond,
+    ),
+    transport: { ...figures.at(-1)!, inFlight },
+    nodemailer: figures.slice(3, -1),
   };
 }
+
+const rawConnections = 4;
+/** The production transport's default connections (createSmtpTransport). */
+const transportConnections = 5;
 
 // ---------------------------------------------------------------------------------------------
 // The run
 
 async function main() {
   const totalStart = performance.now();
+  if (args['smtp-only']) {
+    // The SMTP clients side by side, without a wave: to compare transports quickly.
+    const sink = await startSink();
+    const bytes = positiveInteger('message-bytes', args['message-bytes']);
+    say(`SMTP clients on the sink at 127.0.0.1:${sink.port}, ${int(bytes)}-byte messages`);
+    const smtp = await smtpLimitPhase(sink, bytes);
+    await cleanUp();
+    if (json) process.stdout.write(`${JSON.stringify(smtp, null, 2)}\n`);
+    else process.stdout.write(smtpTable(smtp));
+    return;
+  }
   const loadAverageAtStart = loadavg()[0]!;
   const programmes = loadProgrammes();
   admin = await createDatabase({
@@ -852,6 +910,20 @@ type Report = {
   totalSeconds: number;
 };
 
+/** Every SMTP client measured, fastest first, against the limit. */
+function smtpTable(smtp: SmtpLimitFigures): string {
+  const all = [smtp.raw, smtp.pipelined, smtp.streamed, ...smtp.nodemailer, smtp.transport];
+  const lines = [...all]
+    .sort((a, b) => b.messagesPerSecond - a.messagesPerSecond)
+    .map(
+      (c) =>
+        `  ${`${c.name}, ${c.connections} conns`.padEnd(44)} ${int(c.messagesPerSecond).padStart(6)} msg/s ` +
+        `${fixed((c.messagesPerSecond / smtp.limitMessagesPerSecond) * 100, 0).padStart(4)} % of the limit; ` +
+        `client ${fixed(c.clientMillisPerMessage, 3)} ms, sink ${fixed(c.sinkMillisPerMessage, 3)} ms CPU/msg`,
+    );
+  return `SMTP clients, ${int(smtp.messageBytes)}-byte pre-built messages, one after another on one sink:\n${lines.join('\n')}\n`;
+}
+
 function table(report: Report): string {
   const { enrol, waves, smtp, render, inbound } = report;
   const main = waves.at(-1)!;
@@ -989,7 +1061,8 @@ function table(report: Report): string {
   out.push(
     `smtp (right after the wave): raw client ${int(smtp.raw.sent)} messages in ${seconds(smtp.raw.seconds * 1000)} over ${smtp.raw.connections} connections = ${int(smtp.raw.messagesPerSecond)} msg/s (client ${fixed(smtp.raw.clientMillisPerMessage, 3)} ms CPU/msg, sink ${fixed(smtp.raw.sinkMillisPerMessage, 3)} ms CPU/msg); ` +
       `pipelined ${int(smtp.pipelined.messagesPerSecond)} msg/s (client ${fixed(smtp.pipelined.clientMillisPerMessage, 3)} ms, sink ${fixed(smtp.pipelined.sinkMillisPerMessage, 3)} ms CPU/msg); ` +
-      `our transport alone (nodemailer pooled, ${smtp.transport.connections} connections, pre-built) ${int(smtp.transport.messagesPerSecond)} msg/s at ${fixed(smtp.transport.clientMillisPerMessage, 3)} ms CPU/msg`,
+      `our transport alone (${smtp.transport.connections} connections, ${smtp.transport.inFlight} in flight, pre-built) ${int(smtp.transport.messagesPerSecond)} msg/s at ${fixed(smtp.transport.clientMillisPerMessage, 3)} ms CPU/msg`,
+    smtpTable(smtp).trimEnd(),
     `render (${render.programme}, week 1 kickoff): fill ${fixed(render.fillMicros)} µs vs mjml2html ${fixed(render.mjmlMicros / 1000, 2)} ms per recipient = ${int(render.ratio)}×; ` +
       `compose per message: email ${fixed(render.composeEmailMicros / 1000, 2)} ms (${fixed(render.emailKiB)} KiB), invite ${fixed(render.composeInviteMicros / 1000, 2)} ms (${fixed(render.inviteKiB)} KiB); compile of the programme ${seconds(render.compileMs)}`,
     `inbound: readMessage ${int(inbound.read.messages)} messages (${inbound.read.emlFiles} .eml fixtures + ${inbound.read.corpusBodies} corpus bodies, repeated) in ${seconds(inbound.read.elapsedMs)} = ${int(inbound.read.messagesPerSecond)} msg/s ` +

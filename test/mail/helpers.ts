@@ -58,8 +58,11 @@ export interface TestSmtpServer {
 export interface SmtpServerBehaviour {
   /** The answer to the end of DATA: undefined accepts; an Error with a `responseCode` refuses. */
   readonly answerData?: (message: ReceivedMessage) => Error | undefined;
-  /** Cut the connection as soon as the first bytes of a message arrive. */
-  readonly dropDuringData?: boolean;
+  /**
+   * Cut the connection as soon as the first bytes of a message arrive: of every message, or of
+   * those to the recipients it says yes to.
+   */
+  readonly dropDuringData?: boolean | ((to: readonly string[]) => boolean);
 }
 
 /** A real smtp-server on 127.0.0.1 and a free port, keeping every message it accepts. */
@@ -91,7 +94,11 @@ export async function startSmtpServer(
       let dropped = false;
       stream.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
-        if (dropDuringData) {
+        const drop =
+          typeof dropDuringData === 'function'
+            ? dropDuringData(session.envelope.rcptTo.map((r) => r.address))
+            : dropDuringData === true;
+        if (drop && !dropped) {
           // The connection goes before the server answers: whatever arrived was never accepted,
           // even when the first chunk already held the whole message (one write of raw bytes).
           dropped = true;
