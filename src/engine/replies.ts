@@ -374,12 +374,12 @@ function batchedStore(store: ReplyStore, reads: PrefetchedReads, since: Date) {
     const s: MessageStore = {
       seen,
       transaction: (work) => work(s),
-      recordInbound: passOn(store.recordInbound),
-      recordInboundMany: passOn(store.recordInboundMany),
-      prefetch: passOn(store.prefetch),
-      addProgressMany: passOn(store.addProgressMany),
-      settleProcessedMany: passOn(store.settleProcessedMany),
-      queueAcknowledgementMany: passOn(store.queueAcknowledgementMany),
+      recordInbound: passOn(store.recordInbound.bind(store)),
+      recordInboundMany: passOn(store.recordInboundMany.bind(store)),
+      prefetch: passOn(store.prefetch.bind(store)),
+      addProgressMany: passOn(store.addProgressMany.bind(store)),
+      settleProcessedMany: passOn(store.settleProcessedMany.bind(store)),
+      queueAcknowledgementMany: passOn(store.queueAcknowledgementMany.bind(store)),
       async sent(by) {
         if (!direct && 'deliveryId' in by) {
           const found = reads.sent.get(by.deliveryId);
@@ -436,17 +436,23 @@ function batchedStore(store: ReplyStore, reads: PrefetchedReads, since: Date) {
         acks.push(ack);
         acksAt = now;
       },
-      proposalOf: passOn(store.proposalOf),
-      skipWeek: passOn(store.skipWeek, (enrolmentId) => touchedEnrolments.add(enrolmentId)),
-      stopEnrolment: passOn(store.stopEnrolment, (enrolmentId) =>
+      proposalOf: passOn(store.proposalOf.bind(store)),
+      skipWeek: passOn(store.skipWeek.bind(store), (enrolmentId) =>
         touchedEnrolments.add(enrolmentId),
       ),
-      unsubscribe: passOn(store.unsubscribe, (learnerId) => touchedLearners.add(learnerId)),
-      softBouncesOf: passOn(store.softBouncesOf),
-      markBounced: passOn(store.markBounced, (learnerId) => touchedLearners.add(learnerId)),
-      unsubscribeManager: passOn(store.unsubscribeManager),
-      manager: passOn(store.manager),
-      addManagerReply: passOn(store.addManagerReply),
+      stopEnrolment: passOn(store.stopEnrolment.bind(store), (enrolmentId) =>
+        touchedEnrolments.add(enrolmentId),
+      ),
+      unsubscribe: passOn(store.unsubscribe.bind(store), (learnerId) =>
+        touchedLearners.add(learnerId),
+      ),
+      softBouncesOf: passOn(store.softBouncesOf.bind(store)),
+      markBounced: passOn(store.markBounced.bind(store), (learnerId) =>
+        touchedLearners.add(learnerId),
+      ),
+      unsubscribeManager: passOn(store.unsubscribeManager.bind(store)),
+      manager: passOn(store.manager.bind(store)),
+      addManagerReply: passOn(store.addManagerReply.bind(store)),
       shifts: () => {
         // A pause or resume: the plan changes go to the store itself, after the writes kept.
         const shifts = store.shifts();
@@ -457,11 +463,11 @@ function batchedStore(store: ReplyStore, reads: PrefetchedReads, since: Date) {
             return method(...args);
           };
         return {
-          transaction: first(shifts.transaction),
-          plan: first(shifts.plan),
-          applyPlanChange: first(shifts.applyPlanChange),
-          recordPause: first(shifts.recordPause),
-          pausedWeeks: first(shifts.pausedWeeks),
+          transaction: first(shifts.transaction.bind(shifts)),
+          plan: first(shifts.plan.bind(shifts)),
+          applyPlanChange: first(shifts.applyPlanChange.bind(shifts)),
+          recordPause: first(shifts.recordPause.bind(shifts)),
+          pausedWeeks: first(shifts.pausedWeeks.bind(shifts)),
         };
       },
     };

@@ -81,7 +81,7 @@ const boundaryEnd = String.raw`(?![\p{L}\p{N}])`;
 
 function compile(table: PhraseTable): CompiledTable {
   const alternatives = (list: readonly string[]) => list.map((p) => `(?:${p})`).join('|');
-  const lists = Object.values(table.families) as (readonly string[])[];
+  const lists = Object.values<readonly string[]>(table.families);
   return {
     table,
     // Any phrase of any family: a sentence without one is not scanned family by family.
