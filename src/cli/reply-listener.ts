@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { GymDatabase } from '../db/database.js';
 import { holdMailboxLock, mailboxCursor, type MailboxLock } from '../db/mailbox-store.js';
 import { replyStore } from '../db/reply-store.js';
-import { handleInbound, type ReplyDependencies } from '../engine/replies.js';
+import { handleInbound, handleInboundBatch, type ReplyDependencies } from '../engine/replies.js';
 import { imapSource, parseImapUrl } from '../inbound/imap-source.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { mailSignIn } from '../mail/create-transport.js';
@@ -59,10 +59,13 @@ export async function startReplyListener(options: {
   const { config, database, log } = options;
   const deps = replyDependencies(config, database, options.now);
   const handler = (item: Parameters<typeof handleInbound>[1]) => handleInbound(deps, item);
+  // What a drain fetched together is handled together: a few statements a batch, not a reply.
+  const batchHandler = (items: Parameters<typeof handleInboundBatch>[1]) =>
+    handleInboundBatch(deps, items);
 
   if (config.imapUrl === undefined) {
     const dir = join(config.dataDir, 'inbox');
-    const source = maildirSource({ dir, handler, logger: log });
+    const source = maildirSource({ dir, handler, batchHandler, logger: log });
     if (options.listen) await source.start();
     return { where: `maildir ${dir}`, poll: () => source.poll(), stop: () => source.stop() };
   }
@@ -94,6 +97,7 @@ export async function startReplyListener(options: {
       url: config.imapUrl,
       oauth2: mailSignIn(config),
       handler,
+      batchHandler,
       cursor: mailboxCursor(database.db),
       logger: log,
       onStatus: options.onMailboxStatus,

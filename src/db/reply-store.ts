@@ -309,6 +309,154 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
         .execute();
     },
 
+    // The batch forms, for handleInboundBatch: the same rows as the one-at-a-time methods above
+    // write and read, in one statement each for a whole batch of replies.
+
+    async recordInboundMany(records) {
+      if (records.length === 0) return [];
+      const inserted = await db
+        .insertInto('inbound_messages')
+        .values(
+          records.map((record) => ({
+            message_id: messageKey(record.messageId),
+            mailbox: record.mailbox,
+            uid: record.uid ?? null,
+            received_at: record.receivedAt,
+            from_address: optionalText(record.from),
+            subject: optionalText(record.subject),
+            classification: record.classification,
+            summary: json(record.summary),
+          })),
+        )
+        .onConflict((oc) => oc.column('message_id').doNothing())
+        .returning(['id', 'message_id'])
+        .execute();
+      const ids = new Map(inserted.map((row) => [row.message_id, row.id]));
+      return records.map((record) => ids.get(messageKey(record.messageId)));
+    },
+
+    async prefetch({ deliveryIds, since }) {
+      const sent = new Map<number, SentContext>();
+      const weeksDone = new Map<number, Set<string>>();
+      const acknowledgements = new Map<number, number>();
+      const assignments = new Map<string, number | undefined>();
+      if (deliveryIds.length === 0) return { sent, weeksDone, acknowledgements, assignments };
+      const rows = await sentContext()
+        .where('deliveries.id', 'in', [...new Set(deliveryIds)])
+        .where('deliveries.status', '=', 'sent')
+        .execute();
+      const enrolments = new Map<number, number>();
+      for (const row of rows) {
+        const context = await one(row);
+        if (context === undefined) continue;
+        sent.set(row.deliveryId, context);
+        enrolments.set(row.enrolmentId, row.versionId);
+        weeksDone.set(row.enrolmentId, new Set());
+        acknowledgements.set(row.learnerId, 0);
+      }
+      if (enrolments.size === 0) return { sent, weeksDone, acknowledgements, assignments };
+      const done = await db
+        .selectFrom('progress_events')
+        .select(['enrolment_id', sql<string>`data ->> 'week'`.as('week')])
+        .distinct()
+        .where('enrolment_id', 'in', [...enrolments.keys()])
+        .where('kind', '=', 'done')
+        .execute();
+      for (const row of done) weeksDone.get(row.enrolment_id)?.add(row.week);
+      const counted = await db
+        .selectFrom('deliveries')
+        .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+        .select(['enrolments.learner_id', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('enrolments.learner_id', 'in', [...acknowledgements.keys()])
+        .where('deliveries.kind', '=', 'acknowledgement')
+        .where('deliveries.due_at', '>=', since)
+        .groupBy('enrolments.learner_id')
+        .execute();
+      for (const row of counted) acknowledgements.set(row.learner_id, Number(row.count));
+      // The assignment of each reply's own week (what a "done" marks), as assignmentOf finds it.
+      const wanted = new Map<string, { enrolmentId: number; stepKey: string }>();
+      for (const context of sent.values()) {
+        const key = `${context.enrolmentId}:${context.week}`;
+        if (assignments.has(key)) continue;
+        const steps = (await programmes(enrolments.get(context.enrolmentId)!)).weeks.find(
+          (w) => w.week === context.week,
+        )?.steps;
+        const step =
+          steps?.find((s) => s.email?.assignment !== undefined) ?? steps?.find((s) => s.email);
+        assignments.set(key, undefined);
+        if (step !== undefined)
+          wanted.set(key, {
+            enrolmentId: context.enrolmentId,
+            stepKey: planKey(context.week, step.id),
+          });
+      }
+      if (wanted.size > 0) {
+        const found = await db
+          .selectFrom('deliveries')
+          .select(['id', 'enrolment_id', 'step_key'])
+          .where('enrolment_id', 'in', [...new Set([...wanted.values()].map((w) => w.enrolmentId))])
+          .where('step_key', 'in', [...new Set([...wanted.values()].map((w) => w.stepKey))])
+          .execute();
+        const byStep = new Map(found.map((row) => [`${row.enrolment_id}:${row.step_key}`, row.id]));
+        for (const [key, want] of wanted)
+          assignments.set(key, byStep.get(`${want.enrolmentId}:${want.stepKey}`));
+      }
+      return { sent, weeksDone, acknowledgements, assignments };
+    },
+
+    async addProgressMany(events) {
+      if (events.length === 0) return;
+      await db
+        .insertInto('progress_events')
+        .values(
+          events.map((event) => ({
+            enrolment_id: event.enrolmentId,
+            delivery_id: event.deliveryId ?? null,
+            inbound_message_id: event.inboundId,
+            kind: event.kind,
+            data: json(event.data),
+            occurred_at: event.occurredAt,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['inbound_message_id', 'kind']).doNothing())
+        .execute();
+    },
+
+    async settleProcessedMany(settled, now) {
+      if (settled.length === 0) return;
+      const values = sql.join(
+        settled.map(
+          (row) =>
+            sql`(${row.id}::integer, ${optionalText(row.reason)}::text, ${row.learnerId ?? null}::integer, ${row.deliveryId ?? null}::integer)`,
+        ),
+      );
+      await sql`
+        update inbound_messages as m
+        set status = 'processed', reason = v.reason, learner_id = v.learner_id,
+            delivery_id = v.delivery_id, updated_at = ${now}
+        from (values ${values}) as v (id, reason, learner_id, delivery_id)
+        where m.id = v.id`.execute(db);
+    },
+
+    async queueAcknowledgementMany(acks, now) {
+      if (acks.length === 0) return;
+      await db
+        .insertInto('deliveries')
+        .values(
+          acks.map((ack) => ({
+            enrolment_id: ack.enrolmentId,
+            step_key: acknowledgementKey(ack.inboundId),
+            week: ack.week,
+            kind: 'acknowledgement',
+            due_at: now,
+            planned_local: '',
+            payload: json(ack.payload),
+          })),
+        )
+        .onConflict((oc) => oc.columns(['enrolment_id', 'step_key']).doNothing())
+        .execute();
+    },
+
     shifts: () => shiftStore(db),
 
     async intakeOf(enrolmentId) {

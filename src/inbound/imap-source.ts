@@ -4,7 +4,13 @@ import { GymError, messageOf } from '../errors.js';
 import type { MailboxCursor } from '../db/mailbox-store.js';
 import { backoff } from '../mail/backoff.js';
 import { explainRefusedToken, type MailTokens, type OAuth2Settings } from '../mail/oauth2.js';
-import type { InboundHandler, InboundVerdict, MailSource, SourceLog } from './source.js';
+import type {
+  InboundBatchHandler,
+  InboundHandler,
+  InboundVerdict,
+  MailSource,
+  SourceLog,
+} from './source.js';
 
 /** Where the mailbox is: what an IMAP_URL says. */
 export interface ImapAddress {
@@ -83,6 +89,8 @@ export interface ImapSourceOptions {
   /** Where unreadable messages go (created when missing); `Failed` by default. */
   readonly failedMailbox?: string | undefined;
   readonly handler: InboundHandler;
+  /** When given, each fetched batch is handed over at once (`handleInboundBatch`), then filed. */
+  readonly batchHandler?: InboundBatchHandler | undefined;
   readonly cursor: MailboxCursor;
   /**
    * The cursor's row: `user@host/mailbox` by default, so that two accounts sharing a database
@@ -391,11 +399,20 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
         if (stopping) break;
         // Collected in full before anything else is sent: see the note on imapSource.
         const messages = await withDeadline(client, 'UID FETCH', fetchSources(client, batch));
-        for (const { uid, source } of messages) {
+        if (stopping) break;
+        // A batch fetched before the connection went is not handed over: it is read again.
+        if (!isAlive(client) && messages[0] !== undefined)
+          throw new Error(`the connection closed before UID ${messages[0].uid}`);
+        const verdicts =
+          options.batchHandler === undefined || messages.length < 2
+            ? undefined
+            : await options.batchHandler(
+                messages.map(({ uid, source }) => ({ raw: source, mailbox, uid })),
+              );
+        for (const [n, { uid, source }] of messages.entries()) {
           if (stopping) break;
-          // A batch fetched before the connection went is not handed over: it is read again.
           if (!isAlive(client)) throw new Error(`the connection closed before UID ${uid}`);
-          const verdict = await options.handler({ raw: source, mailbox, uid });
+          const verdict = verdicts?.[n] ?? (await options.handler({ raw: source, mailbox, uid }));
           await fileAway(client, uid, verdict, `${uidValidity}:${uid}`);
           await options.cursor.advance(cursorKey, uidValidity, uid);
           handled += 1;

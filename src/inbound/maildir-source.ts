@@ -1,12 +1,14 @@
 import { access, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { messageOf } from '../errors.js';
-import type { InboundHandler, MailSource, SourceLog } from './source.js';
+import type { InboundBatchHandler, InboundHandler, MailSource, SourceLog } from './source.js';
 
 export interface MaildirSourceOptions {
   /** The inbox Maildir, `.gym/inbox` by default in `gym run`; created when missing. */
   readonly dir: string;
   readonly handler: InboundHandler;
+  /** When given, up to 50 files at a time are handed over at once, then each is filed. */
+  readonly batchHandler?: InboundBatchHandler | undefined;
   readonly logger: SourceLog;
   /** How often `start()` looks for new files (5 seconds by default). */
   readonly pollIntervalMs?: number | undefined;
@@ -15,6 +17,8 @@ export interface MaildirSourceOptions {
 /** Maildir++ folders, as Dovecot and Courier lay them out: `.Name/` beside `new/` and `cur/`. */
 const processedFolder = '.Processed';
 const failedFolder = '.Failed';
+/** Files handed to a batch handler at once. */
+const batchFiles = 50;
 
 /**
  * The embedded inbox: a Maildir that any MTA (Postfix's `home_mailbox = Maildir/`, fetchmail,
@@ -68,21 +72,32 @@ export function maildirSource(options: MaildirSourceOptions): MailSource {
   async function drain(): Promise<number> {
     await prepare();
     let handled = 0;
-    for (const { sub, name } of await waitingFiles()) {
-      if (stopping) break;
-      const from = join(dir, sub, name);
-      let raw: Buffer;
-      try {
-        raw = await readFile(from);
-      } catch (error) {
-        // Another reader took it first (two `gym` processes on one folder).
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
+    const files = await waitingFiles();
+    const size = options.batchHandler === undefined ? 1 : batchFiles;
+    for (let start = 0; start < files.length && !stopping; start += size) {
+      const batch: { from: string; name: string; raw: Buffer }[] = [];
+      for (const { sub, name } of files.slice(start, start + size)) {
+        const from = join(dir, sub, name);
+        try {
+          batch.push({ from, name, raw: await readFile(from) });
+        } catch (error) {
+          // Another reader took it first (two `gym` processes on one folder).
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
       }
-      const verdict = await options.handler({ raw, mailbox: dir, uid: undefined });
-      const folder = verdict === 'processed' ? processedFolder : failedFolder;
-      await rename(from, await freeName(join(dir, folder, 'cur'), name));
-      handled += 1;
+      const items = batch.map(({ raw }) => ({ raw, mailbox: dir, uid: undefined }));
+      const verdicts =
+        options.batchHandler === undefined || items.length < 2
+          ? undefined
+          : await options.batchHandler(items);
+      for (const [n, { from, name }] of batch.entries()) {
+        if (stopping && verdicts === undefined) break;
+        const verdict = verdicts?.[n] ?? (await options.handler(items[n]!));
+        const folder = verdict === 'processed' ? processedFolder : failedFolder;
+        await rename(from, await freeName(join(dir, folder, 'cur'), name));
+        handled += 1;
+      }
     }
     return handled;
   }

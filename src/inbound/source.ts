@@ -28,6 +28,14 @@ export type InboundVerdict = 'processed' | 'failed';
  */
 export type InboundHandler = (item: InboundItem) => Promise<InboundVerdict>;
 
+/**
+ * The handler for many messages at once (`handleInboundBatch`), as a source fetched them: a
+ * verdict for each, in order, with what `InboundHandler` promises for each message. A source
+ * still files each away and records its place one message at a time, after the batch: a crash
+ * in between hands the rest over again, which the Message-ID check makes harmless.
+ */
+export type InboundBatchHandler = (items: readonly InboundItem[]) => Promise<InboundVerdict[]>;
+
 export interface MailSource {
   /** Starts listening: messages already waiting are read, and new ones as they arrive. */
   start(): Promise<void>;
