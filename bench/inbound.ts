@@ -1,7 +1,7 @@
 /**
  * Inbound for the benchmark: the reply reader (`readMessage`: parse, classify, strip quotes, read
  * the intent) over the fixture messages and the email-reply-parser corpus, and the whole handler
- * (`handleInbound`: match against the database, record, progress, acknowledgement) over replies
+ * (`handleInboundBatch`, as a mailbox drain calls it: match against the database, record, progress, acknowledgement) over replies
  * to deliveries the wave really sent.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { replyStore } from '../src/db/reply-store.js';
 import type { Database } from '../src/db/schema.js';
-import { handleInbound } from '../src/engine/replies.js';
+import { handleInboundBatch } from '../src/engine/replies.js';
+
+const drainBatch = 50;
 import { readMessage } from '../src/replies/read.js';
 import type { InboundKind } from '../src/replies/types.js';
 import { replyAddressFor, signReplyToken } from '../src/mail/tokens.js';
@@ -156,10 +158,15 @@ export async function measureHandling(options: {
   let processed = 0;
   let failed = 0;
   const started = performance.now();
-  for (const raw of replies) {
-    const verdict = await handleInbound(deps, { raw, mailbox: 'INBOX', uid: undefined });
-    if (verdict === 'processed') processed += 1;
-    else failed += 1;
+  // In batches of 50, as a mailbox drain hands them over (src/inbound/source.ts).
+  for (let start = 0; start < replies.length; start += drainBatch) {
+    const items = replies
+      .slice(start, start + drainBatch)
+      .map((raw) => ({ raw, mailbox: 'INBOX', uid: undefined }));
+    for (const verdict of await handleInboundBatch(deps, items)) {
+      if (verdict === 'processed') processed += 1;
+      else failed += 1;
+    }
   }
   const elapsedMs = performance.now() - started;
   const events = await db

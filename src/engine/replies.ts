@@ -494,6 +494,13 @@ function batchedStore(store: ReplyStore, reads: PrefetchedReads, since: Date) {
       unsubscribeManager: passOn(store.unsubscribeManager.bind(store)),
       manager: passOn(store.manager.bind(store)),
       addManagerReply: passOn(store.addManagerReply.bind(store)),
+      // Intake answers (a reply to the welcome) change the profile and maybe the programme.
+      intakeOf: passOn(store.intakeOf.bind(store)),
+      updateProfile: passOn(store.updateProfile.bind(store), (learnerId) =>
+        touchedLearners.add(learnerId),
+      ),
+      latestProgrammes: passOn(store.latestProgrammes.bind(store)),
+      moveForIntake: passOn(store.moveForIntake.bind(store)),
       shifts: () => {
         // A pause or resume: the plan changes go to the store itself, after the writes kept.
         const shifts = store.shifts();
