@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const shipped = fileURLToPath(new URL('../../bin/gym.js', import.meta.url));
 
 // What a clean shell would have: none of the developer's or CI's Digital Gym settings.
 const gymVariables =
@@ -14,12 +16,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** `gym ARGS` as a real child process (through tsx), in the repository root, collecting its output. */
-function spawnGym(args: readonly string[], env: Record<string, string>) {
+/**
+ * `gym ARGS` as a real child process, in the repository root, collecting its output: through
+ * tsx, or `built`, as shipped (bin/gym.js on dist/, which buildGym makes).
+ */
+function spawnGym(args: readonly string[], env: Record<string, string>, built = false) {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !gymVariables.test(key)),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+  const entry = built ? [shipped] : ['--import', 'tsx', main];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: root,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,6 +38,23 @@ function spawnGym(args: readonly string[], env: Record<string, string>) {
     child.on('close', (code) => resolve({ code, ...output }));
   });
   return { child, output, exited };
+}
+
+/**
+ * Compiles dist/ as `npm install` does, for runBuiltGym. For what only the shipped form can show:
+ * tsx holds about 65 MB more than the compiled CLI, which memory limits must not count.
+ */
+export async function buildGym(): Promise<void> {
+  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root });
+}
+
+/** Runs the shipped `gym ARGS` (after buildGym) to the end. */
+export function runBuiltGym(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return spawnGym(args, env, true).exited;
 }
 
 /** Runs `gym ARGS` to the end. */
