@@ -50,7 +50,31 @@ async function prepared(backend: ReturnType<typeof testBackends>[number]) {
       })
       .where('id', '=', id)
       .execute();
-  return { database, sent: first };
+  // The welcomes of the default programme, which asks intake questions, sent too.
+  const welcomes = await database.db
+    .selectFrom('deliveries')
+    .innerJoin('enrolments', 'enrolments.id', 'deliveries.enrolment_id')
+    .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+    .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
+    .select(['learners.email', 'deliveries.id'])
+    .where('deliveries.kind', '=', 'welcome')
+    .where('sequence_versions.sequence_id', '=', 'digital-foundations')
+    .orderBy('learners.email')
+    .execute();
+  for (const { id } of welcomes)
+    await database.db
+      .updateTable('deliveries')
+      .set({
+        status: 'sent',
+        sent_at: new Date('2027-01-01T09:00:00Z'),
+        message_id: messageIdFor(testMail.secret, { deliveryId: id, domain: 'gym.example.gov.uk' }),
+      })
+      .where('id', '=', id)
+      .execute();
+  // The learner whose only other reply is forged by someone else, so their enrolment is open.
+  const welcome = welcomes.find((w) => w.email === first[3]!.email);
+  if (welcome === undefined) throw new Error('the cohort changed: pick another learner to answer');
+  return { database, sent: first, welcome };
 }
 
 function reply(
@@ -123,7 +147,11 @@ async function snapshot(database: TestDatabase) {
       .select(['id', 'status', 'paused_until', 'ended_at'])
       .orderBy('id')
       .execute(),
-    learners: await db.selectFrom('learners').select(['id', 'status']).orderBy('id').execute(),
+    learners: await db
+      .selectFrom('learners')
+      .select(['id', 'status', 'profile'])
+      .orderBy('id')
+      .execute(),
     suppressions: await db
       .selectFrom('suppressions')
       .select(['address', 'scope', 'how'])
@@ -147,7 +175,10 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
     }) satisfies ReplyDependencies;
 
   /** Every path through the handler: plan changes, a learner twice, duplicates, strangers. */
-  const replies = (sent: { email: string; id: number }[]): InboundItem[] => {
+  const replies = (
+    sent: { email: string; id: number }[],
+    welcome: { email: string; id: number },
+  ): InboundItem[] => {
     const at = (i: number) => sent[i]!;
     const items = [
       reply(at(0), 'Done! Tried all five.', 'a-done'),
@@ -163,6 +194,8 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
       reply(at(8), 'done, took 20 minutes', 'i-thread', { token: false }),
       reply(at(9), 'Too hard this week', 'j-hard'),
       reply(at(10), 'Done', 'k-stranger', { from: 'nobody@example.org', token: false }),
+      // Intake answers to the welcome: the profile changes (week 1 is out, so no move).
+      reply(welcome, '1. policy\n2) 2\n3 - time', 'l-intake'),
     ];
     return [
       ...items,
@@ -182,7 +215,7 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
   });
 
   it('leaves what handling the same messages one at a time leaves, with the same verdicts', async () => {
-    const items = replies(one.sent);
+    const items = replies(one.sent, one.welcome);
     const verdicts: string[] = [];
     for (const item of items) verdicts.push(await handleInbound(deps(one.database), item));
     const store = replyStore(many.database.db);
@@ -194,7 +227,10 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
         return store.transaction(work);
       },
     };
-    const batched = await handleInboundBatch(deps(many.database, counted), replies(many.sent));
+    const batched = await handleInboundBatch(
+      deps(many.database, counted),
+      replies(many.sent, many.welcome),
+    );
     expect(batched).toEqual(verdicts);
     // One for the batch (the NUL bytes are read too, named by their hash, and held), one for the
     // duplicate after it: the batch held, it did not fall back to one message at a time.
@@ -205,10 +241,16 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
     expect(expected.inbound.filter((r) => r.status !== 'processed').length).toBeGreaterThan(1);
     expect(expected.deliveries.filter((d) => d.asks).length).toBeGreaterThan(0);
     expect(expected.enrolments.map((e) => e.status)).toContain('stopped');
+    expect(expected.events.map((e) => e.kind)).toContain('intake');
+    expect(expected.learners.map((l) => l.profile)).toContainEqual(
+      expect.objectContaining({ confidence: 2, barriers: ['no-time'] }),
+    );
     expect(await snapshot(many.database)).toEqual(expected);
 
     // Again (a restart, a rescan): nothing more happens, and each is filed where it was.
-    expect(await handleInboundBatch(deps(many.database), replies(many.sent))).toEqual(verdicts);
+    expect(await handleInboundBatch(deps(many.database), replies(many.sent, many.welcome))).toEqual(
+      verdicts,
+    );
     expect(await snapshot(many.database)).toEqual(expected);
   });
 
@@ -229,10 +271,12 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
           }),
         ),
     };
-    const items = replies(failing.sent);
+    const items = replies(failing.sent, failing.welcome);
     const verdicts = await handleInboundBatch(deps(failing.database, faulty), items);
     expect(failures).toBe(1);
-    expect(verdicts).toEqual(await handleInboundBatch(deps(one.database), replies(one.sent)));
+    expect(verdicts).toEqual(
+      await handleInboundBatch(deps(one.database), replies(one.sent, one.welcome)),
+    );
     expect(await snapshot(failing.database)).toEqual(await snapshot(one.database));
   });
 });
