@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { foldLines } from 'nodemailer/lib/mime-funcs';
+import { foldLines, hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs';
 import { composeMessage, mailComposerOptions, type OutgoingMessage } from './compose.js';
 
 /**
@@ -10,15 +10,16 @@ import { composeMessage, mailComposerOptions, type OutgoingMessage } from './com
  * invite's ICS), base64 by Node's native encoder. No MimeNode tree is built per recipient.
  *
  * Every header slot is written by nodemailer's own header encoder and folder (`encodeHeaderValue`,
- * `foldLines`), so a recipient's headers are byte for byte what nodemailer writes for them
- * (test/mail/splice.test.ts proves it, and that every message of every shipped programme reads
- * the same as `composeMessage`'s). Only the transfer encoding of a body can differ: always
- * base64 here, where nodemailer writes short ASCII text as it is (7bit); decoded, the same bytes.
+ * `foldLines`), and each body gets the transfer encoding `composeMessage` gives it (7bit for
+ * short-lined ASCII text, else base64): a spliced message is byte for byte `composeMessage`'s,
+ * but for the boundary strings (test/mail/splice.test.ts proves it for every message of every
+ * shipped programme, and that mailparser and ical.js read the two alike).
  *
  * What is static comes from the template's key (the sender, the headers that are not slots and
- * their values, which parts there are): a wave is a handful of shapes, whatever its steps.
+ * their values, which parts there are): a wave is a handful of shapes, whatever its steps, so
+ * the key is the shape rather than the (programme version, step, layout, language) a message
+ * comes from. The bodies are all per recipient: every one carries the learner's name or tokens.
  */
-
 /** The headers that differ between recipients of the same shape; every other header is static. */
 const slotHeaders = new Set([
   'to',
@@ -32,7 +33,8 @@ const slotHeaders = new Set([
 ]);
 
 type BodySlot = 'text' | 'html' | 'ics';
-type Segment = string | { readonly header: string } | { readonly body: BodySlot };
+type Segment =
+  string | { readonly header: string } | { readonly body: BodySlot; readonly text: boolean };
 
 /** A message shape's MIME, as static text and the slots a recipient's message fills. */
 export interface MessageTemplate {
@@ -106,15 +108,12 @@ function templateOf(node: MimeTree, isRoot: boolean, out: Segment[]): boolean {
         : type.startsWith('text/calendar') || type.startsWith('application/ics')
           ? 'ics'
           : undefined;
-  if (!multipart && body === undefined) return false;
-  // Every body base64: the one encoding that is right whatever a recipient's text holds.
-  if (body !== undefined) node.setHeader('Content-Transfer-Encoding', 'base64');
-  const head = node.buildHeaders();
-  if (isRoot) out.push(...headerSegments(head));
-  else out.push(head);
-  out.push('\r\n\r\n');
   if (multipart) {
+    const head = node.buildHeaders();
+    if (isRoot) out.push(...headerSegments(head));
+    else out.push(head);
     const boundary = node.boundary as string;
+    out.push('\r\n\r\n');
     for (const [index, child] of node.childNodes.entries()) {
       out.push(`${index === 0 ? '' : '\r\n'}--${boundary}\r\n`);
       if (!templateOf(child, false, out)) return false;
@@ -122,7 +121,17 @@ function templateOf(node: MimeTree, isRoot: boolean, out: Segment[]): boolean {
     out.push(`\r\n--${boundary}--\r\n`);
     return true;
   }
-  out.push({ body: body! });
+  // A body is the last thing of its part, after its Content-Transfer-Encoding (nodemailer puts it
+  // last in a part's headers, not in the root's): anything else is composed whole.
+  if (body === undefined || isRoot) return false;
+  node.setHeader('Content-Transfer-Encoding', 'base64');
+  const head = node.buildHeaders();
+  const encoding = '\r\nContent-Transfer-Encoding: base64';
+  if (!head.endsWith(encoding)) return false;
+  out.push(head.slice(0, -encoding.length));
+  // Text as nodemailer sends it: as it is (7bit) when it is short-lined ASCII, else base64 where
+  // nodemailer would write quoted-printable (see `composeMessage`). Other types: base64 always.
+  out.push({ body, text: type.startsWith('text/') });
   return true;
 }
 
@@ -181,10 +190,7 @@ export function fillTemplate(
   for (const segment of template.segments) {
     if (typeof segment === 'string') out += segment;
     else if ('header' in segment) {
-      const value = encoder.encodeHeaderValue(
-        segment.header,
-        headerValue(options, segment.header),
-      );
+      const value = encoder.encodeHeaderValue(segment.header, headerValue(options, segment.header));
       out += foldLines(`${segment.header}: ${value}`, 76);
     } else {
       const content =
@@ -193,7 +199,12 @@ export function fillTemplate(
           : segment.body === 'html'
             ? (options.html as string)
             : message.calendar!.content;
-      out += base64Lines(Buffer.from(content.replace(/\r?\n/g, '\r\n'), 'utf8'));
+      // Canonical line ends (CRLF) before encoding, as nodemailer's output decodes.
+      const canonical = content.replace(/\r?\n/g, '\r\n');
+      out +=
+        segment.text && isPlainText(content) && !hasLongerLines(content, 76)
+          ? `\r\nContent-Transfer-Encoding: 7bit\r\n\r\n${canonical}`
+          : `\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(Buffer.from(canonical, 'utf8'))}`;
     }
   }
   return Buffer.from(out, 'utf8');
