@@ -22,6 +22,7 @@ describe('the embedded PGlite database', () => {
       '0008-data-rights',
       '0009-journey',
       '0010-languages',
+      '0013-compiled-programmes',
     ]);
     await first.db
       .insertInto('sequences')

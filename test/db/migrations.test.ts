@@ -32,6 +32,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0008-data-rights',
         '0009-journey',
         '0010-languages',
+        '0013-compiled-programmes',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -40,6 +41,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
+        '0013-compiled-programmes',
         '0010-languages',
         '0009-journey',
         '0008-data-rights',
@@ -80,6 +82,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0008-data-rights',
       '0009-journey',
       '0010-languages',
+      '0013-compiled-programmes',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -93,6 +96,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0008-data-rights',
       '0009-journey',
       '0010-languages',
+      '0013-compiled-programmes',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

@@ -1,3 +1,4 @@
+import { precompileProgrammes } from '../../db/compiled-programmes.js';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
@@ -278,6 +279,8 @@ export function enrolCommand(getConfig: () => Config): Command {
           );
           for (const result of results) print().row(result);
           print().end();
+          // The programmes' emails compiled and stored now, once, so that workers never run MJML.
+          if (!dryRun) await precompileProgrammes(database.db, { validation: 'soft' });
         } catch (error) {
           if (error instanceof NoProgrammeMatches) {
             throw new GymError(

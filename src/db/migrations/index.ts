@@ -8,6 +8,7 @@ import * as workerTicks from './0006-worker-ticks.js';
 import * as dataRights from './0008-data-rights.js';
 import * as journey from './0009-journey.js';
 import * as languages from './0010-languages.js';
+import * as compiledProgrammes from './0013-compiled-programmes.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -24,6 +25,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0008-data-rights': dataRights,
   '0009-journey': journey,
   '0010-languages': languages,
+  '0013-compiled-programmes': compiledProgrammes,
 };
 
 export const migrationProvider: MigrationProvider = {
