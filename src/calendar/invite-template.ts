@@ -40,7 +40,10 @@ export function writeInvite(request: InviteRequest): string {
 
 /** `20270111T100000Z`: an instant in UTC, as ical-generator writes a Date without a zone. */
 function utc(instant: Date): string {
-  return instant.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return instant
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 // As ical-generator's `escape`: TEXT values escape `\ ; ,`, quoted parameters `\ "`; line ends

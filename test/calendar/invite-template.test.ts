@@ -31,7 +31,8 @@ describe('writeInvite', () => {
       'escapes and long lines',
       {
         ...base,
-        title: 'Semi; colon, comma \\ backslash "quote" — and a long title that needs folding at 74 octets 🏋️ twice 🏋️',
+        title:
+          'Semi; colon, comma \\ backslash "quote" — and a long title that needs folding at 74 octets 🏋️ twice 🏋️',
         attendee: { name: 'A "quoted" \\ name; with, all 🏋️ of it and ŵ ŷ', email: 'a@b.c' },
         description: 'Line\r\nbreaks\rof\nevery kind; and ✓ marks '.repeat(8),
       },

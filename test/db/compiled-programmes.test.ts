@@ -192,7 +192,7 @@ describe('a worker sending from stored programmes', () => {
         '--import',
         'tsx',
         '--import',
-        './test/render/no-mjml/register.mjs',
+        './test/render/no-mjml/register.js',
         'test/render/no-mjml/worker.ts',
       ],
       {

@@ -161,7 +161,7 @@ describe.each(programmes.map((p): [string, Sequence] => [p.id, p]))(
         const compiled = await compileProgramme(sequence, { validation: 'soft', language });
         const splice = splicingComposer();
         let deliveryId = 0;
-        let counts = { emails: 0, invites: 0, layouts: new Set<string>() };
+        const counts = { emails: 0, invites: 0, layouts: new Set<string>() };
         const next = () => {
           deliveryId += 1;
           const learner = learners[deliveryId % learners.length]!;

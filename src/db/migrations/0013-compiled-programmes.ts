@@ -12,9 +12,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('version_id', 'integer', (c) =>
       c.notNull().references('sequence_versions.id').onDelete('cascade'),
     )
-    .addColumn('language', 'text', (c) =>
-      c.notNull().check(sql`language in ('cy', 'en', 'cy+en')`),
-    )
+    .addColumn('language', 'text', (c) => c.notNull().check(sql`language in ('cy', 'en', 'cy+en')`))
     .addColumn('layouts', 'text', (c) => c.notNull())
     .addColumn('format', 'integer', (c) => c.notNull())
     .addColumn('skeleton', 'jsonb', (c) => c.notNull())

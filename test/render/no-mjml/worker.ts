@@ -1,6 +1,6 @@
 /*
  * One dispatcher tick as `gym run` makes it (the store, stored compiled programmes, a Maildir
- * outbox), in a process where MJML cannot be loaded (see ./hook.mjs). Prints the tick's counts,
+ * outbox), in a process where MJML cannot be loaded (see ./hook.js). Prints the tick's counts,
  * or the error, as one JSON line.
  */
 import { storedProgrammes } from '../../../src/db/compiled-programmes.js';

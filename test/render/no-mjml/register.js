@@ -1,3 +1,3 @@
 import { register } from 'node:module';
 
-register('./hook.mjs', import.meta.url);
+register('./hook.js', import.meta.url);
