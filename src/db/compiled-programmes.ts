@@ -138,13 +138,14 @@ export async function precompileProgrammes(
   db: Kysely<Database>,
   options: CompileOptions = {},
 ): Promise<number> {
-  const layouts = await layoutsOf(options)();
   const wanted = await db
     .selectFrom('enrolments')
     .innerJoin('sequence_versions', 'sequence_versions.id', 'enrolments.sequence_version_id')
     .select(['enrolments.sequence_version_id as versionId', 'enrolments.language'])
     .distinct()
     .execute();
+  if (wanted.length === 0) return 0;
+  const layouts = await layoutsOf(options)();
   const definitions = new Map<number, Sequence>();
   let compiled = 0;
   const done = new Set<string>();

@@ -39,6 +39,8 @@ type Segment =
 /** A message shape's MIME, as static text and the slots a recipient's message fills. */
 export interface MessageTemplate {
   readonly segments: readonly Segment[];
+  /** The shape's root MimeNode: it encodes each recipient's header values as it encoded its own. */
+  readonly encoder: HeaderEncoder;
 }
 
 /** What nodemailer's MimeNode offers that the slots use (lib/mime-node). */
@@ -92,7 +94,7 @@ export function buildTemplate(message: OutgoingMessage): MessageTemplate | undef
       merged[merged.length - 1] = last + segment;
     else merged.push(segment);
   }
-  return { segments: merged };
+  return { segments: merged, encoder: root };
 }
 
 function templateOf(node: MimeTree, isRoot: boolean, out: Segment[]): boolean {
@@ -180,11 +182,8 @@ function headerValue(options: ReturnType<typeof mailComposerOptions>, name: stri
  * The message's bytes from its shape's template: the same headers nodemailer writes, and the
  * bodies base64 in lines of 76 characters (RFC 2045).
  */
-export function fillTemplate(
-  template: MessageTemplate,
-  message: OutgoingMessage,
-  encoder: HeaderEncoder,
-): Buffer {
+export function fillTemplate(template: MessageTemplate, message: OutgoingMessage): Buffer {
+  const encoder = template.encoder;
   const options = mailComposerOptions(message);
   let out = '';
   for (const segment of template.segments) {
@@ -225,9 +224,6 @@ function base64Lines(bytes: Buffer): string {
  */
 export function splicingComposer(limit = 64): (message: OutgoingMessage) => Promise<Buffer> {
   const templates = new Map<string, MessageTemplate | null>();
-  // nodemailer's header encoder, without a message: the slots' values are encoded as a
-  // MimeNode of the message would encode them.
-  const encoder = new MailComposer({}).compile() as unknown as HeaderEncoder;
   return async (message) => {
     const shape = shapeOf(message);
     let template = templates.get(shape);
@@ -237,6 +233,6 @@ export function splicingComposer(limit = 64): (message: OutgoingMessage) => Prom
       templates.set(shape, template);
     }
     if (template === null) return composeMessage(message);
-    return fillTemplate(template, message, encoder);
+    return fillTemplate(template, message);
   };
 }

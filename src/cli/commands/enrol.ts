@@ -1,4 +1,3 @@
-import { precompileProgrammes } from '../../db/compiled-programmes.js';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
@@ -280,7 +279,12 @@ export function enrolCommand(getConfig: () => Config): Command {
           for (const result of results) print().row(result);
           print().end();
           // The programmes' emails compiled and stored now, once, so that workers never run MJML.
-          if (!dryRun) await precompileProgrammes(database.db, { validation: 'soft' });
+          if (!dryRun)
+            await (
+              await import('../../db/compiled-programmes.js')
+            ).precompileProgrammes(database.db, {
+              validation: 'soft',
+            });
         } catch (error) {
           if (error instanceof NoProgrammeMatches) {
             throw new GymError(

@@ -1,4 +1,3 @@
-import { precompileProgrammes } from '../../db/compiled-programmes.js';
 import { Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { createDatabase, databaseConfigFor } from '../../db/database.js';
@@ -38,7 +37,11 @@ export function migrateCommand(getConfig: () => Config): Command {
         print(`database: ${database.location}`);
         const applied = await migrateToLatest(database.db, (name) => print(`applied ${name}`));
         // What enrolled learners' mail needs, compiled once here rather than in every worker.
-        await precompileProgrammes(database.db, { validation: 'soft' });
+        await (
+          await import('../../db/compiled-programmes.js')
+        ).precompileProgrammes(database.db, {
+          validation: 'soft',
+        });
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ database: database.location, applied })}\n`);
         } else if (applied.length === 0) {
