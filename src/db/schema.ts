@@ -14,6 +14,7 @@ export interface Database {
   learners: LearnersTable;
   sequences: SequencesTable;
   sequence_versions: SequenceVersionsTable;
+  compiled_programmes: CompiledProgrammesTable;
   enrolments: EnrolmentsTable;
   deliveries: DeliveriesTable;
   progress_events: ProgressEventsTable;
@@ -171,6 +172,18 @@ export interface SequenceVersionsTable {
   /** Hash of the programme's content; an enrolment keeps the version it started on. */
   content_hash: string;
   definition: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+/** A programme version's emails as MJML compiled them (#17), read by workers instead of MJML. */
+export interface CompiledProgrammesTable {
+  version_id: number;
+  /** The language preference compiled for: `cy`, `en` or `cy+en`. */
+  language: string;
+  /** Digest of the `emails/` layout files compiled with. */
+  layouts: string;
+  format: number;
+  skeleton: Json<unknown>;
   created_at: CreatedAt;
 }
 

@@ -1,3 +1,4 @@
+import { storedProgrammes } from '../db/compiled-programmes.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -29,7 +30,6 @@ import {
 } from '../mail/headers.js';
 import { createMaildirTransport } from '../mail/maildir-transport.js';
 import { digestSchedule } from '../planner/index.js';
-import { programmeCache } from '../render/index.js';
 import { computeReport, type Report } from '../report/compute.js';
 import { renderHtml } from '../report/render-html.js';
 import { readReportData } from '../report/snapshot.js';
@@ -105,7 +105,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       mail,
       workerId: 'demo',
       retryDelay: () => 60_000,
-      compiled: programmeCache({ validation: 'soft' }),
+      compiled: storedProgrammes(database.db, { validation: 'soft' }),
       digests: digestStore(database.db),
     };
     const replyDeps = {

@@ -1,5 +1,7 @@
-import { buildInvite, inviteBodies, whenLabel } from '../calendar/invite.js';
-import { composeMessage, type OutgoingMessage } from '../mail/compose.js';
+import { inviteBodies, whenLabel } from '../calendar/invite.js';
+import { writeInvite } from '../calendar/invite-template.js';
+import type { OutgoingMessage } from '../mail/compose.js';
+import { splicingComposer } from '../mail/splice.js';
 import { domainOf, learnerEmailHeaders } from '../mail/headers.js';
 import { macOf } from '../mail/tokens.js';
 import type { MailTransport, SendOutcome } from '../mail/transport.js';
@@ -541,12 +543,16 @@ async function prepare(
   return outgoingOf(delivery, message, inviteUid);
 }
 
+// The process's message templates (#17): each shape of message is built by nodemailer once, and
+// every recipient's message is spliced into it (see src/mail/splice.ts).
+const composeSpliced = splicingComposer();
+
 async function outgoingOf(
   delivery: DueDelivery,
   message: OutgoingMessage,
   inviteUid: string | undefined,
 ): Promise<Outgoing> {
-  return { delivery, raw: await composeMessage(message), messageId: message.messageId, inviteUid };
+  return { delivery, raw: await composeSpliced(message), messageId: message.messageId, inviteUid };
 }
 
 function settlementOf(
@@ -735,7 +741,7 @@ function inviteMessage(
     description: string;
   },
 ): OutgoingMessage {
-  const ics = buildInvite({
+  const ics = writeInvite({
     uid: what.uid,
     sequence: delivery.inviteSequence,
     start: what.start,

@@ -59,7 +59,10 @@ export interface CompiledEmail {
   readonly layout: LayoutName;
   /** For error messages: `programme "x" week 3 step "kickoff"`. */
   readonly where: string;
-  /** The MJML after the compile-time slots were filled: what `mjml2html` ran on, once. */
+  /**
+   * The MJML after the compile-time slots were filled: what `mjml2html` ran on, once. Empty for
+   * an email loaded from its stored skeleton.
+   */
   readonly mjml: string;
   /** MJML validation problems under 'soft' validation; empty under 'strict'. */
   readonly warnings: readonly string[];
@@ -68,6 +71,22 @@ export interface CompiledEmail {
   readonly html: ParsedTemplate;
   readonly text: ParsedTemplate;
   /** Values fixed at compile time that the layout reads per fill (a programme's week list). */
+  readonly statics: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A compiled email as data (#17): what MJML made of it, as text, ready to be stored with its
+ * programme version and parsed by a worker that never loads MJML (`emailFromSkeleton`).
+ */
+export interface EmailSkeleton {
+  readonly layout: LayoutName;
+  readonly where: string;
+  readonly warnings: readonly string[];
+  /** The Liquid sources of the per-recipient fill: the HTML is MJML's output. */
+  readonly subject: string;
+  readonly preheader: string;
+  readonly html: string;
+  readonly text: string;
   readonly statics: Readonly<Record<string, unknown>>;
 }
 
@@ -210,6 +229,42 @@ export async function compileEmail(
   validation: Validation,
   language: LanguagePreference = 'en',
 ): Promise<CompiledEmail> {
+  const { skeleton, mjml } = await compileSkeleton(
+    sources,
+    layout,
+    parts,
+    where,
+    validation,
+    language,
+  );
+  return { ...emailFromSkeleton(skeleton), mjml };
+}
+
+/** The email of a stored skeleton, its templates parsed: Liquid only, no MJML. */
+export function emailFromSkeleton(skeleton: EmailSkeleton): CompiledEmail {
+  const where = skeleton.where;
+  return {
+    layout: skeleton.layout,
+    where,
+    mjml: '',
+    warnings: skeleton.warnings,
+    subject: parseTemplate(textLiquid, skeleton.subject, `${where} subject`),
+    preheader: parseTemplate(textLiquid, skeleton.preheader, `${where} preheader`),
+    html: parseTemplate(htmlLiquid, skeleton.html, `${where} HTML`),
+    text: parseTemplate(textLiquid, skeleton.text, `${where} text`),
+    statics: skeleton.statics,
+  };
+}
+
+/** Compiles one email to its skeleton (MJML runs here), and the MJML it ran on. */
+export async function compileSkeleton(
+  sources: LayoutSources,
+  layout: LayoutName,
+  parts: EmailParts,
+  where: string,
+  validation: Validation,
+  language: LanguagePreference = 'en',
+): Promise<{ skeleton: EmailSkeleton; mjml: string }> {
   const slots = languageSlots(language);
   const frame = {
     // The Welsh marker line keeps the English words too: the reply reader cuts at them.
@@ -274,15 +329,17 @@ export async function compileEmail(
   }
 
   return {
-    layout,
-    where,
     mjml,
-    warnings,
-    subject: parseTemplate(textLiquid, parts.subject, `${where} subject`),
-    preheader: parseTemplate(textLiquid, parts.preheader, `${where} preheader`),
-    html: parseTemplate(htmlLiquid, html, `${where} HTML`),
-    text: parseTemplate(textLiquid, tidyText(text), `${where} text`),
-    statics: parts.statics ?? {},
+    skeleton: {
+      layout,
+      where,
+      warnings,
+      subject: parts.subject,
+      preheader: parts.preheader,
+      html,
+      text: tidyText(text),
+      statics: parts.statics ?? {},
+    },
   };
 }
 

@@ -19,12 +19,14 @@ import {
 import type { TemplateContext } from '../sequence/template-model.js';
 import { learnerChromeScope, type LearnerChrome, type RecipientLinks } from './chrome.js';
 import {
-  compileEmail,
+  compileSkeleton,
+  emailFromSkeleton,
   fillEmail,
   oneLine,
   type CompiledEmail,
   type CompileOptions,
   type EmailParts,
+  type EmailSkeleton,
   type Frame,
   type LayoutName,
   type RenderedEmail,
@@ -62,6 +64,49 @@ interface InviteText {
   description: ParsedTemplate | null;
   location?: string | undefined;
 }
+
+/** An invite's texts in one language, as data: the Liquid sources. */
+interface InviteSource {
+  readonly language: Language;
+  readonly where: string;
+  readonly title: string;
+  readonly description: string | null;
+  readonly location?: string | undefined;
+}
+
+/**
+ * A compiled programme as data (#17): what MJML made of its emails, as text, stored with the
+ * programme version (src/db/compiled-programmes.ts), so that workers load it with Liquid only and
+ * never load MJML. `programmeFromSkeleton` parses it.
+ */
+export interface ProgrammeSkeleton {
+  /** Raised when the skeleton's form changes: a stored one of another form is compiled again. */
+  readonly format: typeof skeletonFormat;
+  readonly id: string;
+  readonly title: string;
+  readonly language: LanguagePreference;
+  readonly titles: readonly (readonly [Language, string])[];
+  readonly weeks: readonly {
+    readonly number: number;
+    readonly theme: string;
+    readonly managerTips: readonly (readonly [
+      Language,
+      { readonly theme: string; readonly tip: string; readonly where: string },
+    ])[];
+    readonly steps: readonly (readonly [
+      string,
+      (
+        | { readonly kind: 'email'; readonly email: EmailSkeleton }
+        | { readonly kind: 'invite'; readonly texts: readonly InviteSource[] }
+      ),
+    ])[];
+  }[];
+  readonly welcome: EmailSkeleton;
+  readonly end: EmailSkeleton;
+  readonly warnings: readonly string[];
+}
+
+export const skeletonFormat = 1;
 
 type CompiledStep =
   { kind: 'email'; email: CompiledEmail } | { kind: 'invite'; texts: InviteText[] };
@@ -301,7 +346,7 @@ function prepareInvite(
   language: Language,
   where: string,
   problems: Problems,
-): InviteText | null {
+): InviteSource | null {
   const before = problems.list.length;
   const description =
     invite.description === undefined ? undefined : markdownText(invite.description);
@@ -310,11 +355,9 @@ function prepareInvite(
   if (problems.list.length > before) return null;
   return {
     language,
-    title: parseTemplate(textLiquid, invite.title, `${where} title`),
-    description:
-      description === undefined
-        ? null
-        : parseTemplate(textLiquid, markdownToText(description), `${where} description`),
+    where,
+    title: invite.title,
+    description: description === undefined ? null : markdownToText(description),
     location: invite.location,
   };
 }
@@ -331,14 +374,27 @@ function prepareInvite(
  */
 export async function compileProgramme(
   sequence: Sequence,
-  options: CompileOptions & {
-    /**
-     * The learners' languages: one, or `cy+en` for both in one email. What the programme does
-     * not offer is left out (see `effectivePreference`); by default its first language.
-     */
-    language?: LanguagePreference | undefined;
-  } = {},
+  options: ProgrammeCompileOptions = {},
 ): Promise<CompiledProgramme> {
+  return programmeFromSkeleton(await compileProgrammeSkeleton(sequence, options));
+}
+
+export type ProgrammeCompileOptions = CompileOptions & {
+  /**
+   * The learners' languages: one, or `cy+en` for both in one email. What the programme does
+   * not offer is left out (see `effectivePreference`); by default its first language.
+   */
+  language?: LanguagePreference | undefined;
+};
+
+/**
+ * The programme compiled (`compileProgramme`'s checks and MJML runs) to data, to store with its
+ * version: JSON in, the same CompiledProgramme out of `programmeFromSkeleton`.
+ */
+export async function compileProgrammeSkeleton(
+  sequence: Sequence,
+  options: ProgrammeCompileOptions = {},
+): Promise<ProgrammeSkeleton> {
   const sources = options.layouts ?? (await shippedLayoutSources());
   const validation = options.validation ?? 'strict';
   const problems = new Problems();
@@ -386,13 +442,13 @@ export async function compileProgramme(
   const summary = fragment(problems, base.summary, `${programme} summary`);
   problems.throwIfAny(sequence.id);
 
-  const weeks = new Map<number, CompiledWeek>();
+  const weeks: ProgrammeSkeleton['weeks'][number][] = [];
   const warnings: string[] = [];
   for (const { week, w, steps: stepSources, managerTip } of prepared) {
-    const steps = new Map<string, CompiledStep>();
+    const steps: ProgrammeSkeleton['weeks'][number]['steps'][number][] = [];
     for (const step of stepSources) {
       if (step.email) {
-        const email = await compileEmail(
+        const { skeleton: email } = await compileSkeleton(
           sources,
           step.email.layout,
           step.email.parts,
@@ -401,21 +457,19 @@ export async function compileProgramme(
           language,
         );
         warnings.push(...email.warnings);
-        steps.set(step.id, { kind: 'email', email });
+        steps.push([step.id, { kind: 'email', email }]);
       } else if (step.invite) {
-        steps.set(step.id, { kind: 'invite', texts: step.invite });
+        steps.push([step.id, { kind: 'invite', texts: step.invite }]);
       }
     }
-    weeks.set(week.week, {
+    weeks.push({
       number: week.week,
       theme: week.theme,
-      managerTips: new Map(
-        offered.map((l) => {
-          const inLanguage = textOf(l).weeks[w]!;
-          const tip = parseTemplate(textLiquid, inLanguage.manager_tip, `${managerTip}${at(l)}`);
-          return [l, { theme: inLanguage.theme, tip }];
-        }),
-      ),
+      managerTips: offered.map((l) => {
+        const inLanguage = textOf(l).weeks[w]!;
+        const where = `${managerTip}${at(l)}`;
+        return [l, { theme: inLanguage.theme, tip: inLanguage.manager_tip, where }] as const;
+      }),
       steps,
     });
   }
@@ -425,7 +479,7 @@ export async function compileProgramme(
   const intake = intakeBlock(
     languages.map((l) => ({ language: l, questions: textOf(l).intake ?? [] })),
   );
-  const welcome = await compileEmail(
+  const { skeleton: welcome } = await compileSkeleton(
     sources,
     'welcome',
     {
@@ -443,7 +497,7 @@ export async function compileProgramme(
     validation,
     language,
   );
-  const end = await compileEmail(
+  const { skeleton: end } = await compileSkeleton(
     sources,
     'programme-end',
     {
@@ -461,14 +515,60 @@ export async function compileProgramme(
   warnings.push(...welcome.warnings, ...end.warnings);
 
   return {
+    format: skeletonFormat,
     id: sequence.id,
     title: base.title,
     language,
-    titles: new Map(offered.map((l) => [l, textOf(l).title])),
+    titles: offered.map((l) => [l, textOf(l).title] as const),
     weeks,
     welcome,
     end,
     warnings,
+  };
+}
+
+/** The programme of a skeleton (compiled here or stored), its templates parsed: no MJML. */
+export function programmeFromSkeleton(skeleton: ProgrammeSkeleton): CompiledProgramme {
+  const parseInvite = (text: InviteSource): InviteText => ({
+    language: text.language,
+    title: parseTemplate(textLiquid, text.title, `${text.where} title`),
+    description:
+      text.description === null
+        ? null
+        : parseTemplate(textLiquid, text.description, `${text.where} description`),
+    location: text.location,
+  });
+  return {
+    id: skeleton.id,
+    title: skeleton.title,
+    language: skeleton.language,
+    titles: new Map(skeleton.titles),
+    weeks: new Map(
+      skeleton.weeks.map((week) => [
+        week.number,
+        {
+          number: week.number,
+          theme: week.theme,
+          managerTips: new Map(
+            week.managerTips.map(([l, { theme, tip, where }]) => [
+              l,
+              { theme, tip: parseTemplate(textLiquid, tip, where) },
+            ]),
+          ),
+          steps: new Map(
+            week.steps.map(([id, step]): [string, CompiledStep] => [
+              id,
+              step.kind === 'email'
+                ? { kind: 'email', email: emailFromSkeleton(step.email) }
+                : { kind: 'invite', texts: step.texts.map(parseInvite) },
+            ]),
+          ),
+        },
+      ]),
+    ),
+    welcome: emailFromSkeleton(skeleton.welcome),
+    end: emailFromSkeleton(skeleton.end),
+    warnings: skeleton.warnings,
   };
 }
 

@@ -85,7 +85,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\napplied 0011-intake\n10 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\napplied 0011-intake\napplied 0013-compiled-programmes\n11 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -104,6 +104,7 @@ describe('the gym command line', () => {
         { name: '0009-journey' },
         { name: '0010-languages' },
         { name: '0011-intake' },
+        { name: '0013-compiled-programmes' },
       ],
     });
   });
@@ -127,6 +128,7 @@ describe('the gym command line', () => {
       '0009-journey',
       '0010-languages',
       '0011-intake',
+      '0013-compiled-programmes',
     ]);
   });
 });
@@ -162,6 +164,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0009-journey',
           '0010-languages',
           '0011-intake',
+          '0013-compiled-programmes',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
@@ -174,6 +177,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0009-journey' },
           { name: '0010-languages' },
           { name: '0011-intake' },
+          { name: '0013-compiled-programmes' },
         ]);
       } finally {
         await database.close();

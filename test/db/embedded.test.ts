@@ -23,6 +23,7 @@ describe('the embedded PGlite database', () => {
       '0009-journey',
       '0010-languages',
       '0011-intake',
+      '0013-compiled-programmes',
     ]);
     await first.db
       .insertInto('sequences')

@@ -33,6 +33,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0009-journey',
         '0010-languages',
         '0011-intake',
+        '0013-compiled-programmes',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -41,6 +42,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
+        '0013-compiled-programmes',
         '0011-intake',
         '0010-languages',
         '0009-journey',
@@ -83,6 +85,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0009-journey',
       '0010-languages',
       '0011-intake',
+      '0013-compiled-programmes',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -97,6 +100,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0009-journey',
       '0010-languages',
       '0011-intake',
+      '0013-compiled-programmes',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

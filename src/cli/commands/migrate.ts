@@ -36,6 +36,12 @@ export function migrateCommand(getConfig: () => Config): Command {
         }
         print(`database: ${database.location}`);
         const applied = await migrateToLatest(database.db, (name) => print(`applied ${name}`));
+        // What enrolled learners' mail needs, compiled once here rather than in every worker.
+        await (
+          await import('../../db/compiled-programmes.js')
+        ).precompileProgrammes(database.db, {
+          validation: 'soft',
+        });
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ database: database.location, applied })}\n`);
         } else if (applied.length === 0) {

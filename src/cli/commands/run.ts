@@ -1,3 +1,4 @@
+import { storedProgrammes } from '../../db/compiled-programmes.js';
 import { Command } from 'commander';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,6 @@ import { startGymServer } from '../../http/gym-server.js';
 import { backoff } from '../../mail/backoff.js';
 import { createMailTransport } from '../../mail/create-transport.js';
 import { watchedTransport } from '../../mail/watched-transport.js';
-import { programmeCache } from '../../render/index.js';
 import { dailyRetention } from '../../db/retention.js';
 import { trainerAlertStore } from '../../db/trainer-alert-store.js';
 import { trainerAlertTick } from '../../engine/trainer-alerts.js';
@@ -93,7 +93,8 @@ export function runCommand(getConfig: () => Config): Command {
               waitUntil: (instant: Date) => sleep(Math.max(0, instant.getTime() - now().getTime())),
             }),
         // Soft: a layout warning must not stop a worker; the tests validate layouts strictly.
-        compiled: programmeCache({ validation: 'soft' }),
+        // Read compiled from the database (stored at enrol or migrate): no MJML in a worker.
+        compiled: storedProgrammes(database.db, { validation: 'soft' }),
         digests: digestStore(database.db),
       };
       // Once a day across all workers, cheap otherwise: retention, then the trainer's alert.

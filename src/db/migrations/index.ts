@@ -9,6 +9,7 @@ import * as dataRights from './0008-data-rights.js';
 import * as journey from './0009-journey.js';
 import * as languages from './0010-languages.js';
 import * as intake from './0011-intake.js';
+import * as compiledProgrammes from './0013-compiled-programmes.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -26,6 +27,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0009-journey': journey,
   '0010-languages': languages,
   '0011-intake': intake,
+  '0013-compiled-programmes': compiledProgrammes,
 };
 
 export const migrationProvider: MigrationProvider = {
