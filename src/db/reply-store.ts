@@ -264,7 +264,13 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
               .select('manager_id as id')
               .where('id', '=', by.digestId)
               .executeTakeFirst()
-          : await db
+          : 'introductionId' in by
+            ? await db
+                .selectFrom('manager_introductions')
+                .select('manager_id as id')
+                .where('id', '=', by.introductionId)
+                .executeTakeFirst()
+            : await db
               .selectFrom('managers')
               .select('id')
               .where('email', '=', by.email.toLowerCase())

@@ -351,4 +351,88 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
       .execute();
     expect(replies).toEqual([]);
   });
+  it('reads a manager’s "stop sending these" in answer to their introduction as a digest opt-out', async () => {
+    const introduction = (await digestsTo('rachel.green@businessandtrade.gov.uk')).find(
+      isIntroduction,
+    )!;
+    // The introduction's Reply-To is the plain mailbox: only its thread says what it answers.
+    expect(introduction.replyTo).toBe(mail.replyAddress);
+    const answer = async (from: string, messageId: string) =>
+      handleInbound(
+        {
+          store: replyStore(database.db),
+          read: readMessage,
+          secret: mail.secret,
+          replyAddress: mail.replyAddress,
+          now: () => new Date('2027-02-16T14:00:00Z'),
+        },
+        {
+          raw: await new MailComposer({
+            newline: 'windows',
+            from,
+            to: introduction.replyTo,
+            subject: `Re: ${introduction.subject}`,
+            inReplyTo: introduction.messageId,
+            references: [introduction.messageId],
+            messageId,
+            text: 'Please stop sending these.\n\nOn Fri, Digital Gym wrote:\n> Your team is starting',
+          })
+            .compile()
+            .build(),
+          mailbox: 'INBOX',
+          uid: undefined,
+        },
+      );
+    // Another manager quoting Rachel's introduction proves nothing about Rachel, nor about
+    // themselves: held for a person, nothing changed.
+    expect(await answer('Mark Davies <mark.davies@cardiff.gov.uk>', '<mark-intro@x.test>')).toBe(
+      'processed',
+    );
+    const held = await database.db
+      .selectFrom('inbound_messages')
+      .select(['status', 'reason'])
+      .where('message_id', '=', '<mark-intro@x.test>')
+      .executeTakeFirstOrThrow();
+    expect(held.status).toBe('quarantined');
+    expect(
+      await database.db
+        .selectFrom('suppressions')
+        .select('address')
+        .where('address', '=', 'mark.davies@cardiff.gov.uk')
+        .execute(),
+    ).toEqual([]);
+
+    expect(
+      await answer('Rachel Green <rachel.green@businessandtrade.gov.uk>', '<rachel-intro@x.test>'),
+    ).toBe('processed');
+    const row = await database.db
+      .selectFrom('inbound_messages')
+      .select(['status', 'reason'])
+      .where('message_id', '=', '<rachel-intro@x.test>')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'processed',
+      reason: 'the manager replied stop to their introduction: no more digests',
+    });
+    const suppressions = await database.db
+      .selectFrom('suppressions')
+      .select(['address', 'scope', 'how'])
+      .where('address', '=', 'rachel.green@businessandtrade.gov.uk')
+      .execute();
+    expect(suppressions).toEqual([
+      { address: 'rachel.green@businessandtrade.gov.uk', scope: 'digests', how: 'reply' },
+    ]);
+    // Her people's programmes go on; her digests stop.
+    const before = (await digestsTo('rachel.green@businessandtrade.gov.uk')).length;
+    await runUntil(new Date('2027-02-16T15:00:00Z'), new Date('2027-03-02T12:00:00Z'));
+    expect((await digestsTo('rachel.green@businessandtrade.gov.uk')).length).toBe(before);
+    expect((await digestsTo('aisha.khan@businessandtrade.gov.uk')).length).toBeGreaterThan(0);
+    const team = await database.db
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .select('enrolments.status')
+      .where('learners.email', '=', 'aisha.khan@businessandtrade.gov.uk')
+      .executeTakeFirstOrThrow();
+    expect(team.status).toBe('active');
+  });
 });
