@@ -271,10 +271,10 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
                 .where('id', '=', by.introductionId)
                 .executeTakeFirst()
             : await db
-              .selectFrom('managers')
-              .select('id')
-              .where('email', '=', by.email.toLowerCase())
-              .executeTakeFirst();
+                .selectFrom('managers')
+                .select('id')
+                .where('email', '=', by.email.toLowerCase())
+                .executeTakeFirst();
       if (row === undefined) return undefined;
       const team = await db
         .selectFrom('learners')
