@@ -145,7 +145,8 @@ const quietDays = 10;
  * Sends the fortnightly manager digests that are due: for each manager with learners on a
  * programme, the fortnight's slot (see `digestSchedule`: a working-day morning in the manager's
  * zone) once its time has come. One per manager and fortnight whichever worker gets there: the
- * claim is a row with a unique key. A manager with nobody active gets none.
+ * claim is a row with a unique key. A manager with nobody active gets none, except one last
+ * digest that tells of the stops since the one before.
  */
 export async function digestTick(
   deps: DispatchDependencies,
@@ -185,12 +186,14 @@ export async function digestTick(
     const team = (await store.team(manager.id, now)).filter((m) => m.currentWeek >= 1);
     // Checked after the claim, at send time: an unsubscribe since the last tick is honoured.
     const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
+    // Who stopped since the last digest: told once, even when nobody is left (the last digest).
+    const stopped = no === undefined ? ((await store.stoppedSince?.(manager.id, now)) ?? []) : [];
     const settlement =
       no !== undefined
         ? ({ status: 'skipped', reason: `the manager ${describeSuppression(no)}` } as const)
-        : team.length === 0
+        : team.length === 0 && stopped.length === 0
           ? ({ status: 'skipped', reason: 'no active learners' } as const)
-          : await sendDigest(deps, store, manager, slot, team, claim, now);
+          : await sendDigest(deps, store, manager, slot, { team, stopped }, claim, now);
     const kept = settlement !== 'lost' && (await store.settle(claim, settlement, team.length, now));
     counts[kept ? settlement.status : 'lost'] += 1;
   }
@@ -202,7 +205,7 @@ async function sendDigest(
   store: DigestStore,
   manager: DigestManager,
   slot: DigestSlot,
-  team: readonly TeamMember[],
+  { team, stopped }: { team: readonly TeamMember[]; stopped: StoppedLearner[] },
   claim: DigestClaim,
   now: Date,
 ): Promise<DigestSettlement | 'lost'> {
@@ -210,7 +213,6 @@ async function sendDigest(
   const language = manager.language ?? 'en';
   for (const member of team)
     learners.push(await digestLearner(deps, manager, member, now, language));
-  const stopped = (await store.stoppedSince?.(manager.id, now)) ?? [];
   const layouts = await layoutsOf(deps);
   const { messageId, replyTo, headers, unsubscribeUrl } = managerDigestHeaders({
     ...deps.mail,

@@ -73,7 +73,8 @@ describe.each(testBackends())('gym manager show, export and erase on $name', (ba
     );
     const read = await runGym(['run', '--once', '--clock', '2027-01-04T13:10:00Z'], env);
     expect(read.code, read.stderr).toBe(0);
-  });
+    // Four child processes of the real gym: slow on a loaded machine.
+  }, 600_000);
   afterAll(async () => {
     await database?.close();
   });

@@ -209,7 +209,7 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(engagement.digest_id).not.toBeNull();
   });
 
-  it('sends no digest to a manager whose people have all stopped, and tells of a stop once', async () => {
+  it('sends a manager whose people have all stopped one last digest that tells of it, and tells of a stop once', async () => {
     // Tom stops on 20 January, in week 3: Helen's next digest says so, and only that one.
     await database.db
       .updateTable('enrolments')
@@ -238,7 +238,21 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
       .execute();
     await runUntil(new Date('2027-01-20T00:00:00Z'), new Date('2027-02-02T12:00:00Z'));
     const digests = (await digestsTo('mark.davies@cardiff.gov.uk')).filter((m) => isDigest(m));
-    expect(digests).toHaveLength(2);
+    // 4 and 18 January, then one last on 1 February: nobody is left, and it says who stopped when.
+    expect(digests).toHaveLength(3);
+    const last = digests[2]!.text;
+    expect(last).toContain('Gareth Jones stopped in week 3.');
+    expect(last).toMatch(/Fiona Campbell stopped in week \d+\./);
+    expect(last).toContain('Nobody you manage is on a programme at the moment');
+    expect(digests[1]!.text).not.toContain('stopped in week');
+    const row = await database.db
+      .selectFrom('manager_digests')
+      .innerJoin('managers', 'managers.id', 'manager_digests.manager_id')
+      .select(['manager_digests.status', 'manager_digests.learners'])
+      .where('managers.email', '=', 'mark.davies@cardiff.gov.uk')
+      .where('period_starts_on', '=', '2027-02-01')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'sent', learners: 0 });
     const helen = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) => isDigest(m));
     expect(helen).toHaveLength(3);
     expect(helen.map((d) => d.text.includes('Tom Fletcher stopped in week 3.'))).toEqual([
@@ -292,6 +306,8 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     const helen = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter(isDigest);
     expect(helen).toHaveLength(4);
     expect(helen[3]!.text).not.toContain('Tom Fletcher stopped');
+    // Mark's last digest was the last: nothing more to tell, nothing more sent.
+    expect((await digestsTo('mark.davies@cardiff.gov.uk')).filter(isDigest)).toHaveLength(3);
   });
 
   it('reads a manager’s "remove me" in answer to a digest as a digest opt-out, not a learner’s stop', async () => {
