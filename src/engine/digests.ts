@@ -3,7 +3,12 @@ import { composeMessage } from '../mail/compose.js';
 import { describeSuppression, suppressionFor, type ConsentReader } from '../consent/suppression.js';
 import { managerDigestHeaders, managerIntroductionHeaders } from '../mail/headers.js';
 import type { SendOutcome } from '../mail/transport.js';
-import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
+import {
+  currentDigest,
+  digestSchedule,
+  introductionTime,
+  type DigestSlot,
+} from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import { dayAndMonth, inPreference } from '../language/dates.js';
 import { languagesOf, type Language, type LanguagePreference } from '../language/languages.js';
@@ -412,13 +417,6 @@ async function introduce(
         : await sendIntroduction(deps, intros, manager, first, team, claim, now);
   if (settlement === 'lost') return 'lost';
   return (await intros.settle(claim, settlement, now)) ? settlement.status : 'lost';
-}
-
-/** 08:00 on the manager's clock, on the working day before the first digest's day. */
-function introductionTime(first: DigestSlot, zone: string): Date {
-  let day = DateTime.fromJSDate(first.sendAt, { zone }).startOf('day').minus({ days: 1 });
-  while (day.weekday > 5) day = day.minus({ days: 1 });
-  return day.set({ hour: 8 }).toJSDate();
 }
 
 async function sendIntroduction(
