@@ -98,6 +98,12 @@ export function managerCommand(getConfig: () => Config): Command {
   return command;
 }
 
+/** A stored value as text: a string as it is, nothing as `fallback`. */
+function text(value: unknown, fallback = ''): string {
+  if (value === null || value === undefined) return fallback;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** A manager's record in words, for `gym manager show`. */
 export function formatManagerRecord(record: ManagerRecord): string {
   const lines: string[] = [];
@@ -117,27 +123,25 @@ export function formatManagerRecord(record: ManagerRecord): string {
   lines.push('', `Manages (${record.learners.length}):`);
   for (const l of record.learners)
     lines.push(
-      `  ${String(l.first_name)} ${String(l.last_name)}  ${String(l.programme ?? '-')}  ${String(l.enrolment_status ?? '-')}`,
+      `  ${String(l.first_name)} ${String(l.last_name)}  ${text(l.programme, '-')}  ${text(l.enrolment_status, '-')}`,
     );
   lines.push('', 'Sent:');
   for (const i of record.introductions)
-    lines.push(
-      `  introduction  ${String(i.status)}  ${day(i.sent_at)}  ${String(i.message_id ?? '')}`,
-    );
+    lines.push(`  introduction  ${String(i.status)}  ${day(i.sent_at)}  ${text(i.message_id)}`);
   for (const d of record.digests)
     lines.push(
-      `  digest ${String(d.period_starts_on)}  ${String(d.status)}  ${day(d.sent_at)}  ${String(d.message_id ?? d.reason ?? '')}`,
+      `  digest ${String(d.period_starts_on)}  ${String(d.status)}  ${day(d.sent_at)}  ${text(d.message_id ?? d.reason)}`,
     );
   lines.push('', `Replies (${record.replies.length}):`);
   for (const r of record.replies)
     lines.push(
-      `  ${day(r.received_at)}  ${String(r.status)}  ${JSON.stringify(String(r.text ?? '').slice(0, 80))}`,
+      `  ${day(r.received_at)}  ${String(r.status)}  ${JSON.stringify(text(r.text).slice(0, 80))}`,
     );
   if (record.notes.length > 0) {
     lines.push('', 'Notes:');
     for (const n of record.notes)
       lines.push(
-        `  ${day(n.occurred_at)}  ${String(n.action)}${n.about_first_name ? ` about ${String(n.about_first_name)} ${String(n.about_last_name)}` : ''}`,
+        `  ${day(n.occurred_at)}  ${String(n.action)}${n.about_first_name ? ` about ${text(n.about_first_name)} ${text(n.about_last_name)}` : ''}`,
       );
   }
   lines.push('', 'Opt-outs:');
