@@ -20,6 +20,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./commands/run.js')).runCommand(config),
   inbox: async () => (await import('./commands/inbox.js')).inboxCommand(config),
   learner: async () => (await import('./commands/learner.js')).learnerCommand(config),
+  manager: async () => (await import('./commands/manager.js')).managerCommand(config),
   report: async () => (await import('./commands/report.js')).reportCommand(config),
   reply: async () => (await import('./commands/reply.js')).replyCommand(),
   migrate: async () => (await import('./commands/migrate.js')).migrateCommand(config),

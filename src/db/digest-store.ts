@@ -70,15 +70,40 @@ export function digestStore(db: Kysely<Database>): DigestStore {
         ])
         .where('managers.status', '=', 'active')
         .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('learners as active_learner')
-              .innerJoin('enrolments as open', 'open.learner_id', 'active_learner.id')
-              .select('open.id')
-              .whereRef('active_learner.manager_id', '=', 'managers.id')
-              .where('active_learner.status', '=', 'active')
-              .where('open.status', 'in', ['active', 'paused']),
-          ),
+          eb.or([
+            eb.exists(
+              eb
+                .selectFrom('learners as active_learner')
+                .innerJoin('enrolments as open', 'open.learner_id', 'active_learner.id')
+                .select('open.id')
+                .whereRef('active_learner.manager_id', '=', 'managers.id')
+                .where('active_learner.status', '=', 'active')
+                .where('open.status', 'in', ['active', 'paused']),
+            ),
+            // Nobody active any more, but a stop not told yet: one last digest tells it (a
+            // manager who was never sent a digest has nothing to be told the end of).
+            eb.exists(
+              eb
+                .selectFrom('learners as gone')
+                .innerJoin('enrolments as ended', 'ended.learner_id', 'gone.id')
+                .innerJoin('manager_digests as last', 'last.manager_id', 'gone.manager_id')
+                .select('ended.id')
+                .whereRef('gone.manager_id', '=', 'managers.id')
+                .where('ended.status', '=', 'stopped')
+                .where('last.status', '=', 'sent')
+                .where((inner) =>
+                  inner(
+                    'ended.ended_at',
+                    '>',
+                    inner
+                      .selectFrom('manager_digests as latest')
+                      .select(sql<Date>`max(latest.sent_at)`.as('at'))
+                      .whereRef('latest.manager_id', '=', 'managers.id')
+                      .where('latest.status', '=', 'sent'),
+                  ),
+                ),
+            ),
+          ]),
         )
         .groupBy([
           'managers.id',

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { addressFingerprint, normaliseAddress } from '../consent/suppression.js';
 import { GymError } from '../errors.js';
 import { holdsPersonalData, learnerRecord, recordCounts } from './learner-record.js';
@@ -91,35 +91,7 @@ export async function eraseLearner(
       .where('enrolment_id', 'in', enrolments)
       .executeTakeFirst();
 
-    let replies = 0;
-    for (const reply of record.replies) {
-      const id = reply.id as number;
-      const hashed = createHmac('sha256', input.secret)
-        .update(`digital-gym:erased-message:v1:${String(reply.message_id)}`)
-        .digest('hex')
-        .slice(0, 40);
-      const summary = reply.summary as Record<string, unknown> | null;
-      await trx
-        .updateTable('inbound_messages')
-        .set({
-          message_id: `<erased-${hashed}@erased.invalid>`,
-          from_address: null,
-          subject: null,
-          raw: null,
-          raw_cleared_at: now,
-          summary: JSON.stringify({
-            kind: summary?.kind ?? null,
-            intent: (summary?.intent as { type?: unknown } | undefined)?.type ?? null,
-            erased: true,
-          }),
-          reason: 'erased at the person’s request',
-          status: sql`case when status in ('parked', 'quarantined') then 'discarded' else status end`,
-          updated_at: now,
-        })
-        .where('id', '=', id)
-        .execute();
-      replies += 1;
-    }
+    const replies = await stripInbound(trx, record.replies, input.secret, now);
     // A manager's reply about them ("Talked to Sam about…"): the note and its mail lose the words.
     await trx
       .updateTable('inbound_messages')
@@ -139,36 +111,7 @@ export async function eraseLearner(
       .where('learner_id', '=', learnerId)
       .executeTakeFirst();
 
-    // The noes stay, under the fingerprint; the words given with them go.
-    await trx
-      .updateTable('suppressions')
-      .set({ address: fingerprint, detail: null, organisation_id: null })
-      .where('address', '=', address)
-      // The erasure's own row below keeps its place when an active `all` is already there.
-      .where((eb) =>
-        eb.not(
-          eb.and([
-            eb('lifted_at', 'is', null),
-            eb.exists(
-              eb
-                .selectFrom('suppressions as kept')
-                .select('kept.id')
-                .where('kept.address', '=', fingerprint)
-                .whereRef('kept.scope', '=', 'suppressions.scope')
-                .where('kept.lifted_at', 'is', null),
-            ),
-          ]),
-        ),
-      )
-      .execute();
-    await trx.deleteFrom('suppressions').where('address', '=', address).execute();
-    await trx
-      .insertInto('suppressions')
-      .values({ address: fingerprint, scope: 'all', how: 'erasure', created_at: now })
-      .onConflict((oc) =>
-        oc.columns(['address', 'scope']).where('lifted_at', 'is', null).doNothing(),
-      )
-      .execute();
+    await keepNoesUnderFingerprint(trx, address, fingerprint, now);
 
     if (record.learner !== undefined) {
       await trx
@@ -209,4 +152,86 @@ export async function eraseLearner(
       .executeTakeFirstOrThrow();
     return { erasureId: audit.id, fingerprint, removed, sentMessageIds };
   });
+}
+
+/**
+ * A person's own mail, as stored inbound: it keeps its kind and outcome, and loses the sender,
+ * subject, words, raw mail and Message-ID (replaced by a keyed hash); held ones leave `gym inbox`.
+ * Returns how many rows it stripped.
+ */
+export async function stripInbound(
+  trx: Transaction<Database>,
+  rows: readonly Record<string, unknown>[],
+  secret: string,
+  now: Date,
+): Promise<number> {
+  let stripped = 0;
+  for (const reply of rows) {
+    const id = reply.id as number;
+    const hashed = createHmac('sha256', secret)
+      .update(`digital-gym:erased-message:v1:${String(reply.message_id)}`)
+      .digest('hex')
+      .slice(0, 40);
+    const summary = reply.summary as Record<string, unknown> | null;
+    await trx
+      .updateTable('inbound_messages')
+      .set({
+        message_id: `<erased-${hashed}@erased.invalid>`,
+        from_address: null,
+        subject: null,
+        raw: null,
+        raw_cleared_at: now,
+        summary: JSON.stringify({
+          kind: summary?.kind ?? null,
+          intent: (summary?.intent as { type?: unknown } | undefined)?.type ?? null,
+          erased: true,
+        }),
+        reason: 'erased at the person’s request',
+        status: sql`case when status in ('parked', 'quarantined') then 'discarded' else status end`,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+    stripped += 1;
+  }
+  return stripped;
+}
+
+/**
+ * The noes of an erased address stay, under its fingerprint (see `addressFingerprint`), and one
+ * of scope `all` is added, so that a re-import refuses them; the words given with them go.
+ */
+export async function keepNoesUnderFingerprint(
+  trx: Transaction<Database>,
+  address: string,
+  fingerprint: string,
+  now: Date,
+): Promise<void> {
+  await trx
+    .updateTable('suppressions')
+    .set({ address: fingerprint, detail: null, organisation_id: null })
+    .where('address', '=', address)
+    // The erasure's own row below keeps its place when an active `all` is already there.
+    .where((eb) =>
+      eb.not(
+        eb.and([
+          eb('lifted_at', 'is', null),
+          eb.exists(
+            eb
+              .selectFrom('suppressions as kept')
+              .select('kept.id')
+              .where('kept.address', '=', fingerprint)
+              .whereRef('kept.scope', '=', 'suppressions.scope')
+              .where('kept.lifted_at', 'is', null),
+          ),
+        ]),
+      ),
+    )
+    .execute();
+  await trx.deleteFrom('suppressions').where('address', '=', address).execute();
+  await trx
+    .insertInto('suppressions')
+    .values({ address: fingerprint, scope: 'all', how: 'erasure', created_at: now })
+    .onConflict((oc) => oc.columns(['address', 'scope']).where('lifted_at', 'is', null).doNothing())
+    .execute();
 }

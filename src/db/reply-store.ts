@@ -267,11 +267,17 @@ export function replyStore(db: Db, read: Map<number, Promise<Sequence>> = new Ma
               .select('manager_id as id')
               .where('id', '=', by.digestId)
               .executeTakeFirst()
-          : await db
-              .selectFrom('managers')
-              .select('id')
-              .where('email', '=', by.email.toLowerCase())
-              .executeTakeFirst();
+          : 'introductionId' in by
+            ? await db
+                .selectFrom('manager_introductions')
+                .select('manager_id as id')
+                .where('id', '=', by.introductionId)
+                .executeTakeFirst()
+            : await db
+                .selectFrom('managers')
+                .select('id')
+                .where('email', '=', by.email.toLowerCase())
+                .executeTakeFirst();
       if (row === undefined) return undefined;
       const team = await db
         .selectFrom('learners')

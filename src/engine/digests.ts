@@ -3,7 +3,12 @@ import { composeMessage } from '../mail/compose.js';
 import { describeSuppression, suppressionFor, type ConsentReader } from '../consent/suppression.js';
 import { managerDigestHeaders, managerIntroductionHeaders } from '../mail/headers.js';
 import type { SendOutcome } from '../mail/transport.js';
-import { currentDigest, digestSchedule, type DigestSlot } from '../planner/index.js';
+import {
+  currentDigest,
+  digestSchedule,
+  introductionTime,
+  type DigestSlot,
+} from '../planner/index.js';
 import { templateContext } from '../render/context.js';
 import { dayAndMonth, inPreference } from '../language/dates.js';
 import { languagesOf, type Language, type LanguagePreference } from '../language/languages.js';
@@ -145,7 +150,8 @@ const quietDays = 10;
  * Sends the fortnightly manager digests that are due: for each manager with learners on a
  * programme, the fortnight's slot (see `digestSchedule`: a working-day morning in the manager's
  * zone) once its time has come. One per manager and fortnight whichever worker gets there: the
- * claim is a row with a unique key. A manager with nobody active gets none.
+ * claim is a row with a unique key. A manager with nobody active gets none, except one last
+ * digest that tells of the stops since the one before.
  */
 export async function digestTick(
   deps: DispatchDependencies,
@@ -185,12 +191,14 @@ export async function digestTick(
     const team = (await store.team(manager.id, now)).filter((m) => m.currentWeek >= 1);
     // Checked after the claim, at send time: an unsubscribe since the last tick is honoured.
     const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
+    // Who stopped since the last digest: told once, even when nobody is left (the last digest).
+    const stopped = no === undefined ? ((await store.stoppedSince?.(manager.id, now)) ?? []) : [];
     const settlement =
       no !== undefined
         ? ({ status: 'skipped', reason: `the manager ${describeSuppression(no)}` } as const)
-        : team.length === 0
+        : team.length === 0 && stopped.length === 0
           ? ({ status: 'skipped', reason: 'no active learners' } as const)
-          : await sendDigest(deps, store, manager, slot, team, claim, now);
+          : await sendDigest(deps, store, manager, slot, { team, stopped }, claim, now);
     const kept = settlement !== 'lost' && (await store.settle(claim, settlement, team.length, now));
     counts[kept ? settlement.status : 'lost'] += 1;
   }
@@ -202,7 +210,7 @@ async function sendDigest(
   store: DigestStore,
   manager: DigestManager,
   slot: DigestSlot,
-  team: readonly TeamMember[],
+  { team, stopped }: { team: readonly TeamMember[]; stopped: StoppedLearner[] },
   claim: DigestClaim,
   now: Date,
 ): Promise<DigestSettlement | 'lost'> {
@@ -210,7 +218,6 @@ async function sendDigest(
   const language = manager.language ?? 'en';
   for (const member of team)
     learners.push(await digestLearner(deps, manager, member, now, language));
-  const stopped = (await store.stoppedSince?.(manager.id, now)) ?? [];
   const layouts = await layoutsOf(deps);
   const { messageId, replyTo, headers, unsubscribeUrl } = managerDigestHeaders({
     ...deps.mail,
@@ -420,13 +427,6 @@ async function introduce(
         : await sendIntroduction(deps, intros, manager, first, team, claim, now);
   if (settlement === 'lost') return 'lost';
   return (await intros.settle(claim, settlement, now)) ? settlement.status : 'lost';
-}
-
-/** 08:00 on the manager's clock, on the working day before the first digest's day. */
-function introductionTime(first: DigestSlot, zone: string): Date {
-  let day = DateTime.fromJSDate(first.sendAt, { zone }).startOf('day').minus({ days: 1 });
-  while (day.weekday > 5) day = day.minus({ days: 1 });
-  return day.set({ hour: 8 }).toJSDate();
 }
 
 async function sendIntroduction(

@@ -51,7 +51,8 @@ export interface EnrolmentStore extends ConsentReader {
    */
   saveLearner(
     profile: CohortRow,
-    managerId: number,
+    /** Null when the row's manager was erased at their request. */
+    managerId: number | null,
     language: { value: LanguagePreference; given: boolean },
     organisationLanguage: LanguagePreference | undefined,
   ): Promise<{ id: number; created: boolean }>;
@@ -129,6 +130,8 @@ export interface EnrolResult {
    * manager's zone: what was used instead and how to set it.
    */
   readonly zoneNotice?: string | undefined;
+  /** Set when the row's manager was erased: the learner enrols without a manager. */
+  readonly managerNotice?: string | undefined;
   /** The first step, on the learner's clock, for a new enrolment. */
   readonly firstStep: string | undefined;
   readonly deliveries: number;
@@ -243,7 +246,11 @@ export async function enrolCohort(
     const organisationZones = new Map<string, string | undefined>();
     for await (const batch of batchesOf(rows, lookupBatch)) {
       const emails = batch.map((row) => row.email);
-      const suppressions = await tx.suppressionsOf(emails);
+      // Managers' addresses too: an erased manager is never recreated by a re-import.
+      const suppressions = await tx.suppressionsOf([
+        ...emails,
+        ...new Set(batch.map((row) => row.manager_email)),
+      ]);
       const known = await tx.knownLearners(emails);
       if (options.defaultLanguage === undefined) {
         for (const organisation of new Set(batch.map((row) => row.organisation))) {
@@ -287,18 +294,30 @@ export async function enrolCohort(
           options.onProgress?.(done, total);
           continue;
         }
-        const manager = await managerZone(tx, row, zoneNoticed, organisationZones);
+        // A manager erased at their request (`gym manager erase`) is not recreated and gets
+        // nothing; their people still enrol, without a manager, and the import says so.
+        const managerErased = suppressions.some(
+          (s) => s.address === normaliseAddress(row.manager_email) && s.how === 'erasure',
+        );
+        const manager = managerErased
+          ? { zone: row.time_zone, notice: undefined }
+          : await managerZone(tx, row, zoneNoticed, organisationZones);
+        const managerNotice = managerErased
+          ? 'the manager on this line was erased at their request: not recreated, they get no digest; enrolled without a manager'
+          : undefined;
         const save = async () => {
-          const managerId = await tx.saveManager({
-            email: row.manager_email,
-            name: row.manager_name,
-            timeZone: manager.zone,
-            explicit: manager.notice === undefined,
-            language: {
-              value: row.manager_language ?? organisationDefault ?? 'en',
-              given: row.manager_language !== undefined,
-            },
-          });
+          const managerId = managerErased
+            ? null
+            : await tx.saveManager({
+                email: row.manager_email,
+                name: row.manager_name,
+                timeZone: manager.zone,
+                explicit: manager.notice === undefined,
+                language: {
+                  value: row.manager_language ?? organisationDefault ?? 'en',
+                  given: row.manager_language !== undefined,
+                },
+              });
           const saved = await tx.saveLearner(
             row,
             managerId,
@@ -314,6 +333,7 @@ export async function enrolCohort(
           reason: match.reason,
           ...languages,
           ...(manager.notice ? { zoneNotice: manager.notice } : {}),
+          ...(managerNotice ? { managerNotice } : {}),
         };
         if (open !== undefined) {
           // A dry run reads what is there and writes nothing.

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { InboundItem, InboundVerdict } from '../inbound/source.js';
 import type { AcknowledgementPayload, ManagerReplyAction, ReadMessage } from '../replies/types.js';
-import { deliveryFromMessageId, digestFromMessageId } from '../mail/headers.js';
+import {
+  deliveryFromMessageId,
+  digestFromMessageId,
+  introductionFromMessageId,
+} from '../mail/headers.js';
 import {
   signConfirmToken,
   taggedAddressFor,
@@ -143,8 +147,13 @@ export interface ReplyStore {
   markBounced(learnerId: number, reason: string, now: Date): Promise<void>;
   /** A manager's "no more digests" (scope `digests`): their people's programmes go on. */
   unsubscribeManager(managerId: number, how: 'mailto' | 'reply', now: Date): Promise<void>;
-  /** The manager a digest we sent went to, or the manager at an address; with their team. */
-  manager(by: { digestId: number } | { email: string }): Promise<ManagerFound | undefined>;
+  /**
+   * The manager a digest or an introduction we sent went to, or the manager at an address; with
+   * their team.
+   */
+  manager(
+    by: { digestId: number } | { introductionId: number } | { email: string },
+  ): Promise<ManagerFound | undefined>;
   acknowledgementsSince(learnerId: number, since: Date): Promise<number>;
   queueAcknowledgement(ack: QueuedAcknowledgement, now: Date): Promise<void>;
   /**
@@ -934,15 +943,33 @@ async function matchReply(deps: ReplyDependencies, read: ReadMessage): Promise<M
     const sent = await store.sent({ deliveryId: ref.deliveryId });
     if (sent !== undefined && read.from === sent.learnerEmail) return { by: 'thread', sent };
   }
-  // A manager answering their digest ("Talked to Sam"): by the digest's thread or their address.
+  // A manager answering their digest or their introduction ("Talked to Sam", "remove me"): by
+  // the thread of one we sent to them, or only their address. A thread proves who it is only
+  // when the digest or introduction it names went to the manager at From.
   const manager = read.from === undefined ? undefined : await store.manager({ email: read.from });
   if (manager !== undefined) {
-    const digestId = read.threadIds
-      .map((id) => digestFromMessageId(deps.secret, id))
-      .find((id) => id !== undefined);
+    let digestId: number | undefined;
+    let introductionId: number | undefined;
+    for (const id of read.threadIds) {
+      const digest = digestFromMessageId(deps.secret, id);
+      if (digest !== undefined && digestId === undefined) {
+        const to = await store.manager({ digestId: digest });
+        if (to?.managerId === manager.managerId) digestId = digest;
+      }
+      const introduction = introductionFromMessageId(deps.secret, id);
+      if (introduction !== undefined && introductionId === undefined) {
+        const to = await store.manager({ introductionId: introduction });
+        if (to?.managerId === manager.managerId) introductionId = introduction;
+      }
+    }
     const learner = await store.sent({ email: read.from! });
-    if (digestId !== undefined || learner === undefined)
-      return { by: 'manager', ...manager, digestId };
+    if (digestId !== undefined || introductionId !== undefined || learner === undefined)
+      return {
+        by: 'manager',
+        ...manager,
+        digestId,
+        ...(introductionId === undefined ? {} : { introductionId }),
+      };
   }
   if (read.from !== undefined) {
     const sent = await store.sent({ email: read.from });

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { GymError } from '../errors.js';
 import type { DayName } from '../sequence/schema.js';
 import { nextWorkingDate, type LearnerCalendar } from './calendar.js';
@@ -102,4 +103,14 @@ export function digestSchedule(input: DigestScheduleInput): DigestSlot[] {
  */
 export function currentDigest(slots: readonly DigestSlot[], now: Date): DigestSlot | undefined {
   return slots.findLast((slot) => slot.sendAt.getTime() <= now.getTime());
+}
+
+/**
+ * When a manager's introduction goes: 08:00 on the manager's clock, on the working day before
+ * the first digest's day (the engine sends it then, and `gym simulate` shows it).
+ */
+export function introductionTime(first: Pick<DigestSlot, 'sendAt'>, zone: string): Date {
+  let day = DateTime.fromJSDate(first.sendAt, { zone }).startOf('day').minus({ days: 1 });
+  while (day.weekday > 5) day = day.minus({ days: 1 });
+  return day.set({ hour: 8 }).toJSDate();
 }

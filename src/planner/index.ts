@@ -39,6 +39,7 @@ export { sendingSchedule, type ScheduledDelivery } from './invite-lead.js';
 export {
   currentDigest,
   digestSchedule,
+  introductionTime,
   type DigestScheduleInput,
   type DigestSlot,
 } from './digest-schedule.js';

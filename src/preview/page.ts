@@ -147,9 +147,14 @@ ${week.items.map((item) => itemArticle(preview.id, item, language)).join('\n')}
     `<header><a href="/">All programmes</a><h1>${escapeHtml(preview.title)}</h1>
 <p>As ${escapeHtml(who)}, starting ${escapeHtml(preview.startsOn)} · version ${escapeHtml(preview.hash.slice(0, 19))}</p>${languageSwitch(preview.id, languages)}</header>
 <main><nav class="weeks" aria-label="Weeks">${nav}</nav>
-<section class="week" id="welcome"><h2>On enrolment</h2>${intakeList(preview)}${email('welcome', preview.welcome.subject)}</section>
+<section class="week" id="welcome"><h2>Before week 1</h2>
+<p class="when">Welcome email: ${escapeHtml(preview.times.welcome)} (the working day before week 1, or the learner’s next morning if enrolled later)</p>
+${preview.times.introduction === '' ? '' : `<p class="when">Manager introduction: ${escapeHtml(preview.times.introduction)} (before the first digest)</p>`}
+${intakeList(preview)}${email('welcome', preview.welcome.subject)}</section>
 ${weeks.join('\n')}
-<section class="week" id="end"><h2>After week ${preview.weeks.length}</h2>${email('end', preview.end.subject)}</section>
+<section class="week" id="end"><h2>After week ${preview.weeks.length}</h2>
+<p class="when">Programme-end email: ${escapeHtml(preview.times.end)}</p>
+${email('end', preview.end.subject)}</section>
 </main>`,
   );
 }

@@ -1,5 +1,15 @@
 import type { IntakeQuestion } from '../sequence/schema.js';
 import { buildInvite, whenLabel } from '../calendar/invite.js';
+import {
+  calendarFor,
+  digestSchedule,
+  introductionTime,
+  nextWorkingDate,
+  planEnrolment,
+  planProgrammeEnd,
+  planWelcome,
+} from '../planner/index.js';
+import { mondayOf } from '../planner/local-time.js';
 import { durationMinutes, stepStart } from '../planner/step-time.js';
 import { planKey } from '../planner/step-key.js';
 import { templateContext } from '../render/context.js';
@@ -63,6 +73,12 @@ export interface ProgrammePreview {
   readonly intake: readonly IntakeQuestion[];
   readonly weeks: readonly PreviewWeek[];
   readonly end: RenderedEmail;
+  /**
+   * When the mail around the steps goes (#14), as `gym enrol` plans it for an enrolment well
+   * ahead of the start: the welcome, the programme end, and the manager's introduction (on the
+   * manager's clock).
+   */
+  readonly times: { readonly welcome: string; readonly end: string; readonly introduction: string };
 }
 
 export interface PreviewInput {
@@ -167,5 +183,29 @@ export function previewProgramme(input: PreviewInput): ProgrammePreview {
     intake: sequence.intake ?? [],
     weeks,
     end: renderProgrammeEnd(compiled, last, { ...chrome, assignmentsDone }),
+    times: journeyTimes(sequence, sample, input.startsOn),
+  };
+}
+
+/** The welcome's, the end's and the manager introduction's times, by the engine's own planner. */
+function journeyTimes(
+  sequence: Sequence,
+  sample: SampleLearner,
+  startsOn: string,
+): ProgrammePreview['times'] {
+  const zone = sample.learner.time_zone;
+  const holidays = new Set<string>();
+  const plan = planEnrolment({ sequence, startsOn, zone, holidays });
+  const around = { sequence, zone, holidays, plan };
+  const managerZone = sample.manager?.time_zone ?? zone;
+  const anchor = mondayOf(
+    nextWorkingDate(startsOn, calendarFor(sequence.schedule, zone, holidays)),
+  );
+  const [first] = digestSchedule({ anchor, zone: managerZone, weeks: sequence.weeks.length });
+  return {
+    welcome: whenLabel(planWelcome(around).sendAt, zone),
+    end: whenLabel(planProgrammeEnd(around).sendAt, zone),
+    introduction:
+      first === undefined ? '' : whenLabel(introductionTime(first, managerZone), managerZone),
   };
 }

@@ -136,12 +136,14 @@ const words: Record<
   en: {
     people: (n) => (n === 1 ? '1 person' : `${n} people`),
     headline: (total, needing) =>
-      needing > 0
-        ? `${words.en.people(total)}, ${needing} to check in with`
-        : `${words.en.people(total)}, all on track`,
+      total === 0
+        ? 'Nobody on a programme now'
+        : needing > 0
+          ? `${words.en.people(total)}, ${needing} to check in with`
+          : `${words.en.people(total)}, all on track`,
     intro: (total, needing) =>
       total === 0
-        ? 'Nobody you manage is on a programme at the moment.'
+        ? 'Nobody you manage is on a programme at the moment, so this is the last digest until someone starts one.'
         : needing > 0
           ? `${words.en.people(total)} you manage ${total === 1 ? 'is' : 'are'} on a Digital Gym programme. ${needing === 1 ? '1 could' : `${needing} could`} use a word from you this fortnight.`
           : `${words.en.people(total)} you manage ${total === 1 ? 'is' : 'are'} on a Digital Gym programme, and ${total === 1 ? 'is' : 'all are'} on track. A word of encouragement still goes a long way.`,
@@ -169,9 +171,11 @@ const words: Record<
   cy: {
     people: (n) => (n === 1 ? '1 person' : `${n} o bobl`),
     headline: (total, needing) =>
-      needing > 0
-        ? `${words.cy.people(total)}, ${needing} i gysylltu â nhw`
-        : `${words.cy.people(total)}, pawb ar y trywydd iawn`,
+      total === 0
+        ? 'Neb ar raglen ar hyn o bryd'
+        : needing > 0
+          ? `${words.cy.people(total)}, ${needing} i gysylltu â nhw`
+          : `${words.cy.people(total)}, pawb ar y trywydd iawn`,
     intro: (total, needing) =>
       total === 0
         ? 'Does neb rydych yn eu rheoli ar raglen ar hyn o bryd.'
@@ -335,9 +339,11 @@ export function renderManagerDigest(
   const headline = say((l) => words[l].headline(total, needing.length));
   const intro = say((l) => words[l].intro(total, needing.length));
   const names = needing.map((l) => clip(l.firstName, 40));
-  const preheader = say((l) =>
-    words[l].preheader(needing.length > 0 ? nameList(names, l) : undefined),
-  );
+  // The last digest, with nobody left on a programme: "everyone is on track" would be untrue.
+  const preheader =
+    total === 0
+      ? intro
+      : say((l) => words[l].preheader(needing.length > 0 ? nameList(names, l) : undefined));
   const chrome = { unsubscribe: unsubscribeLink(links, language) };
 
   const fillWith = (detailCount: number, shown: number) =>

@@ -73,11 +73,16 @@ export type Match =
   | { readonly by: 'unsubscribe'; readonly learnerId: number }
   /** Mail to a manager's signed unsubscribe address. */
   | { readonly by: 'manager-unsubscribe'; readonly managerId: number }
-  /** A manager's answer: to a digest (signed address or thread), or only from their address. */
+  /**
+   * A manager's answer: to a digest (signed address or thread), to their introduction (its
+   * thread), or only from their address.
+   */
   | {
       readonly by: 'manager';
       readonly managerId: number;
       readonly digestId: number | undefined;
+      /** The introduction it answers; it proves the sender as a digest's thread does. */
+      readonly introductionId?: number | undefined;
       readonly team: readonly TeamMember[];
     }
   /** A delivery report that proved itself: it quotes our Message-ID, for the address it names. */
@@ -632,20 +637,24 @@ function decideForManager(
   // programme, and it is never counted as engagement. Probable or clear, the same: ending digests
   // is what a manager who might have meant it wants, and their people's programmes go on.
   const wantsOut = reading.type === 'stop' || meansUnsubscribe(message.text);
-  if (wantsOut && match.digestId === undefined) {
+  // The introduction is the first mail a manager gets from us: answering it is answering us, and
+  // its "remove me" counts exactly as a digest's.
+  const proven = match.digestId !== undefined || match.introductionId !== undefined;
+  if (wantsOut && !proven) {
     // Only From says who it is, which anyone can write: held, like a learner's command.
     return {
       ...nothing,
       status: 'quarantined',
       log:
-        "a manager's stop without a digest's signed address or thread; if it is theirs, run " +
+        "a manager's stop without a digest's signed address or the thread of a digest or " +
+        'introduction sent to them; if it is theirs, run ' +
         `gym learner suppress ${message.from ?? 'EMAIL'} --scope digests`,
     };
   }
   if (wantsOut) {
     return {
       status: 'processed',
-      log: 'the manager replied stop: no more digests',
+      log: `the manager replied stop to ${match.digestId !== undefined ? 'a digest' : 'their introduction'}: no more digests`,
       events: [],
       changes: [{ type: 'digest-opt-out', managerId: match.managerId, how: 'reply' }],
     };

@@ -9,7 +9,7 @@ import { runGym } from '../helpers/cli.js';
 
 interface SimulatedEvent {
   week: number;
-  kind: 'email' | 'invite' | 'digest';
+  kind: 'email' | 'invite' | 'digest' | 'welcome' | 'programme-end' | 'introduction';
   step?: string;
   subject?: string;
   title?: string;
@@ -60,7 +60,9 @@ describe('gym simulate', () => {
     expect(simulation.start).toBe('2027-03-08');
 
     const sequence = programmeFile();
-    const learnerEvents = simulation.events.filter((e) => e.kind !== 'digest');
+    const learnerEvents = simulation.events.filter(
+      (e) => e.kind === 'email' || e.kind === 'invite',
+    );
     expect(new Set(learnerEvents.map((e) => e.week))).toEqual(
       new Set(Array.from({ length: 12 }, (_, i) => i + 1)),
     );
@@ -144,6 +146,35 @@ describe('gym simulate', () => {
     ]);
   });
 
+  it('lists the welcome, the programme-end email and the manager introduction with their times (#14)', async () => {
+    const simulation = await simulate(['--sequence', programmeId, '--start', '2027-03-08']);
+    const one = (kind: string) => {
+      const found = simulation.events.filter((e) => e.kind === kind);
+      expect(found, kind).toHaveLength(1);
+      return found[0]!;
+    };
+    // Week 1 starts on Monday 8 March in New York: the welcome the Friday before at the
+    // learner's 09:00, the introduction at 08:00 the working day before the first digest.
+    expect(one('welcome')).toMatchObject({ week: 1, sendAt: '2027-03-05T14:00:00.000Z' });
+    expect(one('introduction')).toMatchObject({ week: 1, sendAt: '2027-03-05T13:00:00.000Z' });
+    const firstDigest = simulation.events.find((e) => e.kind === 'digest')!;
+    expect(Date.parse(one('introduction').sendAt)).toBeLessThan(Date.parse(firstDigest.sendAt));
+    // After the last step (Friday 28 May), the next working morning.
+    const steps = simulation.events.filter((e) => e.kind === 'email' || e.kind === 'invite');
+    const end = one('programme-end');
+    expect(end).toMatchObject({ week: 12, sendAt: '2027-05-31T13:00:00.000Z' });
+    expect(steps.every((e) => Date.parse(e.sendAt) < Date.parse(end.sendAt))).toBe(true);
+
+    const text = await runGym(['simulate', '--learner', learner, '--start', '2027-03-08']);
+    expect(text.stdout).toMatch(/^ {2}Fri 2027-03-05 09:00 -05:00 .* welcome +en +Welcome email$/m);
+    expect(text.stdout).toMatch(
+      /^ {2}Fri 2027-03-05 08:00 -05:00 .* introduction +en +Manager introduction$/m,
+    );
+    expect(text.stdout).toMatch(
+      /^ {2}Mon 2027-05-31 09:00 -04:00 .* programme-end +en +Programme-end email$/m,
+    );
+  });
+
   it('prints a readable timeline, week by week, with the matcher’s choice and why', async () => {
     const result = await runGym(['simulate', '--learner', learner, '--start', '2027-03-08']);
     expect(result.stderr).toBe('');
@@ -192,7 +223,11 @@ describe('gym simulate', () => {
     const english = await runGym(['simulate', '--learner', learner, '--language', 'cy', '--json']);
     const timeline = JSON.parse(english.stdout) as { events: { kind: string; language: string }[] };
     expect(
-      new Set(timeline.events.filter((e) => e.kind !== 'digest').map((e) => e.language)),
+      new Set(
+        timeline.events
+          .filter((e) => e.kind !== 'digest' && e.kind !== 'introduction')
+          .map((e) => e.language),
+      ),
     ).toEqual(new Set(['en']));
   });
 

@@ -816,5 +816,47 @@ describeWithServers(
         { message_id: '<maybe-priya@client.example>', kind: 'pause' },
       ]);
     });
+    it('ends a manager’s digests when they answer their introduction "remove me", read over IMAP', async () => {
+      // The introduction went on the first run; its Reply-To is the plain mailbox, so only its
+      // thread (In-Reply-To) says what the answer is about.
+      const introduction = sent.find(
+        (m) =>
+          m.to === 'mark.davies@cardiff.gov.uk' &&
+          m.subject === 'Your team is starting Digital Gym',
+      );
+      expect(introduction?.replyTo).toBe(replyAddress);
+      await dovecot.deliver(
+        await new MailComposer({
+          newline: 'windows',
+          from: 'Mark Davies <mark.davies@cardiff.gov.uk>',
+          to: replyAddress,
+          subject: `Re: ${introduction!.subject}`,
+          inReplyTo: introduction!.messageId,
+          references: [introduction!.messageId],
+          messageId: '<mark-remove-me@cardiff.example>',
+          date: new Date('2027-01-13T10:00:00Z'),
+          text: 'Please remove me from these emails.\n\nOn Sun, Digital Gym wrote:\n> Your team',
+        })
+          .compile()
+          .build(),
+      );
+      await runOnce('2027-01-13T10:05:00Z');
+      expect(await dovecot.count('INBOX')).toBe(0);
+      const row = await database.db
+        .selectFrom('inbound_messages')
+        .select(['status', 'reason'])
+        .where('message_id', '=', '<mark-remove-me@cardiff.example>')
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({
+        status: 'processed',
+        reason: 'the manager replied stop to their introduction: no more digests',
+      });
+      const suppressions = await database.db
+        .selectFrom('suppressions')
+        .select(['scope', 'how'])
+        .where('address', '=', 'mark.davies@cardiff.gov.uk')
+        .execute();
+      expect(suppressions).toEqual([{ scope: 'digests', how: 'reply' }]);
+    });
   },
 );

@@ -209,7 +209,7 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     expect(engagement.digest_id).not.toBeNull();
   });
 
-  it('sends no digest to a manager whose people have all stopped, and tells of a stop once', async () => {
+  it('sends a manager whose people have all stopped one last digest that tells of it, and tells of a stop once', async () => {
     // Tom stops on 20 January, in week 3: Helen's next digest says so, and only that one.
     await database.db
       .updateTable('enrolments')
@@ -238,7 +238,21 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
       .execute();
     await runUntil(new Date('2027-01-20T00:00:00Z'), new Date('2027-02-02T12:00:00Z'));
     const digests = (await digestsTo('mark.davies@cardiff.gov.uk')).filter((m) => isDigest(m));
-    expect(digests).toHaveLength(2);
+    // 4 and 18 January, then one last on 1 February: nobody is left, and it says who stopped when.
+    expect(digests).toHaveLength(3);
+    const last = digests[2]!.text;
+    expect(last).toContain('Gareth Jones stopped in week 3.');
+    expect(last).toMatch(/Fiona Campbell stopped in week \d+\./);
+    expect(last).toContain('Nobody you manage is on a programme at the moment');
+    expect(digests[1]!.text).not.toContain('stopped in week');
+    const row = await database.db
+      .selectFrom('manager_digests')
+      .innerJoin('managers', 'managers.id', 'manager_digests.manager_id')
+      .select(['manager_digests.status', 'manager_digests.learners'])
+      .where('managers.email', '=', 'mark.davies@cardiff.gov.uk')
+      .where('period_starts_on', '=', '2027-02-01')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'sent', learners: 0 });
     const helen = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter((m) => isDigest(m));
     expect(helen).toHaveLength(3);
     expect(helen.map((d) => d.text.includes('Tom Fletcher stopped in week 3.'))).toEqual([
@@ -292,6 +306,8 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
     const helen = (await digestsTo('helen.walsh@fcdo.gov.uk')).filter(isDigest);
     expect(helen).toHaveLength(4);
     expect(helen[3]!.text).not.toContain('Tom Fletcher stopped');
+    // Mark's last digest was the last: nothing more to tell, nothing more sent.
+    expect((await digestsTo('mark.davies@cardiff.gov.uk')).filter(isDigest)).toHaveLength(3);
   });
 
   it('reads a manager’s "remove me" in answer to a digest as a digest opt-out, not a learner’s stop', async () => {
@@ -350,5 +366,89 @@ describe.each(testBackends())('manager digests on $name', (backend) => {
       .where('inbound_messages.message_id', '=', '<helen-remove-me@fcdo.gov.uk>')
       .execute();
     expect(replies).toEqual([]);
+  });
+  it('reads a manager’s "stop sending these" in answer to their introduction as a digest opt-out', async () => {
+    const introduction = (await digestsTo('rachel.green@businessandtrade.gov.uk')).find(
+      isIntroduction,
+    )!;
+    // The introduction's Reply-To is the plain mailbox: only its thread says what it answers.
+    expect(introduction.replyTo).toBe(mail.replyAddress);
+    const answer = async (from: string, messageId: string) =>
+      handleInbound(
+        {
+          store: replyStore(database.db),
+          read: readMessage,
+          secret: mail.secret,
+          replyAddress: mail.replyAddress,
+          now: () => new Date('2027-02-16T14:00:00Z'),
+        },
+        {
+          raw: await new MailComposer({
+            newline: 'windows',
+            from,
+            to: introduction.replyTo,
+            subject: `Re: ${introduction.subject}`,
+            inReplyTo: introduction.messageId,
+            references: [introduction.messageId],
+            messageId,
+            text: 'Please stop sending these.\n\nOn Fri, Digital Gym wrote:\n> Your team is starting',
+          })
+            .compile()
+            .build(),
+          mailbox: 'INBOX',
+          uid: undefined,
+        },
+      );
+    // Another manager quoting Rachel's introduction proves nothing about Rachel, nor about
+    // themselves: held for a person, nothing changed.
+    expect(await answer('Mark Davies <mark.davies@cardiff.gov.uk>', '<mark-intro@x.test>')).toBe(
+      'processed',
+    );
+    const held = await database.db
+      .selectFrom('inbound_messages')
+      .select(['status', 'reason'])
+      .where('message_id', '=', '<mark-intro@x.test>')
+      .executeTakeFirstOrThrow();
+    expect(held.status).toBe('quarantined');
+    expect(
+      await database.db
+        .selectFrom('suppressions')
+        .select('address')
+        .where('address', '=', 'mark.davies@cardiff.gov.uk')
+        .execute(),
+    ).toEqual([]);
+
+    expect(
+      await answer('Rachel Green <rachel.green@businessandtrade.gov.uk>', '<rachel-intro@x.test>'),
+    ).toBe('processed');
+    const row = await database.db
+      .selectFrom('inbound_messages')
+      .select(['status', 'reason'])
+      .where('message_id', '=', '<rachel-intro@x.test>')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'processed',
+      reason: 'the manager replied stop to their introduction: no more digests',
+    });
+    const suppressions = await database.db
+      .selectFrom('suppressions')
+      .select(['address', 'scope', 'how'])
+      .where('address', '=', 'rachel.green@businessandtrade.gov.uk')
+      .execute();
+    expect(suppressions).toEqual([
+      { address: 'rachel.green@businessandtrade.gov.uk', scope: 'digests', how: 'reply' },
+    ]);
+    // Her people's programmes go on; her digests stop.
+    const before = (await digestsTo('rachel.green@businessandtrade.gov.uk')).length;
+    await runUntil(new Date('2027-02-16T15:00:00Z'), new Date('2027-03-02T12:00:00Z'));
+    expect((await digestsTo('rachel.green@businessandtrade.gov.uk')).length).toBe(before);
+    expect((await digestsTo('aisha.khan@businessandtrade.gov.uk')).length).toBeGreaterThan(0);
+    const team = await database.db
+      .selectFrom('enrolments')
+      .innerJoin('learners', 'learners.id', 'enrolments.learner_id')
+      .select('enrolments.status')
+      .where('learners.email', '=', 'aisha.khan@businessandtrade.gov.uk')
+      .executeTakeFirstOrThrow();
+    expect(team.status).toBe('active');
   });
 });

@@ -75,6 +75,19 @@ describeWithServers(['chromium'], 'gym preview in Chromium', () => {
     await page.screenshot({ path: artefactPath('preview-programme.png') });
   });
 
+  it('shows when the welcome, the manager introduction and the programme-end email go (#14)', async () => {
+    await page.goto(`${server.url}/p/social-media-for-comms`);
+    const text = (id: string) => page.locator(`section#${id} p.when`).allTextContents();
+    // Week 1 from Monday 4 January: the working day before it (holidays apply only on enrolment).
+    await expect(text('welcome')).resolves.toEqual([
+      'Welcome email: Fri 1 Jan 2027, 09:00 (Europe/London) (the working day before week 1, or the learner’s next morning if enrolled later)',
+      'Manager introduction: Fri 1 Jan 2027, 08:00 (Europe/London) (before the first digest)',
+    ]);
+    await expect(text('end')).resolves.toEqual([
+      'Programme-end email: Mon 29 Mar 2027, 09:00 (Europe/London)',
+    ]);
+  });
+
   it('serves each invite as iCalendar with METHOD:REQUEST', async () => {
     const response = await fetch(`${server.url}/p/social-media-for-comms/w01-practice.ics`);
     expect(response.headers.get('content-type')).toBe('text/calendar; charset=utf-8');

@@ -132,6 +132,7 @@ function tablePrinter(): ResultPrinter {
       );
       process.stdout.write(`       ${r.notice ?? r.reason}\n`);
       if (r.zoneNotice !== undefined) process.stdout.write(`       ${r.zoneNotice}\n`);
+      if (r.managerNotice !== undefined) process.stdout.write(`       ${r.managerNotice}\n`);
       // A learner who asked for a language the programme lacks: said by line, never silent.
       if (r.languageNotice !== undefined)
         process.stdout.write(`line ${r.line}: ${r.email} ${r.languageNotice}\n`);

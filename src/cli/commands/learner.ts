@@ -19,7 +19,7 @@ import type { Sequence } from '../../sequence/schema.js';
 import { GymError } from '../../errors.js';
 
 /** Who runs the command, for the record: the OS user, unless `--by` names someone. */
-function operator(by: string | undefined): string {
+export function operator(by: string | undefined): string {
   if (by !== undefined && by.trim() !== '') return by.trim();
   try {
     return userInfo().username;
@@ -28,7 +28,7 @@ function operator(by: string | undefined): string {
   }
 }
 
-function checkedAddress(email: string): string {
+export function checkedAddress(email: string): string {
   const address = normaliseAddress(email);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address))
     throw new GymError('USAGE', `${JSON.stringify(email)} is not an email address`);
@@ -322,20 +322,7 @@ export function learnerCommand(getConfig: () => Config): Command {
           reason: options.reason,
           now: new Date(),
         });
-        // The Maildir outbox (and inbox, when replies come from it): files, removed after the commit.
-        const ids = new Set(result.sentMessageIds.map((id) => id.toLowerCase()));
-        const theirs = (headers: string) => {
-          const lower = headers.toLowerCase();
-          return (
-            lower.includes(address) ||
-            [...lower.matchAll(/^message-id:\s*(<[^>]*>)/gm)].some((m) => ids.has(m[1]!))
-          );
-        };
-        const outbox = await removeMaildirMessages(join(config.dataDir, 'outbox'), theirs);
-        const inbox =
-          config.imapUrl === undefined
-            ? await removeMaildirMessages(join(config.dataDir, 'inbox'), theirs)
-            : 0;
+        const { outbox, inbox } = await removeMailFiles(config, address, result.sentMessageIds);
         process.stdout.write(
           `${address}: erased by ${by} (audit #${result.erasureId}): ` +
             `${result.removed.replies} replies, ${result.removed.progressEvents} progress events, ` +
@@ -353,7 +340,7 @@ export function learnerCommand(getConfig: () => Config): Command {
 }
 
 /** Opens the configured database, brings it up to date, runs `work`, and closes it. */
-async function withDatabase<T>(
+export async function withDatabase<T>(
   getConfig: () => Config,
   work: (db: GymDatabase['db'], config: Config) => Promise<T>,
 ): Promise<T> {
@@ -365,4 +352,29 @@ async function withDatabase<T>(
   } finally {
     await database.close();
   }
+}
+
+/**
+ * After an erasure's commit: the Maildir outbox copies of what we sent the person, and their mail
+ * in the Maildir inbox when replies come from it (files, by address or Message-ID).
+ */
+export async function removeMailFiles(
+  config: Config,
+  address: string,
+  sentMessageIds: readonly string[],
+): Promise<{ outbox: number; inbox: number }> {
+  const ids = new Set(sentMessageIds.map((id) => id.toLowerCase()));
+  const theirs = (headers: string) => {
+    const lower = headers.toLowerCase();
+    return (
+      lower.includes(address) ||
+      [...lower.matchAll(/^message-id:\s*(<[^>]*>)/gm)].some((m) => ids.has(m[1]!))
+    );
+  };
+  const outbox = await removeMaildirMessages(join(config.dataDir, 'outbox'), theirs);
+  const inbox =
+    config.imapUrl === undefined
+      ? await removeMaildirMessages(join(config.dataDir, 'inbox'), theirs)
+      : 0;
+  return { outbox, inbox };
 }

@@ -8,11 +8,14 @@ import {
   calendarFor,
   digestSchedule,
   durationMinutes,
+  introductionTime,
   isIsoDate,
   isValidZone,
   nextMonday,
   nextWorkingDate,
   planEnrolment,
+  planProgrammeEnd,
+  planWelcome,
   sendingSchedule,
 } from '../../planner/index.js';
 import { mondayOf } from '../../planner/local-time.js';
@@ -71,7 +74,15 @@ interface DigestEvent extends EventBase {
   readonly periodEndsOn: string;
 }
 
-type TimelineEvent = EmailEvent | InviteEvent | DigestEvent;
+/** The mail around the programme's steps (#14): the welcome, the end, the manager's introduction. */
+interface JourneyEvent extends EventBase {
+  readonly kind: 'welcome' | 'programme-end' | 'introduction';
+  readonly title: string;
+  /** When it goes, in words. */
+  readonly note: string;
+}
+
+type TimelineEvent = EmailEvent | InviteEvent | DigestEvent | JourneyEvent;
 
 interface Timeline {
   readonly sample: SampleLearner;
@@ -108,7 +119,8 @@ function buildTimeline(input: TimelineInput): Timeline {
   const { sequence, sample, startsOn, managerZone } = input;
   const zone = sample.learner.time_zone;
   const holidays = new Set<string>();
-  const plan = sendingSchedule(planEnrolment({ sequence, startsOn, zone, holidays }));
+  const steps = planEnrolment({ sequence, startsOn, zone, holidays });
+  const plan = sendingSchedule(steps);
   // The same week 1 as planEnrolment's, which the manager's fortnights must line up with.
   const firstMonday = mondayOf(
     nextWorkingDate(startsOn, calendarFor(sequence.schedule, zone, holidays)),
@@ -180,8 +192,47 @@ function buildTimeline(input: TimelineInput): Timeline {
     periodEndsOn: slot.periodEndsOn,
   }));
 
+  // The welcome as `gym enrol` plans it for an enrolment well ahead of the start (on the working
+  // day before week 1; sooner only when enrolled later), the end after the last step, and the
+  // manager's introduction before their first digest.
+  const around = { sequence, zone, holidays, plan: steps };
+  const welcome = planWelcome(around);
+  const end = planProgrammeEnd(around);
+  const journeyEvents: JourneyEvent[] = [
+    {
+      kind: 'welcome',
+      week: 1,
+      language,
+      sendAt: welcome.sendAt,
+      zone,
+      title: 'Welcome email',
+      note: "the working day before week 1 (or the learner's next morning, if enrolled later)",
+    },
+    {
+      kind: 'programme-end',
+      week: end.week,
+      language,
+      sendAt: end.sendAt,
+      zone,
+      title: 'Programme-end email',
+      note: 'the first working morning after the last step, with the closing rating question',
+    },
+  ];
+  const firstDigest = digestEvents[0];
+  if (firstDigest !== undefined) {
+    journeyEvents.push({
+      kind: 'introduction',
+      week: 1,
+      language: input.managerLanguage,
+      sendAt: introductionTime(firstDigest, managerZone),
+      zone: managerZone,
+      title: 'Manager introduction',
+      note: '08:00 on the working day before the first digest',
+    });
+  }
+
   // Stable: at the same moment the programme's own order (kickoff, then the invite it carries).
-  const events = [...learnerEvents, ...digestEvents].sort(
+  const events = [...learnerEvents, ...digestEvents, ...journeyEvents].sort(
     (a, b) => a.week - b.week || a.sendAt.getTime() - b.sendAt.getTime(),
   );
   return { ...input, firstMonday, events };
@@ -275,6 +326,10 @@ function asJson(timeline: Timeline) {
             periodStartsOn: event.periodStartsOn,
             periodEndsOn: event.periodEndsOn,
           };
+        case 'welcome':
+        case 'programme-end':
+        case 'introduction':
+          return { ...when, title: event.title, note: event.note };
       }
     }),
   };
@@ -296,7 +351,8 @@ function intakeLines(sequence: Sequence): string[] {
 
 /** What the learner asked for and gets, when that is not plain English. */
 function languageLines(timeline: Timeline): string[] {
-  const gets = timeline.events.find((e) => e.kind !== 'digest')?.language ?? 'en';
+  const gets =
+    timeline.events.find((e) => e.kind === 'email' || e.kind === 'invite')?.language ?? 'en';
   if (timeline.language === 'en' && gets === 'en' && timeline.managerLanguage === 'en') return [];
   const offered = offeredLanguages(timeline.sequence).join(', ');
   return [
@@ -333,7 +389,12 @@ function asText(timeline: Timeline): string {
           `(${clockIn(event.slot, 'UTC').toFormat('yyyy-MM-dd HH:mm')} UTC), ${event.durationMinutes} min`,
       );
     }
-    if (event.kind !== 'digest' && event.condition !== undefined) notes.push(event.condition);
+    if ((event.kind === 'email' || event.kind === 'invite') && event.condition !== undefined)
+      notes.push(event.condition);
+    if (event.kind === 'welcome' || event.kind === 'programme-end' || event.kind === 'introduction')
+      notes.push(
+        event.note + (event.zone === zone ? '' : `, on the manager's clock (${event.zone})`),
+      );
     if (event.kind === 'digest')
       notes.push(
         `covers ${event.periodStartsOn} to ${event.periodEndsOn}` +
@@ -347,7 +408,7 @@ function asText(timeline: Timeline): string {
         `${utc.toFormat('yyyy-MM-dd HH:mm')} UTC`,
         event.kind,
         event.language,
-        event.kind === 'digest' ? '' : event.step,
+        event.kind === 'email' || event.kind === 'invite' ? event.step : '',
         what,
       ],
       notes,
