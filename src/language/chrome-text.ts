@@ -4,9 +4,9 @@ import { languagesOf, type Language, type LanguagePreference } from './languages
 
 /**
  * Every word of our own that goes round a trainer's text (buttons, headings, footers, the
- * acknowledgement, the manager digest), one table per language (#15). The layouts read the
- * fixed strings at compile time as `[[ t.key ]]`; the code reads the ones with numbers and names
- * through the functions. Add a key to both tables: the type makes a missing one a compile error.
+ * acknowledgement, the manager digest, the welcome and programme-end emails), one table per
+ * language (#15). The layouts read the fixed strings at compile time as `[[ t.key ]]`; the code
+ * reads the ones with numbers and names through the functions. Add a key to both tables: the type makes a missing one a compile error.
  *
  * The Welsh was written for this project and has not yet been checked by a Welsh speaker. The
  * replies a Welsh email asks for are Welsh words the reply reader knows (`replyWords` below).
