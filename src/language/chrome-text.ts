@@ -4,9 +4,9 @@ import { languagesOf, type Language, type LanguagePreference } from './languages
 
 /**
  * Every word of our own that goes round a trainer's text (buttons, headings, footers, the
- * acknowledgement, the manager digest), one table per language (#15). The layouts read the
- * fixed strings at compile time as `[[ t.key ]]`; the code reads the ones with numbers and names
- * through the functions. Add a key to both tables: the type makes a missing one a compile error.
+ * acknowledgement, the manager digest, the welcome and programme-end emails), one table per
+ * language (#15). The layouts read the fixed strings at compile time as `[[ t.key ]]`; the code
+ * reads the ones with numbers and names through the functions. Add a key to both tables: the type makes a missing one a compile error.
  *
  * The Welsh was written for this project and has not yet been checked by a Welsh speaker. The
  * replies a Welsh email asks for are Welsh words the reply reader knows (`replyWords` below).
@@ -65,6 +65,17 @@ export interface ChromeText {
   introOneThingHeading: string;
   introOneThing: string;
   introOneThingWhy: string;
+  welcomeHowHeading: string;
+  welcomeWeekly: string;
+  welcomeSlots: string;
+  welcomeWeeksHeading: string;
+  welcomeSoon: string;
+  endOwnWords: string;
+  endKeep: string;
+  endNextHeading: string;
+  endSlot: string;
+  endPassOn: string;
+  endLastHeading: string;
 }
 
 const en: ChromeText = {
@@ -124,6 +135,19 @@ const en: ChromeText = {
   introOneThingHeading: 'The one thing you can do',
   introOneThing: 'Protect their 30 minutes of practice each week.',
   introOneThingWhy: 'People who get that time from their manager are the ones who finish.',
+  welcomeHowHeading: 'How it works',
+  welcomeWeekly:
+    'Each week brings an email with a tip, an example and one small assignment to try in your real work.',
+  welcomeSlots: 'Practice slots arrive as calendar invitations. Accept them to keep the time free.',
+  welcomeWeeksHeading: 'Your twelve weeks',
+  welcomeSoon: 'Your first weekly email arrives soon. Nothing to do until then.',
+  endOwnWords: 'In your own words:',
+  endKeep:
+    'What you tried at work over these weeks is yours to keep. The habits matter more than the count: pick one and keep doing it.',
+  endNextHeading: 'What next',
+  endSlot: 'Keep a 30-minute practice slot in your calendar each week, now that nobody sends it.',
+  endPassOn: 'Pass on one tip to a colleague: teaching it is the best way to keep it.',
+  endLastHeading: 'One last reply',
 };
 
 const cy: ChromeText = {
@@ -185,6 +209,25 @@ const cy: ChromeText = {
   introOneThingHeading: 'Yr un peth y gallwch chi ei wneud',
   introOneThing: 'Neilltuwch eu 30 munud o ymarfer bob wythnos.',
   introOneThingWhy: 'Y bobl sy’n cael yr amser hwnnw gan eu rheolwr yw’r rhai sy’n gorffen.',
+  // The welcome and programme-end emails (#15) [own]: "tasg" (assignment) as in the step emails,
+  // feminine, so "un dasg", "y dasg"; "neilltuo" (set aside) as in the introduction.
+  welcomeHowHeading: 'Sut mae’n gweithio',
+  welcomeWeekly:
+    'Bob wythnos, fe gewch e-bost gydag awgrym, enghraifft ac un dasg fach i roi cynnig arni yn eich gwaith go iawn.',
+  welcomeSlots:
+    'Mae slotiau ymarfer yn cyrraedd fel gwahoddiadau calendr. Derbyniwch nhw i gadw’r amser yn rhydd.',
+  welcomeWeeksHeading: 'Eich deuddeg wythnos',
+  welcomeSoon:
+    'Bydd eich e-bost wythnosol cyntaf yn cyrraedd cyn bo hir. Does dim angen gwneud dim byd tan hynny.',
+  endOwnWords: 'Yn eich geiriau eich hun:',
+  endKeep:
+    'Mae’r hyn y rhoesoch gynnig arno yn y gwaith dros yr wythnosau hyn yn eiddo i chi. Mae’r arferion yn bwysicach na’r cyfrif: dewiswch un a daliwch ati.',
+  endNextHeading: 'Beth nesaf',
+  endSlot:
+    'Cadwch slot ymarfer 30 munud yn eich calendr bob wythnos, nawr nad oes neb yn ei anfon atoch.',
+  endPassOn:
+    'Rhannwch un awgrym gyda chydweithiwr: ei ddysgu i rywun arall yw’r ffordd orau o’i gofio.',
+  endLastHeading: 'Un ateb olaf',
 };
 
 const tables: Record<Language, ChromeText> = { cy, en };
@@ -304,6 +347,108 @@ const replyWordTables: Record<Language, ReplyWords> = {
 /** The reply words of one language (see `ReplyWords`). */
 export function replyWords(language: Language): ReplyWords {
   return replyWordTables[language];
+}
+
+/**
+ * The welcome and programme-end emails' sentences that hold a name, a title or a count (#15),
+ * per language; their fixed sentences are in `ChromeText`. The layouts call the ones with
+ * `{{ }}` arguments at compile time (`title` may be `<strong>{{ programme.title }}</strong>`),
+ * `endTally` at fill time with the learner's numbers. The replies they quote are `replyWords`, so
+ * a Welsh learner is asked for Welsh words the reader knows.
+ */
+export interface JourneyWords {
+  welcomeSubject: (title: string) => string;
+  welcomePreheader: string;
+  welcomeTitle: (firstName: string) => string;
+  welcomeStarting: (title: string) => string;
+  welcomeReplies: string;
+  welcomeManager: (name: string) => string;
+  /** `name` and `email` are absent when the programme names no trainer, or no address. */
+  welcomeTrainer: (name: string | undefined, email: string | undefined) => string;
+  endSubject: (title: string) => string;
+  endPreheader: string;
+  endTitle: (firstName: string) => string;
+  endOf: (title: string) => string;
+  /** What the learner did: assignments done of the programme's, and reflections sent. */
+  endTally: (done: number, total: number, reflections: number) => string;
+  /** `name` is absent when the learner's manager is not known. */
+  endTellManager: (name: string | undefined) => string;
+  endRating: string;
+}
+
+const journeyWordTables: Record<Language, JourneyWords> = {
+  en: {
+    welcomeSubject: (title) => `Welcome to ${title}`,
+    welcomePreheader:
+      'Twelve weeks of small, practical steps, in your inbox. Here is how it works.',
+    welcomeTitle: (name) => `Welcome, ${name}`,
+    welcomeStarting: (title) =>
+      `You are starting ${title}: twelve weeks of small, practical steps, delivered to your inbox.`,
+    welcomeReplies: ((w) =>
+      `Reply to any of our emails: "${w.done}" when you have done the assignment, "${w.pauseWeek}" when work is too busy, "${w.tooHard}" when you are stuck, "${w.help}" with any question.`)(
+      replyWordTables.en,
+    ),
+    welcomeManager: (name) =>
+      `Your manager, ${name}, gets a short summary every two weeks of where you are, so they can help you make time for it.`,
+    welcomeTrainer: (name, email) =>
+      `${name === undefined ? 'Your trainer' : `Your trainer is ${name}${email === undefined ? '' : ` (${email})`}, who`} reads your replies and will be in touch when you say "${replyWordTables.en.tooHard}" or ask for help.`,
+    endSubject: (title) => `You have finished ${title}`,
+    endPreheader: 'One last reply: how useful was it?',
+    endTitle: (name) => `You have finished, ${name}`,
+    endOf: (title) => `That is the end of ${title}.`,
+    endTally: (done, total, reflections) => {
+      const did =
+        done > 0
+          ? `You did ${done} of the ${total} assignments`
+          : `You did not tell us you had done any of the ${total} assignments`;
+      const sent =
+        reflections > 0
+          ? ` and sent ${reflections} ${reflections === 1 ? 'reflection' : 'reflections'}`
+          : '';
+      return `${did}${sent}.`;
+    },
+    endTellManager: (name) =>
+      `Tell your manager${name === undefined ? '' : `, ${name},`} the one thing you will keep doing, and ask for the time to do it.`,
+    endRating: `How useful was it? Reply with a score such as "${replyWordTables.en.rating}" and one thing you will keep doing. Your trainer reads every answer.`,
+  },
+  // [own], not yet reviewed by a Welsh speaker. "Croeso i’r rhaglen" and "gorffen" + the title
+  // keep a programme's title unmutated; counts follow a colon ("Tasgau wedi’u gwneud: 3 o 12"),
+  // as the progress line does, rather than stand before a noun Welsh would mutate.
+  cy: {
+    welcomeSubject: (title) => `Croeso i’r rhaglen ${title}`,
+    welcomePreheader:
+      'Deuddeg wythnos o gamau bach, ymarferol, yn eich mewnflwch. Dyma sut mae’n gweithio.',
+    welcomeTitle: (name) => `Croeso, ${name}`,
+    welcomeStarting: (title) =>
+      `Rydych yn dechrau ${title}: deuddeg wythnos o gamau bach, ymarferol, wedi’u hanfon i’ch mewnflwch.`,
+    welcomeReplies: ((w) =>
+      `Atebwch unrhyw un o’n negeseuon e-bost: "${w.done}" pan fyddwch wedi gwneud y dasg, "${w.pauseWeek}" pan fydd y gwaith yn rhy brysur, "${w.tooHard}" pan fyddwch yn cael trafferth, "${w.help}" gydag unrhyw gwestiwn.`)(
+      replyWordTables.cy,
+    ),
+    welcomeManager: (name) =>
+      `Mae eich rheolwr, ${name}, yn cael crynodeb byr bob pythefnos o ble rydych chi arni, er mwyn iddyn nhw allu eich helpu i neilltuo amser ar ei gyfer.`,
+    welcomeTrainer: (name, email) =>
+      `${name === undefined ? 'Mae eich hyfforddwr yn darllen' : `Eich hyfforddwr yw ${name}${email === undefined ? '' : ` (${email})`}, sy’n darllen`} eich atebion a bydd yn cysylltu â chi pan fyddwch yn dweud "${replyWordTables.cy.tooHard}" neu’n gofyn am gymorth.`,
+    endSubject: (title) => `Rydych wedi gorffen ${title}`,
+    endPreheader: 'Un ateb olaf: pa mor ddefnyddiol oedd y rhaglen?',
+    endTitle: (name) => `Rydych wedi gorffen, ${name}`,
+    endOf: (title) => `Dyna ddiwedd ${title}.`,
+    endTally: (done, total, reflections) => {
+      const did =
+        done > 0
+          ? `Tasgau wedi’u gwneud: ${done} o ${total}.`
+          : `Ddywedoch chi ddim wrthym eich bod wedi gwneud unrhyw un o’r tasgau (${total} i gyd).`;
+      return reflections > 0 ? `${did} Myfyrdodau a anfonwyd gennych: ${reflections}.` : did;
+    },
+    endTellManager: (name) =>
+      `Dywedwch wrth eich rheolwr${name === undefined ? '' : `, ${name},`} beth yw’r un peth y byddwch yn dal ati i’w wneud, a gofynnwch am yr amser i’w wneud.`,
+    endRating: `Pa mor ddefnyddiol oedd y rhaglen? Atebwch gyda sgôr fel "${replyWordTables.cy.rating}" ac un peth y byddwch yn dal ati i’w wneud. Mae eich hyfforddwr yn darllen pob ateb.`,
+  },
+};
+
+/** The welcome and programme-end sentences of one language (see `JourneyWords`). */
+export function journeyWords(language: Language): JourneyWords {
+  return journeyWordTables[language];
 }
 
 /**

@@ -1,5 +1,10 @@
 import { GymError } from '../errors.js';
-import { chromeText, type ChromeText } from '../language/chrome-text.js';
+import {
+  chromeText,
+  journeyWords,
+  type ChromeText,
+  type JourneyWords,
+} from '../language/chrome-text.js';
 import { dayLabel } from '../language/dates.js';
 import {
   bilingualSubject,
@@ -101,12 +106,15 @@ export interface ProgrammeSkeleton {
       ),
     ])[];
   }[];
+  /** How many assignments the programme sets, for the programme-end email's count. */
+  readonly assignments: number;
   readonly welcome: EmailSkeleton;
   readonly end: EmailSkeleton;
   readonly warnings: readonly string[];
 }
 
-export const skeletonFormat = 1;
+// 2: `assignments`, and the welcome and programme-end emails per language (#15).
+export const skeletonFormat = 2;
 
 type CompiledStep =
   { kind: 'email'; email: CompiledEmail } | { kind: 'invite'; texts: InviteText[] };
@@ -128,6 +136,8 @@ export interface CompiledProgramme {
   /** The programme's title in each language it offers. */
   readonly titles: ReadonlyMap<Language, string>;
   readonly weeks: ReadonlyMap<number, CompiledWeek>;
+  /** How many assignments the programme sets, for the programme-end email's count. */
+  readonly assignments: number;
   readonly welcome: CompiledEmail;
   readonly end: CompiledEmail;
   /** MJML warnings under 'soft' validation. */
@@ -341,6 +351,97 @@ function emailOfParts(
   };
 }
 
+/** What the welcome and programme-end emails show of one language's programme text. */
+interface JourneySource {
+  summary: Fragment | null;
+  intake: { html: string; text: string };
+  weeks: { number: number; theme: string }[];
+}
+
+/**
+ * The welcome and programme-end emails' parts, one per language (Welsh first in a bilingual
+ * email), as the step emails have (#15): each part's own words (`t`, and `w` for the sentences
+ * with a name, title or count), summary, intake questions and week themes, and the `{{ }}` of
+ * each part filled with its language's title (`scope`). `{{ end.tally.cy }}` is the count
+ * sentence, which `renderProgrammeEnd` writes per learner.
+ */
+function journeyParts(
+  sequence: Sequence,
+  languages: readonly Language[],
+  bilingual: boolean,
+  source: (language: Language) => JourneySource,
+) {
+  const trainer = sequence.trainer?.name ? '{{ trainer.name }}' : undefined;
+  const trainerEmail = trainer && sequence.trainer?.email ? '{{ trainer.email }}' : undefined;
+  // Plain text headings are in capitals, the learner's name as written.
+  const upper = (say: (name: string) => string, name: string) =>
+    say('\u0000').toUpperCase().replace('\u0000', name);
+  const parts = languages.map((language) => {
+    const w = journeyWords(language);
+    const { summary, intake, weeks } = source(language);
+    const common = {
+      lang: language,
+      label: language === 'cy' ? 'CYMRAEG' : 'ENGLISH',
+      scope: languageScope(language, bilingual),
+      t: chromeText(language),
+      weeks: `overview.${language}.weeks`,
+    };
+    const words = (title: string) => ({
+      starting: w.welcomeStarting(title),
+      replies: w.welcomeReplies,
+      manager: w.welcomeManager('{{ manager.name }}'),
+      trainer: w.welcomeTrainer(trainer, trainerEmail),
+      end_of: w.endOf(title),
+      tally: `{{ end.tally.${language} }}`,
+      tell_manager: w.endTellManager(undefined),
+      tell_manager_named: w.endTellManager('{{ manager.name }}'),
+      rating: w.endRating,
+    });
+    return {
+      language,
+      weeks,
+      html: {
+        ...common,
+        summary: summary?.html ?? '',
+        intake: intake.html,
+        w: {
+          ...words('<strong>{{ programme.title }}</strong>'),
+          title: w.welcomeTitle('{{ learner.first_name }}'),
+          end_title: w.endTitle('{{ learner.first_name }}'),
+        },
+      },
+      text: {
+        ...common,
+        summary: summary?.text ?? '',
+        intake: intake.text,
+        w: {
+          ...words('{{ programme.title }}'),
+          title: upper(w.welcomeTitle, '{{ learner.first_name }}'),
+          end_title: upper(w.endTitle, '{{ learner.first_name }}'),
+        },
+      },
+    };
+  });
+  return {
+    html: parts.map((p) => p.html),
+    text: parts.map((p) => p.text),
+    /** Each language's week themes, and the first language's as `weeks`. */
+    overview: {
+      weeks: parts[0]!.weeks,
+      ...Object.fromEntries(parts.map((p) => [p.language, { weeks: p.weeks }])),
+    },
+    subject: (say: (w: JourneyWords) => string) =>
+      bilingual
+        ? bilingualSubject(
+            languages.map((l) => ({ language: l, text: say(journeyWords(l)) })),
+            (l) => languageScope(l, true),
+          )
+        : say(journeyWords(languages[0]!)),
+    preheader: (say: (w: JourneyWords) => string) =>
+      languages.map((l) => `${languageScope(l, bilingual)}${say(journeyWords(l))}`).join(' / '),
+  };
+}
+
 function prepareInvite(
   invite: InviteStep,
   language: Language,
@@ -440,6 +541,17 @@ export async function compileProgrammeSkeleton(
     return { week, w, steps, managerTip };
   });
   const summary = fragment(problems, base.summary, `${programme} summary`);
+  const journey = journeyParts(sequence, languages, bilingual, (l) => {
+    const text = textOf(l);
+    return {
+      summary:
+        l === languages[0]
+          ? summary
+          : fragment(problems, text.summary, `${programme} summary${at(l)}`),
+      intake: intakeBlock([{ language: l, questions: text.intake ?? [] }]),
+      weeks: text.weeks.map((w) => ({ number: w.week, theme: w.theme })),
+    };
+  });
   problems.throwIfAny(sequence.id);
 
   const weeks: ProgrammeSkeleton['weeks'][number][] = [];
@@ -474,22 +586,18 @@ export async function compileProgrammeSkeleton(
     });
   }
 
-  const overview = base.weeks.map((w) => ({ number: w.week, theme: w.theme }));
   const assignments = base.weeks.flatMap((w) => w.steps).filter((s) => s.email?.assignment).length;
-  const intake = intakeBlock(
-    languages.map((l) => ({ language: l, questions: textOf(l).intake ?? [] })),
-  );
   const { skeleton: welcome } = await compileSkeleton(
     sources,
     'welcome',
     {
-      subject: 'Welcome to {{ programme.title }}',
-      preheader: 'Twelve weeks of small, practical steps, in your inbox. Here is how it works.',
+      subject: journey.subject((w) => w.welcomeSubject('{{ programme.title }}')),
+      preheader: journey.preheader((w) => w.welcomePreheader),
       frame: learnerFrame(false, language),
-      html: { summary: summary?.html ?? '', intake: intake.html },
-      text: { summary: summary?.text ?? '', intake: intake.text },
+      html: { parts: journey.html },
+      text: { parts: journey.text },
       statics: {
-        overview: { weeks: overview },
+        overview: journey.overview,
         trainer: { name: sequence.trainer?.name ?? '', email: sequence.trainer?.email ?? '' },
       },
     },
@@ -501,12 +609,12 @@ export async function compileProgrammeSkeleton(
     sources,
     'programme-end',
     {
-      subject: 'You have finished {{ programme.title }}',
-      preheader: 'One last reply: how useful was it?',
+      subject: journey.subject((w) => w.endSubject('{{ programme.title }}')),
+      preheader: journey.preheader((w) => w.endPreheader),
       frame: { ...learnerFrame(true, language), stop: false },
-      html: {},
-      text: {},
-      statics: { overview: { assignments } },
+      html: { parts: journey.html },
+      text: { parts: journey.text },
+      statics: { overview: { ...journey.overview, assignments } },
     },
     `${programme} programme end`,
     validation,
@@ -521,6 +629,7 @@ export async function compileProgrammeSkeleton(
     language,
     titles: offered.map((l) => [l, textOf(l).title] as const),
     weeks,
+    assignments,
     welcome,
     end,
     warnings,
@@ -566,6 +675,7 @@ export function programmeFromSkeleton(skeleton: ProgrammeSkeleton): CompiledProg
         },
       ]),
     ),
+    assignments: skeleton.assignments,
     welcome: emailFromSkeleton(skeleton.welcome),
     end: emailFromSkeleton(skeleton.end),
     warnings: skeleton.warnings,
@@ -709,9 +819,16 @@ export function renderProgrammeEnd(
     const text = flat.length <= quoteLength ? flat : `${flat.slice(0, quoteLength - 1).trimEnd()}…`;
     return { week: r.week, text, quoted: `> ${text.replace(/\r?\n/g, '\n> ')}` };
   });
+  const count = summary.reflections.length;
+  const tally = Object.fromEntries(
+    languagesOf(compiled.language).map((l) => [
+      l,
+      journeyWords(l).endTally(chrome.assignmentsDone, compiled.assignments, count),
+    ]),
+  );
   return fillEmail(compiled.end, {
     ...learnerScope(compiled, context, chrome),
-    end: { reflection_count: summary.reflections.length, quotes },
+    end: { reflection_count: count, quotes, tally },
   });
 }
 
