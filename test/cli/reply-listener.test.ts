@@ -90,9 +90,15 @@ describeWithServers(
 
       // The reader's database session ends (a network cut, a server restart): its lock goes with
       // it, it steps back, and whichever worker tries first holds the mailbox again.
+      // Only the session holding this mailbox's lock: other tests on the same server hold
+      // advisory locks of their own (migrations, imports), and must not lose them.
+      const key = /"lock":"(-?\d+)"/.exec(
+        logs[0]!.lines.find((l) => l.startsWith('this worker reads the mailbox'))!,
+      )![1]!;
       await sql`
         select pg_terminate_backend(pid) from pg_locks
-        where locktype = 'advisory' and granted and pid <> pg_backend_pid()`.execute(database.db);
+        where locktype = 'advisory' and granted and pid <> pg_backend_pid()
+          and ((classid::bigint << 32) | objid::bigint) = ${key}::bigint`.execute(database.db);
       await waitFor(
         'a worker to hold the mailbox again',
         () => readers()[0]! + readers()[1]! === 2,
