@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GymError } from '../../src/errors.js';
 import { composeMessage } from '../../src/mail/compose.js';
@@ -6,6 +6,7 @@ import { createMailTransport } from '../../src/mail/create-transport.js';
 import { learnerEmailHeaders } from '../../src/mail/headers.js';
 import { classifySmtpError, createSmtpTransport } from '../../src/mail/smtp-transport.js';
 import type { OutboundMessage } from '../../src/mail/transport.js';
+import { verifyDkim } from './dkim-check.js';
 import {
   closedPort,
   headerValues,
@@ -346,60 +347,3 @@ describe('classifySmtpError', () => {
     ).toBe('RCPT TO: 550-5.1.1 no such user 550 5.1.1 see https://example.org');
   });
 });
-
-/**
- * A DKIM check by RFC 6376 for the relaxed/relaxed canonicalisation nodemailer uses: the body
- * hash, then the RSA signature over the signed headers. Enough to show the signature is valid,
- * with no DKIM library.
- */
-function verifyDkim(message: Buffer, publicKeyPem: string): boolean {
-  const text = message.toString('latin1');
-  const split = text.indexOf('\r\n\r\n');
-  const fields = parseHeaders(message);
-  const signature = fields.find((f) => f.name.toLowerCase() === 'dkim-signature')!;
-  const tags = Object.fromEntries(
-    signature.value
-      .split(';')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .map((part) => [
-        part.slice(0, part.indexOf('=')),
-        part.slice(part.indexOf('=') + 1).replace(/\s+/g, ''),
-      ]),
-  ) as Record<string, string>;
-  expect(tags.c).toBe('relaxed/relaxed');
-  expect(tags.a).toBe('rsa-sha256');
-  const body = text
-    .slice(split + 4)
-    .split('\r\n')
-    .map((line) => line.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
-    .join('\r\n')
-    .replace(/(\r\n)*$/, '\r\n');
-  const bodyHash = createHash('sha256').update(Buffer.from(body, 'latin1')).digest('base64');
-  if (bodyHash !== tags.bh) return false;
-  const relaxed = (name: string, value: string) =>
-    `${name.toLowerCase()}:${value
-      .replace(/\r\n/g, '')
-      .replace(/[ \t]+/g, ' ')
-      .trim()}`;
-  const used = new Map<string, number>();
-  const signed = tags
-    .h!.split(':')
-    .map((name) => {
-      // Repeated names are signed from the bottom up.
-      const all = fields.filter((f) => f.name.toLowerCase() === name.toLowerCase());
-      const n = used.get(name.toLowerCase()) ?? 0;
-      used.set(name.toLowerCase(), n + 1);
-      const field = all[all.length - 1 - n];
-      return field === undefined ? undefined : relaxed(field.name, field.value);
-    })
-    .filter((line) => line !== undefined);
-  const withoutB = signature.value.replace(/\bb=[^;]*/, 'b=');
-  const data = [...signed, relaxed(signature.name, withoutB)].join('\r\n');
-  return verify(
-    'sha256',
-    Buffer.from(data, 'latin1'),
-    createPublicKey(publicKeyPem),
-    Buffer.from(tags.b!, 'base64'),
-  );
-}
