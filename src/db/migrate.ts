@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely } from 'kysely';
+import { Migrator, sql, type DatabaseIntrospector, type Kysely, type TableMetadata } from 'kysely';
 import { GymError, messageOf } from '../errors.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -14,10 +14,46 @@ export interface MigrationStatus {
 export async function migratorFor<DB>(db: Kysely<DB>): Promise<Migrator> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]?.schema;
+  if (schema === undefined)
+    return new Migrator({ db: db as Kysely<unknown>, provider: migrationProvider });
   return new Migrator({
-    db: db as Kysely<unknown>,
+    db: withIntrospectionOf(db as Kysely<unknown>, schema),
     provider: migrationProvider,
-    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+    migrationTableSchema: schema,
+  });
+}
+
+/**
+ * `db`, except that looking for tables sees only `schema`. The Migrator asks only whether its
+ * own schema and two tables exist, but Kysely's introspector answers by listing every column of
+ * every schema on the server and looking each table up by name: slow on a server with many
+ * tenants, and failing (42P01, 3F000) when another tenant drops a table or schema in between, as
+ * parallel tests do all the time.
+ */
+function withIntrospectionOf(db: Kysely<unknown>, schema: string): Kysely<unknown> {
+  const introspection: DatabaseIntrospector = {
+    async getSchemas() {
+      const { rows } = await sql<{ name: string }>`
+        select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+      return rows;
+    },
+    async getTables() {
+      const { rows } = await sql<{ name: string; schema: string }>`
+        select tablename as name, schemaname as schema from pg_catalog.pg_tables
+        where schemaname = ${schema}`.execute(db);
+      return rows.map((row): TableMetadata => ({ ...row, isView: false, columns: [] }));
+    },
+    async getMetadata() {
+      return { tables: await this.getTables() };
+    },
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      // Kysely's methods read private fields, so they must run on the real instance.
+      return typeof value === 'function' ? (value.bind(target) as unknown) : value;
+    },
   });
 }
 
@@ -34,14 +70,9 @@ export async function migrateToLatest<DB>(
 ): Promise<string[]> {
   const migrator = await migratorFor(db);
   const applied: string[] = [];
-  let raced = 0;
   for (;;) {
     const { error, results = [] } = await migrator.migrateUp();
     const failed = results.find((r) => r.status === 'Error');
-    // Kysely looks for its bookkeeping table by listing the tables of every schema it may use;
-    // a schema dropped meanwhile by someone else (another tenant, a parallel test) fails that
-    // listing with 3F000 before anything ran. Looking again is safe.
-    if (failed === undefined && isDroppedSchemaRace(error) && raced++ < 3) continue;
     if (error !== undefined || failed) {
       const name = failed?.migrationName ?? '(before any migration ran)';
       throw new GymError(
@@ -58,10 +89,6 @@ export async function migrateToLatest<DB>(
       onApplied(result.migrationName);
     }
   }
-}
-
-function isDroppedSchemaRace(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === '3F000';
 }
 
 /** Every known migration, with when it was applied (undefined: pending). */
