@@ -52,7 +52,7 @@ export async function measureRendering(
   recipients: number,
 ): Promise<RenderResult> {
   const compileStart = performance.now();
-  const programme = await compileProgramme(sequence, { validation: 'soft' });
+  const programme = await compileProgramme(sequence, { validation: 'soft', keepMjml: true });
   const compileMs = performance.now() - compileStart;
   const week = 1;
   const step = programme.weeks.get(week)?.steps.get('kickoff');

@@ -88,6 +88,8 @@ export interface EmailSkeleton {
   readonly html: string;
   readonly text: string;
   readonly statics: Readonly<Record<string, unknown>>;
+  /** What `mjml2html` ran on: only under `keepMjml` (to measure against), never stored. */
+  readonly mjml?: string;
 }
 
 const escapeHtml = (value: string) =>
@@ -246,7 +248,7 @@ export function emailFromSkeleton(skeleton: EmailSkeleton): CompiledEmail {
   return {
     layout: skeleton.layout,
     where,
-    mjml: '',
+    mjml: skeleton.mjml ?? '',
     warnings: skeleton.warnings,
     subject: parseTemplate(textLiquid, skeleton.subject, `${where} subject`),
     preheader: parseTemplate(textLiquid, skeleton.preheader, `${where} preheader`),

@@ -486,6 +486,8 @@ export type ProgrammeCompileOptions = CompileOptions & {
    * not offer is left out (see `effectivePreference`); by default its first language.
    */
   language?: LanguagePreference | undefined;
+  /** Keep each step email's MJML (`CompiledEmail.mjml`), for measuring the fill against it. */
+  keepMjml?: boolean;
 };
 
 /**
@@ -560,7 +562,7 @@ export async function compileProgrammeSkeleton(
     const steps: ProgrammeSkeleton['weeks'][number]['steps'][number][] = [];
     for (const step of stepSources) {
       if (step.email) {
-        const { skeleton: email } = await compileSkeleton(
+        const { skeleton: email, mjml } = await compileSkeleton(
           sources,
           step.email.layout,
           step.email.parts,
@@ -569,7 +571,10 @@ export async function compileProgrammeSkeleton(
           language,
         );
         warnings.push(...email.warnings);
-        steps.push([step.id, { kind: 'email', email }]);
+        steps.push([
+          step.id,
+          { kind: 'email', email: options.keepMjml ? { ...email, mjml } : email },
+        ]);
       } else if (step.invite) {
         steps.push([step.id, { kind: 'invite', texts: step.invite }]);
       }

@@ -41,6 +41,7 @@ async function perCallAsync(
 const compileStart = process.hrtime.bigint();
 const programme: CompiledProgramme = await compileProgramme(sampleSequence(), {
   validation: 'soft',
+  keepMjml: true,
 });
 console.log(
   `compileProgramme (24 emails, 2 more, 12 invites)        ${(Number(process.hrtime.bigint() - compileStart) / 1e6).toFixed(0)} ms`,
