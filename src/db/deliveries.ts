@@ -246,22 +246,25 @@ export async function settleDeliveries(
  */
 async function completeIfFinished(db: Kysely<Database>, deliveryIds: number[], now: Date) {
   // Locked in id order, as above: two workers finishing rows of the same enrolments at once
-  // must not each wait for the other.
+  // must not each wait for the other. Only the enrolments that look finished are locked: a lock
+  // is a write, and locking every enrolment of every settled row made each outcome statement two
+  // commits to flush instead of one; the update checks again under the lock.
+  const finished = sql`not exists (
+    select 1 from deliveries
+    where deliveries.enrolment_id = enrolments.id
+      and deliveries.status in ('pending', 'claimed')
+      and deliveries.kind <> 'acknowledgement'
+  )`;
   await sql`
     with locked as materialized (
       select id from enrolments
       where id in (select enrolment_id from deliveries where id in (${sql.join(deliveryIds)}))
-        and status = 'active'
+        and status = 'active' and ${finished}
       order by id for update
     )
     update enrolments set status = 'completed', ended_at = ${now.toISOString()}::timestamptz,
       updated_at = ${now.toISOString()}::timestamptz
     where id in (select id from locked)
       and status = 'active'
-      and not exists (
-        select 1 from deliveries
-        where deliveries.enrolment_id = enrolments.id
-          and deliveries.status in ('pending', 'claimed')
-          and deliveries.kind <> 'acknowledgement'
-      )`.execute(db);
+      and ${finished}`.execute(db);
 }

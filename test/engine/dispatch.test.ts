@@ -621,8 +621,16 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
 
   it('a worker stalled past its lease sends nothing another worker took, and records nothing over it', async () => {
     const stall = stallingTransport(deps.transport);
+    // The stalled worker's own clock, moved on with the stall below.
+    let elapsedMs = 0;
     const stalled = dispatchTick(
-      { ...deps, workerId: 'stalled', transport: stall.transport, concurrency: 1 },
+      {
+        ...deps,
+        workerId: 'stalled',
+        transport: stall.transport,
+        concurrency: 1,
+        elapsedMs: () => elapsedMs,
+      },
       monday,
     );
     onTestFinished(() => stall.release());
@@ -643,6 +651,7 @@ describe.each(testBackends())('the dispatcher on $name, sending over SMTP', (bac
       .set({ lease_until: sql<Date>`now() - interval '1 second'` })
       .where('id', 'in', waiting)
       .execute();
+    elapsedMs += 301_000;
     const taker = await dispatchTick({ ...deps, workerId: 'taker' }, monday);
     expect(taker).toMatchObject({ sent: 9, lost: 0 });
 
