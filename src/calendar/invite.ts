@@ -109,5 +109,15 @@ export function whenLabel(
   zone: string,
   language: LanguagePreference = 'en',
 ): string {
-  return `${inPreference(language, (l) => slotLabel(instant, zone, l))} (${zone})`;
+  // A wave's invites share a few slots, and luxon's zone arithmetic for each was a few percent
+  // of a worker's time: each label is worked out once. Bounded: a worker runs for months.
+  const key = `${instant.getTime()} ${zone} ${language}`;
+  let label = whenLabels.get(key);
+  if (label === undefined) {
+    if (whenLabels.size >= 10_000) whenLabels.clear();
+    label = `${inPreference(language, (l) => slotLabel(instant, zone, l))} (${zone})`;
+    whenLabels.set(key, label);
+  }
+  return label;
 }
+const whenLabels = new Map<string, string>();
