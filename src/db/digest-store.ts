@@ -67,6 +67,18 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           // Fortnights count from the first start of anyone the manager has had on a programme,
           // stopped ones too: a learner leaving must not move every later digest's date.
           sql<string>`min(enrolments.starts_on)`.as('firstStart'),
+          // What is settled already, read here so that a tick asks nothing more of a manager
+          // with nothing to send: a statement or three per manager and tick, every five seconds
+          // in every worker, was most of the statements a wave ran.
+          sql<boolean>`exists (
+            select 1 from manager_introductions as intro
+            where intro.manager_id = managers.id and intro.status in ('sent', 'skipped', 'failed')
+          )`.as('introductionSettled'),
+          sql<string | null>`(
+            select max(settled.period_starts_on)::text from manager_digests as settled
+            where settled.manager_id = managers.id
+              and settled.status in ('sent', 'skipped', 'failed')
+          )`.as('settledUpTo'),
         ])
         .where('managers.status', '=', 'active')
         .where((eb) =>
@@ -114,9 +126,10 @@ export function digestStore(db: Kysely<Database>): DigestStore {
         ])
         .orderBy('managers.id')
         .execute();
-      return rows.map(({ firstStart, ...manager }) => ({
+      return rows.map(({ firstStart, settledUpTo, ...manager }) => ({
         ...manager,
         anchor: mondayOf(String(firstStart).slice(0, 10)),
+        settledUpTo: settledUpTo ?? undefined,
       }));
     },
 

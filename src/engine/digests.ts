@@ -39,6 +39,10 @@ export interface DigestManager {
   readonly anchor: string;
   /** What their digests are in (#15); English when the store does not say. */
   readonly language?: LanguagePreference | undefined;
+  /** Their introduction was sent or settled for good, when the store says so (else: ask). */
+  readonly introductionSettled?: boolean;
+  /** The latest fortnight (its first day) whose digest is settled for good, if known. */
+  readonly settledUpTo?: string | undefined;
 }
 
 /** What a digest says about one learner, as stored. */
@@ -169,13 +173,15 @@ export async function digestTick(
   for (const manager of await store.managers()) {
     const schedule = digestSchedule({ anchor: manager.anchor, zone: manager.zone });
     // The introduction comes first: no digest until it has gone (or will never go).
-    if (store.introductions !== undefined) {
+    if (store.introductions !== undefined && manager.introductionSettled !== true) {
       const introduced = await introduce(deps, store, store.introductions, manager, schedule, now);
       if (introduced === 'sent') counts.introduced += 1;
       if (!(await store.introductions.settled(manager.id))) continue;
     }
     const slot = currentDigest(schedule, now);
     if (slot === undefined) continue;
+    // This fortnight's digest went (or will never go): nothing to claim.
+    if (manager.settledUpTo !== undefined && slot.periodStartsOn <= manager.settledUpTo) continue;
     if (now.getTime() - slot.sendAt.getTime() > digestGraceMs) {
       await store.skip(manager.id, slot.periodStartsOn, 'more than two days late', now);
       continue;
