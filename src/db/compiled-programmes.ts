@@ -32,12 +32,13 @@ export function layoutsDigest(sources: LayoutSources): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-interface Layouts {
+export interface Layouts {
   readonly sources: LayoutSources;
   readonly digest: string;
 }
 
-function layoutsOf(options: CompileOptions): () => Promise<Layouts> {
+/** The layout files compiled with and their digest, read once per caller. */
+export function layoutsOf(options: CompileOptions): () => Promise<Layouts> {
   let layouts: Promise<Layouts> | undefined;
   return () =>
     (layouts ??= (async () => {
