@@ -7,7 +7,7 @@ import {
   type CompiledLayouts,
   type LayoutsSkeleton,
 } from '../render/layouts.js';
-import { layoutsOf, type Layouts } from './compiled-programmes.js';
+import { layoutFilesOf, type Layouts } from './compiled-programmes.js';
 import type { Database } from './schema.js';
 
 /**
@@ -63,7 +63,7 @@ export function storedLayouts(
   db: Kysely<Database>,
   options: CompileOptions = {},
 ): () => Promise<CompiledLayouts> {
-  const files = layoutsOf(options);
+  const files = layoutFilesOf(options);
   let compiled: Promise<CompiledLayouts> | undefined;
   return () => {
     if (compiled === undefined) {
@@ -92,7 +92,7 @@ export async function precompileLayouts(
 ): Promise<boolean> {
   const enrolled = await db.selectFrom('enrolments').select('id').limit(1).executeTakeFirst();
   if (enrolled === undefined) return false;
-  const at = await layoutsOf(options)();
+  const at = await layoutFilesOf(options)();
   if ((await readLayouts(db, at)) !== undefined) return false;
   await compileAndStore(db, at, options);
   return true;
