@@ -32,12 +32,13 @@ export function layoutsDigest(sources: LayoutSources): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-interface Layouts {
+export interface Layouts {
   readonly sources: LayoutSources;
   readonly digest: string;
 }
 
-function layoutsOf(options: CompileOptions): () => Promise<Layouts> {
+/** The layout files compiled with and their digest, read once per caller. */
+export function layoutFilesOf(options: CompileOptions): () => Promise<Layouts> {
   let layouts: Promise<Layouts> | undefined;
   return () =>
     (layouts ??= (async () => {
@@ -108,7 +109,7 @@ export function storedProgrammes(
   sequence: Sequence,
   language?: LanguagePreference,
 ) => Promise<CompiledProgramme> {
-  const layouts = layoutsOf(options);
+  const layouts = layoutFilesOf(options);
   const compiled = new Map<string, Promise<CompiledProgramme>>();
   return (versionId, sequence, wanted = 'en') => {
     const language = compiledPreference(sequence, wanted);
@@ -145,7 +146,7 @@ export async function precompileProgrammes(
     .distinct()
     .execute();
   if (wanted.length === 0) return 0;
-  const layouts = await layoutsOf(options)();
+  const layouts = await layoutFilesOf(options)();
   const definitions = new Map<number, Sequence>();
   let compiled = 0;
   const done = new Set<string>();

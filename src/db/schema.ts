@@ -15,6 +15,7 @@ export interface Database {
   sequences: SequencesTable;
   sequence_versions: SequenceVersionsTable;
   compiled_programmes: CompiledProgrammesTable;
+  compiled_layouts: CompiledLayoutsTable;
   enrolments: EnrolmentsTable;
   deliveries: DeliveriesTable;
   progress_events: ProgressEventsTable;
@@ -180,6 +181,15 @@ export interface CompiledProgrammesTable {
   version_id: number;
   /** The language preference compiled for: `cy`, `en` or `cy+en`. */
   language: string;
+  /** Digest of the `emails/` layout files compiled with. */
+  layouts: string;
+  format: number;
+  skeleton: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+/** The emails of no programme (acknowledgements, digests) as MJML compiled them (#17). */
+export interface CompiledLayoutsTable {
   /** Digest of the `emails/` layout files compiled with. */
   layouts: string;
   format: number;

@@ -1,3 +1,4 @@
+import { storedLayouts } from '../db/compiled-layouts.js';
 import { storedProgrammes } from '../db/compiled-programmes.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -106,6 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       workerId: 'demo',
       retryDelay: () => 60_000,
       compiled: storedProgrammes(database.db, { validation: 'soft' }),
+      layouts: storedLayouts(database.db, { validation: 'soft' }),
       digests: digestStore(database.db),
     };
     const replyDeps = {

@@ -221,14 +221,18 @@ export interface DispatchDependencies {
     sequence: Sequence,
     language?: LanguagePreference,
   ) => Promise<CompiledProgramme>;
-  /** The layouts acknowledgements and digests are filled from; the shipped ones when absent. */
+  /**
+   * The layouts acknowledgements and digests are filled from: `gym run` reads them stored
+   * (`storedLayouts`), so that its workers never load MJML; compiled here when absent.
+   */
   readonly layouts?: () => Promise<CompiledLayouts>;
   /** Where manager digests are claimed; no digests are sent when absent. */
   readonly digests?: DigestStore;
 }
 
-// The shipped layouts, compiled once per process the first time an acknowledgement or a digest
-// goes out. Soft, like the programmes in `gym run`: the tests validate the layouts strictly.
+// Without `deps.layouts` (tests, the bench), the shipped layouts, compiled by MJML once per process
+// the first time an acknowledgement or a digest goes out. Soft, like the programmes in `gym run`:
+// the tests validate the layouts strictly.
 let shippedLayouts: Promise<CompiledLayouts> | undefined;
 export function layoutsOf(deps: DispatchDependencies): Promise<CompiledLayouts> {
   if (deps.layouts !== undefined) return deps.layouts();

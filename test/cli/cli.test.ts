@@ -85,7 +85,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\napplied 0011-intake\napplied 0013-compiled-programmes\n11 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\napplied 0011-intake\napplied 0013-compiled-programmes\napplied 0014-compiled-layouts\n12 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -105,6 +105,7 @@ describe('the gym command line', () => {
         { name: '0010-languages' },
         { name: '0011-intake' },
         { name: '0013-compiled-programmes' },
+        { name: '0014-compiled-layouts' },
       ],
     });
   });
@@ -129,6 +130,7 @@ describe('the gym command line', () => {
       '0010-languages',
       '0011-intake',
       '0013-compiled-programmes',
+      '0014-compiled-layouts',
     ]);
   });
 });
@@ -165,6 +167,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0010-languages',
           '0011-intake',
           '0013-compiled-programmes',
+          '0014-compiled-layouts',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
@@ -178,6 +181,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0010-languages' },
           { name: '0011-intake' },
           { name: '0013-compiled-programmes' },
+          { name: '0014-compiled-layouts' },
         ]);
       } finally {
         await database.close();

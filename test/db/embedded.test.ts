@@ -24,6 +24,7 @@ describe('the embedded PGlite database', () => {
       '0010-languages',
       '0011-intake',
       '0013-compiled-programmes',
+      '0014-compiled-layouts',
     ]);
     await first.db
       .insertInto('sequences')

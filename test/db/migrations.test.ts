@@ -34,6 +34,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0010-languages',
         '0011-intake',
         '0013-compiled-programmes',
+        '0014-compiled-layouts',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -42,6 +43,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
+        '0014-compiled-layouts',
         '0013-compiled-programmes',
         '0011-intake',
         '0010-languages',
@@ -86,6 +88,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0010-languages',
       '0011-intake',
       '0013-compiled-programmes',
+      '0014-compiled-layouts',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -101,6 +104,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0010-languages',
       '0011-intake',
       '0013-compiled-programmes',
+      '0014-compiled-layouts',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

@@ -279,13 +279,18 @@ export function enrolCommand(getConfig: () => Config): Command {
           );
           for (const result of results) print().row(result);
           print().end();
-          // The programmes' emails compiled and stored now, once, so that workers never run MJML.
-          if (!dryRun)
+          // The programmes' emails, and the acknowledgements and digests, compiled and stored
+          // now, once, so that workers never run MJML.
+          if (!dryRun) {
             await (
               await import('../../db/compiled-programmes.js')
             ).precompileProgrammes(database.db, {
               validation: 'soft',
             });
+            await (
+              await import('../../db/compiled-layouts.js')
+            ).precompileLayouts(database.db, { validation: 'soft' });
+          }
         } catch (error) {
           if (error instanceof NoProgrammeMatches) {
             throw new GymError(

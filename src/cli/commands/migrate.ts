@@ -42,6 +42,9 @@ export function migrateCommand(getConfig: () => Config): Command {
         ).precompileProgrammes(database.db, {
           validation: 'soft',
         });
+        await (
+          await import('../../db/compiled-layouts.js')
+        ).precompileLayouts(database.db, { validation: 'soft' });
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ database: database.location, applied })}\n`);
         } else if (applied.length === 0) {

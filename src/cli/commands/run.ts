@@ -1,3 +1,4 @@
+import { storedLayouts } from '../../db/compiled-layouts.js';
 import { storedProgrammes } from '../../db/compiled-programmes.js';
 import { Command } from 'commander';
 import { hostname } from 'node:os';
@@ -95,6 +96,8 @@ export function runCommand(getConfig: () => Config): Command {
         // Soft: a layout warning must not stop a worker; the tests validate layouts strictly.
         // Read compiled from the database (stored at enrol or migrate): no MJML in a worker.
         compiled: storedProgrammes(database.db, { validation: 'soft' }),
+        // The same for acknowledgements and digests: read stored, compiled only by the first.
+        layouts: storedLayouts(database.db, { validation: 'soft' }),
         digests: digestStore(database.db),
       };
       // Once a day across all workers, cheap otherwise: retention, then the trainer's alert.

@@ -10,6 +10,7 @@ import * as journey from './0009-journey.js';
 import * as languages from './0010-languages.js';
 import * as intake from './0011-intake.js';
 import * as compiledProgrammes from './0013-compiled-programmes.js';
+import * as compiledLayouts from './0014-compiled-layouts.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -28,6 +29,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0010-languages': languages,
   '0011-intake': intake,
   '0013-compiled-programmes': compiledProgrammes,
+  '0014-compiled-layouts': compiledLayouts,
 };
 
 export const migrationProvider: MigrationProvider = {
