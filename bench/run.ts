@@ -31,6 +31,7 @@ import { createDatabase, type GymDatabase } from '../src/db/database.js';
 import { enrolmentStore } from '../src/db/enrolment-store.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { readCohortCsv } from '../src/enrol/cohort-csv.js';
+import { precompileLayouts } from '../src/db/compiled-layouts.js';
 import { precompileProgrammes } from '../src/db/compiled-programmes.js';
 import { enrolCohort, type ProgrammeVersion } from '../src/engine/enrol.js';
 import { loadSequenceFiles } from '../src/sequence/load-files.js';
@@ -402,6 +403,7 @@ async function enrolPhase(
   // in production, and do not run MJML during the wave.
   const compileStart = performance.now();
   await precompileProgrammes(schema.database.db, { validation: 'soft' });
+  await precompileLayouts(schema.database.db, { validation: 'soft' });
   const compileMs = performance.now() - compileStart;
   const programmeCounts: Record<string, number> = {};
   for (const r of results)
@@ -1033,7 +1035,7 @@ function table(report: Report): string {
       .map(([id, n]) => `${id} ${int(n)}`)
       .join(
         ', ',
-      )}; CPU while enrolling: bench ${fixed(mainEnrol.cpu.benchSeconds)} s, PostgreSQL ${fixed(mainEnrol.cpu.postgresSeconds)} s of ${fixed(mainEnrol.cpu.wallSeconds)} s wall; then the programmes' emails compiled and stored in ${seconds(mainEnrol.compileMs)}`,
+      )}; CPU while enrolling: bench ${fixed(mainEnrol.cpu.benchSeconds)} s, PostgreSQL ${fixed(mainEnrol.cpu.postgresSeconds)} s of ${fixed(mainEnrol.cpu.wallSeconds)} s wall; then the programmes' emails and the layouts compiled and stored in ${seconds(mainEnrol.compileMs)}`,
     `wave: ${int(main.sent.email)} emails + ${int(main.sent.invite)} invites${digestNote} in ${seconds(main.wallMs)} = ${int(main.messagesPerSecond)} msg/s (W=${main.workers}, sink accepted ${int(main.accepted)}, ${int(main.averageBytes / 1024)} KiB each); ` +
       `${int(main.messagesPerSecondWhileSending)} msg/s from first to last message; SMTP limit (the faster raw client) ${int(smtp.limitMessagesPerSecond)} msg/s; ours = ${fixed(report.smtp.oursFractionOfRaw * 100)}% of the limit (${fixed(report.smtp.oursWhileSendingFractionOfRaw * 100)}% while sending); ` +
       `peak RSS per worker ${main.workerReports.map((w) => mb(w.maxRss)).join(', ')}`,
