@@ -170,21 +170,37 @@ export async function digestTick(
     lost: 0,
     introduced: 0,
   };
-  for (const manager of await store.managers()) {
+  // Managers a few at a time, as the lanes of a batch of learner mail: each has rows of its own
+  // (claimed with a unique key), and one after another the wave's tail waited on every round trip.
+  // A failure stops every lane before its next manager, and the tick fails once they are done,
+  // as it did one after another: nothing of the tick is left running behind it.
+  const managers = await store.managers();
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (next < managers.length && failure === undefined) {
+      try {
+        await digestFor(managers[next++]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const digestFor = async (manager: DigestManager) => {
     const schedule = digestSchedule({ anchor: manager.anchor, zone: manager.zone });
     // The introduction comes first: no digest until it has gone (or will never go).
     if (store.introductions !== undefined && manager.introductionSettled !== true) {
       const introduced = await introduce(deps, store, store.introductions, manager, schedule, now);
       if (introduced === 'sent') counts.introduced += 1;
-      if (!(await store.introductions.settled(manager.id))) continue;
+      if (!(await store.introductions.settled(manager.id))) return;
     }
     const slot = currentDigest(schedule, now);
-    if (slot === undefined) continue;
+    if (slot === undefined) return;
     // This fortnight's digest went (or will never go): nothing to claim.
-    if (manager.settledUpTo !== undefined && slot.periodStartsOn <= manager.settledUpTo) continue;
+    if (manager.settledUpTo !== undefined && slot.periodStartsOn <= manager.settledUpTo) return;
     if (now.getTime() - slot.sendAt.getTime() > digestGraceMs) {
       await store.skip(manager.id, slot.periodStartsOn, 'more than two days late', now);
-      continue;
+      return;
     }
     const claim = await store.claim({
       managerId: manager.id,
@@ -193,7 +209,7 @@ export async function digestTick(
       leaseSeconds: deps.leaseSeconds ?? 300,
       now,
     });
-    if (claim === undefined) continue;
+    if (claim === undefined) return;
     const team = (await store.team(manager.id, now)).filter((m) => m.currentWeek >= 1);
     // Checked after the claim, at send time: an unsubscribe since the last tick is honoured.
     const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
@@ -207,7 +223,11 @@ export async function digestTick(
           : await sendDigest(deps, store, manager, slot, { team, stopped }, claim, now);
     const kept = settlement !== 'lost' && (await store.settle(claim, settlement, team.length, now));
     counts[kept ? settlement.status : 'lost'] += 1;
-  }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(deps.concurrency ?? 10, managers.length) }, lane),
+  );
+  if (failure !== undefined) throw failure.error;
   return counts;
 }
 
