@@ -85,7 +85,7 @@ describe('the gym command line', () => {
     const first = await runGym(['migrate'], env);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(
-      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\napplied 0011-intake\napplied 0013-compiled-programmes\napplied 0014-compiled-layouts\n12 migrations applied\n`,
+      `database: ${env.GYM_DATA_DIR}/db\napplied 0001-initial\napplied 0002-replies\napplied 0003-suppressions\napplied 0004-leases\napplied 0005-send-quotas\napplied 0006-worker-ticks\napplied 0008-data-rights\napplied 0009-journey\napplied 0010-languages\napplied 0011-intake\napplied 0013-compiled-programmes\napplied 0014-compiled-layouts\napplied 0015-claim-in-order\n13 migrations applied\n`,
     );
     const second = await runGym(['migrate'], env);
     expect(second.stdout).toBe(
@@ -106,6 +106,7 @@ describe('the gym command line', () => {
         { name: '0011-intake' },
         { name: '0013-compiled-programmes' },
         { name: '0014-compiled-layouts' },
+        { name: '0015-claim-in-order' },
       ],
     });
   });
@@ -131,6 +132,7 @@ describe('the gym command line', () => {
       '0011-intake',
       '0013-compiled-programmes',
       '0014-compiled-layouts',
+      '0015-claim-in-order',
     ]);
   });
 });
@@ -168,6 +170,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           '0011-intake',
           '0013-compiled-programmes',
           '0014-compiled-layouts',
+          '0015-claim-in-order',
         ]);
         expect(await migrationStatus(database.db)).toMatchObject([
           { name: '0001-initial' },
@@ -182,6 +185,7 @@ describe.each(testBackends().filter((b) => b.name === 'postgres'))(
           { name: '0011-intake' },
           { name: '0013-compiled-programmes' },
           { name: '0014-compiled-layouts' },
+          { name: '0015-claim-in-order' },
         ]);
       } finally {
         await database.close();

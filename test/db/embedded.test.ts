@@ -25,6 +25,7 @@ describe('the embedded PGlite database', () => {
       '0011-intake',
       '0013-compiled-programmes',
       '0014-compiled-layouts',
+      '0015-claim-in-order',
     ]);
     await first.db
       .insertInto('sequences')

@@ -35,6 +35,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         '0011-intake',
         '0013-compiled-programmes',
         '0014-compiled-layouts',
+        '0015-claim-in-order',
       ]);
       const kept = await database.db
         .selectFrom('deliveries')
@@ -43,6 +44,7 @@ describe.each(testBackends())('upgrading a database on $name', (backend) => {
         .execute();
       expect(kept).toEqual(Array(3).fill({ kind: 'email', payload: null, lease_token: 0 }));
       for (const name of [
+        '0015-claim-in-order',
         '0014-compiled-layouts',
         '0013-compiled-programmes',
         '0011-intake',
@@ -89,6 +91,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0011-intake',
       '0013-compiled-programmes',
       '0014-compiled-layouts',
+      '0015-claim-in-order',
     ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const status = await migrationStatus(database.db);
@@ -105,6 +108,7 @@ describe.each(testBackends())('schema on $name', (backend) => {
       '0011-intake',
       '0013-compiled-programmes',
       '0014-compiled-layouts',
+      '0015-claim-in-order',
     ]);
     expect(status[0]!.appliedAt).toBeInstanceOf(Date);
   });

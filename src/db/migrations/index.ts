@@ -11,6 +11,7 @@ import * as languages from './0010-languages.js';
 import * as intake from './0011-intake.js';
 import * as compiledProgrammes from './0013-compiled-programmes.js';
 import * as compiledLayouts from './0014-compiled-layouts.js';
+import * as claimInOrder from './0015-claim-in-order.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so the
@@ -30,6 +31,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0011-intake': intake,
   '0013-compiled-programmes': compiledProgrammes,
   '0014-compiled-layouts': compiledLayouts,
+  '0015-claim-in-order': claimInOrder,
 };
 
 export const migrationProvider: MigrationProvider = {
