@@ -343,17 +343,23 @@ function isCommandTail(rest: string): boolean {
 }
 
 /**
- * The rest of `line` after a command matched by `pattern` at its start, or undefined. A
- * `requested` command may follow a polite request ("I'd like to skip this week").
+ * A command matched by `pattern` at the start of a line, compiled once when this module loads
+ * (compiling these long patterns for every reply was most of the time spent reading a command,
+ * #17). A `requested` command may follow a polite request ("I'd like to skip this week").
  */
-function afterCommand(line: string, pattern: string, requested = false): string | undefined {
+function commandAtStart(pattern: string, requested = false): RegExp {
   const frame = requested ? requestFrame + requestFiller : '';
-  const match = new RegExp(`${politePrefix}${frame}(?:${pattern})${wordEnd}`, 'u').exec(line);
+  return new RegExp(`${politePrefix}${frame}(?:${pattern})${wordEnd}`, 'u');
+}
+
+/** The rest of `line` after a command (see `commandAtStart`) at its start, or undefined. */
+function afterCommand(line: string, command: RegExp): string | undefined {
+  const match = command.exec(line);
   return match === null ? undefined : line.slice(match[0].length);
 }
 
-function startsWithCommand(line: string, pattern: string, requested = false): boolean {
-  const rest = afterCommand(line, pattern, requested);
+function startsWithCommand(line: string, command: RegExp): boolean {
+  const rest = afterCommand(line, command);
   return rest !== undefined && isCommandTail(rest);
 }
 
@@ -673,9 +679,14 @@ const simpleCommands: readonly {
   },
 ];
 
+const simpleCommandsAtStart = simpleCommands.map((command) => ({
+  ...command,
+  atStart: commandAtStart(command.pattern, command.requested),
+}));
+
 function readSimple(line: string): Intent | undefined {
-  for (const command of simpleCommands) {
-    const rest = afterCommand(line, command.pattern, command.requested);
+  for (const command of simpleCommandsAtStart) {
+    const rest = afterCommand(line, command.atStart);
     if (rest === undefined) continue;
     if (isCommandTail(rest) || command.continues?.test(rest) === true)
       return { type: command.type };
@@ -741,9 +752,10 @@ const stopCommand = String.raw`(?:stop|unsubscribe|opt out|opt-out|remove me|tak
   'poista minut(?: listalta)?',
 )})(?: (?:${anyOf('le programme', 'les e-mails', 'les mails', 'tout', 'das programm', 'den kurs', 'el programa', 'el curso', 'il corso', 'il programma', 'o programa', 'o curso', 'het programma', 'de cursus', 'kursen', 'kurset', 'programmet', 'kurssi')}))?`;
 
+const stopAtStart = commandAtStart(stopCommand, true);
+
 function readStop(line: string): Intent | undefined {
-  return startsWithCommand(line, stopCommand, true) ||
-    startsWithCommand(line, unsubscribeCommand, true)
+  return startsWithCommand(line, stopAtStart) || startsWithCommand(line, unsubscribeAtStart)
     ? { type: 'stop' }
     : undefined;
 }
@@ -913,8 +925,10 @@ const pauseCommand = anyOf(
   'tauolle',
 );
 
+const pauseAtStart = commandAtStart(pauseCommand, true);
+
 function readPause(line: string, sentDay: DateTime): Intent | undefined {
-  const rest = afterCommand(line, pauseCommand, true);
+  const rest = afterCommand(line, pauseAtStart);
   if (rest === undefined) return undefined;
   const request = pauseRequest(rest);
   if (request === undefined) return isCommandTail(rest) ? { type: 'pause', weeks: 1 } : undefined;
@@ -976,7 +990,9 @@ const unsubscribeCommand = anyOf(
   'poista minut(?: listalta)?',
 );
 
+const unsubscribeAtStart = commandAtStart(unsubscribeCommand, true);
+
 /** Does a command line ask for no more mail at all ("unsubscribe me", "désabonnez-moi")? */
 export function commandMeansUnsubscribe(line: string): boolean {
-  return afterCommand(line, unsubscribeCommand, true) !== undefined;
+  return afterCommand(line, unsubscribeAtStart) !== undefined;
 }
