@@ -1,4 +1,3 @@
-import type { DateTime } from 'luxon';
 import type { Intent } from '../types.js';
 import { pauseRequest, readUntil, readWeeks, today } from './dates.js';
 import { anyOf, normalise } from './text.js';
@@ -43,7 +42,7 @@ export function readCommand(
   return (
     readRating(line) ??
     readStop(line) ??
-    readPause(line, today(options)) ??
+    readPause(line, options) ??
     readSimple(line) ??
     readTooHardSentence(line) ??
     (/[\p{L}\p{N}]/u.test(text) ? { type: 'reflection' } : { type: 'empty' })
@@ -927,7 +926,14 @@ const pauseCommand = anyOf(
 
 const pauseAtStart = commandAtStart(pauseCommand, true);
 
-function readPause(line: string, sentDay: DateTime): Intent | undefined {
+/**
+ * A pause command; `options` give the day the reply was sent, worked out only for a date to read
+ * ("until 3 Jan"): it costs a time-zone look-up that most replies never need (#17).
+ */
+function readPause(
+  line: string,
+  options: { sentAt: Date; timeZone?: string | undefined },
+): Intent | undefined {
   const rest = afterCommand(line, pauseAtStart);
   if (rest === undefined) return undefined;
   const request = pauseRequest(rest);
@@ -935,7 +941,7 @@ function readPause(line: string, sentDay: DateTime): Intent | undefined {
   const weeks = readWeeks(request);
   if (weeks !== undefined)
     return weeks >= 1 && weeks <= 52 ? { type: 'pause', weeks } : { type: 'pause' };
-  const until = readUntil(request, sentDay);
+  const until = readUntil(request, today(options));
   return until === undefined ? { type: 'pause' } : { type: 'pause', until };
 }
 
