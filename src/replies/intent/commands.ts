@@ -118,11 +118,12 @@ const greeting = new RegExp(
 
 /** The first non-empty line that is not only a greeting, lower case, quotes and spaces tidied. */
 export function commandLine(text: string): string {
-  const lines = text
-    .slice(0, 4096)
-    .split(/\r\n|\r|\n/)
-    .map(normalise)
-    .filter((line) => line !== '');
+  // Only the first two non-empty lines can matter: the rest are not normalised (#17).
+  const lines: string[] = [];
+  for (const raw of text.slice(0, 4096).split(/\r\n|\r|\n/)) {
+    const line = normalise(raw);
+    if (line !== '' && lines.push(line) === 2) break;
+  }
   const first = lines[0] ?? '';
   const second = lines[1];
   return greeting.test(first) && second !== undefined ? second : first;

@@ -246,6 +246,15 @@ const welshOnly = new Set(
   phraseTables.find((t) => t.lang === 'cy')?.markers.filter((w) => !alsoEnglish.has(w)) ?? [],
 );
 
+/** Marker word -> the languages whose tables list it. */
+const markerLanguages = new Map<string, string[]>();
+for (const c of compiled)
+  for (const word of c.markers) {
+    const langs = markerLanguages.get(word);
+    if (langs === undefined) markerLanguages.set(word, [c.table.lang]);
+    else if (!langs.includes(c.table.lang)) langs.push(c.table.lang);
+  }
+
 /** Which language the reply is in: phrase hits count three, marker words one. */
 function languageOf(sentences: readonly string[], hits: readonly Hit[]): string | undefined {
   const scores = new Map<string, number>();
@@ -254,9 +263,14 @@ function languageOf(sentences: readonly string[], hits: readonly Hit[]): string 
     .join(' ')
     .split(/[^\p{L}']+/u)
     .filter((w) => w !== '');
+  // Each word looked up once, not once per language (#17); the scores are then added in the
+  // tables' order, as ties are broken by it.
+  const markerCounts = new Map<string, number>();
+  for (const word of words)
+    for (const lang of markerLanguages.get(word) ?? [])
+      markerCounts.set(lang, (markerCounts.get(lang) ?? 0) + 1);
   for (const c of compiled) {
-    let score = scores.get(c.table.lang) ?? 0;
-    for (const word of words) if (c.markers.has(word)) score += 1;
+    const score = (scores.get(c.table.lang) ?? 0) + (markerCounts.get(c.table.lang) ?? 0);
     scores.set(c.table.lang, score);
   }
   const ranked = [...scores].sort((a, b) => b[1] - a[1]);
