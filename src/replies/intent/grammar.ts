@@ -192,6 +192,8 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
     for (const c of compiled) {
       // The same hits, found sooner: most sentences hold no phrase of most languages.
       if (!c.anyFamily.test(sentence)) continue;
+      // A hedge is the sentence's, not the phrase's: looked for once per sentence.
+      let hedged: boolean | undefined;
       for (const [family, pattern] of c.families) {
         for (const match of sentence.matchAll(pattern)) {
           const before = sentence.slice(0, match.index);
@@ -213,7 +215,7 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
             index: match.index,
             length: match[0].length,
             negated: takenBack || c.negation.test(clause),
-            hedged: c.hedge.test(sentence),
+            hedged: (hedged ??= c.hedge.test(sentence)),
             clause,
             counterfactual: c.counterfactual?.test(clause) === true,
           });
@@ -293,8 +295,11 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
   ).length;
   if (stars >= 1 && stars <= 5) return stars;
   for (const sentence of sentences.slice(0, 2)) {
+    // "3 out of 5" and "I'd give it 4" need a digit; only stars may be spelled ("four stars").
+    // Most sentences have none, and this spares them two scans per language (#17).
+    const hasDigit = /\d/.test(sentence);
     for (const c of compiled) {
-      const outOf = c.outOf.exec(sentence);
+      const outOf = hasDigit ? c.outOf.exec(sentence) : null;
       // "3 out of 5." is a rating; "2 of 5 colleagues" is not: a word after a spelled-out scale
       // must still be about the rating ("3 out of 5 for this one").
       const rest = outOf === null ? '' : sentence.slice(outOf.index + outOf[0].length);
@@ -315,7 +320,7 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
         const value = /^\d+$/.test(said) ? Number(said) : (c.table.dates.numbers[said] ?? 0);
         if (value >= 1 && value <= 5) return value;
       }
-      const give = c.give?.exec(sentence);
+      const give = hasDigit ? c.give?.exec(sentence) : undefined;
       if (give !== null && give !== undefined) {
         const value = Number(give[1]);
         if (value >= 1 && value <= 5) return value;
