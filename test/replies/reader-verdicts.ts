@@ -67,6 +67,11 @@ function bodyVerdict(body: { text?: string; html?: string }): Verdict {
   };
 }
 
+// Sentences that ask for nothing, put around a case's words.
+const sorry = 'Sorry for the slow reply.';
+const busy = 'It has been a busy week at work.';
+const thanks = 'Thanks for the reminder.';
+
 function heldOutCases(): Case[] {
   const dir = join(root, 'test/fixtures/corpora/natural-extra');
   return readdirSync(dir)
@@ -92,8 +97,17 @@ export async function readerVerdicts(): Promise<Record<string, Verdict>> {
       for (const withQuote of [true, false]) {
         const name = `${source}/${c.lang}-${c.index}${withQuote ? '' : '/no-quote'}`;
         verdicts[name] = messageVerdict(await readCase(c, { withQuote }));
-        // The case's words alone, as the intent reader sees them once quotes are gone.
-        if (!withQuote) verdicts[`${name}/intent`] = bodyVerdict({ text: c.text });
+        // The case's words alone, as the intent reader sees them once quotes are gone, and
+        // moved later in a reply, which its rules about opening sentences tell apart.
+        if (!withQuote)
+          for (const [variant, text] of [
+            ['intent', c.text],
+            ['second', `${sorry} ${c.text}`],
+            ['third', `Hi Sam,\n\n${sorry} ${busy} ${c.text}`],
+            ['fourth', `${sorry} ${busy}\n${thanks} ${c.text}`],
+            ['before', `${c.text}\n\n${busy}`],
+          ] as const)
+            verdicts[`${name}/${variant}`] = bodyVerdict({ text });
       }
   for (const c of publicCases()) {
     const name = `public/${c.source}/${c.name}`;
