@@ -378,6 +378,9 @@ function isQuoteHeader(candidate: string): boolean {
   if (candidate.length > headerMaxChars) return false;
   // Zoho frames it in dashes, "---- On Wed, 24 Feb 2021 ... wrote ----"; "> " when nested.
   const dashFramed = /-{2,}$/.test(candidate.trimEnd());
+  // Every header but a dash-framed one ends with a colon (each rule below asks for one at the
+  // end of `text`): most lines are not headers, and this says so before the costly rules (#17).
+  if (!dashFramed && !endsWithColon(candidate)) return false;
   const text = candidate
     .replace(/^[\s>*-]+/, '')
     .replace(/[\s*-]+$/, '')
@@ -396,6 +399,19 @@ function isQuoteHeader(candidate: string): boolean {
   // Without an opener word ("Jane <jane@...> wrote:", "tir. 18. apr. 2017 kl. 13:09 skrev ...",
   // "2013.02.08. 7:31 keltezéssel, ... írta:") it takes two of the three.
   return [address, time, year].filter(Boolean).length >= 2;
+}
+
+/**
+ * Whether the last character of `candidate` that is not white space, `*` or `-` (what
+ * `isQuoteHeader` trims off the end) is a colon.
+ */
+function endsWithColon(candidate: string): boolean {
+  for (let i = candidate.length - 1; i >= 0; i--) {
+    const c = candidate[i] ?? '';
+    if (c === '*' || c === '-' || /\s/.test(c)) continue;
+    return c === ':' || c === '：';
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,11 +538,11 @@ interface HtmlToTextOptions {
   limits: { maxDepth: number; maxChildNodes: number; maxInputLength: number };
   selectors: { selector: string; format?: string; options?: Record<string, unknown> }[];
 }
-type Convert = (html: string, options: HtmlToTextOptions) => string;
+type Convert = (html: string) => string;
 
 // html-to-text ships no type declarations: load its CommonJS build with the one signature we use.
 const require = createRequire(import.meta.url);
-const { convert } = require('html-to-text') as { convert: Convert };
+const { compile } = require('html-to-text') as { compile: (options: HtmlToTextOptions) => Convert };
 
 const htmlToTextOptions: HtmlToTextOptions = {
   wordwrap: false,
@@ -543,6 +559,9 @@ const htmlToTextOptions: HtmlToTextOptions = {
     { selector: 'h6', options: { uppercase: false } },
   ],
 };
+// Compiled once: html-to-text's `convert(html, options)` compiles the options and selectors
+// again for every document, which cost more than converting a short reply (#17).
+const convert = compile(htmlToTextOptions);
 
 /** The text of an HTML body without the quote containers each client wraps history in. */
 function htmlToPlainText(html: string): string {
@@ -550,7 +569,7 @@ function htmlToPlainText(html: string): string {
   const capped = html.slice(0, maxHtmlChars);
   const own = beforeHtmlHistory(capped);
   try {
-    return convert(own, htmlToTextOptions);
+    return convert(own);
   } catch {
     // A pathological document (html-to-text recurses): fall back to stripping the tags.
     return stripTags(own);

@@ -1,4 +1,3 @@
-import type { DateTime } from 'luxon';
 import type { Intent } from '../types.js';
 import { pauseRequest, readUntil, readWeeks, today } from './dates.js';
 import { anyOf, normalise } from './text.js';
@@ -43,7 +42,7 @@ export function readCommand(
   return (
     readRating(line) ??
     readStop(line) ??
-    readPause(line, today(options)) ??
+    readPause(line, options) ??
     readSimple(line) ??
     readTooHardSentence(line) ??
     (/[\p{L}\p{N}]/u.test(text) ? { type: 'reflection' } : { type: 'empty' })
@@ -119,11 +118,12 @@ const greeting = new RegExp(
 
 /** The first non-empty line that is not only a greeting, lower case, quotes and spaces tidied. */
 export function commandLine(text: string): string {
-  const lines = text
-    .slice(0, 4096)
-    .split(/\r\n|\r|\n/)
-    .map(normalise)
-    .filter((line) => line !== '');
+  // Only the first two non-empty lines can matter: the rest are not normalised (#17).
+  const lines: string[] = [];
+  for (const raw of text.slice(0, 4096).split(/\r\n|\r|\n/)) {
+    const line = normalise(raw);
+    if (line !== '' && lines.push(line) === 2) break;
+  }
   const first = lines[0] ?? '';
   const second = lines[1];
   return greeting.test(first) && second !== undefined ? second : first;
@@ -343,17 +343,23 @@ function isCommandTail(rest: string): boolean {
 }
 
 /**
- * The rest of `line` after a command matched by `pattern` at its start, or undefined. A
- * `requested` command may follow a polite request ("I'd like to skip this week").
+ * A command matched by `pattern` at the start of a line, compiled once when this module loads
+ * (compiling these long patterns for every reply was most of the time spent reading a command,
+ * #17). A `requested` command may follow a polite request ("I'd like to skip this week").
  */
-function afterCommand(line: string, pattern: string, requested = false): string | undefined {
+function commandAtStart(pattern: string, requested = false): RegExp {
   const frame = requested ? requestFrame + requestFiller : '';
-  const match = new RegExp(`${politePrefix}${frame}(?:${pattern})${wordEnd}`, 'u').exec(line);
+  return new RegExp(`${politePrefix}${frame}(?:${pattern})${wordEnd}`, 'u');
+}
+
+/** The rest of `line` after a command (see `commandAtStart`) at its start, or undefined. */
+function afterCommand(line: string, command: RegExp): string | undefined {
+  const match = command.exec(line);
   return match === null ? undefined : line.slice(match[0].length);
 }
 
-function startsWithCommand(line: string, pattern: string, requested = false): boolean {
-  const rest = afterCommand(line, pattern, requested);
+function startsWithCommand(line: string, command: RegExp): boolean {
+  const rest = afterCommand(line, command);
   return rest !== undefined && isCommandTail(rest);
 }
 
@@ -673,9 +679,14 @@ const simpleCommands: readonly {
   },
 ];
 
+const simpleCommandsAtStart = simpleCommands.map((command) => ({
+  ...command,
+  atStart: commandAtStart(command.pattern, command.requested),
+}));
+
 function readSimple(line: string): Intent | undefined {
-  for (const command of simpleCommands) {
-    const rest = afterCommand(line, command.pattern, command.requested);
+  for (const command of simpleCommandsAtStart) {
+    const rest = afterCommand(line, command.atStart);
     if (rest === undefined) continue;
     if (isCommandTail(rest) || command.continues?.test(rest) === true)
       return { type: command.type };
@@ -741,9 +752,10 @@ const stopCommand = String.raw`(?:stop|unsubscribe|opt out|opt-out|remove me|tak
   'poista minut(?: listalta)?',
 )})(?: (?:${anyOf('le programme', 'les e-mails', 'les mails', 'tout', 'das programm', 'den kurs', 'el programa', 'el curso', 'il corso', 'il programma', 'o programa', 'o curso', 'het programma', 'de cursus', 'kursen', 'kurset', 'programmet', 'kurssi')}))?`;
 
+const stopAtStart = commandAtStart(stopCommand, true);
+
 function readStop(line: string): Intent | undefined {
-  return startsWithCommand(line, stopCommand, true) ||
-    startsWithCommand(line, unsubscribeCommand, true)
+  return startsWithCommand(line, stopAtStart) || startsWithCommand(line, unsubscribeAtStart)
     ? { type: 'stop' }
     : undefined;
 }
@@ -913,15 +925,24 @@ const pauseCommand = anyOf(
   'tauolle',
 );
 
-function readPause(line: string, sentDay: DateTime): Intent | undefined {
-  const rest = afterCommand(line, pauseCommand, true);
+const pauseAtStart = commandAtStart(pauseCommand, true);
+
+/**
+ * A pause command; `options` give the day the reply was sent, worked out only for a date to read
+ * ("until 3 Jan"): it costs a time-zone look-up that most replies never need (#17).
+ */
+function readPause(
+  line: string,
+  options: { sentAt: Date; timeZone?: string | undefined },
+): Intent | undefined {
+  const rest = afterCommand(line, pauseAtStart);
   if (rest === undefined) return undefined;
   const request = pauseRequest(rest);
   if (request === undefined) return isCommandTail(rest) ? { type: 'pause', weeks: 1 } : undefined;
   const weeks = readWeeks(request);
   if (weeks !== undefined)
     return weeks >= 1 && weeks <= 52 ? { type: 'pause', weeks } : { type: 'pause' };
-  const until = readUntil(request, sentDay);
+  const until = readUntil(request, today(options));
   return until === undefined ? { type: 'pause' } : { type: 'pause', until };
 }
 
@@ -976,7 +997,9 @@ const unsubscribeCommand = anyOf(
   'poista minut(?: listalta)?',
 );
 
+const unsubscribeAtStart = commandAtStart(unsubscribeCommand, true);
+
 /** Does a command line ask for no more mail at all ("unsubscribe me", "désabonnez-moi")? */
 export function commandMeansUnsubscribe(line: string): boolean {
-  return afterCommand(line, unsubscribeCommand, true) !== undefined;
+  return afterCommand(line, unsubscribeAtStart) !== undefined;
 }

@@ -334,6 +334,15 @@ export function nextWeekday(prefix: string, sentDay: DateTime): DateTime | undef
 
 /** The calendar day the reply was sent, where the learner is (UTC for an unknown zone). */
 export function today(options: { sentAt: Date; timeZone?: string | undefined }): DateTime {
+  // The reader asks for the same day several times per reply, and each answer costs luxon an
+  // Intl time-zone look-up (#17); a DateTime is immutable, so the last one is kept and reused.
+  const key = `${options.sentAt.getTime()} ${options.timeZone ?? ''}`;
+  if (lastToday?.key !== key) lastToday = { key, day: dayOf(options) };
+  return lastToday.day;
+}
+let lastToday: { readonly key: string; readonly day: DateTime } | undefined;
+
+function dayOf(options: { sentAt: Date; timeZone?: string | undefined }): DateTime {
   const sent = DateTime.fromJSDate(options.sentAt, { zone: options.timeZone ?? 'UTC' });
   const day = sent.isValid ? sent : DateTime.fromJSDate(options.sentAt, { zone: 'UTC' });
   return day.isValid ? day.startOf('day') : DateTime.fromMillis(0, { zone: 'UTC' });

@@ -61,6 +61,8 @@ interface Hit {
 interface CompiledTable {
   readonly table: PhraseTable;
   readonly anyFamily: RegExp;
+  /** `anyFamily` over sentences joined by line breaks (see `anyFamilyInLines` in `compile`). */
+  readonly anyFamilyInLines: RegExp;
   readonly families: readonly (readonly [Family, RegExp])[];
   readonly negation: RegExp;
   readonly counterfactual: RegExp | undefined;
@@ -88,6 +90,17 @@ function compile(table: PhraseTable): CompiledTable {
     anyFamily: new RegExp(
       `${boundaryStart}(?:${lists.map(alternatives).join('|')})${boundaryEnd}`,
       'u',
+    ),
+    // The same, for sentences joined by "\n" (a normalised sentence has no line break): with
+    // `m`, `^` and `$` hold at each sentence's start and end, and a line break is no letter or
+    // digit, so the boundaries hold there too; the tables' negative look-arounds ask for
+    // letters or a plain space ("(?! to)"), never a line break. So whatever `anyFamily` finds
+    // in one sentence, this finds in the joined text, and hitsIn may use it to pick the
+    // languages to look for sentence by sentence. (A new look-around on white space in a table
+    // would break that; the verdict snapshot test would show it.)
+    anyFamilyInLines: new RegExp(
+      `${boundaryStart}(?:${lists.map(alternatives).join('|')})${boundaryEnd}`,
+      'mu',
     ),
     families: (Object.entries(table.families) as [Family, readonly string[]][]).map(
       ([family, list]) =>
@@ -187,11 +200,20 @@ function sentencesOf(text: string): string[] {
 
 function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
   const hits: Hit[] = [];
-  for (let s = from; s < Math.min(to, sentences.length); s++) {
+  const end = Math.min(to, sentences.length);
+  // The languages with a phrase anywhere in these sentences, found with one scan of them all
+  // rather than one per sentence (#17); only those are then scanned sentence by sentence.
+  const present =
+    end - from > 1
+      ? compiled.filter((c) => c.anyFamilyInLines.test(sentences.slice(from, end).join('\n')))
+      : compiled;
+  for (let s = from; s < end; s++) {
     const sentence = sentences[s] ?? '';
-    for (const c of compiled) {
+    for (const c of present) {
       // The same hits, found sooner: most sentences hold no phrase of most languages.
       if (!c.anyFamily.test(sentence)) continue;
+      // A hedge is the sentence's, not the phrase's: looked for once per sentence.
+      let hedged: boolean | undefined;
       for (const [family, pattern] of c.families) {
         for (const match of sentence.matchAll(pattern)) {
           const before = sentence.slice(0, match.index);
@@ -213,7 +235,7 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
             index: match.index,
             length: match[0].length,
             negated: takenBack || c.negation.test(clause),
-            hedged: c.hedge.test(sentence),
+            hedged: (hedged ??= c.hedge.test(sentence)),
             clause,
             counterfactual: c.counterfactual?.test(clause) === true,
           });
@@ -246,6 +268,15 @@ const welshOnly = new Set(
   phraseTables.find((t) => t.lang === 'cy')?.markers.filter((w) => !alsoEnglish.has(w)) ?? [],
 );
 
+/** Marker word -> the languages whose tables list it. */
+const markerLanguages = new Map<string, string[]>();
+for (const c of compiled)
+  for (const word of c.markers) {
+    const langs = markerLanguages.get(word);
+    if (langs === undefined) markerLanguages.set(word, [c.table.lang]);
+    else if (!langs.includes(c.table.lang)) langs.push(c.table.lang);
+  }
+
 /** Which language the reply is in: phrase hits count three, marker words one. */
 function languageOf(sentences: readonly string[], hits: readonly Hit[]): string | undefined {
   const scores = new Map<string, number>();
@@ -254,9 +285,14 @@ function languageOf(sentences: readonly string[], hits: readonly Hit[]): string 
     .join(' ')
     .split(/[^\p{L}']+/u)
     .filter((w) => w !== '');
+  // Each word looked up once, not once per language (#17); the scores are then added in the
+  // tables' order, as ties are broken by it.
+  const markerCounts = new Map<string, number>();
+  for (const word of words)
+    for (const lang of markerLanguages.get(word) ?? [])
+      markerCounts.set(lang, (markerCounts.get(lang) ?? 0) + 1);
   for (const c of compiled) {
-    let score = scores.get(c.table.lang) ?? 0;
-    for (const word of words) if (c.markers.has(word)) score += 1;
+    const score = (scores.get(c.table.lang) ?? 0) + (markerCounts.get(c.table.lang) ?? 0);
     scores.set(c.table.lang, score);
   }
   const ranked = [...scores].sort((a, b) => b[1] - a[1]);
@@ -279,8 +315,11 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
   ).length;
   if (stars >= 1 && stars <= 5) return stars;
   for (const sentence of sentences.slice(0, 2)) {
+    // "3 out of 5" and "I'd give it 4" need a digit; only stars may be spelled ("four stars").
+    // Most sentences have none, and this spares them two scans per language (#17).
+    const hasDigit = /\d/.test(sentence);
     for (const c of compiled) {
-      const outOf = c.outOf.exec(sentence);
+      const outOf = hasDigit ? c.outOf.exec(sentence) : null;
       // "3 out of 5." is a rating; "2 of 5 colleagues" is not: a word after a spelled-out scale
       // must still be about the rating ("3 out of 5 for this one").
       const rest = outOf === null ? '' : sentence.slice(outOf.index + outOf[0].length);
@@ -301,7 +340,7 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
         const value = /^\d+$/.test(said) ? Number(said) : (c.table.dates.numbers[said] ?? 0);
         if (value >= 1 && value <= 5) return value;
       }
-      const give = c.give?.exec(sentence);
+      const give = hasDigit ? c.give?.exec(sentence) : undefined;
       if (give !== null && give !== undefined) {
         const value = Number(give[1]);
         if (value >= 1 && value <= 5) return value;
