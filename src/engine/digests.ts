@@ -187,7 +187,7 @@ export async function digestTick(
     }
   };
   const digestFor = async (manager: DigestManager) => {
-    const schedule = digestSchedule({ anchor: manager.anchor, zone: manager.zone });
+    const schedule = scheduleOf(manager);
     // The introduction comes first: no digest until it has gone (or will never go).
     if (store.introductions !== undefined && manager.introductionSettled !== true) {
       const introduced = await introduce(deps, store, store.introductions, manager, schedule, now);
@@ -230,6 +230,23 @@ export async function digestTick(
   if (failure !== undefined) throw failure.error;
   return counts;
 }
+
+/**
+ * `digestSchedule` of a manager, worked out once per anchor and zone: a tick looks at every
+ * manager, most share both, and the schedule is a dozen zone conversions each time.
+ */
+function scheduleOf(manager: DigestManager): readonly DigestSlot[] {
+  const key = `${manager.anchor} ${manager.zone}`;
+  let schedule = schedules.get(key);
+  if (schedule === undefined) {
+    // Bounded: a worker runs for months, and every new cohort brings a new anchor.
+    if (schedules.size >= 10_000) schedules.clear();
+    schedule = digestSchedule({ anchor: manager.anchor, zone: manager.zone });
+    schedules.set(key, schedule);
+  }
+  return schedule;
+}
+const schedules = new Map<string, readonly DigestSlot[]>();
 
 async function sendDigest(
   deps: DispatchDependencies,
