@@ -185,10 +185,48 @@ export function digestStore(db: Kysely<Database>): DigestStore {
 
     async team(managerId, now) {
       const soon = new Date(now.getTime() + dayMs / 2);
+      const stuckSince = new Date(now.getTime() - 14 * dayMs);
+      // Each learner's plan and replies read in one pass each (aggregates with filters), not
+      // in a subquery per figure: the team was a digest's costliest statement.
       const rows = await db
         .selectFrom('learners')
         .innerJoin('enrolments', 'enrolments.learner_id', 'learners.id')
         .leftJoin('organisations', 'organisations.id', 'learners.organisation_id')
+        .leftJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom('deliveries')
+              .select([
+                sql<
+                  number | null
+                >`max(week) filter (where kind = 'email' and due_at <= ${soon})`.as('currentWeek'),
+                // Quiet counts from the first step, not from the welcome.
+                sql<Date | null>`min(sent_at) filter (where kind in ('email', 'invite'))`.as(
+                  'firstSentAt',
+                ),
+              ])
+              .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
+              .as('planned'),
+          (join) => join.onTrue(),
+        )
+        .leftJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom('progress_events')
+              .select([
+                sql<number>`count(distinct data ->> 'week') filter (where kind = 'done')`.as(
+                  'weeksDone',
+                ),
+                sql<Date | null>`max(occurred_at) filter (where kind <> 'rsvp')`.as('lastReplyAt'),
+                sql<Date | null>`max(occurred_at) filter (where kind = 'done')`.as('lastDoneAt'),
+                sql<Date | null>`max(occurred_at) filter (
+                  where kind in ('too_hard', 'help') and occurred_at > ${stuckSince}
+                )`.as('lastStuckAt'),
+              ])
+              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
+              .as('progress'),
+          (join) => join.onTrue(),
+        )
         .select([
           'learners.id as learnerId',
           'learners.first_name as firstName',
@@ -199,51 +237,12 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           'enrolments.id as enrolmentId',
           'enrolments.sequence_version_id as versionId',
           'enrolments.paused_until as pausedUntil',
-          (eb) =>
-            eb
-              .selectFrom('deliveries')
-              .select(sql<number>`max(week)`.as('w'))
-              .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
-              .where('deliveries.kind', '=', 'email')
-              .where('deliveries.due_at', '<=', soon)
-              .as('currentWeek'),
-          (eb) =>
-            eb
-              .selectFrom('deliveries')
-              .select(sql<Date>`min(sent_at)`.as('s'))
-              .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
-              // Quiet counts from the first step, not from the welcome.
-              .where('deliveries.kind', 'in', ['email', 'invite'])
-              .as('firstSentAt'),
-          (eb) =>
-            eb
-              .selectFrom('progress_events')
-              .select(sql<number>`count(distinct data ->> 'week')`.as('d'))
-              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
-              .where('progress_events.kind', '=', 'done')
-              .as('weeksDone'),
-          (eb) =>
-            eb
-              .selectFrom('progress_events')
-              .select(sql<Date>`max(occurred_at)`.as('r'))
-              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
-              .where('progress_events.kind', '!=', 'rsvp')
-              .as('lastReplyAt'),
-          (eb) =>
-            eb
-              .selectFrom('progress_events')
-              .select(sql<Date>`max(occurred_at)`.as('d'))
-              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
-              .where('progress_events.kind', '=', 'done')
-              .as('lastDoneAt'),
-          (eb) =>
-            eb
-              .selectFrom('progress_events')
-              .select(sql<Date>`max(occurred_at)`.as('s'))
-              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
-              .where('progress_events.kind', 'in', ['too_hard', 'help'])
-              .where('progress_events.occurred_at', '>', new Date(now.getTime() - 14 * dayMs))
-              .as('lastStuckAt'),
+          'planned.currentWeek',
+          'planned.firstSentAt',
+          'progress.weeksDone',
+          'progress.lastReplyAt',
+          'progress.lastDoneAt',
+          'progress.lastStuckAt',
           'organisations.name as organisation',
         ])
         .where('learners.manager_id', '=', managerId)
