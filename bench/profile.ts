@@ -9,6 +9,7 @@ import { join } from 'node:path';
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly children?: readonly number[];
 }
 interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
@@ -26,8 +27,9 @@ function bucketOf(node: ProfileNode): string {
     if (parts[0] === 'nodemailer') return `nodemailer/${parts.at(-2) ?? ''}`;
     return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
   }
-  // The SMTP transport lives among the composers in src/mail: its own bucket, its own stage.
-  if (/\/(?:src|dist)\/mail\/smtp-transport\./.test(url)) return 'src/mail/smtp-transport';
+  // The SMTP client (the pool and the pipelined client) lives among the composers in src/mail:
+  // its own bucket, its own stage.
+  if (/\/(?:src|dist)\/mail\/smtp-(?:transport|pipeline)\./.test(url)) return 'src/mail/smtp';
   const src = /\/(?:src|dist)\/([^/]+)\//.exec(url);
   if (src) return `src/${src[1]}`;
   if (url.startsWith('node:')) return 'node internals';
@@ -37,7 +39,7 @@ function bucketOf(node: ProfileNode): string {
 /** The stage of sending a module's time belongs to. */
 function stageOf(bucket: string): string {
   if (/^nodemailer\/(smtp-|shared|addressparser)/.test(bucket)) return 'SMTP client';
-  if (bucket === 'src/mail/smtp-transport') return 'SMTP client';
+  if (bucket === 'src/mail/smtp') return 'SMTP client';
   if (/^nodemailer\/dkim/.test(bucket)) return 'DKIM';
   if (bucket.startsWith('nodemailer/') || bucket === 'src/mail') return 'compose';
   if (['src/render', 'liquidjs', 'html-to-text', 'marked'].includes(bucket)) return 'fill';
@@ -62,6 +64,30 @@ export interface ProfileBucket {
   readonly share: number;
 }
 
+/**
+ * Each node's bucket, where native code and Node's internals count for the code that called
+ * them: a socket write under the database driver is database time. On a busy machine the write
+ * to PostgreSQL's socket is also where a worker waits while PostgreSQL runs on its CPU (the
+ * profiler samples wall time), which left half the time in "(native)" with no owner.
+ */
+function callersBuckets(nodes: readonly ProfileNode[]): Map<number, string> {
+  const parent = new Map<number, number>();
+  for (const node of nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const own = new Map(nodes.map((n) => [n.id, bucketOf(n)]));
+  const ownerless = (b: string) => b === '(native)' || b === 'node internals';
+  const buckets = new Map<number, string>();
+  for (const node of nodes) {
+    let where = own.get(node.id)!;
+    for (let up = parent.get(node.id); ownerless(where) && up !== undefined; up = parent.get(up)) {
+      const caller = own.get(up)!;
+      if (!ownerless(caller) && byId.get(up)!.callFrame.url !== '') where = caller;
+    }
+    buckets.set(node.id, where);
+  }
+  return buckets;
+}
+
 /** The buckets of every `.cpuprofile` in `dir` together, largest first, and by stage. */
 export function summariseProfiles(dir: string): {
   totalMs: number;
@@ -72,7 +98,7 @@ export function summariseProfiles(dir: string): {
   let totalMs = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const bucket = new Map(profile.nodes.map((n) => [n.id, bucketOf(n)]));
+    const bucket = callersBuckets(profile.nodes);
     profile.samples.forEach((id, i) => {
       const ms = (profile.timeDeltas[i] ?? 0) / 1000;
       const where = bucket.get(id) ?? 'other';
