@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { replyStore } from '../src/db/reply-store.js';
 import type { Database } from '../src/db/schema.js';
-import { handleInboundBatch } from '../src/engine/replies.js';
+import { handleInboundBatch } from '../src/engine/replies-batch.js';
 
 const drainBatch = 50;
 import { readMessage } from '../src/replies/read.js';

@@ -4,9 +4,9 @@ import { cohortCsv } from '../../bench/cohort.js';
 import { enrolmentStore } from '../../src/db/enrolment-store.js';
 import { replyStore } from '../../src/db/reply-store.js';
 import { enrolCohort } from '../../src/engine/enrol.js';
+import { handleInboundBatch } from '../../src/engine/replies-batch.js';
 import {
   handleInbound,
-  handleInboundBatch,
   type ReplyDependencies,
   type ReplyStore,
 } from '../../src/engine/replies.js';
