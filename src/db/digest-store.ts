@@ -6,6 +6,9 @@ import { programmeVersions } from './programme-versions.js';
 import { consentReader } from './suppression-store.js';
 import type { Database } from './schema.js';
 
+/** A digest or introduction in one of these will not be sent by anyone: it is done with. */
+const settledStatuses = ['sent', 'skipped', 'failed'] as const;
+
 const dayMs = 24 * 60 * 60 * 1000;
 
 /** The digest sender's storage, over Kysely (PostgreSQL or PGlite). */
@@ -72,12 +75,12 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           // in every worker, was most of the statements a wave ran.
           sql<boolean>`exists (
             select 1 from manager_introductions as intro
-            where intro.manager_id = managers.id and intro.status in ('sent', 'skipped', 'failed')
+            where intro.manager_id = managers.id and intro.status in (${sql.join(settledStatuses)})
           )`.as('introductionSettled'),
           sql<string | null>`(
             select max(settled.period_starts_on)::text from manager_digests as settled
             where settled.manager_id = managers.id
-              and settled.status in ('sent', 'skipped', 'failed')
+              and settled.status in (${sql.join(settledStatuses)})
           )`.as('settledUpTo'),
         ])
         .where('managers.status', '=', 'active')
@@ -350,7 +353,7 @@ function introductionStore(db: Kysely<Database>): IntroductionStore {
         .select('status')
         .where('manager_id', '=', managerId)
         .executeTakeFirst();
-      return row !== undefined && ['sent', 'skipped', 'failed'].includes(row.status);
+      return row !== undefined && (settledStatuses as readonly string[]).includes(row.status);
     },
 
     async claim({ managerId, workerId, leaseSeconds, now }) {
