@@ -1,17 +1,18 @@
 /**
  * Inbound for the benchmark: the reply reader (`readMessage`: parse, classify, strip quotes, read
  * the intent) over the fixture messages and the email-reply-parser corpus, and the whole handler
- * (`handleInboundBatch`, as a mailbox drain calls it: match against the database, record, progress, acknowledgement) over replies
- * to deliveries the wave really sent.
+ * (`handleInboundBatch`, as the listener's mailbox drain calls it: match against the database,
+ * record, progress, acknowledgement) over replies to deliveries the wave really sent.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { replyStore } from '../src/db/reply-store.js';
 import type { Database } from '../src/db/schema.js';
 import { handleInboundBatch } from '../src/engine/replies-batch.js';
-
-const drainBatch = 50;
+import { handleInbound } from '../src/engine/replies.js';
+import { maildirSource } from '../src/inbound/maildir-source.js';
 import { readMessage } from '../src/replies/read.js';
 import type { InboundKind } from '../src/replies/types.js';
 import { replyAddressFor, signReplyToken } from '../src/mail/tokens.js';
@@ -108,9 +109,11 @@ export interface HandleResult {
 }
 
 /**
- * The full reply handler, as the listener runs it (one message after another), over `count`
- * replies by learners to emails the wave sent: addressed to the signed plus-address of the
- * delivery, In-Reply-To its Message-ID, from the learner.
+ * The full reply handler, as the listener runs it: `count` replies by learners to emails the
+ * wave sent (addressed to the signed plus-address of the delivery, In-Reply-To its Message-ID,
+ * from the learner), delivered to a Maildir and drained by the embedded inbox source with the
+ * listener's handlers (`handleInboundBatch`, 50 at a time, the next batch read while the one
+ * before is recorded): the file reads and the renames into `.Processed` are part of it.
  */
 export async function measureHandling(options: {
   db: Kysely<Database>;
@@ -132,58 +135,64 @@ export async function measureHandling(options: {
     .limit(options.count)
     .execute();
   const date = options.now.toUTCString().replace('GMT', '+0000');
-  const replies = sent.map((delivery, i) =>
-    plainMessage(
-      {
-        From: `${delivery.first_name} <${delivery.email}>`,
-        To: replyAddressFor(
-          options.replyAddress,
-          signReplyToken(options.secret, { deliveryId: delivery.id }),
-        ),
-        Subject: 'Re: Week 1',
-        Date: date,
-        'Message-ID': `<reply${i}.${delivery.id}@bench.example.gov.uk>`,
-        ...(delivery.message_id === null ? {} : { 'In-Reply-To': delivery.message_id }),
-      },
-      corpus.bodies[i % corpus.bodies.length]!,
-    ),
-  );
-  const deps = {
-    store: replyStore(db),
-    read: readMessage,
-    secret: options.secret,
-    replyAddress: options.replyAddress,
-    now: () => options.now,
-  };
-  let processed = 0;
-  let failed = 0;
-  const started = performance.now();
-  // In batches of 50, as a mailbox drain hands them over (src/inbound/source.ts).
-  for (let start = 0; start < replies.length; start += drainBatch) {
-    const items = replies
-      .slice(start, start + drainBatch)
-      .map((raw) => ({ raw, mailbox: 'INBOX', uid: undefined }));
-    for (const verdict of await handleInboundBatch(deps, items)) {
-      if (verdict === 'processed') processed += 1;
-      else failed += 1;
+  const dir = mkdtempSync(join(tmpdir(), 'gym-bench-inbox-'));
+  try {
+    mkdirSync(join(dir, 'new'));
+    // Maildir names sort in delivery order.
+    const width = String(sent.length).length;
+    for (const [i, delivery] of sent.entries()) {
+      const reply = plainMessage(
+        {
+          From: `${delivery.first_name} <${delivery.email}>`,
+          To: replyAddressFor(
+            options.replyAddress,
+            signReplyToken(options.secret, { deliveryId: delivery.id }),
+          ),
+          Subject: 'Re: Week 1',
+          Date: date,
+          'Message-ID': `<reply${i}.${delivery.id}@bench.example.gov.uk>`,
+          ...(delivery.message_id === null ? {} : { 'In-Reply-To': delivery.message_id }),
+        },
+        corpus.bodies[i % corpus.bodies.length]!,
+      );
+      writeFileSync(join(dir, 'new', `${String(i).padStart(width, '0')}.bench`), reply);
     }
+    const deps = {
+      store: replyStore(db),
+      read: readMessage,
+      secret: options.secret,
+      replyAddress: options.replyAddress,
+      now: () => options.now,
+    };
+    const source = maildirSource({
+      dir,
+      handler: (item) => handleInbound(deps, item),
+      batchHandler: (items, after) => handleInboundBatch(deps, items, after),
+      logger: { info() {}, warn() {}, error() {} },
+    });
+    const started = performance.now();
+    const drained = await source.poll();
+    const elapsedMs = performance.now() - started;
+    await source.stop();
+    const filed = (folder: string) => readdirSync(join(dir, folder, 'cur')).length;
+    const events = await db
+      .selectFrom('progress_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const held = await db
+      .selectFrom('inbound_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['parked', 'quarantined'])
+      .executeTakeFirstOrThrow();
+    return {
+      messages: drained,
+      elapsedMs,
+      processed: filed('.Processed'),
+      failed: filed('.Failed'),
+      progressEvents: Number(events.n),
+      held: Number(held.n),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const elapsedMs = performance.now() - started;
-  const events = await db
-    .selectFrom('progress_events')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  const held = await db
-    .selectFrom('inbound_messages')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('status', 'in', ['parked', 'quarantined'])
-    .executeTakeFirstOrThrow();
-  return {
-    messages: replies.length,
-    elapsedMs,
-    processed,
-    failed,
-    progressEvents: Number(events.n),
-    held: Number(held.n),
-  };
 }

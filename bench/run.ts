@@ -834,7 +834,9 @@ async function main() {
         `SMTP limit: raw client (plain, then pipelined), then our transport alone, ${int(wave.averageBytes)}-byte messages`,
       );
       smtp = await smtpLimitPhase(sink, Math.round(wave.averageBytes));
-      say('inbound: handleInboundBatch over 2,000 replies to the wave, 50 at a time');
+      say(
+        "inbound: the listener's drain of a Maildir holding 2,000 replies to the wave (handleInboundBatch, 50 at a time)",
+      );
       handled = await measureHandling({
         db: schema.database.db,
         corpus,
@@ -1084,7 +1086,7 @@ function table(report: Report): string {
   );
   if (inbound.handled !== undefined)
     out.push(
-      `  handleInboundBatch (match by token + thread, record, progress, acknowledgement; 50 at a time, as a mailbox drain hands them): ${int(inbound.handled.messages)} replies in ${seconds(inbound.handled.elapsedMs)} = ${int(inbound.handled.messagesPerSecond)} msg/s; ` +
+      `  replies handled (a Maildir drained by the listener: read, match by token + thread, record, progress, acknowledgement, filed; 50 at a time, the next read while one is recorded): ${int(inbound.handled.messages)} replies in ${seconds(inbound.handled.elapsedMs)} = ${int(inbound.handled.messagesPerSecond)} msg/s; ` +
         `${int(inbound.handled.processed)} processed, ${int(inbound.handled.failed)} failed, ${int(inbound.handled.progressEvents)} progress events, ${int(inbound.handled.held)} held`,
     );
   out.push(`total ${seconds(report.totalSeconds * 1000)}`, '');

@@ -9,7 +9,7 @@ import { imapSource, parseImapUrl } from '../inbound/imap-source.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { mailSignIn } from '../mail/create-transport.js';
 import { readMessage } from '../replies/read.js';
-import type { MailSource, SourceLog } from '../inbound/source.js';
+import type { InboundBatchHandler, MailSource, SourceLog } from '../inbound/source.js';
 
 export interface ReplyListener {
   /** Where replies are read from, for the start-up log line (no password). */
@@ -61,8 +61,8 @@ export async function startReplyListener(options: {
   const deps = replyDependencies(config, database, options.now);
   const handler = (item: Parameters<typeof handleInbound>[1]) => handleInbound(deps, item);
   // What a drain fetched together is handled together: a few statements a batch, not a reply.
-  const batchHandler = (items: Parameters<typeof handleInboundBatch>[1]) =>
-    handleInboundBatch(deps, items);
+  const batchHandler: InboundBatchHandler = (items, after) =>
+    handleInboundBatch(deps, items, after);
 
   if (config.imapUrl === undefined) {
     const dir = join(config.dataDir, 'inbox');

@@ -38,22 +38,43 @@ const maxBatch = 200;
  * fails, none of it stays and every message is handled again one at a time by `handleInbound`,
  * which parks a poison message on its own. Unreadable messages, repaired headers and a
  * Message-ID seen before (or twice in the batch) go that way too, after the batch.
+ *
+ * `after` is the batch handed over before this one, still being handled: a drain keeps one
+ * batch in flight while it fetches the next (`InboundBatchHandler`). Reading starts at once and
+ * is CPU only, so it overlaps that batch's waits on the database; nothing is recorded until
+ * `after` has ended, so effects keep the order of the messages. If `after` failed, nothing of
+ * this batch is recorded either: it rejects with the same error, and the drain hands both over
+ * again, in order.
  */
 export async function handleInboundBatch(
   deps: ReplyDependencies,
   items: readonly InboundItem[],
+  after?: Promise<unknown>,
 ): Promise<InboundVerdict[]> {
-  const verdicts: InboundVerdict[] = [];
+  const chunks: (readonly InboundItem[])[] = [];
   for (let start = 0; start < items.length; start += maxBatch)
-    verdicts.push(...(await handleChunk(deps, items.slice(start, start + maxBatch))));
+    chunks.push(items.slice(start, start + maxBatch));
+  const reading = chunks.map((chunk) => readChunk(deps, chunk));
+  // Each read is awaited below, once `after` has ended; none may fail unobserved before then.
+  for (const read of reading) read.catch(() => undefined);
+  await after;
+  const verdicts: InboundVerdict[] = [];
+  for (const [n, chunk] of chunks.entries())
+    verdicts.push(...(await recordChunk(deps, chunk, await reading[n]!)));
   return verdicts;
 }
 
-async function handleChunk(
+interface ReadChunk {
+  readonly now: Date;
+  /** The messages recorded together; the others go to `handleInbound` after them. */
+  readonly batch: readonly { index: number; read: ReadMessage; record: InboundRecord }[];
+}
+
+/** Reads a chunk's messages: CPU only, nothing written. */
+async function readChunk(
   deps: ReplyDependencies,
   items: readonly InboundItem[],
-): Promise<InboundVerdict[]> {
-  const verdicts: (InboundVerdict | undefined)[] = items.map(() => undefined);
+): Promise<ReadChunk> {
   const now = deps.now();
   const batch: { index: number; read: ReadMessage; record: InboundRecord }[] = [];
   const keys = new Set<string>();
@@ -62,7 +83,7 @@ async function handleChunk(
     try {
       read = await deps.read(item.raw);
     } catch {
-      continue; // parked by handleInbound below
+      continue; // parked by handleInbound after the batch
     }
     const storable = storableRead(read);
     const record = recordOf(item, storable, now);
@@ -70,6 +91,15 @@ async function handleChunk(
     keys.add(record.messageId);
     batch.push({ index, read: storable.read, record });
   }
+  return { now, batch };
+}
+
+async function recordChunk(
+  deps: ReplyDependencies,
+  items: readonly InboundItem[],
+  { now, batch }: ReadChunk,
+): Promise<InboundVerdict[]> {
+  const verdicts: (InboundVerdict | undefined)[] = items.map(() => undefined);
   if (batch.length > 1) {
     try {
       await deps.store.transaction(async (store) => {

@@ -4,12 +4,13 @@ import { GymError, messageOf } from '../errors.js';
 import type { MailboxCursor } from '../db/mailbox-store.js';
 import { backoff } from '../mail/backoff.js';
 import { explainRefusedToken, type MailTokens, type OAuth2Settings } from '../mail/oauth2.js';
-import type {
-  InboundBatchHandler,
-  InboundHandler,
-  InboundVerdict,
-  MailSource,
-  SourceLog,
+import {
+  drainInOrder,
+  type InboundBatchHandler,
+  type InboundHandler,
+  type InboundVerdict,
+  type MailSource,
+  type SourceLog,
 } from './source.js';
 
 /** Where the mailbox is: what an IMAP_URL says. */
@@ -154,8 +155,9 @@ function isAlive(client: ImapFlow): boolean {
  *   useful work. `stop()` ends that.
  * - Drains never overlap: a trigger during a drain queues one more, and further triggers join it.
  * - Within a drain, the UIDs above the cursor are listed first and the sources fetched in
- *   batches; the handler and the moves run only after each fetch has ended, because an IMAP
- *   command issued inside ImapFlow's fetch iterator waits for the fetch forever.
+ *   batches (`drainInOrder`: the next batch is fetched while the handler records the one
+ *   before); the moves run only after each fetch has ended, because an IMAP command issued
+ *   inside ImapFlow's fetch iterator waits for the fetch forever.
  * - Per message: handler, then move, then cursor. A crash in between hands the message over
  *   again, which the handler's Message-ID check makes harmless. A new UIDVALIDITY (the server
  *   renumbered the mailbox) restarts from UID 1 for the same reason.
@@ -394,31 +396,30 @@ export function imapSource(options: ImapSourceOptions): ImapMailSource {
       if (opened.exists === 0) return 0;
 
       const waiting = await withDeadline(client, 'UID FETCH (list)', listWaiting(client, lastUid));
-      let handled = 0;
-      for (const batch of batches(waiting)) {
-        if (stopping) break;
-        // Collected in full before anything else is sent: see the note on imapSource.
-        const messages = await withDeadline(client, 'UID FETCH', fetchSources(client, batch));
-        if (stopping) break;
-        // A batch fetched before the connection went is not handed over: it is read again.
-        if (!isAlive(client) && messages[0] !== undefined)
-          throw new Error(`the connection closed before UID ${messages[0].uid}`);
-        const verdicts =
-          options.batchHandler === undefined || messages.length < 2
-            ? undefined
-            : await options.batchHandler(
-                messages.map(({ uid, source }) => ({ raw: source, mailbox, uid })),
-              );
-        for (const [n, { uid, source }] of messages.entries()) {
-          if (stopping) break;
-          if (!isAlive(client)) throw new Error(`the connection closed before UID ${uid}`);
-          const verdict = verdicts?.[n] ?? (await options.handler({ raw: source, mailbox, uid }));
-          await fileAway(client, uid, verdict, `${uidValidity}:${uid}`);
-          await options.cursor.advance(cursorKey, uidValidity, uid);
-          handled += 1;
-          failures = 0;
+      async function* fetched() {
+        for (const batch of batches(waiting)) {
+          if (stopping) return;
+          // Collected in full before anything else is sent: see the note on imapSource.
+          const messages = await withDeadline(client, 'UID FETCH', fetchSources(client, batch));
+          // A batch fetched before the connection went is not handed over: it is read again.
+          if (!isAlive(client) && messages[0] !== undefined)
+            throw new Error(`the connection closed before UID ${messages[0].uid}`);
+          yield messages;
         }
       }
+      const handled = await drainInOrder({
+        fetched: fetched(),
+        handler: options.handler,
+        batchHandler: options.batchHandler,
+        itemOf: ({ uid, source }) => ({ raw: source, mailbox, uid }),
+        file: async ({ uid }, verdict) => {
+          if (!isAlive(client)) throw new Error(`the connection closed before UID ${uid}`);
+          await fileAway(client, uid, verdict, `${uidValidity}:${uid}`);
+          await options.cursor.advance(cursorKey, uidValidity, uid);
+          failures = 0;
+        },
+        stopping: () => stopping,
+      });
       failures = 0;
       return handled;
     } finally {

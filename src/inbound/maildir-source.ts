@@ -1,7 +1,13 @@
 import { access, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { messageOf } from '../errors.js';
-import type { InboundBatchHandler, InboundHandler, MailSource, SourceLog } from './source.js';
+import {
+  drainInOrder,
+  type InboundBatchHandler,
+  type InboundHandler,
+  type MailSource,
+  type SourceLog,
+} from './source.js';
 
 export interface MaildirSourceOptions {
   /** The inbox Maildir, `.gym/inbox` by default in `gym run`; created when missing. */
@@ -71,35 +77,35 @@ export function maildirSource(options: MaildirSourceOptions): MailSource {
 
   async function drain(): Promise<number> {
     await prepare();
-    let handled = 0;
     const files = await waitingFiles();
     const size = options.batchHandler === undefined ? 1 : batchFiles;
-    for (let start = 0; start < files.length && !stopping; start += size) {
-      const batch: { from: string; name: string; raw: Buffer }[] = [];
-      for (const { sub, name } of files.slice(start, start + size)) {
-        const from = join(dir, sub, name);
-        try {
-          batch.push({ from, name, raw: await readFile(from) });
-        } catch (error) {
-          // Another reader took it first (two `gym` processes on one folder).
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw error;
+    async function* fetched() {
+      for (let start = 0; start < files.length && !stopping; start += size) {
+        const batch: { from: string; name: string; raw: Buffer }[] = [];
+        for (const { sub, name } of files.slice(start, start + size)) {
+          const from = join(dir, sub, name);
+          try {
+            batch.push({ from, name, raw: await readFile(from) });
+          } catch (error) {
+            // Another reader took it first (two `gym` processes on one folder).
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+            throw error;
+          }
         }
-      }
-      const items = batch.map(({ raw }) => ({ raw, mailbox: dir, uid: undefined }));
-      const verdicts =
-        options.batchHandler === undefined || items.length < 2
-          ? undefined
-          : await options.batchHandler(items);
-      for (const [n, { from, name }] of batch.entries()) {
-        if (stopping && verdicts === undefined) break;
-        const verdict = verdicts?.[n] ?? (await options.handler(items[n]!));
-        const folder = verdict === 'processed' ? processedFolder : failedFolder;
-        await rename(from, await freeName(join(dir, folder, 'cur'), name));
-        handled += 1;
+        if (batch.length > 0) yield batch;
       }
     }
-    return handled;
+    return drainInOrder({
+      fetched: fetched(),
+      handler: options.handler,
+      batchHandler: options.batchHandler,
+      itemOf: ({ raw }) => ({ raw, mailbox: dir, uid: undefined }),
+      file: async ({ from, name }, verdict) => {
+        const folder = verdict === 'processed' ? processedFolder : failedFolder;
+        await rename(from, await freeName(join(dir, folder, 'cur'), name));
+      },
+      stopping: () => stopping,
+    });
   }
 
   function requestDrain(): Promise<number> {

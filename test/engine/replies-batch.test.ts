@@ -165,6 +165,7 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
   let one: Awaited<ReturnType<typeof prepared>>;
   let many: Awaited<ReturnType<typeof prepared>>;
   let failing: Awaited<ReturnType<typeof prepared>>;
+  let pipelined: Awaited<ReturnType<typeof prepared>>;
   const deps = (database: TestDatabase, store: ReplyStore = replyStore(database.db)) =>
     ({
       store,
@@ -204,14 +205,17 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
     ];
   };
 
-  // Three databases with a cohort each: slow on a busy two-core machine.
+  // Four databases with a cohort each: slow on a busy two-core machine.
   beforeAll(async () => {
     one = await prepared(backend);
     many = await prepared(backend);
     failing = await prepared(backend);
+    pipelined = await prepared(backend);
   }, 600_000);
   afterAll(async () => {
-    await Promise.all([one?.database.close(), many?.database.close(), failing?.database.close()]);
+    await Promise.all(
+      [one, many, failing, pipelined].map((prepared) => prepared?.database.close()),
+    );
   });
 
   it('leaves what handling the same messages one at a time leaves, with the same verdicts', async () => {
@@ -278,5 +282,57 @@ describe.each(testBackends())('replies in batches on $name', (backend) => {
       await handleInboundBatch(deps(one.database), replies(one.sent, one.welcome)),
     );
     expect(await snapshot(failing.database)).toEqual(await snapshot(one.database));
+  });
+
+  it('records nothing of a batch handed over after one that failed, and fails too', async () => {
+    const before = await snapshot(pipelined.database);
+    const failed = Promise.reject(new Error('the database went away'));
+    await expect(
+      handleInboundBatch(
+        deps(pipelined.database),
+        replies(pipelined.sent, pipelined.welcome).slice(0, 4),
+        failed,
+      ),
+    ).rejects.toThrow('the database went away');
+    expect(await snapshot(pipelined.database)).toEqual(before);
+  });
+  it('handed over while the batch before is recorded, reads at once and records in order', async () => {
+    const items = replies(pipelined.sent, pipelined.welcome);
+    const expectedVerdicts: string[] = [];
+    for (const item of replies(one.sent, one.welcome))
+      expectedVerdicts.push(await handleInbound(deps(one.database), item)); // again: all seen
+    // A learner's pause and resume, and another's done and rating, fall in different batches.
+    const first = items.slice(0, 3);
+    const second = items.slice(3, 9);
+    const third = items.slice(9);
+    let read = 0;
+    let allRead: () => void = () => undefined;
+    const secondRead = new Promise<void>((resolve) => (allRead = resolve));
+    const counting: ReplyDependencies = {
+      ...deps(pipelined.database),
+      read: async (raw) => {
+        const message = await readMessage(raw);
+        if (++read === first.length + second.length) allRead();
+        return message;
+      },
+    };
+    // As a drain hands them over, and more: all three before the first is recorded.
+    let releaseFirst: () => void = () => undefined;
+    const firstMayGo = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const firstBatch = firstMayGo.then(() => handleInboundBatch(counting, first));
+    const secondBatch = handleInboundBatch(counting, second, firstBatch);
+    const thirdBatch = handleInboundBatch(counting, third, secondBatch);
+    // The second batch is read while the first waits, and nothing of it is recorded meanwhile.
+    await secondRead;
+    const recorded = () =>
+      pipelined.database.db
+        .selectFrom('inbound_messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+    expect(Number((await recorded()).n)).toBe(0);
+    releaseFirst();
+    const verdicts = [...(await firstBatch), ...(await secondBatch), ...(await thirdBatch)];
+    expect(verdicts).toEqual(expectedVerdicts);
+    expect(await snapshot(pipelined.database)).toEqual(await snapshot(one.database));
   });
 });

@@ -7,10 +7,12 @@
  *
  *   npm run measure:handling                      # PGlite, and PostgreSQL with TEST_DATABASE_URL
  *   npm run measure:handling -- --count 2000 --backend postgres --json
+ *   npm run measure:handling -- --backend postgres --how batched   # one of the two ways only
  *
- * It reports `handleInbound` one message after another (what `npm run bench` measures), and
- * `handleInboundBatch` over batches of 50 (what a mailbox drain hands over), each on a fresh
- * database, with how long reading alone (`readMessage`) takes of it.
+ * It reports `handleInbound` one message after another, and `handleInboundBatch` over batches of
+ * 50 handed over as a mailbox drain does (the next while the one before is recorded; what
+ * `npm run bench` measures, through a Maildir), each on a fresh database, with how long reading
+ * alone (`readMessage`) takes of it.
  */
 /* eslint-disable no-console -- a measurement script: printing the numbers is its job */
 import { sql } from 'kysely';
@@ -22,7 +24,7 @@ import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInboundBatch } from '../../src/engine/replies-batch.js';
 import { handleInbound } from '../../src/engine/replies.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
-import type { InboundItem } from '../../src/inbound/source.js';
+import type { InboundItem, InboundVerdict } from '../../src/inbound/source.js';
 import { messageIdFor } from '../../src/mail/headers.js';
 import { replyAddressFor, signReplyToken } from '../../src/mail/tokens.js';
 import { readMessage } from '../../src/replies/read.js';
@@ -36,6 +38,7 @@ const argument = (name: string) => {
 const count = Number(argument('--count') ?? 2000);
 const batchSize = Number(argument('--batch') ?? 50);
 const only = argument('--backend');
+const onlyHow = argument('--how');
 const json = process.argv.includes('--json');
 const now = new Date('2027-01-04T18:00:00Z');
 const corpus = loadInboundCorpus(repositoryRoot);
@@ -127,9 +130,17 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
     const started = performance.now();
     if (how === 'one-by-one')
       for (const item of items) verdicts.push(await handleInbound(deps, item));
-    else
-      for (let i = 0; i < items.length; i += batchSize)
-        verdicts.push(...(await handleInboundBatch(deps, items.slice(i, i + batchSize))));
+    else {
+      // As a mailbox drain hands them over: the next batch handed over (and read) while the
+      // one before is still being recorded.
+      let inFlight: Promise<InboundVerdict[]> | undefined;
+      for (let i = 0; i < items.length; i += batchSize) {
+        const current = handleInboundBatch(deps, items.slice(i, i + batchSize), inFlight);
+        if (inFlight !== undefined) verdicts.push(...(await inFlight));
+        inFlight = current;
+      }
+      if (inFlight !== undefined) verdicts.push(...(await inFlight));
+    }
     const elapsed = (performance.now() - started) / 1000;
     const countOf = async (
       table: 'progress_events' | 'inbound_messages' | 'deliveries',
@@ -161,6 +172,7 @@ const results: Record<string, Record<string, Figures>> = {};
 for (const backend of testBackends()) {
   if (only !== undefined && backend.name !== only) continue;
   for (const how of ['one-by-one', 'batched'] as const) {
+    if (onlyHow !== undefined && how !== onlyHow) continue;
     const figures = await run(backend.name, how);
     (results[backend.name] ??= {})[how] = figures;
     if (!json)
