@@ -7,7 +7,7 @@ import {
   type CompiledLayouts,
   type LayoutsSkeleton,
 } from '../render/layouts.js';
-import { layoutFilesOf, type Layouts } from './compiled-programmes.js';
+import { layoutFilesOf, storedSkeleton, type Layouts } from './compiled-programmes.js';
 import type { Database } from './schema.js';
 
 /**
@@ -28,11 +28,7 @@ async function readLayouts(
     .where('layouts', '=', layouts.digest)
     .where('format', '=', layoutsSkeletonFormat)
     .executeTakeFirst();
-  if (row === undefined) return undefined;
-  // PostgreSQL and PGlite hand jsonb back parsed; a string would be a driver set up otherwise.
-  return (
-    typeof row.skeleton === 'string' ? JSON.parse(row.skeleton) : row.skeleton
-  ) as LayoutsSkeleton;
+  return row === undefined ? undefined : storedSkeleton<LayoutsSkeleton>(row.skeleton);
 }
 
 /** Compiles (MJML) and stores the layouts; when workers race, the first insert stays. */

@@ -61,11 +61,13 @@ async function readSkeleton(
     .where('layouts', '=', layouts.digest)
     .where('format', '=', skeletonFormat)
     .executeTakeFirst();
-  if (row === undefined) return undefined;
+  return row === undefined ? undefined : storedSkeleton<ProgrammeSkeleton>(row.skeleton);
+}
+
+/** A stored skeleton (jsonb) as read back. */
+export function storedSkeleton<T>(value: unknown): T {
   // PostgreSQL and PGlite hand jsonb back parsed; a string would be a driver set up otherwise.
-  return (
-    typeof row.skeleton === 'string' ? JSON.parse(row.skeleton) : row.skeleton
-  ) as ProgrammeSkeleton;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
 /** Compiles (MJML) and stores a version's skeleton; a concurrent compile of the same one wins. */
