@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
+import { runWorkerWithoutMjml } from '../render/no-mjml/run-worker.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { precompileLayouts, storedLayouts } from '../../src/db/compiled-layouts.js';
 import { layoutsDigest, precompileProgrammes } from '../../src/db/compiled-programmes.js';
@@ -23,7 +22,7 @@ import { layoutsSkeletonFormat } from '../../src/render/layouts.js';
 import { renderManagerDigest } from '../../src/render/manager-digest.js';
 import { renderManagerIntroduction } from '../../src/render/manager-introduction.js';
 import { openMigrated, testBackends } from '../helpers/backends.js';
-import { exampleCohort, repositoryRoot, shippedProgrammes } from '../helpers/cohort.js';
+import { exampleCohort, shippedProgrammes } from '../helpers/cohort.js';
 import { enrolledLearner } from '../helpers/fixtures.js';
 import { team } from '../render/digest-fixtures.js';
 
@@ -245,27 +244,9 @@ describe('a worker sending acknowledgements and digests from stored layouts', ()
     return dir;
   }
 
-  async function run(dir: string) {
-    return promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        './test/render/no-mjml/register.js',
-        'test/render/no-mjml/worker.ts',
-      ],
-      {
-        cwd: repositoryRoot,
-        env: {
-          ...process.env,
-          GYM_TEST_DB: join(dir, 'db'),
-          GYM_TEST_OUTBOX: join(dir, 'outbox'),
-          // Sunday: the acknowledgement and the managers' introductions; Monday: the digests.
-          GYM_TEST_NOW: '2027-01-03T00:00:30Z,2027-01-04T12:00:00Z',
-        },
-      },
-    ).catch((error: { stdout: string; stderr: string }) => error);
+  function run(dir: string) {
+    // Sunday: the acknowledgement and the managers' introductions; Monday: the digests.
+    return runWorkerWithoutMjml(dir, '2027-01-03T00:00:30Z,2027-01-04T12:00:00Z');
   }
 
   it('sends them without loading MJML', async () => {

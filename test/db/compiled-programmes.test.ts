@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
+import { runWorkerWithoutMjml } from '../render/no-mjml/run-worker.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { precompileProgrammes, storedProgrammes } from '../../src/db/compiled-programmes.js';
@@ -20,7 +19,7 @@ import {
 } from '../../src/render/index.js';
 import type { Sequence } from '../../src/sequence/schema.js';
 import { openMigrated, testBackends } from '../helpers/backends.js';
-import { repositoryRoot, shippedProgrammes } from '../helpers/cohort.js';
+import { shippedProgrammes } from '../helpers/cohort.js';
 
 /*
  * Compiled templates are data (#17): `gym enrol` and `gym migrate` compile a programme version's
@@ -185,27 +184,8 @@ describe('a worker sending from stored programmes', () => {
     return dir;
   }
 
-  async function tick(dir: string) {
-    const result = await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        './test/render/no-mjml/register.js',
-        'test/render/no-mjml/worker.ts',
-      ],
-      {
-        cwd: repositoryRoot,
-        env: {
-          ...process.env,
-          GYM_TEST_DB: join(dir, 'db'),
-          GYM_TEST_OUTBOX: join(dir, 'outbox'),
-          GYM_TEST_NOW: '2027-01-04T09:00:30Z',
-        },
-      },
-    ).catch((error: { stdout: string; stderr: string }) => error);
-    return result;
+  function tick(dir: string) {
+    return runWorkerWithoutMjml(dir, '2027-01-04T09:00:30Z');
   }
 
   it('sends without loading MJML', async () => {
