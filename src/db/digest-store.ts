@@ -190,7 +190,8 @@ export function digestStore(db: Kysely<Database>): DigestStore {
       const soon = new Date(now.getTime() + dayMs / 2);
       const stuckSince = new Date(now.getTime() - 14 * dayMs);
       // Each learner's plan and replies read in one pass each (aggregates with filters), not
-      // in a subquery per figure: the team was a digest's costliest statement.
+      // in a subquery per figure, and their latest reflection, all in one statement: the team
+      // was a digest's costliest statement, then three of its statements.
       const rows = await db
         .selectFrom('learners')
         .innerJoin('enrolments', 'enrolments.learner_id', 'learners.id')
@@ -207,6 +208,9 @@ export function digestStore(db: Kysely<Database>): DigestStore {
                 sql<Date | null>`min(sent_at) filter (where kind in ('email', 'invite'))`.as(
                   'firstSentAt',
                 ),
+                sql<number[] | null>`array_agg(distinct week) filter (
+                  where kind = 'email' and status = 'sent'
+                )`.as('sentWeeks'),
               ])
               .whereRef('deliveries.enrolment_id', '=', 'enrolments.id')
               .as('planned'),
@@ -230,6 +234,18 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               .as('progress'),
           (join) => join.onTrue(),
         )
+        .leftJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom('progress_events')
+              .select(['data', 'occurred_at'])
+              .whereRef('progress_events.enrolment_id', '=', 'enrolments.id')
+              .where('kind', '=', 'reflection')
+              .orderBy('occurred_at', 'desc')
+              .limit(1)
+              .as('reflection'),
+          (join) => join.onTrue(),
+        )
         .select([
           'learners.id as learnerId',
           'learners.first_name as firstName',
@@ -247,34 +263,18 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           'progress.lastDoneAt',
           'progress.lastStuckAt',
           'organisations.name as organisation',
+          'planned.sentWeeks',
+          'reflection.data as reflectionData',
+          'reflection.occurred_at as reflectedAt',
         ])
         .where('learners.manager_id', '=', managerId)
         .where('learners.status', '=', 'active')
         .where('enrolments.status', 'in', ['active', 'paused'])
         .orderBy('learners.id')
         .execute();
-      if (rows.length === 0) return [];
-      const enrolmentIds = rows.map((r) => r.enrolmentId);
-      const sentWeeks = await db
-        .selectFrom('deliveries')
-        .select(['enrolment_id', 'week'])
-        .distinct()
-        .where('enrolment_id', 'in', enrolmentIds)
-        .where('kind', '=', 'email')
-        .where('status', '=', 'sent')
-        .execute();
-      const reflections = await db
-        .selectFrom('progress_events')
-        .select(['enrolment_id', 'data', 'occurred_at'])
-        .where('enrolment_id', 'in', enrolmentIds)
-        .where('kind', '=', 'reflection')
-        .orderBy('occurred_at', 'desc')
-        .execute();
-
       const members: TeamMember[] = [];
       for (const row of rows) {
         const currentWeek = Number(row.currentWeek ?? 1);
-        const latest = reflections.find((r) => r.enrolment_id === row.enrolmentId);
         const lastStuckAt = row.lastStuckAt === null ? null : new Date(row.lastStuckAt);
         const lastDoneAt = row.lastDoneAt === null ? null : new Date(row.lastDoneAt);
         members.push({
@@ -289,9 +289,7 @@ export function digestStore(db: Kysely<Database>): DigestStore {
           sequence: await programme(row.versionId),
           pausedUntil: row.pausedUntil,
           currentWeek,
-          weeksDue: sentWeeks.filter(
-            (s) => s.enrolment_id === row.enrolmentId && s.week < currentWeek,
-          ).length,
+          weeksDue: (row.sentWeeks ?? []).filter((week) => Number(week) < currentWeek).length,
           weeksDone: Number(row.weeksDone ?? 0),
           lastReplyAt: row.lastReplyAt === null ? null : new Date(row.lastReplyAt),
           // Stuck until a later "done" says otherwise.
@@ -301,12 +299,12 @@ export function digestStore(db: Kysely<Database>): DigestStore {
               : null,
           firstSentAt: row.firstSentAt === null ? null : new Date(row.firstSentAt),
           reflection:
-            latest === undefined
+            row.reflectionData === null || row.reflectedAt === null
               ? null
               : {
-                  week: Number(latest.data.week ?? currentWeek),
-                  text: typeof latest.data.text === 'string' ? latest.data.text : '',
-                  at: latest.occurred_at,
+                  week: Number(row.reflectionData.week ?? currentWeek),
+                  text: typeof row.reflectionData.text === 'string' ? row.reflectionData.text : '',
+                  at: new Date(row.reflectedAt),
                 },
         });
       }

@@ -189,10 +189,12 @@ export async function digestTick(
   const digestFor = async (manager: DigestManager) => {
     const schedule = scheduleOf(manager);
     // The introduction comes first: no digest until it has gone (or will never go).
+    let team: readonly TeamMember[] | undefined;
     if (store.introductions !== undefined && manager.introductionSettled !== true) {
       const introduced = await introduce(deps, store, store.introductions, manager, schedule, now);
-      if (introduced === 'sent') counts.introduced += 1;
-      if (!(await store.introductions.settled(manager.id))) return;
+      if (introduced.status === 'sent') counts.introduced += 1;
+      if (!(introduced.settled ?? (await store.introductions.settled(manager.id)))) return;
+      team = introduced.team;
     }
     const slot = currentDigest(schedule, now);
     if (slot === undefined) return;
@@ -210,7 +212,8 @@ export async function digestTick(
       now,
     });
     if (claim === undefined) return;
-    const team = (await store.team(manager.id, now)).filter((m) => m.currentWeek >= 1);
+    // The team the introduction was written for a moment ago, in this tick, or read now.
+    team = (team ?? (await store.team(manager.id, now))).filter((m) => m.currentWeek >= 1);
     // Checked after the claim, at send time: an unsubscribe since the last tick is honoured.
     const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
     // Who stopped since the last digest: told once, even when nobody is left (the last digest).
@@ -440,7 +443,9 @@ export function flagsOf(
  * clock) of the working day before their first digest, or at once for a manager who joins
  * later. What their people will do, what the digest is, the one thing a manager can do. A
  * manager who said no to digests gets none (it is recorded as skipped, and digests stay off).
- * Answers how this tick ended it, or undefined when nothing was due or another worker has it.
+ * Answers how this tick ended it (no status: nothing was due, or another worker has it);
+ * whether the introduction is settled for good, when that is known without asking the database
+ * again; and the team it was written for.
  */
 async function introduce(
   deps: DispatchDependencies,
@@ -449,17 +454,21 @@ async function introduce(
   manager: DigestManager,
   schedule: readonly DigestSlot[],
   now: Date,
-): Promise<DigestSettlement['status'] | 'lost' | undefined> {
+): Promise<{
+  status?: DigestSettlement['status'] | 'lost';
+  settled?: boolean;
+  team?: readonly TeamMember[];
+}> {
   const first = schedule[0];
-  if (first === undefined || now < introductionTime(first, manager.zone)) return undefined;
-  if (await intros.settled(manager.id)) return undefined;
+  if (first === undefined || now < introductionTime(first, manager.zone)) return { settled: false };
+  if (await intros.settled(manager.id)) return { settled: true };
   const claim = await intros.claim({
     managerId: manager.id,
     workerId: deps.workerId,
     leaseSeconds: deps.leaseSeconds ?? 300,
     now,
   });
-  if (claim === undefined) return undefined;
+  if (claim === undefined) return {};
   const no = suppressionFor(await store.suppressionsOf([manager.email]), { kind: 'digest' });
   const team = await store.team(manager.id, now);
   const settlement: DigestSettlement | 'lost' =
@@ -468,8 +477,9 @@ async function introduce(
       : team.length === 0
         ? { status: 'skipped', reason: 'no active learners' }
         : await sendIntroduction(deps, intros, manager, first, team, claim, now);
-  if (settlement === 'lost') return 'lost';
-  return (await intros.settle(claim, settlement, now)) ? settlement.status : 'lost';
+  if (settlement === 'lost' || !(await intros.settle(claim, settlement, now)))
+    return { status: 'lost' };
+  return { status: settlement.status, settled: settlement.status !== 'pending', team };
 }
 
 async function sendIntroduction(
