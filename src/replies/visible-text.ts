@@ -450,12 +450,52 @@ function withoutLibraryHistory(lines: readonly string[]): string[] {
 // learner's words end; what it says about the forwarded message is not used.
 const forwardParser = new EmailForwardParser();
 
+/**
+ * Whether `text` may hold a forwarded message, in one pass of the library's own `separator`
+ * patterns joined as alternatives (#17): asked without a subject, as we ask it, the library finds
+ * a forward only where one of them matches (its `split` by each in turn), and most replies hold
+ * none. Each pattern starts with `^` (multiline), said once for them all. The library first turns
+ * no-break spaces into spaces and drops byte order marks, which can make a pattern match: text
+ * with either always goes to the library, as does everything when its patterns are not as
+ * described (a new version).
+ */
+const mayHoldForward = ((): ((text: string) => boolean) => {
+  const internals = forwardParser as unknown as {
+    parser?: { regexes?: { separator?: unknown; separator_line?: unknown } };
+  };
+  const separators = internals.parser?.regexes?.separator;
+  const lines = internals.parser?.regexes?.separator_line;
+  const asDescribed =
+    Array.isArray(separators) &&
+    Array.isArray(lines) &&
+    separators.length > 0 &&
+    lines.length === separators.length &&
+    separators.every(
+      (pattern, index) =>
+        pattern instanceof RegExp &&
+        pattern.flags === 'm' &&
+        pattern.source.startsWith('^') &&
+        !pattern.source.includes('(?<') &&
+        !/\\[1-9]/.test(pattern.source) &&
+        lines[index] instanceof RegExp &&
+        (lines[index] as RegExp).source === `(${pattern.source})` &&
+        (lines[index] as RegExp).flags === 'm',
+    );
+  if (!asDescribed) return () => true;
+  const anySeparator = new RegExp(
+    `^(?:${(separators as RegExp[]).map((pattern) => `(?:${pattern.source.slice(1)})`).join('|')})`,
+    'm',
+  );
+  return (text) => /[\u00A0\uFEFF]/.test(text) || anySeparator.test(text);
+})();
+
 /** The lines above a forwarded message, or all of them when there is none. */
 function withoutForward(lines: readonly string[]): string[] {
   return throughLibrary(
     lines,
     () => false,
     (text) => {
+      if (!mayHoldForward(text)) return text;
       const result = forwardParser.read(text);
       return result.forwarded ? (result.message ?? '') : text;
     },
