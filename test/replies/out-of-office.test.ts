@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/replies/classify.js';
+import { awayWording, classify, foldedUnlikeLowerCase } from '../../src/replies/classify.js';
 import { parseMail } from '../../src/replies/parse-mail.js';
 
 /**
@@ -111,5 +111,53 @@ describe('Out-of-office by subject', () => {
     'Please contact my manager about the slot; done otherwise.',
   ])('a learner who mentions being away is still a person: %s', async (body) => {
     expect((await kindOf('Re: Week 1', body)).kind).toBe('reply');
+  });
+
+  it.each([
+    'I AM OUT OF THE OFFICE UNTIL MONDAY. FOR URGENT MATTERS PLEASE CONTACT SAM.',
+    // "ſ" is "s" to the patterns' `iu` flags, not to toLowerCase (see foldedUnlikeLowerCase).
+    'I am on ſick leave until Monday. For urgent matters please contact Sam.',
+    // The Kelvin sign is "k" to both.
+    'I am away from my des\u212A until Monday. For urgent matters please contact Sam.',
+  ])('Out-of-office by wording in any case and with odd letters: %s', async (body) => {
+    const result = await kindOf('Re: Week 1', body);
+    expect(result.kind, result.evidence).toBe('auto_reply');
+  });
+});
+
+describe('the lower-cased pass over the statements of absence', () => {
+  // The patterns run once, without `i`, on lower-cased text before they run as they are (#17):
+  // every character must be read there as the `iu` flags read it, but those set aside.
+  const sources = awayWording.map(([away]) => away.source);
+  // Escapes (\b, \s, \.) are not literal characters.
+  const literals = new Set(sources.flatMap((source) => [...source.replace(/\\./g, '')]));
+  const syntax = new Set([...'()|?:{},.+*']);
+  const atoms = [...literals].filter((c) => !syntax.has(c) && c !== ' ' && !/\d/.test(c));
+
+  it('uses patterns this reasoning holds for', () => {
+    for (const [away] of awayWording) expect(away.flags).toBe('iu');
+    // No character class or property escape: each letter is written out, in lower case.
+    for (const source of sources) expect(source).not.toMatch(/\[|\\[pPwWkuxc]/);
+    for (const c of atoms) expect(c.toLowerCase()).toBe(c);
+    for (const a of atoms)
+      for (const b of atoms) if (a !== b) expect(new RegExp(`^${a}$`, 'iu').test(b)).toBe(false);
+  });
+
+  it('reads every other code point as the iu flags do', () => {
+    const anyAtom = new RegExp(`^[${atoms.join('')}]$`, 'iu');
+    const differing: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const c = String.fromCodePoint(cp);
+      const lower = c.toLowerCase();
+      const alike =
+        [...lower].length === 1 &&
+        /\w/iu.test(c) === /\w/u.test(lower) &&
+        /\s/u.test(c) === /\s/u.test(lower) &&
+        /./u.test(c) === /./u.test(lower) &&
+        (!anyAtom.test(c) || (atoms.includes(lower) && new RegExp(`^${lower}$`, 'iu').test(c)));
+      if (!alike) differing.push(c);
+    }
+    expect(differing.filter((c) => !foldedUnlikeLowerCase.test(c))).toEqual([]);
   });
 });
