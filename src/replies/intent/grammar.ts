@@ -203,10 +203,9 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
   const end = Math.min(to, sentences.length);
   // The languages with a phrase anywhere in these sentences, found with one scan of them all
   // rather than one per sentence (#17); only those are then scanned sentence by sentence.
+  const joined = end - from > 1 ? sentences.slice(from, end).join('\n') : undefined;
   const present =
-    end - from > 1
-      ? compiled.filter((c) => c.anyFamilyInLines.test(sentences.slice(from, end).join('\n')))
-      : compiled;
+    joined === undefined ? compiled : compiled.filter((c) => c.anyFamilyInLines.test(joined));
   for (let s = from; s < end; s++) {
     const sentence = sentences[s] ?? '';
     for (const c of present) {

@@ -1,11 +1,14 @@
 /** Text helpers shared by the intent reader's parts. */
 
+// ASCII has no decompositions and no marks: both normal forms leave it as it is.
+const asciiOnly = /^[\x00-\x7F]*$/;
+
 /** Lower case, accents removed ("é" is "e"; "æ", "ø" and "ß" are letters of their own). */
 export function normalise(line: string): string {
-  return line
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .normalize('NFKC')
+  const unaccented = asciiOnly.test(line)
+    ? line
+    : line.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC');
+  return unaccented
     .toLowerCase()
     .replace(/[’‘`´]/g, "'")
     .replace(/\s+/g, ' ')
