@@ -450,14 +450,61 @@ function withoutLibraryHistory(lines: readonly string[]): string[] {
 // learner's words end; what it says about the forwarded message is not used.
 const forwardParser = new EmailForwardParser();
 
+// Escapes that stand for one character of a kind, or for a position: never for a plain run.
+const simpleEscape = /^\\[sSdDwWbB]$|^\\[^\p{L}\p{N}]$/u;
+
 /**
- * Whether `text` may hold a forwarded message, in one pass of the library's own `separator`
- * patterns joined as alternatives (#17): asked without a subject, as we ask it, the library finds
- * a forward only where one of them matches (its `split` by each in turn), and most replies hold
- * none. Each pattern starts with `^` (multiline), said once for them all. The library first turns
- * no-break spaces into spaces and drops byte order marks, which can make a pattern match: text
- * with either always goes to the library, as does everything when its patterns are not as
- * described (a new version).
+ * The longest run of plain characters (at least three) that every match of `source` holds as
+ * written, for a pattern without the `i` flag that is one sequence: no group, no alternative.
+ * Undefined for any other pattern, or an escape this does not know. A character under a
+ * quantifier (`?`, `*`, `+`, `{n,m}`) is not part of a run; a class, `.`, an escape, `^` and `$`
+ * end one.
+ */
+export function requiredRunOf(source: string): string | undefined {
+  let best = '';
+  let run = '';
+  const endRun = () => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '(' || c === ')' || c === '|') return undefined;
+    if (c === '?' || c === '*' || c === '+' || c === '{') {
+      run = run.slice(0, -1);
+      endRun();
+      if (c === '{') {
+        const close = source.indexOf('}', i);
+        if (close < 0) return undefined;
+        i = close;
+      }
+    } else if (c === '\\') {
+      if (!simpleEscape.test(source.slice(i, i + 2))) return undefined;
+      endRun();
+      i++;
+    } else if (c === '[') {
+      endRun();
+      let j = i + 1;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      if (j >= source.length) return undefined;
+      i = j;
+    } else if (c === '.' || c === '^' || c === '$' || c === ']' || c === '}') {
+      endRun();
+    } else run += c;
+  }
+  endRun();
+  return best.length >= 3 ? best : undefined;
+}
+
+/**
+ * Whether `text` may hold a forwarded message (#17): asked without a subject, as we ask it, the
+ * library finds a forward only where one of its `separator` patterns matches (its `split` by each
+ * in turn), and most replies hold none. A pattern with a run of plain characters it must match
+ * ("Begin forwarded message", "kirjoitti") is tried only on text that holds the run; the others
+ * in one pass, joined as alternatives (each starts with `^`, said once for them all). The library
+ * first turns no-break spaces into spaces, drops byte order marks and CRs before LFs, which can
+ * make a pattern match: text with any of them always goes to it, as does everything when its patterns are not as
+ * described here (a new version).
  */
 const mayHoldForward = ((): ((text: string) => boolean) => {
   const internals = forwardParser as unknown as {
@@ -482,11 +529,24 @@ const mayHoldForward = ((): ((text: string) => boolean) => {
         (lines[index] as RegExp).flags === 'm',
     );
   if (!asDescribed) return () => true;
-  const anySeparator = new RegExp(
-    `^(?:${(separators as RegExp[]).map((pattern) => `(?:${pattern.source.slice(1)})`).join('|')})`,
-    'm',
-  );
-  return (text) => /[\u00A0\uFEFF]/.test(text) || anySeparator.test(text);
+  const withRun: { pattern: RegExp; run: string }[] = [];
+  const withoutRun: RegExp[] = [];
+  for (const pattern of separators as RegExp[]) {
+    const run = requiredRunOf(pattern.source);
+    if (run === undefined) withoutRun.push(pattern);
+    else withRun.push({ pattern, run });
+  }
+  const anyWithoutRun =
+    withoutRun.length === 0
+      ? undefined
+      : new RegExp(
+          `^(?:${withoutRun.map((pattern) => `(?:${pattern.source.slice(1)})`).join('|')})`,
+          'm',
+        );
+  return (text) =>
+    /[\u00A0\uFEFF\r]/.test(text) ||
+    anyWithoutRun?.test(text) === true ||
+    withRun.some(({ pattern, run }) => text.includes(run) && pattern.test(text));
 })();
 
 /** The lines above a forwarded message, or all of them when there is none. */

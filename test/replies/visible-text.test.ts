@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readMessage } from '../../src/replies/read.js';
-import { visibleText } from '../../src/replies/visible-text.js';
+import { requiredRunOf, visibleText } from '../../src/replies/visible-text.js';
 import { normalise, readFixture, scoredCases } from '../inbound/corpus.js';
 
 describe('visibleText on the email-reply-parser corpus', () => {
@@ -626,5 +626,56 @@ describe('readMessage of HTML-only replies takes no command from the quote', () 
     expect(read.kind).toBe('reply');
     expect(read.text).toBe(reply);
     expect(read.intent?.type).not.toBe('stop');
+  });
+});
+
+describe('requiredRunOf: the plain run a forward pattern needs before it is tried (#17)', () => {
+  it('finds the longest run every match holds', () => {
+    expect(requiredRunOf(String.raw`^>?\s*Begin forwarded message\s?:`)).toBe(
+      'Begin forwarded message',
+    );
+    expect(requiredRunOf(String.raw`^\s?.+\s*[\[|<].+[\]|>]\s?kirjoitti\s?.+\s?:`)).toBe(
+      'kirjoitti',
+    );
+    expect(requiredRunOf(String.raw`^\s*-{5,8} Forwarded Message -{5,8}\s*`)).toBe(
+      ' Forwarded Message ',
+    );
+    // A quantified character is not required; the run before it still is.
+    expect(requiredRunOf('abcde?')).toBe('abcd');
+    expect(requiredRunOf('abcd+x')).toBe('abc');
+    expect(requiredRunOf(String.raw`napsal\(a\)`)).toBe('napsal');
+  });
+
+  it('gives none for what it does not read', () => {
+    for (const source of [
+      String.raw`^\s*_{32}\s*$`,
+      '(?:abc)def',
+      'abcd|efgh',
+      String.raw`abc\x41def`,
+      String.raw`abc\u0041def`,
+      String.raw`abc\p{L}def`,
+      String.raw`(abc)\1`,
+      'ab?',
+      '[abc',
+    ])
+      expect(requiredRunOf(source), source).toBeUndefined();
+  });
+
+  it('never names a run that a match can lack', () => {
+    const atom = fc.constantFrom('a', 'b', ' ', '.', String.raw`\s`, '[ab]', String.raw`\-`, '-');
+    const quantifier = fc.constantFrom('', '', '', '?', '*', '+', '{1,2}');
+    const pattern = fc
+      .array(fc.tuple(atom, quantifier), { minLength: 1, maxLength: 8 })
+      .map((parts) => parts.map(([a, q]) => a + q).join(''));
+    const text = fc.stringMatching(/^[ab -]{0,12}$/);
+    fc.assert(
+      fc.property(pattern, text, (source, candidate) => {
+        const run = requiredRunOf(source);
+        return (
+          run === undefined || !new RegExp(source, 'm').test(candidate) || candidate.includes(run)
+        );
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

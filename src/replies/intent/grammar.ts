@@ -307,6 +307,9 @@ function languageOf(sentences: readonly string[], hits: readonly Hit[]): string 
   return best[0];
 }
 
+/** Every language's word for stars: each language's `stars` pattern needs its own. */
+const anyStarWord = new RegExp(phraseTables.map((t) => `(?:${t.rating.stars})`).join('|'), 'u');
+
 /** A rating said in the opening sentences: stars, "4 stars", "3 out of 5", "8/10". */
 function ratingOf(raw: string, sentences: readonly string[]): number | undefined {
   const stars = [...raw.slice(0, 400)].filter(
@@ -317,6 +320,8 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
     // "3 out of 5" and "I'd give it 4" need a digit; only stars may be spelled ("four stars").
     // Most sentences have none, and this spares them two scans per language (#17).
     const hasDigit = /\d/.test(sentence);
+    // Nor can stars be said without a star word of some language.
+    const hasStarWord = anyStarWord.test(sentence);
     for (const c of compiled) {
       const outOf = hasDigit ? c.outOf.exec(sentence) : null;
       // "3 out of 5." is a rating; "2 of 5 colleagues" is not: a word after a spelled-out scale
@@ -333,7 +338,7 @@ function ratingOf(raw: string, sentences: readonly string[]): number | undefined
         const rating = scale === 10 ? Math.round(value / 2) : value;
         if (value >= 1 && value <= scale && rating >= 1 && rating <= 5) return rating;
       }
-      const star = c.stars.exec(sentence);
+      const star = hasStarWord ? c.stars.exec(sentence) : null;
       if (star !== null) {
         const said = star[1] ?? '';
         const value = /^\d+$/.test(said) ? Number(said) : (c.table.dates.numbers[said] ?? 0);

@@ -1,7 +1,7 @@
 /** Text helpers shared by the intent reader's parts. */
 
 // ASCII has no decompositions and no marks: both normal forms leave it as it is.
-const asciiOnly = /^[\x00-\x7F]*$/;
+const asciiOnly = /^[^\u0080-\uFFFF]*$/;
 
 /** Lower case, accents removed ("é" is "e"; "æ", "ø" and "ß" are letters of their own). */
 export function normalise(line: string): string {
