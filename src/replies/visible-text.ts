@@ -342,6 +342,8 @@ function quoteHeaderLinesAt(lines: readonly string[], index: number): number {
   const first = lines[index] ?? '';
   if (first.length > headerMaxChars) return 0;
   if (isQuoteHeader(first) || isDatedAddressAboveQuote(lines, index)) return 1;
+  // Most lines: neither of the next two can end a wrapped header (#17).
+  if (!mayEndWrappedHeader(lines[index + 1]) && !mayEndWrappedHeader(lines[index + 2])) return 0;
   // A wrapped header's later lines are not blank and do not begin a header of their own; else
   // "On Monday I..." followed by a real header would be taken together as one.
   let joined = first;
@@ -354,6 +356,17 @@ function quoteHeaderLinesAt(lines: readonly string[], index: number): number {
       return !/[.!?]$/.test(first.trim()) || /@|</.test(first) ? extra + 1 : 0;
   }
   return 0;
+}
+
+/**
+ * Whether `line`, as the last of a wrapped header joined by `quoteHeaderLinesAt`, could make it
+ * one for `isQuoteHeader`: the joined text ends with a colon (what `endsWithColon` reads, decided
+ * within this line unless it is only stars, dashes and spaces) or with two dashes.
+ */
+function mayEndWrappedHeader(line: string | undefined): boolean {
+  if (line === undefined) return false;
+  const trimmed = line.trim();
+  return trimmed.endsWith('--') || endsWithColon(trimmed) || /^[*\s-]*$/.test(trimmed);
 }
 
 /**
@@ -580,9 +593,18 @@ function throughLibrary(
     held.push(line);
     return placeholder(held.length - 1);
   });
-  return read(shortened.join('\n'))
+  const text = shortened.join('\n');
+  const result = read(text);
+  // Read as it was (most replies): the lines as they came, when none holds a line break of its
+  // own that the split would make two of.
+  if (result === text && !lines.some((line) => line.includes('\n'))) return [...lines];
+  return result
     .split('\n')
-    .map((line) => line.replace(/\uE000(\d+)\uE001/g, (_, n: string) => held[Number(n)] ?? ''));
+    .map((line) =>
+      held.length === 0
+        ? line
+        : line.replace(/\uE000(\d+)\uE001/g, (_, n: string) => held[Number(n)] ?? ''),
+    );
 }
 
 function placeholder(index: number): string {
