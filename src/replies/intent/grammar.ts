@@ -60,6 +60,8 @@ interface Hit {
 
 interface CompiledTable {
   readonly table: PhraseTable;
+  /** Every phrase of every family, as alternatives of a regular expression. */
+  readonly anyPhrase: string;
   readonly anyFamily: RegExp;
   /** `anyFamily` over sentences joined by line breaks (see `anyFamilyInLines` in `compile`). */
   readonly anyFamilyInLines: RegExp;
@@ -83,14 +85,12 @@ const boundaryEnd = String.raw`(?![\p{L}\p{N}])`;
 
 function compile(table: PhraseTable): CompiledTable {
   const alternatives = (list: readonly string[]) => list.map((p) => `(?:${p})`).join('|');
-  const lists = Object.values<readonly string[]>(table.families);
+  const anyPhrase = Object.values<readonly string[]>(table.families).map(alternatives).join('|');
   return {
     table,
+    anyPhrase,
     // Any phrase of any family: a sentence without one is not scanned family by family.
-    anyFamily: new RegExp(
-      `${boundaryStart}(?:${lists.map(alternatives).join('|')})${boundaryEnd}`,
-      'u',
-    ),
+    anyFamily: new RegExp(`${boundaryStart}(?:${anyPhrase})${boundaryEnd}`, 'u'),
     // The same, for sentences joined by "\n" (a normalised sentence has no line break): with
     // `m`, `^` and `$` hold at each sentence's start and end, and a line break is no letter or
     // digit, so the boundaries hold there too; the tables' negative look-arounds ask for
@@ -98,10 +98,7 @@ function compile(table: PhraseTable): CompiledTable {
     // in one sentence, this finds in the joined text, and hitsIn may use it to pick the
     // languages to look for sentence by sentence. (A new look-around on white space in a table
     // would break that; the verdict snapshot test would show it.)
-    anyFamilyInLines: new RegExp(
-      `${boundaryStart}(?:${lists.map(alternatives).join('|')})${boundaryEnd}`,
-      'mu',
-    ),
+    anyFamilyInLines: new RegExp(`${boundaryStart}(?:${anyPhrase})${boundaryEnd}`, 'mu'),
     families: (Object.entries(table.families) as [Family, readonly string[]][]).map(
       ([family, list]) =>
         [
@@ -146,6 +143,44 @@ function compile(table: PhraseTable): CompiledTable {
 }
 
 const compiled = phraseTables.map(compile);
+
+/**
+ * The languages' `anyFamilyInLines` joined a few at a time (#17): one pass finds whether any
+ * language of a group has a phrase in the text (some alternative of one of them matches, between
+ * the same boundaries), and most replies have none. A pattern is kept under V8's size for
+ * optimised regular expressions (20 KB of source), past which it is many times slower.
+ */
+const languageGroups = ((): { anyFamilyInLines: RegExp; members: CompiledTable[] }[] => {
+  const budget = 12_000;
+  const groups: CompiledTable[][] = [];
+  let size = Infinity;
+  for (const c of compiled) {
+    if (size + c.anyPhrase.length > budget) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)?.push(c);
+    size += c.anyPhrase.length;
+  }
+  return groups.map((members) => ({
+    anyFamilyInLines: new RegExp(
+      `${boundaryStart}(?:${members.map((c) => c.anyPhrase).join('|')})${boundaryEnd}`,
+      'mu',
+    ),
+    members,
+  }));
+})();
+
+/** The languages with a phrase in `joined` (sentences joined by line breaks), in table order. */
+function languagesIn(joined: string): CompiledTable[] {
+  const found = new Set<CompiledTable>();
+  for (const group of languageGroups) {
+    if (!group.anyFamilyInLines.test(joined)) continue;
+    for (const c of group.members)
+      if (group.members.length === 1 || c.anyFamilyInLines.test(joined)) found.add(c);
+  }
+  return compiled.filter((c) => found.has(c));
+}
 
 /**
  * Every language's negations but the words that are something else in another language ("en" is
@@ -204,8 +239,7 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
   // The languages with a phrase anywhere in these sentences, found with one scan of them all
   // rather than one per sentence (#17); only those are then scanned sentence by sentence.
   const joined = end - from > 1 ? sentences.slice(from, end).join('\n') : undefined;
-  const present =
-    joined === undefined ? compiled : compiled.filter((c) => c.anyFamilyInLines.test(joined));
+  const present = joined === undefined ? compiled : languagesIn(joined);
   for (let s = from; s < end; s++) {
     const sentence = sentences[s] ?? '';
     for (const c of present) {
