@@ -171,15 +171,18 @@ const languageGroups = ((): { anyFamilyInLines: RegExp; members: CompiledTable[]
   }));
 })();
 
-/** The languages with a phrase in `joined` (sentences joined by line breaks), in table order. */
+/**
+ * The languages with a phrase in `joined` (sentences joined by line breaks), in table order: the
+ * groups are the tables in order, a few at a time.
+ */
 function languagesIn(joined: string): CompiledTable[] {
-  const found = new Set<CompiledTable>();
+  const found: CompiledTable[] = [];
   for (const group of languageGroups) {
     if (!group.anyFamilyInLines.test(joined)) continue;
     for (const c of group.members)
-      if (group.members.length === 1 || c.anyFamilyInLines.test(joined)) found.add(c);
+      if (group.members.length === 1 || c.anyFamilyInLines.test(joined)) found.push(c);
   }
-  return compiled.filter((c) => found.has(c));
+  return found;
 }
 
 /**
@@ -238,8 +241,7 @@ function hitsIn(sentences: readonly string[], from: number, to: number): Hit[] {
   const end = Math.min(to, sentences.length);
   // The languages with a phrase anywhere in these sentences, found with one scan of them all
   // rather than one per sentence (#17); only those are then scanned sentence by sentence.
-  const joined = end - from > 1 ? sentences.slice(from, end).join('\n') : undefined;
-  const present = joined === undefined ? compiled : languagesIn(joined);
+  const present = end > from ? languagesIn(sentences.slice(from, end).join('\n')) : [];
   for (let s = from; s < end; s++) {
     const sentence = sentences[s] ?? '';
     for (const c of present) {
