@@ -7,6 +7,7 @@ import {
 import { longDate } from '../language/dates.js';
 import { pauseEndsAt } from '../planner/pause.js';
 import type { IntakeAnswer } from './intake.js';
+import { escapeRegExp } from './quote-headers.js';
 import { meansUnsubscribe } from './intent.js';
 import type {
   AcknowledgementKind,
@@ -693,10 +694,6 @@ function personNamed(text: string, team: readonly TeamMember[]): TeamMember | un
     new RegExp(`(?<!\\p{L})${escapeRegExp(m.firstName.toLowerCase())}(?!\\p{L})`, 'u').test(words),
   );
   return byFullName ?? (byFirstName.length === 1 ? byFirstName[0] : undefined);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** An acknowledgement beyond the day's allowance is not sent; what it confirms still happens. */

@@ -343,5 +343,10 @@ export function entriesOf(field: keyof QuoteHeaderLanguage): string[] {
 
 /** A table entry as a regex source: special characters escaped, any space run as `\s+`. */
 export function asPattern(entry: string): string {
-  return entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+  return escapeRegExp(entry).replace(/\s+/g, '\\s+');
+}
+
+/** `text` as a regular expression that matches it as written. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import EmailForwardParser from 'email-forward-parser';
 import EmailReplyParser from 'email-reply-parser';
 import { replyMarker } from '../render/chrome.js';
-import { asPattern, entriesOf } from './quote-headers.js';
+import { asPattern, entriesOf, escapeRegExp } from './quote-headers.js';
 
 /**
  * The learner's own words of a reply: quoted history, forwarded messages, client separators and
@@ -556,10 +556,13 @@ const mayHoldForward = ((): ((text: string) => boolean) => {
           `^(?:${withoutRun.map((pattern) => `(?:${pattern.source.slice(1)})`).join('|')})`,
           'm',
         );
+  // Whether any of the runs is in the text, in one pass rather than one per run.
+  const anyRun = new RegExp(withRun.map(({ run }) => escapeRegExp(run)).join('|'));
   return (text) =>
     /[\u00A0\uFEFF\r]/.test(text) ||
     anyWithoutRun?.test(text) === true ||
-    withRun.some(({ pattern, run }) => text.includes(run) && pattern.test(text));
+    (anyRun.test(text) &&
+      withRun.some(({ pattern, run }) => text.includes(run) && pattern.test(text)));
 })();
 
 /** The lines above a forwarded message, or all of them when there is none. */
