@@ -475,7 +475,13 @@ export function isAutoSubject(subject: string): boolean {
     .replace(/[\s\u00a0\u202f]+/g, ' ')
     .trim()
     .replace(/^(?:\[[^\]]{0,40}\]\s*)+/, '');
-  return (
-    autoSubjects.some((pattern) => pattern.test(normalised)) || autoSubjectTag.test(normalised)
-  );
+  return anyAutoSubject.test(normalised) || autoSubjectTag.test(normalised);
 }
+
+/** `autoSubjects` in one pass (#17): each has its own `^`, and all the same flags. */
+const anyAutoSubject = new RegExp(
+  autoSubjects.map((pattern) => `(?:${pattern.source})`).join('|'),
+  'iu',
+);
+if (autoSubjects.some((pattern) => pattern.flags !== 'iu'))
+  throw new Error('autoSubjects: every pattern takes the iu flags, as anyAutoSubject does');
