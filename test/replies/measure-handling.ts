@@ -8,6 +8,7 @@
  *   npm run measure:handling                      # PGlite, and PostgreSQL with TEST_DATABASE_URL
  *   npm run measure:handling -- --count 2000 --backend postgres --json
  *   npm run measure:handling -- --backend postgres --how batched   # one of the two ways only
+ *   npm run measure:handling -- --backend postgres --how batched --no-overlap
  *
  * It reports `handleInbound` one message after another, and `handleInboundBatch` over batches of
  * 50 handed over as a mailbox drain does (the next while the one before is recorded; what
@@ -39,6 +40,8 @@ const count = Number(argument('--count') ?? 2000);
 const batchSize = Number(argument('--batch') ?? 50);
 const only = argument('--backend');
 const onlyHow = argument('--how');
+// Each batch handed over only once the one before is recorded: what the overlap is worth.
+const noOverlap = process.argv.includes('--no-overlap');
 const json = process.argv.includes('--json');
 const now = new Date('2027-01-04T18:00:00Z');
 const corpus = loadInboundCorpus(repositoryRoot);
@@ -135,6 +138,10 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
       // one before is still being recorded.
       let inFlight: Promise<InboundVerdict[]> | undefined;
       for (let i = 0; i < items.length; i += batchSize) {
+        if (noOverlap && inFlight !== undefined) {
+          verdicts.push(...(await inFlight));
+          inFlight = undefined;
+        }
         const current = handleInboundBatch(deps, items.slice(i, i + batchSize), inFlight);
         if (inFlight !== undefined) verdicts.push(...(await inFlight));
         inFlight = current;
