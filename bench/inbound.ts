@@ -13,6 +13,7 @@ import type { Database } from '../src/db/schema.js';
 import { handleInboundBatch } from '../src/engine/replies-batch.js';
 import { handleInbound } from '../src/engine/replies.js';
 import { maildirSource } from '../src/inbound/maildir-source.js';
+import { threadReader } from '../src/replies/read-in-thread.js';
 import { readMessage } from '../src/replies/read.js';
 import type { InboundKind } from '../src/replies/types.js';
 import { replyAddressFor, signReplyToken } from '../src/mail/tokens.js';
@@ -113,7 +114,8 @@ export interface HandleResult {
  * wave sent (addressed to the signed plus-address of the delivery, In-Reply-To its Message-ID,
  * from the learner), delivered to a Maildir and drained by the embedded inbox source with the
  * listener's handlers (`handleInboundBatch`, 50 at a time, the next batch read while the one
- * before is recorded): the file reads and the renames into `.Processed` are part of it.
+ * before is recorded, read in the listener's reader thread): the file reads and the renames into
+ * `.Processed` are part of it.
  */
 export async function measureHandling(options: {
   db: Kysely<Database>;
@@ -157,9 +159,11 @@ export async function measureHandling(options: {
       );
       writeFileSync(join(dir, 'new', `${String(i).padStart(width, '0')}.bench`), reply);
     }
+    // As the listener reads them: in a thread of their own (src/replies/read-in-thread.ts).
+    const reader = threadReader();
     const deps = {
       store: replyStore(db),
-      read: readMessage,
+      read: (raw: Buffer) => reader.read(raw),
       secret: options.secret,
       replyAddress: options.replyAddress,
       now: () => options.now,
@@ -174,6 +178,7 @@ export async function measureHandling(options: {
     const drained = await source.poll();
     const elapsedMs = performance.now() - started;
     await source.stop();
+    await reader.close();
     const filed = (folder: string) => readdirSync(join(dir, folder, 'cur')).length;
     const events = await db
       .selectFrom('progress_events')

@@ -8,7 +8,7 @@ import { handleInbound, type ReplyDependencies } from '../engine/replies.js';
 import { imapSource, parseImapUrl } from '../inbound/imap-source.js';
 import { maildirSource } from '../inbound/maildir-source.js';
 import { mailSignIn } from '../mail/create-transport.js';
-import { readMessage } from '../replies/read.js';
+import { threadReader } from '../replies/read-in-thread.js';
 import type { InboundBatchHandler, MailSource, SourceLog } from '../inbound/source.js';
 
 export interface ReplyListener {
@@ -26,10 +26,11 @@ export function replyDependencies(
   config: Config,
   database: GymDatabase,
   now: () => Date,
+  read: ReplyDependencies['read'],
 ): ReplyDependencies {
   return {
     store: replyStore(database.db),
-    read: readMessage,
+    read,
     secret: config.secret,
     replyAddress: config.replyAddress,
     now,
@@ -58,7 +59,9 @@ export async function startReplyListener(options: {
   onMailboxStatus?: (problem: string | undefined) => void;
 }): Promise<ReplyListener> {
   const { config, database, log } = options;
-  const deps = replyDependencies(config, database, options.now);
+  // Replies are read in a thread of their own, on another core than the one recording them.
+  const reader = threadReader();
+  const deps = replyDependencies(config, database, options.now, (raw) => reader.read(raw));
   const handler = (item: Parameters<typeof handleInbound>[1]) => handleInbound(deps, item);
   // What a drain fetched together is handled together: a few statements a batch, not a reply.
   const batchHandler: InboundBatchHandler = (items, after) =>
@@ -68,7 +71,14 @@ export async function startReplyListener(options: {
     const dir = join(config.dataDir, 'inbox');
     const source = maildirSource({ dir, handler, batchHandler, logger: log });
     if (options.listen) await source.start();
-    return { where: `maildir ${dir}`, poll: () => source.poll(), stop: () => source.stop() };
+    return {
+      where: `maildir ${dir}`,
+      poll: () => source.poll(),
+      stop: async () => {
+        await source.stop();
+        await reader.close();
+      },
+    };
   }
 
   const address = parseImapUrl(config.imapUrl);
@@ -128,6 +138,7 @@ export async function startReplyListener(options: {
       if (takeover !== undefined) clearInterval(takeover);
       await source?.stop();
       await lock?.release();
+      await reader.close();
     },
   };
 }

@@ -78,13 +78,17 @@ async function readChunk(
   const now = deps.now();
   const batch: { index: number; read: ReadMessage; record: InboundRecord }[] = [];
   const keys = new Set<string>();
+  // All asked at once: a reader in a thread of its own (src/replies/read-in-thread.ts) reads the
+  // next while this thread takes the answers, in order.
+  const reading = items.map((item) =>
+    deps.read(item.raw).then(
+      (read) => read,
+      () => undefined, // unreadable: parked by handleInbound after the batch
+    ),
+  );
   for (const [index, item] of items.entries()) {
-    let read: ReadMessage;
-    try {
-      read = await deps.read(item.raw);
-    } catch {
-      continue; // parked by handleInbound after the batch
-    }
+    const read = await reading[index]!;
+    if (read === undefined) continue;
     const storable = storableRead(read);
     const record = recordOf(item, storable, now);
     if (storable.repairs.length > 0 || keys.has(record.messageId)) continue;

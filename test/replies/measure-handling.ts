@@ -9,11 +9,12 @@
  *   npm run measure:handling -- --count 2000 --backend postgres --json
  *   npm run measure:handling -- --backend postgres --how batched   # one of the two ways only
  *   npm run measure:handling -- --backend postgres --how batched --no-overlap
+ *   npm run measure:handling -- --backend postgres --how batched --thread   # as the listener
  *
  * It reports `handleInbound` one message after another, and `handleInboundBatch` over batches of
  * 50 handed over as a mailbox drain does (the next while the one before is recorded; what
  * `npm run bench` measures, through a Maildir), each on a fresh database, with how long reading
- * alone (`readMessage`) takes of it.
+ * them alone (`readMessage`, one after another) takes.
  */
 /* eslint-disable no-console -- a measurement script: printing the numbers is its job */
 import { sql } from 'kysely';
@@ -28,6 +29,7 @@ import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
 import type { InboundItem, InboundVerdict } from '../../src/inbound/source.js';
 import { messageIdFor } from '../../src/mail/headers.js';
 import { replyAddressFor, signReplyToken } from '../../src/mail/tokens.js';
+import { threadReader } from '../../src/replies/read-in-thread.js';
 import { readMessage } from '../../src/replies/read.js';
 import { openMigrated, testBackends, type TestDatabase } from '../helpers/backends.js';
 import { repositoryRoot, shippedProgrammes, testMail } from '../helpers/cohort.js';
@@ -42,6 +44,8 @@ const only = argument('--backend');
 const onlyHow = argument('--how');
 // Each batch handed over only once the one before is recorded: what the overlap is worth.
 const noOverlap = process.argv.includes('--no-overlap');
+// Read in a thread of its own, as the listener reads (src/replies/read-in-thread.ts).
+const inThread = process.argv.includes('--thread');
 const json = process.argv.includes('--json');
 const now = new Date('2027-01-04T18:00:00Z');
 const corpus = loadInboundCorpus(repositoryRoot);
@@ -114,17 +118,14 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
   const database = await openMigrated(backend);
   try {
     const items = await prepare(database);
-    let readingMs = 0;
+    // Reading alone, one message after another, for comparison: in the drain it overlaps.
+    const readingStarted = performance.now();
+    for (const item of items) await readMessage(item.raw).catch(() => undefined);
+    const readingMs = performance.now() - readingStarted;
+    const reader = inThread ? threadReader() : undefined;
     const deps = {
       store: replyStore(database.db),
-      read: async (raw: Buffer) => {
-        const started = performance.now();
-        try {
-          return await readMessage(raw);
-        } finally {
-          readingMs += performance.now() - started;
-        }
-      },
+      read: (raw: Buffer) => reader?.read(raw) ?? readMessage(raw),
       secret: testMail.secret,
       replyAddress: testMail.replyAddress,
       now: () => now,
@@ -149,6 +150,7 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
       if (inFlight !== undefined) verdicts.push(...(await inFlight));
     }
     const elapsed = (performance.now() - started) / 1000;
+    await reader?.close();
     const countOf = async (
       table: 'progress_events' | 'inbound_messages' | 'deliveries',
       where?: [string, string],
@@ -185,7 +187,7 @@ for (const backend of testBackends()) {
     if (!json)
       console.log(
         `${backend.name} ${how}: ${figures.replies} replies in ${figures.seconds} s = ${figures.perSecond}/s ` +
-          `(reading ${figures.readingSeconds} s of it); ${figures.processed} processed, ${figures.failed} failed, ` +
+          `(reading alone ${figures.readingSeconds} s); ${figures.processed} processed, ${figures.failed} failed, ` +
           `${figures.progressEvents} progress events, ${figures.acknowledgements} acknowledgements, ${figures.held} held`,
       );
   }
