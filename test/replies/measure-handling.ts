@@ -10,13 +10,17 @@
  *   npm run measure:handling -- --backend postgres --how batched   # one of the two ways only
  *   npm run measure:handling -- --backend postgres --how batched --no-overlap
  *   npm run measure:handling -- --backend postgres --how batched --thread   # as the listener
+ *   npm run measure:handling -- --backend postgres --how drain --thread     # as npm run bench
  *
- * It reports `handleInbound` one message after another, and `handleInboundBatch` over batches of
- * 50 handed over as a mailbox drain does (the next while the one before is recorded; what
- * `npm run bench` measures, through a Maildir), each on a fresh database, with how long reading
- * them alone (`readMessage`, one after another) takes.
+ * It reports `handleInbound` one message after another; `handleInboundBatch` over batches of 50
+ * handed over as a mailbox drain does (the next while the one before is recorded); and the
+ * listener's drain of a Maildir holding them (what `npm run bench` measures); each on a fresh
+ * database, with how long reading them alone (`readMessage`, one after another) takes.
  */
 /* eslint-disable no-console -- a measurement script: printing the numbers is its job */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { cohortCsv } from '../../bench/cohort.js';
 import { loadInboundCorpus } from '../../bench/inbound.js';
@@ -26,6 +30,7 @@ import { enrolCohort } from '../../src/engine/enrol.js';
 import { handleInboundBatch } from '../../src/engine/replies-batch.js';
 import { handleInbound } from '../../src/engine/replies.js';
 import { readCohortCsv } from '../../src/enrol/cohort-csv.js';
+import { maildirSource } from '../../src/inbound/maildir-source.js';
 import type { InboundItem, InboundVerdict } from '../../src/inbound/source.js';
 import { messageIdFor } from '../../src/mail/headers.js';
 import { replyAddressFor, signReplyToken } from '../../src/mail/tokens.js';
@@ -113,7 +118,7 @@ interface Figures {
   held: number;
 }
 
-async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<Figures> {
+async function run(backendName: string, how: 'one-by-one' | 'batched' | 'drain'): Promise<Figures> {
   const backend = testBackends().find((b) => b.name === backendName)!;
   const database = await openMigrated(backend);
   try {
@@ -123,6 +128,9 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
     for (const item of items) await readMessage(item.raw).catch(() => undefined);
     const readingMs = performance.now() - readingStarted;
     const reader = inThread ? threadReader() : undefined;
+    // Warmed up, as the main thread is by reading them alone above.
+    if (reader !== undefined)
+      await Promise.all(corpus.messages.map((raw) => reader.read(raw).catch(() => undefined)));
     const deps = {
       store: replyStore(database.db),
       read: (raw: Buffer) => reader?.read(raw) ?? readMessage(raw),
@@ -130,11 +138,33 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
       replyAddress: testMail.replyAddress,
       now: () => now,
     };
+    const inbox = how === 'drain' ? mkdtempSync(join(tmpdir(), 'gym-measure-inbox-')) : undefined;
+    const source =
+      inbox === undefined
+        ? undefined
+        : maildirSource({
+            dir: inbox,
+            handler: (item) => handleInbound(deps, item),
+            batchHandler: (batch, after) => handleInboundBatch(deps, batch, after),
+            logger: { info() {}, warn() {}, error() {} },
+          });
+    if (inbox !== undefined) {
+      mkdirSync(join(inbox, 'new'));
+      const width = String(items.length).length;
+      for (const [i, item] of items.entries())
+        writeFileSync(join(inbox, 'new', `${String(i).padStart(width, '0')}.measure`), item.raw);
+    }
     const verdicts: string[] = [];
     const started = performance.now();
     if (how === 'one-by-one')
       for (const item of items) verdicts.push(await handleInbound(deps, item));
-    else {
+    else if (how === 'drain') {
+      // The listener's drain of a Maildir, as `npm run bench` measures it.
+      const drained = await source!.poll();
+      const processed = readdirSync(join(inbox!, '.Processed', 'cur')).length;
+      verdicts.push(...Array.from({ length: processed }, () => 'processed'));
+      verdicts.push(...Array.from({ length: drained - processed }, () => 'failed'));
+    } else {
       // As a mailbox drain hands them over: the next batch handed over (and read) while the
       // one before is still being recorded.
       let inFlight: Promise<InboundVerdict[]> | undefined;
@@ -150,6 +180,8 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
       if (inFlight !== undefined) verdicts.push(...(await inFlight));
     }
     const elapsed = (performance.now() - started) / 1000;
+    await source?.stop();
+    if (inbox !== undefined) rmSync(inbox, { recursive: true, force: true });
     await reader?.close();
     const countOf = async (
       table: 'progress_events' | 'inbound_messages' | 'deliveries',
@@ -180,7 +212,7 @@ async function run(backendName: string, how: 'one-by-one' | 'batched'): Promise<
 const results: Record<string, Record<string, Figures>> = {};
 for (const backend of testBackends()) {
   if (only !== undefined && backend.name !== only) continue;
-  for (const how of ['one-by-one', 'batched'] as const) {
+  for (const how of ['one-by-one', 'batched', 'drain'] as const) {
     if (onlyHow !== undefined && how !== onlyHow) continue;
     const figures = await run(backend.name, how);
     (results[backend.name] ??= {})[how] = figures;
