@@ -72,9 +72,8 @@ export interface SourceLog {
  * is no batch handler, is handled one message at a time while it is filed, with nothing else in
  * flight. When `stopping` turns true, the batches handed over are finished and filed, and no
  * more is fetched or handled. Returns how many messages were filed. A handler or `file` that
- * throws ends the drain;
- * what was not filed is handed over again by the next one, which the Message-ID check makes
- * harmless.
+ * throws ends the drain; what was not filed is handed over again by the next one, which the
+ * Message-ID check makes harmless.
  */
 export async function drainInOrder<M>(options: {
   readonly fetched: AsyncIterable<readonly M[]>;
