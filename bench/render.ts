@@ -27,7 +27,9 @@ export interface RenderResult {
 }
 
 function perCall(runs: number, work: (i: number) => unknown): number {
-  for (let i = 0; i < Math.min(runs, 200); i++) work(i); // warm up
+  // Warmed up until the optimising compiler has had its go: a fill of tens of microseconds
+  // measured over its first few hundred calls is measured mostly unoptimised.
+  for (let i = 0; i < Math.min(runs, 2_000); i++) work(i);
   const start = process.hrtime.bigint();
   for (let i = 0; i < runs; i++) work(i);
   return Number(process.hrtime.bigint() - start) / 1000 / runs;
@@ -78,7 +80,9 @@ export async function measureRendering(
       chromeOf(i).chrome,
     );
 
-  const fillRuns = Math.max(2_000, recipients * 10);
+  // Enough calls to last about as long as the mjml2html runs below (a second or so): a
+  // measurement of a tenth of a second on a shared machine is mostly noise.
+  const fillRuns = Math.max(20_000, recipients * 10);
   const fillMicros = perCall(fillRuns, fill);
   const mjmlMicros = await perCallAsync(recipients, (i) =>
     mjml2html(step.email.mjml.replace(/\{\{\s*learner\.first_name\s*\}\}/g, `Learner${i}`), {

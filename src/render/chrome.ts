@@ -70,6 +70,11 @@ const plainAddress = /^[^\s@<>"'(),;:\\[\]]+@[^\s@<>"'(),;:\\[\]]+$/;
  *   // 'mailto:progress+abc@gym.example?subject=Done%3A%20week%203&body=done'
  */
 export function mailtoLink(address: string, subject: string, body: string): string {
+  return `${mailtoOf(address)}${mailtoQuery(subject, body)}`;
+}
+
+/** `mailto:` and the address, checked and kept readable. */
+function mailtoOf(address: string): string {
   if (!plainAddress.test(address)) {
     throw new GymError(
       'RENDER_FAILED',
@@ -79,8 +84,11 @@ export function mailtoLink(address: string, subject: string, body: string): stri
       },
     );
   }
-  const to = encodeURIComponent(address).replace(/%40/g, '@').replace(/%2B/g, '+');
-  return `mailto:${to}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}`;
+  return `mailto:${encodeURIComponent(address).replace(/%40/g, '@').replace(/%2B/g, '+')}`;
+}
+
+function mailtoQuery(subject: string, body: string): string {
+  return `?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}`;
 }
 
 /** The replies behind the one-tap buttons in English: exactly what the reply reader understands. */
@@ -110,11 +118,7 @@ export function unsubscribeLink(
 ): string {
   const url = links.unsubscribeUrl;
   if (url === undefined || url === '')
-    return mailtoLink(
-      links.replyAddress,
-      chromeString(language, (t) => t.unsubscribe),
-      actionRepliesIn(language).unsubscribe,
-    );
+    return `${mailtoOf(links.replyAddress)}${unsubscribeQueryOf(language)}`;
   if (!/^https:\/\/[^\s"'<>]+$/.test(url)) {
     throw new GymError(
       'RENDER_FAILED',
@@ -124,6 +128,20 @@ export function unsubscribeLink(
   }
   return url;
 }
+
+/** The unsubscribe mailto's encoded subject and body in a language: the same for everyone. */
+function unsubscribeQueryOf(language: LanguagePreference): string {
+  let query = unsubscribeQueries.get(language);
+  if (query === undefined) {
+    query = mailtoQuery(
+      chromeString(language, (t) => t.unsubscribe),
+      actionRepliesIn(language).unsubscribe,
+    );
+    unsubscribeQueries.set(language, query);
+  }
+  return query;
+}
+const unsubscribeQueries = new Map<LanguagePreference, string>();
 
 /** The `chrome` object a learner's layout reads. */
 export interface LearnerChromeScope {
@@ -142,34 +160,58 @@ export function learnerChromeScope(
   links: RecipientLinks,
   language: LanguagePreference = 'en',
 ): LearnerChromeScope {
-  const to = links.replyAddress;
-  const say = (pick: Parameters<typeof chromeString>[1]) => chromeString(language, pick);
-  const week = (t: ChromeText) => `${t.week.toLowerCase()} ${progress.week}`;
-  const replies = actionRepliesIn(language);
+  const to = mailtoOf(links.replyAddress);
+  const same = sameForEveryone(progress, language);
   return {
-    progress: progressLine(progress, language),
+    progress: same.progress,
     unsubscribe: unsubscribeLink(links, language),
     actions: {
-      done: mailtoLink(
-        to,
-        say((t) => `${t.done}: ${week(t)}`),
-        replies.done,
-      ),
-      pause: mailtoLink(
-        to,
-        say((t) => t.pauseSubject),
-        replies.pause,
-      ),
-      too_hard: mailtoLink(
-        to,
-        say((t) => `${t.tooHard}: ${week(t)}`),
-        replies.tooHard,
-      ),
-      stop: mailtoLink(
-        to,
-        say((t) => t.stop),
-        replies.stop,
-      ),
+      done: `${to}${same.done}`,
+      pause: `${to}${same.pause}`,
+      too_hard: `${to}${same.tooHard}`,
+      stop: `${to}${same.stop}`,
     },
   };
 }
+
+/**
+ * What a learner's chrome says that is the same for every learner at the same place in the same
+ * language: the progress line and each link's encoded subject and body. Worked out once per
+ * place and language, as a wave fills thousands of emails with a handful of them (#17).
+ */
+function sameForEveryone(progress: Progress, language: LanguagePreference) {
+  const key = `${language} ${progress.week} ${progress.totalWeeks} ${progress.assignmentsDone}`;
+  let same = chromeOfPlace.get(key);
+  if (same === undefined) {
+    const say = (pick: Parameters<typeof chromeString>[1]) => chromeString(language, pick);
+    const week = (t: ChromeText) => `${t.week.toLowerCase()} ${progress.week}`;
+    const replies = actionRepliesIn(language);
+    same = {
+      progress: progressLine(progress, language),
+      done: mailtoQuery(
+        say((t) => `${t.done}: ${week(t)}`),
+        replies.done,
+      ),
+      pause: mailtoQuery(
+        say((t) => t.pauseSubject),
+        replies.pause,
+      ),
+      tooHard: mailtoQuery(
+        say((t) => `${t.tooHard}: ${week(t)}`),
+        replies.tooHard,
+      ),
+      stop: mailtoQuery(
+        say((t) => t.stop),
+        replies.stop,
+      ),
+    };
+    // Bounded: a long-running worker sees many weeks and counts, but not without end.
+    if (chromeOfPlace.size >= 10_000) chromeOfPlace.clear();
+    chromeOfPlace.set(key, same);
+  }
+  return same;
+}
+const chromeOfPlace = new Map<
+  string,
+  Readonly<Record<'progress' | 'done' | 'pause' | 'tooHard' | 'stop', string>>
+>();
