@@ -538,8 +538,8 @@ const mayHoldForward = ((): ((text: string) => boolean) => {
         !pattern.source.includes('(?<') &&
         !/\\[1-9]/.test(pattern.source) &&
         lines[index] instanceof RegExp &&
-        (lines[index] as RegExp).source === `(${pattern.source})` &&
-        (lines[index] as RegExp).flags === 'm',
+        lines[index].source === `(${pattern.source})` &&
+        lines[index].flags === 'm',
     );
   if (!asDescribed) return () => true;
   const withRun: { pattern: RegExp; run: string }[] = [];
