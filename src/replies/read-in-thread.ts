@@ -9,8 +9,9 @@ import type { ReadMessage } from './types.js';
  * a message slow to read does not hold up the process's event loop (leases, IDLE, /healthz).
  *
  * The thread starts with the first message, and keeps the process alive only while it reads
- * (then the process is waiting for it). If it dies, what it was reading fails (the message is parked, as an unreadable one would be) and the
- * next message starts a new one. `close()` ends it.
+ * (then the process is waiting for it). If it dies, what it was reading fails (the message is
+ * parked, as an unreadable one would be) and the next message starts a new one. `close()` ends
+ * it.
  */
 export interface ThreadReader {
   read(raw: Buffer | Uint8Array, options?: ReadOptions): Promise<ReadMessage>;
