@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { intentTypes } from './natural-corpus.js';
 import { readerVerdicts, snapshotPath, type Verdict } from './reader-verdicts.js';
 
 const snapshot = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Record<string, Verdict>;
@@ -28,19 +29,7 @@ describe('the reply reader keeps every verdict of its snapshot', () => {
       Object.values(snapshot).map((v) => (v.intent as { type?: string } | null)?.type),
     );
     expect([...kinds].sort()).toEqual(['auto_reply', 'bounce', 'reply', 'rsvp', undefined].sort());
-    for (const type of [
-      'done',
-      'too_hard',
-      'pause',
-      'resume',
-      'skip',
-      'stop',
-      'help',
-      'rating',
-      'reflection',
-      'empty',
-    ])
-      expect(intents).toContain(type);
+    for (const type of intentTypes) expect(intents).toContain(type);
     expect(Object.keys(snapshot).length).toBeGreaterThan(2000);
   });
 });
