@@ -8,6 +8,7 @@ import { programmeCache } from '../../src/render/index.js';
 import { openMigrated, testBackends } from '../helpers/backends.js';
 import {
   clockStart,
+  deliveryIdOf,
   secret,
   seedWave,
   startSink,
@@ -47,7 +48,14 @@ describe.skipIf(postgres === undefined)(
     it('every row ends sent or failed with its reason, within maxAttempts', async () => {
       const started = Date.now();
       const random = seeded(20270301);
-      const decide = (): SinkAnswer => {
+      // Which message meets which random answer depends on the order messages reach the sink,
+      // which no seed fixes: a few rows are always cut off after their data, so that some row
+      // runs out of attempts on every run, not only on most. (Not a 451: a relay asking us to
+      // slow down defers the row without spending an attempt.)
+      const alwaysCut = (messageId: string | undefined) =>
+        messageId !== undefined && (deliveryIdOf(messageId) ?? 1) % 100 === 0;
+      const decide = (messageId: string | undefined): SinkAnswer => {
+        if (alwaysCut(messageId)) return 'drop';
         const r = random();
         if (r < 0.5) return 'accept';
         if (r < 0.65) return { code: 451, text: '4.3.0 try again later' };
@@ -58,7 +66,7 @@ describe.skipIf(postgres === undefined)(
         return 'drop-early';
       };
       const database = await openMigrated(postgres!);
-      const sink = await startSink({ decide: () => decide() });
+      const sink = await startSink({ decide: (messageId) => decide(messageId) });
       const retryRandom = seeded(7);
       const dispatcher = (workerId: string): DispatchDependencies => ({
         store: dispatchStore(database.db),
@@ -139,7 +147,10 @@ describe.skipIf(postgres === undefined)(
         // Every kind of fault happened, and retries did their work.
         for (const kind of ['accept', '451', '421', '550', 'stall', 'drop', 'drop-early'])
           expect(sink.answers[kind] ?? 0).toBeGreaterThan(0);
-        expect(gaveUp.length).toBeGreaterThan(0);
+        // The rows always cut off, and maybe others, gave up after maxAttempts.
+        const busyRows = all.filter((r) => r.id % 100 === 0);
+        expect(busyRows.length).toBeGreaterThan(0);
+        expect(busyRows.filter((r) => !gaveUp.includes(r))).toEqual([]);
         expect(sent.filter((r) => r.attempts > 1).length).toBeGreaterThan(0);
       } finally {
         await Promise.all(dispatchers.map((d) => d.transport.close()));
